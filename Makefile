@@ -1,0 +1,39 @@
+# Set-up contract (SPEC §3): `make run` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check -q
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test bench install lint clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -U pip setuptools wheel
+
+# Installs are stamped so a second `make test` does not reinstall.
+$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -e '.[test]'
+	touch $@
+
+$(VENV)/.installed-bench: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -e '.[test,bench]'
+	touch $@
+
+install: $(VENV)/.installed-test
+
+test: $(VENV)/.installed-test
+	$(PY) -m pytest -q -n 2
+
+run: $(VENV)/.installed-test
+	$(VENV)/bin/jiceng demo
+
+bench: $(VENV)/.installed-bench
+	$(PY) benchmarks/run.py
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/jiceng lint rule_packs
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

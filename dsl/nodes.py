@@ -1,0 +1,333 @@
+"""AST of the rule language: plain, immutable data with source spans.
+
+Every node carries a :class:`Span`; nothing here knows how to parse, check or
+evaluate. The parser builds these, the resolver, checker, compiler and
+formatter read them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Optional, Union
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A region of a source file; lines and columns are 1-based."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+NOWHERE = Span("<builtin>", 0, 0, 0, 0)
+
+
+# ---------------------------------------------------------------- expressions
+@dataclass(frozen=True, slots=True)
+class Expr:
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Number(Expr):
+    """A number, optionally with a unit: ``18``, ``30 平方米``, ``50 %``."""
+
+    value: Fraction
+    unit: Optional[str] = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ratio(Expr):
+    """``18 人 per 10000 人``."""
+
+    numerator: Fraction
+    numerator_unit: str
+    denominator: Fraction
+    denominator_unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class RangeLit(Expr):
+    """``300..500 户`` (both ends included)."""
+
+    low: Fraction
+    high: Fraction
+    unit: Optional[str] = None
+
+
+@dataclass(frozen=True, slots=True)
+class String(Expr):
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class DateLit(Expr):
+    value: str  # ISO yyyy-mm-dd, validated by the checker
+
+
+@dataclass(frozen=True, slots=True)
+class Bool(Expr):
+    value: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Name(Expr):
+    """An identifier: a root (task, target, …), a param, a list, a bound
+    variable or an enum symbol such as ``street``."""
+
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Attr(Expr):
+    obj: Expr
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Index(Expr):
+    obj: Expr
+    key: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Expr):
+    func: str
+    args: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Quantifier(Expr):
+    """``any(x in xs: cond)``, ``all``, ``count`` (body optional), ``sum``."""
+
+    kind: str
+    var: str
+    iterable: Expr
+    body: Optional[Expr]
+
+
+@dataclass(frozen=True, slots=True)
+class SetLit(Expr):
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Neg(Expr):
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Not(Expr):
+    operand: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class BoolOp(Expr):
+    """``and`` / ``or`` over two or more operands (kept flat)."""
+
+    op: str
+    operands: tuple[Expr, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Arith(Expr):
+    op: str  # + - * /
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True, slots=True)
+class Compare(Expr):
+    op: str  # == != < <= > >= in "not in" contains
+    left: Expr
+    right: Expr
+
+
+# --------------------------------------------------------------- declarations
+@dataclass(frozen=True, slots=True)
+class Decl:
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PackHeader(Decl):
+    name: str
+    version: Optional[str] = None
+    extends: Optional[str] = None
+
+
+@dataclass(frozen=True, slots=True)
+class Title(Decl):
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Source(Decl):
+    id: str
+    title: str
+    file: Optional[str] = None
+
+
+@dataclass(frozen=True, slots=True)
+class RequirementDecl(Decl):
+    code: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Param(Decl):
+    name: str
+    title: Optional[str]
+    value: Expr
+    policy: Optional[str]  # floor ceiling narrow fixed free; None = inherit / free
+
+
+@dataclass(frozen=True, slots=True)
+class Cite:
+    span: Span = field(compare=False, repr=False)
+    source: str = ""
+    clause: Optional[str] = None
+
+
+# A record literal in tests and item attributes: ordered (key, value) pairs;
+# values are JSON-like Python data.
+RecordValue = tuple[tuple[str, object], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    span: Span = field(compare=False, repr=False)
+    code: str = ""
+    name: str = ""
+    requires: tuple[str, ...] = ()
+    attrs: RecordValue = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Remove:
+    span: Span = field(compare=False, repr=False)
+    code: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ListDecl(Decl):
+    name: str
+    title: Optional[str]
+    kind: Optional[str]
+    kind_span: Optional[Span] = field(compare=False, repr=False)
+    cite: Optional[Cite]
+    entries: tuple[Union[Item, Remove], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    span: Span = field(compare=False, repr=False)
+    kind: str = "reject"  # reject | require | warn
+    code: Optional[str] = None  # requirement code for require
+    message: Optional[str] = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rule(Decl):
+    id: str
+    title: Optional[str]
+    cites: tuple[Cite, ...]
+    when: Optional[Expr]
+    effects: tuple[Effect, ...]  # the checker insists on exactly one
+    overridable: bool
+    extra_when: tuple[Expr, ...] = ()  # a second `when` is an error, kept to report it
+
+
+@dataclass(frozen=True, slots=True)
+class Disable(Decl):
+    rule: str
+    reason: Optional[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    span: Span = field(compare=False, repr=False)
+    name: str = ""
+    title: Optional[str] = None
+    value: Optional[Expr] = None
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    span: Span = field(compare=False, repr=False)
+    measure: str = ""
+    alias: Optional[str] = None
+
+
+@dataclass(frozen=True, slots=True)
+class StandardExpect:
+    span: Span = field(compare=False, repr=False)
+    condition: Optional[Expr] = None
+    message: Optional[str] = None
+
+
+@dataclass(frozen=True, slots=True)
+class Standard(Decl):
+    name: str
+    title: Optional[str]
+    cites: tuple[Cite, ...]
+    levels: tuple[str, ...]  # from `over`; exactly one expected
+    level_span: Optional[Span] = field(compare=False, repr=False)
+    where: Optional[Expr]
+    measures: tuple[Measure, ...]
+    expects: tuple[StandardExpect, ...]
+    exports: tuple[Export, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """One ``expect`` line of a test.
+
+    kind: ``decision`` (value = admit/conditional/reject, names = rules that
+    must be among the fired), ``fires``, ``not_fires``, ``requires``.
+    """
+
+    span: Span = field(compare=False, repr=False)
+    kind: str = "decision"
+    value: Optional[str] = None
+    names: tuple[tuple[str, Span], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Given:
+    span: Span = field(compare=False, repr=False)
+    root: str = ""  # task | target | history | source
+    record: RecordValue = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Test(Decl):
+    name: str
+    givens: tuple[Given, ...]
+    on: Optional[str]
+    expectations: tuple[Expectation, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    span: Span
+    text: str  # including the leading '#'
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    """One parsed source file."""
+
+    file: str
+    decls: tuple[Decl, ...]
+    comments: tuple[Comment, ...] = ()
+
+
+Declaration = Union[PackHeader, Title, Source, RequirementDecl, Param, ListDecl, Rule, Disable,
+                    Standard, Test]

@@ -1,0 +1,118 @@
+"""Run the ``test`` blocks of packs and measure rule coverage.
+
+A test gives a task (and target, history, source, decision date) and states
+what must come out: the decision, rules that must or must not fire, the
+requirements. Coverage counts, per pack, the rules its own tests fired.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from . import nodes as n
+
+if TYPE_CHECKING:
+    from .pack import Pack
+
+DECISION_LABEL = {"admit": "准入", "conditional": "有条件准入", "reject": "不予准入"}
+
+
+@dataclass
+class TestResult:
+    name: str
+    pack: str
+    file: str
+    line: int
+    passed: bool
+    failures: list[str] = field(default_factory=list)
+    fired: list[str] = field(default_factory=list)
+    decision: str = ""
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "pack": self.pack, "file": self.file, "line": self.line,
+                "passed": self.passed, "failures": self.failures, "fired": self.fired,
+                "decision": self.decision}
+
+
+@dataclass
+class TestReport:
+    tenant: str
+    results: list[TestResult]
+    own_rules: list[str]  # rules declared by this pack (not inherited)
+    fired: set[str]
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.results)
+
+    @property
+    def uncovered(self) -> list[str]:
+        """This pack's rules that none of its tests fired."""
+        return [r for r in self.own_rules if r not in self.fired]
+
+    def to_dict(self) -> dict:
+        return {"tenant": self.tenant, "passed": self.passed,
+                "total": len(self.results), "failed": sum(not r.passed for r in self.results),
+                "results": [r.to_dict() for r in self.results],
+                "coverage": {"rules": len(self.own_rules), "exercised": len(self.own_rules) - len(self.uncovered),
+                             "uncovered": self.uncovered}}
+
+
+def _plain(value):
+    """Test record values (tuples of pairs) -> JSON-like dicts."""
+    if isinstance(value, tuple):
+        return {k: _plain(v) for k, v in value}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def run_test(pack: "Pack", test: n.Test) -> TestResult:
+    inputs = {"task": {}, "target": {}, "history": {}, "source": {}}
+    for g in test.givens:
+        inputs.setdefault(g.root, {}).update(_plain(g.record))
+    from .pack import DecisionInputError
+    result = TestResult(test.name, pack.tenant, test.span.file, test.span.line, True)
+    try:
+        d = pack.decide(inputs["task"], inputs["target"], inputs["history"], source=inputs["source"],
+                        today=test.on)
+    except DecisionInputError as e:
+        result.passed = False
+        result.failures.append(e.message)
+        return result
+    fired = d.rule_ids
+    result.fired, result.decision = fired, d.decision
+    codes = [r["code"] for r in d.requirements]
+    for x in test.expectations:
+        names = [name for name, _ in x.names]
+        if x.kind == "decision":
+            if d.decision != x.value:
+                result.failures.append(
+                    f"第 {x.span.line} 行:期望{DECISION_LABEL.get(x.value, x.value)}({x.value}),"
+                    f"实际{DECISION_LABEL[d.decision]}({d.decision}),触发的规则:{'、'.join(fired) or '无'}")
+            missing = [r for r in names if r not in fired]
+            if missing:
+                result.failures.append(f"第 {x.span.line} 行:期望由 {'、'.join(missing)} 触发,但未触发;"
+                                       f"实际触发:{'、'.join(fired) or '无'}")
+        elif x.kind == "fires":
+            missing = [r for r in names if r not in fired]
+            if missing:
+                result.failures.append(f"第 {x.span.line} 行:期望触发 {'、'.join(missing)},但未触发")
+        elif x.kind == "not_fires":
+            wrong = [r for r in names if r in fired]
+            if wrong:
+                result.failures.append(f"第 {x.span.line} 行:期望不触发 {'、'.join(wrong)},但触发了")
+        elif x.kind == "requires":
+            missing = [c for c in names if c not in codes]
+            if missing:
+                result.failures.append(f"第 {x.span.line} 行:期望要求 {'、'.join(missing)},"
+                                       f"实际要求:{'、'.join(codes) or '无'}")
+    result.passed = not result.failures
+    return result
+
+
+def run_pack_tests(pack: "Pack") -> TestReport:
+    results = [run_test(pack, t) for t in pack.tests]
+    fired = {rid for r in results for rid in r.fired}
+    own = [r.id for r in pack.rules if r.pack == pack.tenant]
+    return TestReport(pack.tenant, results, own, fired)

@@ -1,0 +1,162 @@
+"""The static types of rule expressions.
+
+Values at decision time are plain Python data (str, int/float, bool, date,
+list, dict, None); types exist only in the checker, which uses them to refuse
+``人 + 户``, ``task.funding_provided > 3`` and unknown fields before a pack runs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Optional
+
+from .units import Dims, format_dims
+
+LEVELS = ("province", "city", "county", "township", "street", "community", "village", "grid")
+LEVEL_LABELS = {"province": "省", "city": "市", "county": "县(区)", "township": "乡镇",
+                "street": "街道", "community": "社区", "village": "村", "grid": "网格"}
+
+
+class Type:
+    label = "值"
+
+    def __str__(self) -> str:
+        return self.label
+
+
+@dataclass(frozen=True)
+class Prim(Type):
+    name: str
+    label: str = field(compare=False, default="")
+
+
+BOOL = Prim("bool", "真假值")
+STR = Prim("str", "文字")
+DATE = Prim("date", "日期")
+ANY = Prim("any", "任意值")
+NULL = Prim("null", "空值")
+
+
+@dataclass(frozen=True)
+class Num(Type):
+    dims: Dims = ()
+
+    @property
+    def label(self) -> str:  # type: ignore[override]
+        unit = format_dims(self.dims)
+        return f"数量({unit})" if unit else "数字"
+
+
+NUMBER = Num()
+
+
+@dataclass(frozen=True)
+class Enum(Type):
+    """A string with a closed set of values, e.g. ``target.level``."""
+
+    name: str
+    values: tuple[str, ...]
+
+    @property
+    def label(self) -> str:  # type: ignore[override]
+        return f"{self.name} 取值({'/'.join(self.values)})"
+
+
+@dataclass(frozen=True)
+class SetOf(Type):
+    elem: Type
+
+    @property
+    def label(self) -> str:  # type: ignore[override]
+        return f"{self.elem}的集合"
+
+
+@dataclass(frozen=True)
+class ArrayOf(Type):
+    elem: Type
+
+    @property
+    def label(self) -> str:  # type: ignore[override]
+        return f"{self.elem}的数组"
+
+
+@dataclass(frozen=True)
+class RangeOf(Type):
+    num: Num
+
+    @property
+    def label(self) -> str:  # type: ignore[override]
+        unit = format_dims(self.num.dims)
+        return f"范围({unit})" if unit else "范围"
+
+
+@dataclass(frozen=True)
+class ListRef(Type):
+    """One or more declared 清单 (``自治事项 + 协助事项``): ``in`` tests codes."""
+
+    names: tuple[str, ...]
+
+    @property
+    def label(self) -> str:  # type: ignore[override]
+        return "清单 " + " + ".join(self.names)
+
+
+class Record(Type):
+    """An object with named fields: ``task``, ``target``, a list item, a unit.
+
+    Fields may be given lazily (``fields_fn``) so a record can contain itself
+    (a unit's ``children`` are units).
+    """
+
+    def __init__(self, name: str, fields: Optional[Mapping[str, Type]] = None, *,
+                 fields_fn: Optional[Callable[["Record"], Mapping[str, Type]]] = None,
+                 owner_label: str = ""):
+        self.name = name
+        self._fields = dict(fields) if fields is not None else None
+        self._fields_fn = fields_fn
+        self.owner_label = owner_label or name
+
+    @property
+    def fields(self) -> Mapping[str, Type]:
+        if self._fields is None:
+            self._fields = dict(self._fields_fn(self)) if self._fields_fn else {}
+        return self._fields
+
+    @property
+    def label(self) -> str:  # type: ignore[override]
+        return f"对象 {self.owner_label}"
+
+
+def is_stringy(t: Type) -> bool:
+    return t == STR or isinstance(t, Enum)
+
+
+def same_kind(a: Type, b: Type) -> bool:
+    """Can ``a == b`` be true for some values?"""
+    if a == ANY or b == ANY or a == NULL or b == NULL:
+        return True
+    if is_stringy(a) and is_stringy(b):
+        return True
+    if isinstance(a, Num) and isinstance(b, Num):
+        return a.dims == b.dims
+    if isinstance(a, (SetOf, ArrayOf)) and isinstance(b, (SetOf, ArrayOf)):
+        return same_kind(a.elem, b.elem)
+    return a == b
+
+
+def target_fields(extra: Optional[Mapping[str, Type]] = None) -> dict[str, Type]:
+    """The facts of an org unit that rules read as ``target.*`` (SPEC §5)."""
+    people, households = Num((("人", 1),)), Num((("户", 1),))
+    fields: dict[str, Type] = {
+        "level": Enum("level", LEVELS),
+        "name": STR,
+        "code": STR,
+        "parent": STR,
+        "population": people,
+        "urban_population": people,
+        "households": households,
+        "workers": people,
+        "grid_workers": people,
+        "facility_area_m2": Num((("平方米", 1),)),
+    }
+    fields.update(extra or {})
+    return fields

@@ -27,7 +27,7 @@ from .units import PERCENT, dims_of, format_dims, mul_dims
 
 POLICIES = ("floor", "ceiling", "narrow", "fixed", "free")
 DECISIONS = ("admit", "conditional", "reject")
-GIVEN_ROOTS = ("task", "target", "history", "source")
+GIVEN_ROOTS = ("task", "target", "history", "source", "unit")
 DAYS = Num((("天", 1),))
 
 
@@ -154,8 +154,9 @@ class Checker:
         standards = [s for s in standards if s is not None]
         rules = [r for r in (self._check_rule(i, e.rule, e.pack) for i, e in enumerate(self.linked.rules)) if r]
         tests = [t for t, _ in self.linked.tests]
+        by_name = {s.name: s for s in standards}
         for t in tests:
-            self._check_test(t)
+            self._check_test(t, by_name)
         errors = [d for d in self.diags if d.is_error]
         warnings = [d for d in self.diags if not d.is_error]
         self.diags = errors
@@ -351,10 +352,30 @@ class Checker:
             self.error("E303", e.span, what=what, actual=t)
 
     # -------------------------------------------------------------- tests
-    def _check_test(self, t: n.Test) -> None:
+    def _check_standard_expectation(self, t: n.Test, x: n.Expectation, standards) -> None:
+        (name, name_span), (verdict, verdict_span) = x.names
+        std = standards.get(name)
+        if std is None:
+            self.error("E221", name_span, name=name, hint=did_you_mean(name, standards))
+            return
+        if verdict not in ("passes", "fails"):
+            self.error("E219", verdict_span, test=t.name, problem=f"标准的结论应为 passes(达标)或 fails(不达标),不能是 {verdict}")
+        if not any(g.root == "unit" for g in t.givens):
+            self.error("E219", x.span, test=t.name, problem="检验标准需要 given unit {...} 给出被评价的单位")
+        measures = {m[0]: m[3] for m in std.measures}
+        measures["compliant"] = BOOL
+        for key, value in x.record:
+            if key not in measures:
+                self.error("E218", x.span, standard=name, problem=f"没有指标 {key}",
+                           hint=did_you_mean(key, measures))
+            else:
+                self._check_value(t.name, f"{name}.{key}", measures[key], value, x.span)
+
+    def _check_test(self, t: n.Test, standards: Optional[dict] = None) -> None:
+        standards = standards or {}
         all_rules = {e.rule.id for e in self.linked.rules} | set(self.linked.disabled)
         records = {"task": self.form.record, "target": self.target_record, "source": self.target_record,
-                   "history": self.history_record}
+                   "history": self.history_record, "unit": self.unit_record}
         for g in t.givens:
             if g.root not in GIVEN_ROOTS:
                 self.error("E219", g.span, test=t.name, problem=f"given 只能是 {'、'.join(GIVEN_ROOTS)},不能是 {g.root}")
@@ -365,6 +386,9 @@ class Checker:
         if not t.expectations:
             self.diags.append(make("W302", t.span, test=t.name))
         for x in t.expectations:
+            if x.kind == "standard":
+                self._check_standard_expectation(t, x, standards)
+                continue
             if x.kind == "decision" and x.value not in DECISIONS:
                 self.error("E219", x.span, test=t.name, problem=f"expect 的结论应为 admit、conditional 或 reject,不能是 {x.value}",
                            hint=did_you_mean(x.value or "", DECISIONS))

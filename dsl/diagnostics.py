@@ -51,6 +51,7 @@ MESSAGES: dict[str, str] = {
     "E218": "标准 {standard} {problem}",
     "E219": "测试 {test}:{problem}",
     "E220": "新清单 {name} 必须用 kind 指明清单类别",
+    "E221": "未知标准 {name}",
     # types and units
     "E301": "类型不符:{detail}",
     "E302": "单位不一致:{detail}",

@@ -290,19 +290,21 @@ class Expectation:
     """One ``expect`` line of a test.
 
     kind: ``decision`` (value = admit/conditional/reject, names = rules that
-    must be among the fired), ``fires``, ``not_fires``, ``requires``.
+    must be among the fired), ``fires``, ``not_fires``, ``requires``, or
+    ``standard`` (names = (standard, passes|fails), record = measures to match).
     """
 
     span: Span = field(compare=False, repr=False)
     kind: str = "decision"
     value: Optional[str] = None
     names: tuple[tuple[str, Span], ...] = ()
+    record: RecordValue = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Given:
     span: Span = field(compare=False, repr=False)
-    root: str = ""  # task | target | history | source
+    root: str = ""  # task | target | history | source | unit
     record: RecordValue = ()
 
 

@@ -378,7 +378,7 @@ class AstBuilder:
 
     def test_stmt(self, c):  # "expect" expectation
         e = c[1]
-        return n.Expectation(_span(c), e.kind, e.value, e.names)
+        return n.Expectation(_span(c), e.kind, e.value, e.names, e.record)
 
     def expect_decision(self, c):
         word = c[0].value
@@ -402,6 +402,14 @@ class AstBuilder:
 
     def expect_requires(self, c):
         return n.Expectation(_span(c), "requires", None, c[1].value)
+
+    def expect_standard(self, c):
+        measures = c[3].value if len(c) > 3 else ()
+        names = ((str(c[1]), _tok_span(c[1])), (str(c[2]), _tok_span(c[2])))
+        return n.Expectation(_span(c), "standard", str(c[2]), names, measures)
+
+    def record_with(self, c):
+        return _Part(_span(c), c[1].value)
 
     def record(self, c):
         return _Part(_span(c), tuple(p.value for p in _nodes(c)))

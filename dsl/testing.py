@@ -27,6 +27,7 @@ class TestResult:
     failures: list[str] = field(default_factory=list)
     fired: list[str] = field(default_factory=list)
     decision: str = ""
+    standards: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {"name": self.name, "pack": self.pack, "file": self.file, "line": self.line,
@@ -40,6 +41,8 @@ class TestReport:
     results: list[TestResult]
     own_rules: list[str]  # rules declared by this pack (not inherited)
     fired: set[str]
+    own_standards: list[str] = field(default_factory=list)
+    tested_standards: set[str] = field(default_factory=set)
 
     @property
     def passed(self) -> bool:
@@ -50,12 +53,17 @@ class TestReport:
         """This pack's rules that none of its tests fired."""
         return [r for r in self.own_rules if r not in self.fired]
 
+    @property
+    def untested_standards(self) -> list[str]:
+        return [s for s in self.own_standards if s not in self.tested_standards]
+
     def to_dict(self) -> dict:
         return {"tenant": self.tenant, "passed": self.passed,
                 "total": len(self.results), "failed": sum(not r.passed for r in self.results),
                 "results": [r.to_dict() for r in self.results],
                 "coverage": {"rules": len(self.own_rules), "exercised": len(self.own_rules) - len(self.uncovered),
-                             "uncovered": self.uncovered}}
+                             "uncovered": self.uncovered, "standards": len(self.own_standards),
+                             "untested_standards": self.untested_standards}}
 
 
 def _plain(value):
@@ -68,11 +76,17 @@ def _plain(value):
 
 
 def run_test(pack: "Pack", test: n.Test) -> TestResult:
-    inputs = {"task": {}, "target": {}, "history": {}, "source": {}}
+    inputs = {"task": {}, "target": {}, "history": {}, "source": {}, "unit": {}}
     for g in test.givens:
         inputs.setdefault(g.root, {}).update(_plain(g.record))
     from .pack import DecisionInputError
     result = TestResult(test.name, pack.tenant, test.span.file, test.span.line, True)
+    standard_checks = [x for x in test.expectations if x.kind == "standard"]
+    for x in standard_checks:
+        _check_standard(pack, x, inputs["unit"], result)
+    if len(standard_checks) == len(test.expectations) and standard_checks:
+        result.passed = not result.failures
+        return result
     try:
         d = pack.decide(inputs["task"], inputs["target"], inputs["history"], source=inputs["source"],
                         today=test.on)
@@ -102,6 +116,8 @@ def run_test(pack: "Pack", test: n.Test) -> TestResult:
             wrong = [r for r in names if r in fired]
             if wrong:
                 result.failures.append(f"第 {x.span.line} 行:期望不触发 {'、'.join(wrong)},但触发了")
+        elif x.kind == "standard":
+            continue
         elif x.kind == "requires":
             missing = [c for c in names if c not in codes]
             if missing:
@@ -111,8 +127,38 @@ def run_test(pack: "Pack", test: n.Test) -> TestResult:
     return result
 
 
+def _check_standard(pack: "Pack", x: n.Expectation, unit: dict, result: TestResult) -> None:
+    name, verdict = x.names[0][0], x.names[1][0]
+    result.standards.append(name)
+    std = pack.standards[name]
+    if unit.get("level") != std.level:
+        result.failures.append(f"第 {x.span.line} 行:标准 {name} 评价 {std.level} 级单位,"
+                               f"given unit 的 level 是 {unit.get('level')}")
+        return
+    try:
+        measures = pack.evaluate_standard(name, unit)
+    except Exception as e:  # a unit record the measures cannot use
+        result.failures.append(f"第 {x.span.line} 行:标准 {name} 无法计算:{type(e).__name__}")
+        return
+    if measures is None:
+        result.failures.append(f"第 {x.span.line} 行:该单位不满足标准 {name} 的 where 条件,标准不适用")
+        return
+    if measures["compliant"] != (verdict == "passes"):
+        state = "达标" if measures["compliant"] else "不达标"
+        result.failures.append(f"第 {x.span.line} 行:期望标准 {name} {'达标' if verdict == 'passes' else '不达标'},"
+                               f"实际{state}")
+    for key, want in x.record:
+        got = measures.get(key)
+        same = got == want if isinstance(want, bool) or not isinstance(want, (int, float)) \
+            else got is not None and abs(got - want) < 1e-9
+        if not same:
+            result.failures.append(f"第 {x.span.line} 行:期望指标 {key} = {want},实际为 {got}")
+
+
 def run_pack_tests(pack: "Pack") -> TestReport:
     results = [run_test(pack, t) for t in pack.tests]
     fired = {rid for r in results for rid in r.fired}
     own = [r.id for r in pack.rules if r.pack == pack.tenant]
-    return TestReport(pack.tenant, results, own, fired)
+    own_standards = [s.name for s in pack.checked.standards if s.pack == pack.tenant]
+    tested = {s for r in results for s in r.standards}
+    return TestReport(pack.tenant, results, own, fired, own_standards, tested)

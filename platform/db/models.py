@@ -1,0 +1,215 @@
+"""The service's tables as SQLAlchemy 2.x typed declarative models.
+
+They know nothing of Flask. Every schema change ships as an Alembic migration
+under ``jiceng/platform/migrations/versions``; ``tests/platform/test_migrations.py``
+checks that the migrations and these models agree.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+#: naming convention so that migrations name constraints identically on every database
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+Base.metadata.naming_convention = NAMING
+
+
+class Tenant(Base):
+    """A province or city (or the nation) with its own rules and units."""
+
+    __tablename__ = "tenants"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_code: Mapped[Optional[str]] = mapped_column(String(64), ForeignKey("tenants.code"))
+    level: Mapped[str] = mapped_column(String(16))
+    division_code: Mapped[Optional[str]] = mapped_column(String(12))
+    #: hash of the tenant's TOML and CSV as last loaded: a second `jiceng init` changes nothing
+    source_digest: Mapped[str] = mapped_column(String(64))
+
+
+class OrgUnit(Base):
+    """One org unit (city, district, street, community, grid …) and its facts (SPEC §5)."""
+
+    __tablename__ = "org_units"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_code: Mapped[str] = mapped_column(String(64), ForeignKey("tenants.code"), index=True)
+    parent_code: Mapped[Optional[str]] = mapped_column(String(32), index=True)
+    level: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    population: Mapped[Optional[int]] = mapped_column(Integer)
+    urban_population: Mapped[Optional[int]] = mapped_column(Integer)
+    households: Mapped[Optional[int]] = mapped_column(Integer)
+    workers: Mapped[Optional[int]] = mapped_column(Integer)
+    grid_workers: Mapped[Optional[int]] = mapped_column(Integer)
+    facility_area_m2: Mapped[Optional[float]] = mapped_column(Float)
+
+
+class ApiToken(Base):
+    """A bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    tenant_code: Mapped[str] = mapped_column(String(64), ForeignKey("tenants.code"))
+    role: Mapped[str] = mapped_column(String(16))
+    unit_code: Mapped[Optional[str]] = mapped_column(String(32), ForeignKey("org_units.code"))
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+
+class PackHead(Base):
+    """Per pack: the counter that numbers its versions and its latest publication.
+
+    Locking this row serialises version numbering and publishing of one pack.
+    """
+
+    __tablename__ = "pack_heads"
+
+    tenant_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+    latest_publication_id: Mapped[Optional[int]] = mapped_column(Integer)
+
+
+class PackVersion(Base):
+    """One version of a pack's source files (name -> text), draft or published."""
+
+    __tablename__ = "pack_versions"
+    __table_args__ = (UniqueConstraint("tenant_code", "number", name="uq_pack_versions_tenant_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: the pack's name (a tenant code; `national` may be a pack without a tenant row)
+    tenant_code: Mapped[str] = mapped_column(String(64), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    declared_version: Mapped[Optional[str]] = mapped_column(String(64))
+    extends: Mapped[Optional[str]] = mapped_column(String(64))
+    files: Mapped[dict[str, Any]] = mapped_column(JSON)
+    files_digest: Mapped[str] = mapped_column(String(64))
+    #: the publication in force when the draft was made: publishing checks it is still the latest
+    base_number: Mapped[Optional[int]] = mapped_column(Integer)
+    origin: Mapped[str] = mapped_column(String(16))  # init | api
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Publication(Base):
+    """A version made effective from a date. Republishing an old version is a rollback."""
+
+    __tablename__ = "publications"
+    __table_args__ = (Index("ix_publications_tenant_effective", "tenant_code", "effective_from"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_code: Mapped[str] = mapped_column(String(64))
+    version_id: Mapped[int] = mapped_column(ForeignKey("pack_versions.id"))
+    effective_from: Mapped[date] = mapped_column(Date)
+    published_by: Mapped[str] = mapped_column(String(100))
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FormVersion(Base):
+    """One version of a tenant's form schema (JSON Schema)."""
+
+    __tablename__ = "form_versions"
+    __table_args__ = (UniqueConstraint("tenant_code", "name", "version", name="uq_form_versions_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_code: Mapped[str] = mapped_column(String(64), ForeignKey("tenants.code"))
+    name: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    schema: Mapped[dict[str, Any]] = mapped_column(JSON)
+    digest: Mapped[str] = mapped_column(String(64))
+    origin: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Task(Base):
+    """A task a department or street created on the tenant's task form."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_code: Mapped[str] = mapped_column(String(64), ForeignKey("tenants.code"), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    source_unit: Mapped[Optional[str]] = mapped_column(String(32))
+    form_id: Mapped[Optional[int]] = mapped_column(ForeignKey("form_versions.id"))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Assignment(Base):
+    """A task assigned to one receiving unit: pending (conditional), admitted or rejected."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        Index("ix_assignments_history", "target_unit", "status", "decided_on"),
+        Index("uq_assignments_live", "task_id", "target_unit", unique=True,
+              sqlite_where=text("status != 'rejected'"), postgresql_where=text("status != 'rejected'")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
+    tenant_code: Mapped[str] = mapped_column(String(64), ForeignKey("tenants.code"))
+    target_unit: Mapped[str] = mapped_column(String(32), ForeignKey("org_units.code"))
+    source_unit: Mapped[Optional[str]] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))  # pending | admitted | rejected
+    kind: Mapped[Optional[str]] = mapped_column(String(32))
+    task_data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    requirements: Mapped[list[Any]] = mapped_column(JSON)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
+    decided_on: Mapped[date] = mapped_column(Date)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LogHead(Base):
+    """The end of a tenant's hash chain; locking it serialises appends."""
+
+    __tablename__ = "decision_log_heads"
+
+    tenant_code: Mapped[str] = mapped_column(String(64), ForeignKey("tenants.code"), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Decision(Base):
+    """One logged decision. Append-only; hash-chained per tenant (``seq``, ``prev_hash``, ``hash``)."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (UniqueConstraint("tenant_code", "seq", name="uq_decisions_tenant_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_code: Mapped[str] = mapped_column(String(64), ForeignKey("tenants.code"))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))  # check | assignment
+    actor: Mapped[str] = mapped_column(String(100))
+    #: ISO-8601 UTC text: hashed as stored, identical on every database
+    created_at: Mapped[str] = mapped_column(String(32))
+    decided_on: Mapped[str] = mapped_column(String(10))
+    input: Mapped[dict[str, Any]] = mapped_column(JSON)
+    target: Mapped[dict[str, Any]] = mapped_column(JSON)
+    history: Mapped[dict[str, Any]] = mapped_column(JSON)
+    pack: Mapped[dict[str, Any]] = mapped_column(JSON)
+    outcome: Mapped[str] = mapped_column(String(16))
+    reasons: Mapped[list[Any]] = mapped_column(JSON)
+    requirements: Mapped[list[Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -130,7 +130,8 @@ class FormVersion(Base):
     __table_args__ = (UniqueConstraint("tenant_code", "name", "version", name="uq_form_versions_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tenant_code: Mapped[str] = mapped_column(String(64), ForeignKey("tenants.code"))
+    #: like packs, forms may belong to a name without a tenant row (``national``)
+    tenant_code: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer)
     schema: Mapped[dict[str, Any]] = mapped_column(JSON)

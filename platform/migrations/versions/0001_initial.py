@@ -86,7 +86,6 @@ def upgrade() -> None:
     sa.Column('origin', sa.String(length=16), nullable=False),
     sa.Column('created_by', sa.String(length=100), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['tenant_code'], ['tenants.code'], name=op.f('fk_form_versions_tenant_code_tenants')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_form_versions')),
     sa.UniqueConstraint('tenant_code', 'name', 'version', name='uq_form_versions_key')
     )

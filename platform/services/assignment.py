@@ -1,0 +1,263 @@
+"""Tasks and their downward assignment.
+
+A department (or a street) assigns a task to one or many units below it; each
+target is decided by the pack chain in force at that target's tenant on the
+decision date:
+
+* ``reject`` — no assignment (the decision is logged);
+* ``conditional`` — a *pending* assignment that waits until a PATCH supplies
+  what it requires, which decides again;
+* ``admit`` — an *admitted* assignment.
+
+History facts (``history.assessments_this_year`` …) are counted in the same
+transaction, after the targets are locked (row locks on PostgreSQL, the
+database lock on SQLite), so concurrent assignments cannot both slip under a
+cap. Locks are taken in one order everywhere — units by code, then log heads
+by tenant — so concurrent batches cannot deadlock.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..db.models import Assignment, OrgUnit, Task
+from . import decision_log, validation
+from .admission import lookup_unit, source_facts
+from .deciding import decide, target_facts
+from .errors import Conflict, Forbidden, Invalid, NotFound
+from .history import history_facts
+from .jsonsafe import jsonable
+from .runtime import Runtime
+from .tenants import children_of, is_below
+from .tokens import Principal
+
+MAX_TARGETS = 500
+#: task fields an assignment fixes itself: a PATCH may not change them
+FIXED_FIELDS = ("target_unit", "source_unit")
+STATUS_OF = {"admit": "admitted", "conditional": "pending", "reject": "rejected"}
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# ---------------------------------------------------------------------- tasks
+def create_task(rt: Runtime, principal: Principal, tenant: str, data: dict) -> dict:
+    """Store a task filed on the tenant's task form (422 with every form problem)."""
+    principal.require("task.write")
+    with rt.db.write() as session:
+        resolved = rt.pack_for(session, tenant, date.today())
+        validation.require_valid(resolved.task_form, rt.forms(session), data)
+        source = data.get("source_unit") or principal.unit
+        if source is not None:
+            unit = lookup_unit(session, rt, tenant, source, "/source_unit")
+            if principal.unit and unit.code != principal.unit and not is_below(session, unit, principal.unit):
+                raise Forbidden("unit_out_of_scope", f"令牌只代表单位 {principal.unit},不能以 {source} 的名义创建任务")
+        task = Task(tenant_code=tenant, data=data, source_unit=source, form_id=resolved.task_form.id,
+                    created_by=principal.actor, created_at=_now())
+        session.add(task)
+        session.flush()
+        return task_dict(task, [])
+
+
+def get_task(session: Session, tenant: str, task_id) -> Task:
+    task = session.get(Task, task_id) if isinstance(task_id, int) else None
+    if task is None or task.tenant_code != tenant:
+        raise NotFound("task_not_found", f"找不到任务 {task_id}")
+    return task
+
+
+def read_task(rt: Runtime, tenant: str, task_id: int) -> dict:
+    with rt.db.read() as session:
+        task = get_task(session, tenant, task_id)
+        rows = session.execute(select(Assignment).where(Assignment.task_id == task.id)
+                               .order_by(Assignment.id)).scalars()
+        return task_dict(task, [assignment_dict(a) for a in rows])
+
+
+def list_tasks(rt: Runtime, tenant: str, limit: int = 50) -> list[dict]:
+    with rt.db.read() as session:
+        rows = session.execute(select(Task).where(Task.tenant_code == tenant).order_by(Task.id.desc())
+                               .limit(limit)).scalars()
+        return [task_dict(t, None) for t in rows]
+
+
+def task_dict(task: Task, assignments: Optional[list]) -> dict:
+    out = {"id": task.id, "tenant": task.tenant_code, "task": task.data, "source_unit": task.source_unit,
+           "created_by": task.created_by, "created_at": task.created_at.isoformat()}
+    if assignments is not None:
+        out["assignments"] = assignments
+    return out
+
+
+def assignment_dict(a: Assignment) -> dict:
+    return {"id": a.id, "task_id": a.task_id, "tenant": a.tenant_code, "target_unit": a.target_unit,
+            "source_unit": a.source_unit, "status": a.status, "requirements": a.requirements,
+            "decision_id": a.decision_id, "decided_on": a.decided_on.isoformat(), "task": a.task_data,
+            "created_by": a.created_by, "created_at": a.created_at.isoformat(),
+            "updated_at": a.updated_at.isoformat()}
+
+
+# ---------------------------------------------------------------------- assigning
+def assign(rt: Runtime, principal: Principal, tenant: str, task_id: int, targets: list[str],
+           children_of_unit: Optional[str] = None, on: Optional[date] = None) -> dict:
+    """Assign the task to every target (one transaction); one result per target, in request order."""
+    principal.require("task.write")
+    on = on or date.today()
+    with rt.db.write() as session:
+        task = get_task(session, tenant, task_id)
+        source = _assigning_unit(session, principal, task)
+        codes = list(dict.fromkeys(targets))
+        if children_of_unit is not None:
+            parent = lookup_unit(session, rt, tenant, children_of_unit, "/children_of")
+            codes += [c.code for c in children_of(session, parent.code) if c.code not in codes]
+        if not codes:
+            raise Invalid("no_targets", "没有要下派的单位", [{"path": "/targets", "message": "至少给出一个单位"}])
+        if len(codes) > MAX_TARGETS:
+            raise Invalid("too_many_targets", f"一次最多下派 {MAX_TARGETS} 个单位",
+                          [{"path": "/targets", "message": f"共 {len(codes)} 个"}])
+        units = _target_units(session, rt, tenant, codes, source, targets)
+        rt.db.lock(session, OrgUnit.code, codes)
+        results = {}
+        for unit in sorted(units, key=lambda u: (u.tenant_code, u.code)):  # log heads in tenant order
+            results[unit.code] = _assign_one(session, rt, principal, task, unit, source, on)
+        return {"task_id": task.id, "decided_on": on.isoformat(), "results": [results[c] for c in codes]}
+
+
+def _assigning_unit(session: Session, principal: Principal, task: Task) -> Optional[str]:
+    """Who assigns: the token's unit, else the task's source. A unit other than the
+    task's source passes the task further down only once it holds it, admitted."""
+    if principal.unit is None or principal.unit == task.source_unit:
+        return task.source_unit
+    held = session.execute(select(Assignment.id).where(
+        Assignment.task_id == task.id, Assignment.target_unit == principal.unit,
+        Assignment.status == "admitted")).first()
+    if held is None:
+        raise Forbidden("task_not_held", f"单位 {principal.unit} 没有已准入的该任务,不能向下转派")
+    return principal.unit
+
+
+def _target_units(session: Session, rt: Runtime, tenant: str, codes: list[str], source: Optional[str],
+                  given: list[str]) -> list[OrgUnit]:
+    units, problems = [], []
+    for i, code in enumerate(codes):
+        path = f"/targets/{given.index(code)}" if code in given else "/children_of"
+        try:
+            unit = lookup_unit(session, rt, tenant, code, path)
+        except Invalid as e:
+            problems += e.details
+            continue
+        if source is not None and not is_below(session, unit, source):
+            problems.append({"path": path, "message": f"单位 {code} 不在下派单位 {source} 之下(只能向下级下派)"})
+            continue
+        units.append(unit)
+    if problems:
+        raise Invalid("targets_invalid", f"{len(problems)} 个下派对象无效", problems)
+    return units
+
+
+def _assign_one(session: Session, rt: Runtime, principal: Principal, task: Task, unit: OrgUnit,
+                source: Optional[str], on: date) -> dict:
+    live = session.execute(select(Assignment).where(
+        Assignment.task_id == task.id, Assignment.target_unit == unit.code,
+        Assignment.status != "rejected")).scalar_one_or_none()
+    if live is not None:
+        return {"target": unit.code, "status": "exists", "assignment": assignment_dict(live)}
+    task_data = dict(task.data, target_unit=unit.code)
+    if source is not None:
+        task_data["source_unit"] = source
+    outcome = _decide_and_log(session, rt, principal, task.tenant_code, task_data, unit, source, on)
+    if "error" in outcome:
+        return {"target": unit.code, "status": "invalid", "error": outcome["error"]}
+    body, entry = outcome["body"], outcome["entry"]
+    result = {"target": unit.code, "status": STATUS_OF[body["decision"]], **body, "decision_id": entry.id,
+              "assignment": None}
+    if body["decision"] != "reject":
+        now = _now()
+        a = Assignment(task_id=task.id, tenant_code=unit.tenant_code, target_unit=unit.code, source_unit=source,
+                       status=STATUS_OF[body["decision"]], kind=_kind(task_data), task_data=task_data,
+                       requirements=body["requirements"], decision_id=entry.id, decided_on=on,
+                       created_by=principal.actor, created_at=now, updated_at=now)
+        session.add(a)
+        session.flush()
+        result["assignment"] = assignment_dict(a)
+    return result
+
+
+def _kind(task_data: dict) -> Optional[str]:
+    kind = task_data.get("kind")
+    return kind if isinstance(kind, str) else None
+
+
+def _decide_and_log(session: Session, rt: Runtime, principal: Principal, reach: str, task_data: dict,
+                    unit: OrgUnit, source: Optional[str], on: date) -> dict:
+    """Decide for one locked target and log it; ``{"error"}`` when the target's form refuses the task."""
+    resolved = rt.pack_for(session, unit.tenant_code, on)
+    found = validation.problems(resolved.task_form, rt.forms(session), task_data, prefix="/task")
+    if found:
+        return {"error": {"code": "form_invalid", "message": f"任务不符合 {unit.tenant_code} 的任务表单",
+                          "details": found}}
+    target = jsonable(target_facts(session, unit, resolved.pack))
+    history = history_facts(session, unit.code, on)
+    src = source_facts(session, rt, reach, source) if source else {}
+    try:
+        d = decide(resolved.pack, task_data, target, history, src, on)
+    except Invalid as e:
+        return {"error": {"code": e.code, "message": e.message, "details": e.details}}
+    body = d.to_dict()
+    entry = decision_log.append(
+        session, tenant=unit.tenant_code, kind="assignment", actor=principal.actor, decided_on=on.isoformat(),
+        input={"task": task_data, "source": src, "what_if": False}, target=target, history=history,
+        pack=resolved.log_info(), outcome=d.decision, reasons=body["reasons"],
+        requirements=body["requirements"])
+    return {"body": body, "entry": entry}
+
+
+# ---------------------------------------------------------------------- meeting requirements
+def update_assignment(rt: Runtime, principal: Principal, tenant: str, assignment_id: int, changes: dict,
+                      on: Optional[date] = None) -> dict:
+    """Supply what a pending assignment requires (task fields) and decide again."""
+    principal.require("task.write")
+    on = on or date.today()
+    fixed = [f for f in FIXED_FIELDS if f in changes]
+    if fixed:
+        raise Invalid("field_fixed", "下派对象和下派单位不能修改",
+                      [{"path": f"/task/{f}", "message": "该字段由下派记录确定,不能修改"} for f in fixed])
+    with rt.db.write() as session:
+        a = _get_assignment(session, tenant, assignment_id)
+        if principal.unit and a.source_unit != principal.unit:
+            raise Forbidden("unit_out_of_scope", f"该下派由 {a.source_unit} 发出,令牌所属单位 {principal.unit} 不能修改")
+        rt.db.lock(session, OrgUnit.code, [a.target_unit])
+        a = session.execute(select(Assignment).where(Assignment.id == a.id).with_for_update()
+                            .execution_options(populate_existing=True)).scalar_one()
+        if a.status != "pending":
+            raise Conflict("assignment_not_pending", f"下派记录 {a.id} 的状态是 {a.status},不在等待补充条件",
+                           {"status": a.status})
+        task_data = {**a.task_data, **changes}
+        unit = session.get(OrgUnit, a.target_unit)
+        outcome = _decide_and_log(session, rt, principal, tenant, task_data, unit, a.source_unit, on)
+        if "error" in outcome:
+            err = outcome["error"]
+            raise Invalid(err["code"], err["message"], err["details"])
+        body, entry = outcome["body"], outcome["entry"]
+        a.status, a.task_data, a.requirements = STATUS_OF[body["decision"]], task_data, body["requirements"]
+        a.kind, a.decision_id, a.decided_on, a.updated_at = _kind(task_data), entry.id, on, _now()
+        session.flush()
+        return {**body, "decision_id": entry.id, "status": a.status, "assignment": assignment_dict(a)}
+
+
+def _get_assignment(session: Session, tenant: str, assignment_id) -> Assignment:
+    row = session.execute(select(Assignment).join(Task, Task.id == Assignment.task_id).where(
+        Assignment.id == assignment_id, Task.tenant_code == tenant)).scalar_one_or_none() \
+        if isinstance(assignment_id, int) else None
+    if row is None:
+        raise NotFound("assignment_not_found", f"找不到下派记录 {assignment_id}")
+    return row
+
+
+def read_assignment(rt: Runtime, tenant: str, assignment_id: int) -> dict:
+    with rt.db.read() as session:
+        return assignment_dict(_get_assignment(session, tenant, assignment_id))

@@ -164,7 +164,7 @@ class Checker:
                        self.linked.requirements, self.target_record, self.unit_record,
                        self.history_record, self.types, self.bindings, warnings, self.registry)
 
-    def error(self, code: str, span: n.Span, **kw) -> Type:
+    def error(self, code: str, span: n.Span, /, **kw) -> Type:
         self.diags.append(make(code, span, **kw))
         return ANY
 
@@ -353,7 +353,7 @@ class Checker:
 
     # -------------------------------------------------------------- tests
     def _check_standard_expectation(self, t: n.Test, x: n.Expectation, standards) -> None:
-        (name, name_span), (verdict, verdict_span) = x.names
+        (name, name_span), (verdict, verdict_span) = x.named()
         std = standards.get(name)
         if std is None:
             self.error("E221", name_span, name=name, hint=did_you_mean(name, standards))
@@ -392,7 +392,7 @@ class Checker:
             if x.kind == "decision" and x.value not in DECISIONS:
                 self.error("E219", x.span, test=t.name, problem=f"expect 的结论应为 admit、conditional 或 reject,不能是 {x.value}",
                            hint=did_you_mean(x.value or "", DECISIONS))
-            for name, span in x.names:
+            for name, span in x.named():
                 if x.kind == "requires":
                     if name not in self.linked.requirements:
                         self.error("E208", span, code=name, hint=did_you_mean(name, self.linked.requirements))

@@ -329,10 +329,11 @@ class Compiler:
         out += [f"def {fname}(T, G, H, D, S, F):", "    o = 0", *body, "    return o", ""]
 
     def _explain_function(self, rules: list[RuleInfo]) -> list[str]:
-        lines = ["def explain(T, G, H, D, S):", "    F = []", "    o = 0", "    TR = []"]
+        # A[0] names the rule being evaluated, so an error can say which rule failed
+        lines = ["def explain(T, G, H, D, S, A):", "    F = []", "    o = 0", "    TR = []"]
         for rule in rules:
             ctx = _Ctx(trace=True)
-            lines.append("    _w = {}")
+            lines += [f"    A[0] = {rule.index}", "    _w = {}"]
             if rule.when is None:
                 lines.append("    _c = True")
             else:
@@ -495,8 +496,9 @@ def _choose_index(rules, c: Checked):
             for v in values:
                 buckets.setdefault(v, []).append(pos)
         unindexed = len(rules) - len(hits)
-        cost = unindexed + sum(len(b) for b in buckets.values()) / max(len(buckets), 1)
-        if cost < len(rules) * 0.75 and (best is None or cost < best[0]):
+        # the key takes one of the bucket values, or another (no bucket at all)
+        cost = unindexed + sum(len(b) for b in buckets.values()) / (len(buckets) + 1)
+        if cost < len(rules) - 3 and (best is None or cost < best[0]):
             best = (cost, path, hits, buckets)
     if best is None:
         return None

@@ -114,7 +114,7 @@ class Diagnostic:
         return f"{self.message}{';' + self.hint if self.hint else ''}"
 
 
-def make(code: str, span: Span, *, notes: Iterable[Note] = (), hint: Optional[str] = None,
+def make(code: str, span: Span, /, *, notes: Iterable[Note] = (), hint: Optional[str] = None,
          **fields) -> Diagnostic:
     """Build a diagnostic from its code's template."""
     severity = WARNING if code.startswith("W") else ERROR

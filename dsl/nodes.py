@@ -195,8 +195,21 @@ class Cite:
     clause: Optional[str] = None
 
 
+class Symbol(str):
+    """A bare word in a record (``level: street``): a string that remembers
+    it was written without quotes, so the formatter can keep it so."""
+
+    __slots__ = ()
+
+
+class DateText(str):
+    """A date written as a literal in a record (``deadline: 2024-05-01``)."""
+
+    __slots__ = ()
+
+
 # A record literal in tests and item attributes: ordered (key, value) pairs;
-# values are JSON-like Python data.
+# values are JSON-like Python data (strings may be Symbol or DateText).
 RecordValue = tuple[tuple[str, object], ...]
 
 
@@ -297,8 +310,13 @@ class Expectation:
     span: Span = field(compare=False, repr=False)
     kind: str = "decision"
     value: Optional[str] = None
-    names: tuple[tuple[str, Span], ...] = ()
+    names: tuple[str, ...] = ()
     record: RecordValue = ()
+    name_spans: tuple[Span, ...] = field(default=(), compare=False, repr=False)
+
+    def named(self):
+        """(name, span) pairs, for diagnostics."""
+        return zip(self.names, self.name_spans)
 
 
 @dataclass(frozen=True, slots=True)

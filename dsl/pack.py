@@ -206,7 +206,7 @@ class Pack:
         source = _EMPTY if source is None else source
         try:
             if explain:
-                fired, flags, raw = self.compiled.explain(task, target, history, today, source)
+                fired, flags, raw = self.compiled.explain(task, target, history, today, source, [None])
             else:
                 fired, flags = self._fn(task, target, history, today, source)
         except Exception as e:  # the generated code is total on well-typed input
@@ -231,7 +231,14 @@ class Pack:
                     path = f"{root}.{fld}"
                     return DecisionInputError("E701", MESSAGES["E701"].format(
                         path=path, expected=problem, actual=_kind(value.get(fld))), path)
-        return DecisionInputError("E702", MESSAGES["E702"].format(rule="(未知)", detail=type(exc).__name__), "")
+        at: list = [None]
+        try:
+            self.compiled.explain(task, target, history, today_or_none(self), source, at)
+        except Exception as again:  # the same failure, now located
+            exc = again
+        rule = self.rules[at[0]].id if at[0] is not None else "(未知)"
+        return DecisionInputError("E702", MESSAGES["E702"].format(rule=rule, detail=f"{type(exc).__name__}: {exc}"),
+                                  f"rule:{rule}")
 
     # ---------------------------------------------------------------- tests, standards
     def run_tests(self):
@@ -249,6 +256,10 @@ class Pack:
 
     def __repr__(self) -> str:
         return f"<Pack {self.tenant} {self.version} {self.digest[:12]} rules={len(self.rules)}>"
+
+
+def today_or_none(pack: "Pack") -> Optional[str]:
+    return date.today().isoformat() if pack._uses_today else None
 
 
 def _kind(v) -> str:
@@ -273,8 +284,10 @@ def _mismatch(t: Optional[Type], v) -> Optional[str]:
         return None
     if t == BOOL and not isinstance(v, bool):
         return "真假值"
-    if (t == STR or isinstance(t, Enum) or t == DATE) and not isinstance(v, str):
+    if (t == STR or isinstance(t, Enum)) and not isinstance(v, str):
         return str(t)
+    if t == DATE and not (isinstance(v, str) and _is_date(v)):
+        return "日期(YYYY-MM-DD)"
     if isinstance(t, Num) and (not isinstance(v, (int, float)) or isinstance(v, bool)):
         return str(t)
     if isinstance(t, (ArrayOf, SetOf)) and not isinstance(v, list):
@@ -282,6 +295,14 @@ def _mismatch(t: Optional[Type], v) -> Optional[str]:
     if isinstance(t, Record) and not isinstance(v, Mapping):
         return "对象"
     return None
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text[:10])
+    except ValueError:
+        return False
+    return True
 
 
 def _jsonable(v):

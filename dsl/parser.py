@@ -378,12 +378,12 @@ class AstBuilder:
 
     def test_stmt(self, c):  # "expect" expectation
         e = c[1]
-        return n.Expectation(_span(c), e.kind, e.value, e.names, e.record)
+        return n.Expectation(_span(c), e.kind, e.value, e.names, e.record, e.name_spans)
 
     def expect_decision(self, c):
         word = c[0].value
-        names = c[1].value if len(c) > 1 else ()
-        return n.Expectation(_span(c), "decision", str(word), names)
+        names, spans = c[1].value if len(c) > 1 else ((), ())
+        return n.Expectation(_span(c), "decision", str(word), names, (), spans)
 
     def decision_word(self, c):
         return _Part(_span(c), str(c[0]))
@@ -392,21 +392,26 @@ class AstBuilder:
         return _Part(_span(c), c[1].value)
 
     def name_list(self, c):
-        return _Part(_span(c), tuple((str(t), _tok_span(t)) for t in _toks(c, "NAME")))
+        tokens = _toks(c, "NAME")
+        return _Part(_span(c), (tuple(str(t) for t in tokens), tuple(_tok_span(t) for t in tokens)))
+
+    def _names_expectation(self, kind, c, part):
+        names, spans = part.value
+        return n.Expectation(_span(c), kind, None, names, (), spans)
 
     def expect_fires(self, c):
-        return n.Expectation(_span(c), "fires", None, c[1].value)
+        return self._names_expectation("fires", c, c[1])
 
     def expect_not_fires(self, c):
-        return n.Expectation(_span(c), "not_fires", None, c[2].value)
+        return self._names_expectation("not_fires", c, c[2])
 
     def expect_requires(self, c):
-        return n.Expectation(_span(c), "requires", None, c[1].value)
+        return self._names_expectation("requires", c, c[1])
 
     def expect_standard(self, c):
         measures = c[3].value if len(c) > 3 else ()
-        names = ((str(c[1]), _tok_span(c[1])), (str(c[2]), _tok_span(c[2])))
-        return n.Expectation(_span(c), "standard", str(c[2]), names, measures)
+        return n.Expectation(_span(c), "standard", str(c[2]), (str(c[1]), str(c[2])), measures,
+                             (_tok_span(c[1]), _tok_span(c[2])))
 
     def record_with(self, c):
         return _Part(_span(c), c[1].value)
@@ -428,7 +433,7 @@ class AstBuilder:
         return _Part(_span(c), -_json_number(c[1]))
 
     def v_date(self, c):
-        return _Part(_span(c), str(c[0]))
+        return _Part(_span(c), n.DateText(c[0]))
 
     def v_true(self, c):
         return _Part(_span(c), True)
@@ -440,7 +445,7 @@ class AstBuilder:
         return _Part(_span(c), None)
 
     def v_symbol(self, c):
-        return _Part(_span(c), str(c[0]))
+        return _Part(_span(c), n.Symbol(c[0]))
 
     def v_array(self, c):
         return _Part(_span(c), [p.value for p in _nodes(c)])

@@ -98,7 +98,7 @@ def run_test(pack: "Pack", test: n.Test) -> TestResult:
     result.fired, result.decision = fired, d.decision
     codes = [r["code"] for r in d.requirements]
     for x in test.expectations:
-        names = [name for name, _ in x.names]
+        names = list(x.names)
         if x.kind == "decision":
             if d.decision != x.value:
                 result.failures.append(
@@ -128,7 +128,7 @@ def run_test(pack: "Pack", test: n.Test) -> TestResult:
 
 
 def _check_standard(pack: "Pack", x: n.Expectation, unit: dict, result: TestResult) -> None:
-    name, verdict = x.names[0][0], x.names[1][0]
+    name, verdict = x.names
     result.standards.append(name)
     std = pack.standards[name]
     if unit.get("level") != std.level:

@@ -1,0 +1,309 @@
+"""``jiceng fmt``: print a module in the canonical layout.
+
+Canonical means: one declaration per paragraph (consecutive one-line
+declarations of a kind stay together), clauses indented two spaces in a fixed
+order, one list item per line, expressions with the fewest parentheses that
+keep their structure, comments kept beside the element they were next to.
+
+Two properties hold and are tested: formatting is idempotent, and it preserves
+meaning — the formatted text parses to the same AST.
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from fractions import Fraction
+from typing import Optional
+
+from . import nodes as n
+from .diagnostics import CompileError
+from .parser import parse
+
+INDENT = "  "
+_NAME = re.compile(r"[^\W\d]\w*\Z")
+_ONE_LINERS = (n.PackHeader, n.Title, n.Source, n.RequirementDecl, n.Param, n.Disable)
+
+# precedence: higher binds tighter
+_OR, _AND, _NOT, _CMP, _SUM, _PRODUCT, _UNARY, _POSTFIX, _ATOM = range(1, 10)
+
+
+def format_source(text: str, file: str = "<string>") -> str:
+    """The canonical text of ``text``; raises CompileError on syntax errors."""
+    module, diags = parse(text, file)
+    if diags:
+        raise CompileError(diags, {file: text})
+    return Printer(module, text).module()
+
+
+# ------------------------------------------------------------------ values
+def number(v: Fraction) -> str:
+    if v.denominator == 1:
+        return str(v.numerator)
+    return format(Decimal(v.numerator) / Decimal(v.denominator), "f")
+
+
+def string(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t") + '"'
+
+
+def _json_number(v) -> str:
+    if isinstance(v, float):
+        text = format(Decimal(repr(abs(v))), "f")
+        return ("-" if v < 0 else "") + text
+    return str(v)
+
+
+def value(v) -> str:
+    """A record value (tests, item attributes)."""
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return _json_number(v)
+    if isinstance(v, n.Symbol) and _NAME.match(v) and v not in ("true", "false", "null"):
+        return str(v)
+    if isinstance(v, n.DateText):
+        return str(v)
+    if isinstance(v, str):
+        return string(v)
+    if isinstance(v, list):
+        return "[" + ", ".join(value(x) for x in v) + "]"
+    if isinstance(v, tuple):
+        return record(v)
+    raise TypeError(type(v).__name__)
+
+
+def record(pairs) -> str:
+    if not pairs:
+        return "{}"
+    body = ", ".join(f"{k if _NAME.match(k) else string(k)}: {value(v)}" for k, v in pairs)
+    return "{ " + body + " }"
+
+
+def code(c: str) -> str:
+    """An item code: bare where the scanner reads it back as a name."""
+    return c if _NAME.match(c) and c != "remove" else string(c)
+
+
+# ------------------------------------------------------------------ expressions
+def expr(e: n.Expr, need: int = 0) -> str:
+    """``e`` printed; parenthesised when its precedence is below ``need``."""
+    text, prec = _expr(e)
+    return f"({text})" if prec < need else text
+
+
+def _unit(u: Optional[str]) -> str:
+    return f" {u}" if u else ""
+
+
+def _expr(e: n.Expr) -> tuple[str, int]:
+    if isinstance(e, n.Number):
+        return number(e.value) + _unit(e.unit), _ATOM
+    if isinstance(e, n.Ratio):
+        return (f"{number(e.numerator)} {e.numerator_unit} per {number(e.denominator)} {e.denominator_unit}",
+                _ATOM)
+    if isinstance(e, n.RangeLit):
+        return f"{number(e.low)}..{number(e.high)}{_unit(e.unit)}", _ATOM
+    if isinstance(e, n.String):
+        return string(e.value), _ATOM
+    if isinstance(e, n.DateLit):
+        return e.value, _ATOM
+    if isinstance(e, n.Bool):
+        return ("true" if e.value else "false"), _ATOM
+    if isinstance(e, n.Name):
+        return e.id, _ATOM
+    if isinstance(e, n.Call):
+        return f"{e.func}({', '.join(expr(a) for a in e.args)})", _ATOM
+    if isinstance(e, n.Quantifier):
+        body = f": {expr(e.body)}" if e.body is not None else ""
+        return f"{e.kind}({e.var} in {expr(e.iterable)}{body})", _ATOM
+    if isinstance(e, n.SetLit):
+        return "[" + ", ".join(expr(i) for i in e.items) + "]", _ATOM
+    if isinstance(e, n.Attr):
+        return f"{expr(e.obj, _POSTFIX)}.{e.name}", _POSTFIX
+    if isinstance(e, n.Index):
+        return f"{expr(e.obj, _POSTFIX)}[{expr(e.key)}]", _POSTFIX
+    if isinstance(e, n.Neg):
+        return "-" + expr(e.operand, _UNARY), _UNARY
+    if isinstance(e, n.Arith):
+        prec = _SUM if e.op in "+-" else _PRODUCT
+        return f"{expr(e.left, prec)} {e.op} {expr(e.right, prec + 1)}", prec
+    if isinstance(e, n.Compare):
+        return f"{expr(e.left, _SUM)} {e.op} {expr(e.right, _SUM)}", _CMP
+    if isinstance(e, n.Not):
+        return "not " + expr(e.operand, _NOT), _NOT
+    if isinstance(e, n.BoolOp):
+        prec = _OR if e.op == "or" else _AND
+        return f" {e.op} ".join(expr(x, prec + 1) for x in e.operands), prec
+    raise TypeError(type(e).__name__)
+
+
+def cite(c: n.Cite) -> str:
+    return f"cite {c.source}" + (f" {string(c.clause)}" if c.clause is not None else "")
+
+
+# ------------------------------------------------------------------ printer
+class Printer:
+    """Prints declarations and re-inserts comments by source position."""
+
+    def __init__(self, module: n.Module, text: str):
+        self.module_node = module
+        lines = text.split("\n")
+        full, trailing = [], []
+        for c in module.comments:
+            before = lines[c.span.line - 1][: c.span.column - 1] if c.span.line <= len(lines) else ""
+            (full if not before.strip() else trailing).append(c)
+        self.full = sorted(full, key=lambda c: c.span.line)
+        self.trailing = sorted(trailing, key=lambda c: c.span.line)
+        self.out: list[str] = []
+
+    # -- comments
+    def _leading(self, before_line: int, depth: int) -> None:
+        while self.full and self.full[0].span.line < before_line:
+            self.out.append(INDENT * depth + self.full.pop(0).text.rstrip())
+
+    def _attach(self, first: int, last: int) -> None:
+        """Trailing comments on lines first..last go to the end of the last output line."""
+        taken = [c for c in self.trailing if first <= c.span.line <= last]
+        if taken:
+            self.trailing = [c for c in self.trailing if c not in taken]
+            self.out[-1] += "  " + "  ".join(c.text.rstrip() for c in taken)
+
+    def line(self, text: str, span: Optional[n.Span], depth: int) -> None:
+        if span is not None:
+            self._leading(span.line, depth)
+        self.out.append(INDENT * depth + text)
+        if span is not None:
+            self._attach(span.line, span.end_line)
+
+    def close(self, span: n.Span, depth: int) -> None:
+        """A closing brace on the declaration's last line."""
+        self._leading(span.end_line, depth + 1)
+        self.out.append(INDENT * depth + "}")
+        self._attach(span.end_line, span.end_line)
+
+    # -- module
+    def module(self) -> str:
+        previous = None
+        for d in self.module_node.decls:
+            if previous is not None and not (isinstance(d, _ONE_LINERS) and type(d) is type(previous)) \
+                    and not (isinstance(previous, n.PackHeader) and isinstance(d, (n.Title, n.Source))) \
+                    and not (isinstance(previous, n.Title) and isinstance(d, n.Source)):
+                self.out.append("")
+            getattr(self, "d_" + type(d).__name__)(d)
+            previous = d
+        self._leading(10 ** 9, 0)
+        for c in self.trailing:  # trailing comments of lines with no element left
+            self.out.append(c.text.rstrip())
+        text = "\n".join(self.out).rstrip("\n")
+        return re.sub(r"\n{3,}", "\n\n", text) + "\n"
+
+    # -- declarations
+    def d_PackHeader(self, d: n.PackHeader) -> None:
+        text = f"pack {d.name}"
+        if d.version is not None:
+            text += f" version {string(d.version)}"
+        if d.extends is not None:
+            text += f" extends {d.extends}"
+        self.line(text, d.span, 0)
+
+    def d_Title(self, d: n.Title) -> None:
+        self.line(f"title {string(d.text)}", d.span, 0)
+
+    def d_Source(self, d: n.Source) -> None:
+        self.line(f"source {d.id} {string(d.title)}" + (f" file {string(d.file)}" if d.file else ""), d.span, 0)
+
+    def d_RequirementDecl(self, d: n.RequirementDecl) -> None:
+        self.line(f"requirement {d.code} {string(d.label)}", d.span, 0)
+
+    def d_Param(self, d: n.Param) -> None:
+        title = f" {string(d.title)}" if d.title is not None else ""
+        policy = f" {d.policy}" if d.policy else ""
+        self.line(f"param {d.name}{title} = {expr(d.value)}{policy}", d.span, 0)
+
+    def d_Disable(self, d: n.Disable) -> None:
+        self.line(f"disable {d.rule}" + (f" {string(d.reason)}" if d.reason is not None else ""), d.span, 0)
+
+    def d_ListDecl(self, d: n.ListDecl) -> None:
+        head = f"list {d.name}"
+        if d.title is not None:
+            head += f" {string(d.title)}"
+        if d.kind is not None:
+            head += f" kind {d.kind}"
+        if d.cite is not None:
+            head += " " + cite(d.cite)
+        first = d.entries[0].span.line if d.entries else d.span.end_line
+        header_span = n.Span(d.span.file, d.span.line, d.span.column, max(d.span.line, first - 1), 0)
+        self.line(head + " {", header_span, 0)
+        for entry in d.entries:
+            if isinstance(entry, n.Remove):
+                self.line(f"remove {code(entry.code)}", entry.span, 1)
+                continue
+            text = f"{code(entry.code)} {string(entry.name)}"
+            if entry.requires:
+                text += " requires " + ", ".join(entry.requires)
+            if entry.attrs:
+                text += " " + record(entry.attrs)
+            self.line(text, entry.span, 1)
+        self.close(d.span, 0)
+
+    def d_Rule(self, d: n.Rule) -> None:
+        self.line(f"rule {d.id}" + (f" {string(d.title)}" if d.title is not None else ""),
+                  n.Span(d.span.file, d.span.line, d.span.column, d.span.line, 0), 0)
+        for c in d.cites:
+            self.line(cite(c), c.span, 1)
+        if d.overridable:
+            self.line("overridable", None, 1)
+        for w in ([d.when] if d.when is not None else []) + list(d.extra_when):
+            self.line(f"when {expr(w)}", w.span, 1)
+        for eff in d.effects:
+            self.line("then " + effect(eff), eff.span, 1)
+
+    def d_Standard(self, d: n.Standard) -> None:
+        self.line(f"standard {d.name}" + (f" {string(d.title)}" if d.title is not None else ""),
+                  n.Span(d.span.file, d.span.line, d.span.column, d.span.line, 0), 0)
+        for c in d.cites:
+            self.line(cite(c), c.span, 1)
+        for i, level in enumerate(d.levels):
+            where = f" where {expr(d.where)}" if d.where is not None and i == 0 else ""
+            self.line(f"over {level}{where}", d.level_span if i == 0 else None, 1)
+        for m in d.measures:
+            title = f" {string(m.title)}" if m.title is not None else ""
+            self.line(f"measure {m.name}{title} = {expr(m.value)}", m.span, 1)
+        for x in d.expects:
+            self.line(f"expect {expr(x.condition)}" + (f" {string(x.message)}" if x.message is not None else ""),
+                      x.span, 1)
+        for x in d.exports:
+            self.line(f"export {x.measure}" + (f" as {x.alias}" if x.alias else ""), x.span, 1)
+
+    def d_Test(self, d: n.Test) -> None:
+        self.line(f"test {string(d.name)} {{", n.Span(d.span.file, d.span.line, d.span.column, d.span.line, 0), 0)
+        for g in d.givens:
+            self.line(f"given {g.root} {record(g.record)}", g.span, 1)
+        if d.on is not None:
+            self.line(f"on {d.on}", None, 1)
+        for x in d.expectations:
+            self.line("expect " + expectation(x), x.span, 1)
+        self.close(d.span, 0)
+
+
+def effect(e: n.Effect) -> str:
+    msg = f" {string(e.message)}" if e.message is not None else ""
+    if e.kind == "require":
+        return f"require {e.code}{msg}"
+    return e.kind + msg
+
+
+def expectation(x: n.Expectation) -> str:
+    names = ", ".join(x.names)
+    if x.kind == "decision":
+        return x.value + (f" by {names}" if names else "")
+    if x.kind == "fires":
+        return f"fires {names}"
+    if x.kind == "not_fires":
+        return f"not fires {names}"
+    if x.kind == "requires":
+        return f"requires {names}"
+    std, verdict = x.names
+    return f"standard {std} {verdict}" + (f" with {record(x.record)}" if x.record else "")

@@ -1,0 +1,142 @@
+"""Hypothesis strategies: random well-typed packs (as source text) and inputs.
+
+The packs use one fixed task form (``TASK_FORM``), two lists and a few params,
+and combine every kind of expression the language has: enum tests, list and
+set membership, item lookups, quantities and ratios, ranges, dates,
+quantifiers over arrays, functions, and/or/not. Rule counts go past the
+compiler's indexing threshold so the indexed path is exercised too.
+"""
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+LEVELS = ["province", "city", "county", "township", "street", "community", "village", "grid"]
+KINDS = ["work", "assessment", "inspection", "ledger"]
+ROLES = ["responsible", "assist"]
+CATEGORIES = ["c1", "c2", "c3", "行政执法"]
+CODES = ["A1", "A2", "A3", "B1", "B2", "Z9"]
+DATES = ["2024-03-01", "2024-03-05", "2024-03-07", "2024-12-31"]
+
+TASK_FORM = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string"},
+        "kind": {"type": "string", "enum": KINDS},
+        "role": {"type": "string", "enum": ROLES},
+        "category": {"type": "string"},
+        "item_code": {"type": "string"},
+        "funding_provided": {"type": "boolean"},
+        "work_conditions_provided": {"type": "boolean"},
+        "n": {"type": "integer", "x-unit": "人"},
+        "deadline": {"type": "string", "format": "date"},
+        "items": {"type": "array", "items": {"type": "object", "properties": {
+            "kind": {"type": "string", "enum": KINDS}, "n": {"type": "integer", "x-unit": "人"}}}},
+    },
+}
+
+HEADER = '''pack gen version "1"
+source S "生成的规则包"
+param P人 = 5 人 floor
+param P范围 = 2..8 人 narrow
+param P类别 = ["c1", "c2"] free
+param P比 = 18 人 per 1000 户 floor
+list L1 kind assist { A1 "a1" requires funding  A2 "a2"  A3 "a3" requires funding, work_conditions }
+list L2 kind self_governance { B1 "b1"  B2 "b2" }
+'''
+
+_lvl = st.sampled_from(LEVELS)
+_kind = st.sampled_from(KINDS)
+_small = st.integers(min_value=-1, max_value=9)
+
+
+def _num_expr():
+    base = st.one_of(
+        st.just("task.n"), st.just("target.workers"), _small.map(lambda k: f"{k} 人"),
+        st.just("P人"), st.just("P范围.max"), st.just("P范围.min"),
+        st.just("ceil(target.households * P比)"), st.just("target.households * P比"),
+        st.just("max(task.n, 1 人)"), st.just("min(task.n, target.workers)"),
+        st.just("sum(x in task.items: x.n)"), st.just("abs(task.n)"),
+    )
+    return st.recursive(base, lambda inner: st.one_of(
+        st.tuples(inner, st.sampled_from(["+", "-"]), inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+        st.tuples(inner, _small.filter(lambda k: k != 0)).map(lambda t: f"({t[0]} * {t[1]})"),
+        inner.map(lambda x: f"-{x}" if not x.startswith("-") else x),
+    ), max_leaves=3)
+
+
+def _atom():
+    cmp = st.sampled_from(["==", "!=", "<", "<=", ">", ">="])
+    return st.one_of(
+        _lvl.map(lambda v: f"target.level == {v}"),
+        st.lists(_lvl, min_size=1, max_size=3).map(lambda vs: f"target.level in [{', '.join(vs)}]"),
+        _lvl.map(lambda v: f"target.level != {v}"),
+        _kind.map(lambda v: f"task.kind == {v}"),
+        st.lists(_kind, min_size=1, max_size=2).map(lambda vs: f"task.kind in [{', '.join(vs)}]"),
+        st.sampled_from(ROLES).map(lambda v: f"task.role == {v}"),
+        st.sampled_from(CATEGORIES).map(lambda v: f'task.category == "{v}"'),
+        st.just("task.category in P类别"),
+        st.lists(st.sampled_from(CATEGORIES), max_size=3).map(
+            lambda vs: "task.category in [" + ", ".join(f'"{v}"' for v in vs) + "]"),
+        st.just('task.category not in ["c1"]'),
+        st.just('task.category contains "c"'),
+        st.sampled_from(["task.item_code in L1", "task.item_code in L1 + L2", "task.item_code not in L2",
+                         '"funding" in L1[task.item_code].requires', 'L1[task.item_code].name == "a2"']),
+        st.sampled_from(["task.funding_provided", "task.work_conditions_provided"]),
+        st.tuples(_num_expr(), cmp, _num_expr()).map(lambda t: f"{t[0]} {t[1]} {t[2]}"),
+        st.just("task.n in P范围"), st.just("task.n in 1..3 人"),
+        _small.map(lambda k: f"history.assessments_this_year >= {k} 次"),
+        st.tuples(_kind, _small).map(lambda t: f"count(x in task.items: x.kind == {t[0]}) >= {t[1]}"),
+        _small.map(lambda k: f"any(x in task.items: x.n > {k} 人)"),
+        _small.map(lambda k: f"all(x in task.items: x.n <= {k} 人)"),
+        _small.map(lambda k: f"task.deadline - today < {k} 天"),
+        st.sampled_from(DATES).map(lambda d: f"task.deadline >= {d}"),
+        st.just("present(task.deadline)"), st.just("missing(task.category)"),
+        st.just("task.deadline + 2 天 > today"),
+    )
+
+
+def condition():
+    return st.recursive(_atom(), lambda inner: st.one_of(
+        st.lists(inner, min_size=2, max_size=3).map(lambda xs: "(" + " and ".join(xs) + ")"),
+        st.lists(inner, min_size=2, max_size=3).map(lambda xs: "(" + " or ".join(xs) + ")"),
+        inner.map(lambda x: f"not ({x})"),
+    ), max_leaves=4)
+
+
+_effect = st.sampled_from(["reject", 'require funding "经费"', 'require approval "审批"', 'warn "提示"'])
+
+
+@st.composite
+def pack_source(draw, min_rules: int = 1, max_rules: int = 24) -> str:
+    n_rules = draw(st.integers(min_value=min_rules, max_value=max_rules))
+    rules = []
+    for i in range(n_rules):
+        cond = draw(st.one_of(condition(), st.just(None)))
+        when = f"\n  when {cond}" if cond else ""
+        rules.append(f'rule R{i} "规则{i}"\n  cite S "第{i}条"{when}\n  then {draw(_effect)}\n')
+    return HEADER + "\n".join(rules)
+
+
+@st.composite
+def decision_input(draw):
+    maybe = lambda s: st.one_of(st.none(), s)  # noqa: E731 - a missing field is None or absent
+    task = {}
+    for key, strat in [("kind", _kind), ("role", st.sampled_from(ROLES)),
+                       ("category", st.sampled_from(CATEGORIES)), ("item_code", st.sampled_from(CODES)),
+                       ("funding_provided", st.booleans()), ("work_conditions_provided", st.booleans()),
+                       ("n", _small), ("deadline", st.sampled_from(DATES)),
+                       ("items", st.lists(st.fixed_dictionaries({"kind": _kind, "n": _small}), max_size=3))]:
+        if draw(st.booleans()):
+            task[key] = draw(maybe(strat))
+    target = {}
+    if draw(st.booleans()) or True:
+        target["level"] = draw(maybe(_lvl))
+    if draw(st.booleans()):
+        target["workers"] = draw(st.integers(0, 12))
+    if draw(st.booleans()):
+        target["households"] = draw(st.integers(0, 1200))
+    history = {}
+    if draw(st.booleans()):
+        history["assessments_this_year"] = draw(st.integers(0, 3))
+    today = draw(st.sampled_from(DATES))
+    return task, target, history, today

@@ -1,0 +1,132 @@
+"""No input ever ends in anything but a compiled pack or diagnostics.
+
+Random text, real packs mutated at random, pathological nesting and sizes:
+each must end as a Pack or as a CompileError whose every diagnostic has a
+code, a zh-CN message and a position — never another exception.
+"""
+from __future__ import annotations
+
+import re
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import FIXTURES, build
+from jiceng.dsl.diagnostics import MESSAGES, CompileError
+from jiceng.dsl.parser import MAX_DEPTH, MAX_FILE_BYTES
+from jiceng.dsl.pack import Pack
+
+SEEDS = {p.parent.name: p.read_text(encoding="utf-8") for p in sorted(FIXTURES.glob("*/pack.jc"))}
+NATION = SEEDS["nation"]
+TOKENS = ["rule", "when", "then", "reject", "require", "list", "kind", "{", "}", "(", ")", "[", "]", ",",
+          ":", "..", "==", "and", "or", "not", "in", "per", "人", "户", '"', '"x"', "18", "3.5", "task.",
+          "target.level", "#", "\n", "test", "expect", "given", "standard", "over", "measure", "param",
+          "=", "floor", "-", "*", "/", "%", "2024-13-45", "\\", "any(", "count(x in", "street", "null"]
+
+
+def _outcome(files: dict, tenant: str):
+    try:
+        return build(files, tenant)
+    except CompileError as e:
+        assert e.diagnostics, "a CompileError must carry diagnostics"
+        for d in e.diagnostics:
+            assert d.code in MESSAGES
+            assert d.message and re.search(r"[\u4e00-\u9fff]", d.message), d.message
+            assert d.span.line >= 0 and d.span.column >= 0
+        return e
+
+
+def _chain_with(tenant: str, source: str):
+    return {**SEEDS, tenant: source}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=300))
+def test_random_text_never_crashes(text):
+    _outcome({"x": text}, "x")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(TOKENS), max_size=60))
+def test_random_token_soup_never_crashes(tokens):
+    _outcome({"x": "pack x\n" + " ".join(tokens)}, "x")
+
+
+@st.composite
+def mutated(draw):
+    """(tenant, its pack with 1–3 random edits): token inserts, deletions,
+    duplicated or swapped lines."""
+    tenant = draw(st.sampled_from(sorted(SEEDS)))
+    text = SEEDS[tenant]
+    for _ in range(draw(st.integers(1, 3))):
+        pos = draw(st.integers(0, len(text)))
+        op = draw(st.sampled_from(["delete", "insert", "duplicate", "swap", "rename"]))
+        if op == "rename":  # swap one word for another word of the file: semantic errors
+            words = re.findall(r"[^\W\d]\w*", text)
+            old, new = draw(st.sampled_from(words)), draw(st.sampled_from(words))
+            text = re.sub(rf"(?<!\w){re.escape(old)}(?!\w)", new, text, count=1)
+        elif op == "delete":
+            text = text[:pos] + text[pos + draw(st.integers(1, 12)):]
+        elif op == "insert":
+            text = text[:pos] + draw(st.one_of(st.sampled_from(TOKENS), st.text(max_size=3))) + text[pos:]
+        elif op == "duplicate":
+            text = text[:pos] + text[pos:pos + 40] + text[pos:]
+        else:
+            lines = text.split("\n")
+            i, j = draw(st.integers(0, len(lines) - 1)), draw(st.integers(0, len(lines) - 1))
+            lines[i], lines[j] = lines[j], lines[i]
+            text = "\n".join(lines)
+    return tenant, text
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated())
+def test_mutated_packs_end_in_pack_or_diagnostics(case):
+    tenant, text = case
+    result = _outcome(_chain_with(tenant, text), tenant)
+    if isinstance(result, Pack):  # whatever compiled must also decide without crashing
+        result.decide({"title": "x", "kind": "assessment"}, {"level": "street"})
+
+
+def test_five_thousand_nested_parentheses_compile():
+    cond = "(" * 5000 + "task.one_vote_veto" + ")" * 5000
+    pack = build({"x": f"pack x\nrule R when {cond} then reject"})
+    assert pack.decide({"title": "t", "one_vote_veto": True}).decision == "reject"
+
+
+def test_five_thousand_nested_not_is_a_clean_error():
+    cond = "not " * 5000 + "task.one_vote_veto"
+    result = _outcome({"x": f"pack x\nrule R when {cond} then reject"}, "x")
+    assert isinstance(result, CompileError)
+    assert [d.code for d in result.diagnostics] == ["E105"]
+    assert str(MAX_DEPTH) in result.diagnostics[0].message
+
+
+def test_five_thousand_nested_arithmetic_is_a_clean_error():
+    expr = "1 人" + " + 1 人" * 5000
+    result = _outcome({"x": f"pack x\nrule R when target.workers > {expr} then reject"}, "x")
+    assert isinstance(result, CompileError) and result.diagnostics[0].code == "E105"
+
+
+def test_deeply_nested_sets_and_calls_are_clean():
+    expr = "max(" * 3000 + "1 人" + ", 1 人)" * 3000
+    result = _outcome({"x": f"pack x\nrule R when target.workers > {expr} then reject"}, "x")
+    assert isinstance(result, CompileError) and result.diagnostics[0].code == "E105"
+
+
+def test_long_flat_conditions_are_fine():
+    cond = " and ".join(f'task.category != "c{i}"' for i in range(3000))
+    pack = build({"x": f"pack x\nrule R when {cond} then reject"})
+    assert pack.decide({"title": "t", "category": "c1"}).decision == "admit"
+    assert pack.decide({"title": "t", "category": "zz"}).decision == "reject"
+
+
+def test_oversized_file_is_refused_with_its_size():
+    big = "pack x\n" + "# " + "很" * (MAX_FILE_BYTES // 3 + 10)
+    result = _outcome({"x": big}, "x")
+    assert isinstance(result, CompileError) and result.diagnostics[0].code == "E106"
+
+
+def test_inheritance_cycle_is_reported():
+    result = _outcome({"a": "pack a extends b", "b": "pack b extends a"}, "a")
+    assert isinstance(result, CompileError) and result.diagnostics[0].code == "E214"

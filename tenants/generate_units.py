@@ -62,6 +62,7 @@ class Anomalies:
     coverage_gap: tuple[int, int, int]
     coverage_overlap: tuple[int, int, int] | None
     small_facility: tuple[int, int, int]
+    small_village_facility: tuple[int, int, int] | None
     small_street_centre: tuple[int, int]
     understaffed: tuple[int, int, int]
 
@@ -83,20 +84,20 @@ CITIES = [
         District("430121", "长沙县", ["星沙街道", "湘龙街道"], ["黄花镇", "春华镇", "果园镇"]),
     ], Anomalies(big_grid=(0, 1, 0, 1), small_grid=(1, 4, 1, 0), no_grid_worker=(0, 2, 1, -1),
                  coverage_gap=(1, 0, 2), coverage_overlap=None, small_facility=(1, 1, 3),
-                 small_street_centre=(1, 2), understaffed=(0, 0, 0))),
+                 small_village_facility=(2, 3, 2), small_street_centre=(1, 2), understaffed=(0, 0, 0))),
     City("chengdu", "510100", "成都市", 5101, [
         District("510104", "锦江区", ["春熙路街道", "书院街街道", "合江亭街道", "水井坊街道", "牛市口街道"]),
         District("510105", "青羊区", ["少城街道", "草市街街道", "府南街道", "光华街道", "金沙街道"]),
         District("510117", "郫都区", ["郫筒街道", "犀浦街道"], ["唐昌镇", "三道堰镇"]),
     ], Anomalies(big_grid=(1, 0, 1, 2), small_grid=(0, 3, 0, 0), no_grid_worker=(0, 1, 2, -1),
                  coverage_gap=(0, 4, 1), coverage_overlap=(1, 3, 0), small_facility=(0, 2, 3),
-                 small_street_centre=(1, 1), understaffed=(1, 2, 2))),
+                 small_village_facility=(2, 2, 1), small_street_centre=(1, 1), understaffed=(1, 2, 2))),
     City("heilongjiang", "230100", "哈尔滨市", 2301, [
         District("230103", "南岗区", ["花园街道", "大成街道", "七政街道", "曲线街道", "通达街道",
                                     "先锋路街道", "奋斗路街道", "芦家街道"]),
     ], Anomalies(big_grid=(0, 3, 1, 0), small_grid=(0, 6, 2, 1), no_grid_worker=(0, 5, 0, -1),
                  coverage_gap=(0, 1, 2), coverage_overlap=(0, 4, 3), small_facility=(0, 7, 1),
-                 small_street_centre=(0, 2), understaffed=(0, 0, 4))),
+                 small_village_facility=None, small_street_centre=(0, 2), understaffed=(0, 0, 4))),
 ]
 
 
@@ -255,6 +256,11 @@ class Builder:
         small_site = self._at(city, a.small_facility)
         small_site.facility_area_m2 = int(round(required_facility(small_site.households) * 0.45, -1))
         self.notes.append(f"综合服务设施面积不足每百户 30 平方米的社区:{small_site.code} {small_site.name}")
+
+        if a.small_village_facility is not None:
+            village = self._at(city, a.small_village_facility)
+            village.facility_area_m2 = int(round(required_facility(village.households) * 0.5, -1))
+            self.notes.append(f"综合服务设施面积不足每百户 30 平方米的村:{village.code} {village.name}")
 
         centre = self._at(city, a.small_street_centre)
         centre.facility_area_m2 = 860

@@ -1,0 +1,42 @@
+"""Every rule names the document and clause behind it; every source is a seed document."""
+from __future__ import annotations
+
+import pytest
+
+ALL = ["national", "hunan", "changsha", "heilongjiang", "sichuan", "chengdu"]
+SEEDS = {"000_9e12efd01c9016d5.txt", "001_1a56f291629acc16.txt", "002_767a5add348c0b88.txt",
+         "003_c538b5847812c124.txt", "004_57871d724fc12ec6.txt"}
+SEED_OF_TENANT = {"national": {"000_9e12efd01c9016d5.txt", "002_767a5add348c0b88.txt"},
+                  "hunan": {"003_c538b5847812c124.txt"}, "changsha": {"003_c538b5847812c124.txt"},
+                  "heilongjiang": {"001_1a56f291629acc16.txt"}, "sichuan": set(),
+                  "chengdu": {"004_57871d724fc12ec6.txt", "000_9e12efd01c9016d5.txt"}}
+
+
+@pytest.mark.parametrize("tenant", ALL)
+def test_every_rule_cites_a_clause_of_a_seed_document(pack, tenant):
+    for rule in pack(tenant).rules:
+        assert rule.citation, f"{rule.id} has no citation"
+        assert rule.cites, rule.id
+        for cite in rule.cites:
+            assert cite["file"] in SEEDS, f"{rule.id} cites {cite['file']}"
+            assert cite["clause"], f"{rule.id} cites {cite['source']} without a clause"
+
+
+@pytest.mark.parametrize("tenant", ALL)
+def test_rules_cite_the_documents_of_their_own_tenant(pack, tenant):
+    own = {c["file"] for r in pack(tenant).rules if r.pack == tenant for c in r.cites}
+    assert own == SEED_OF_TENANT[tenant]
+
+
+@pytest.mark.parametrize("tenant", ALL)
+def test_every_reject_reason_in_a_decision_carries_its_citation(pack, tenant):
+    """A task breaking many rules at once: each reject reason explains itself."""
+    task = {"title": "社区负责城市管理执法(一票否决)", "category": "城市管理", "kind": "report",
+            "role": "responsible", "one_vote_veto": True, "statutory_duty": True, "department_duty": True,
+            "separate_grid": True}
+    d = pack(tenant).decide(task, {"level": "community"})
+    rejects = [r for r in d.reasons if r["effect"] == "reject"]
+    assert d.decision == "reject" and len(rejects) >= 5
+    for reason in rejects:
+        assert reason["citation"].strip(), reason["rule"]
+        assert reason["message"].strip(), reason["rule"]

@@ -1,0 +1,19 @@
+"""The shipped packs through the CLI an admin runs: lint clean, every test passing, every rule covered."""
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from jiceng.platform.cli import main
+
+
+def test_lint_reports_no_error_and_no_warning(repo):
+    result = CliRunner().invoke(main, ["lint", str(repo / "rule_packs")])
+    assert result.exit_code == 0, result.output
+    assert "检查了 6 个规则包:0 个错误,0 个警告" in result.output
+
+
+def test_pack_tests_pass_with_full_coverage(repo):
+    result = CliRunner().invoke(main, ["test", "--coverage", str(repo / "rule_packs")])
+    assert result.exit_code == 0, result.output
+    assert "失败" not in result.output.replace("0 个失败", "")
+    assert "未覆盖" not in result.output and "未测试" not in result.output

@@ -1,0 +1,58 @@
+"""tenants/*.toml: the format the service reads, and a consistent tenant tree."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+EXPECTED = {
+    "national": (None, "national", "000000000000"),
+    "hunan": ("national", "province", "430000000000"),
+    "changsha": ("hunan", "city", "430100000000"),
+    "heilongjiang": ("national", "province", "230000000000"),
+    "sichuan": ("national", "province", "510000000000"),
+    "chengdu": ("sichuan", "city", "510100000000"),
+}
+LEVEL_ORDER = {"national": 0, "province": 1, "city": 2}
+
+
+def test_every_shipped_tenant_is_defined(tenants):
+    assert set(tenants) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("code", sorted(EXPECTED))
+def test_tenant_file(code, tenants, repo: Path):
+    t = tenants[code]
+    parent, level, division = EXPECTED[code]
+    assert t["code"] == code
+    assert t["name"] and re.search(r"[\u4e00-\u9fff]", t["name"])
+    assert t.get("parent") == parent
+    assert t["level"] == level
+    assert t["division_code"] == division
+    assert (repo / "rule_packs" / code).is_dir(), "tenant id == pack name == rule_packs/<code>/"
+    assert set(t) <= {"code", "name", "parent", "level", "division_code", "units"}
+    if "units" in t:
+        assert (repo / "tenants" / t["units"]).is_file()
+
+
+@pytest.mark.parametrize("code", sorted(EXPECTED))
+def test_parent_exists_one_level_up(code, tenants):
+    t = tenants[code]
+    if t["level"] == "national":
+        assert "parent" not in t
+        return
+    parent = tenants[t["parent"]]
+    assert LEVEL_ORDER[parent["level"]] == LEVEL_ORDER[t["level"]] - 1
+    if parent["level"] != "national":
+        assert t["division_code"][:2] == parent["division_code"][:2], "a city lies in its province"
+
+
+@pytest.mark.parametrize("code", sorted(EXPECTED))
+def test_pack_extends_the_parent_tenant(code, tenants, pack):
+    chain = [c["tenant"] for c in pack(code).chain]
+    expected, t = [], tenants[code]
+    while t is not None:
+        expected.insert(0, t["code"])
+        t = tenants.get(t.get("parent"))
+    assert chain == expected

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from jiceng.dsl import commands as dsl_commands
+from jiceng.platform import commands as service_commands
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,8 +21,11 @@ def main() -> None:
     """基层治理规则平台 jiceng。"""
 
 
-for _command in dsl_commands.COMMANDS:
+for _command in dsl_commands.COMMANDS + service_commands.COMMANDS:
     main.add_command(_command)
+
+# `jiceng check TASK.json` with only task.target_unit: the unit's facts come from tenants/
+dsl_commands.unit_lookup = service_commands.unit_from_tenants
 
 
 @main.command("demo")

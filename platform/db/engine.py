@@ -65,12 +65,14 @@ class Database:
     # ------------------------------------------------------------------ sessions
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for reading; whatever it did is rolled back at the end."""
+        """A session for reading; closed (its transaction rolled back) at the end.
+
+        Objects read stay usable afterwards, detached with the values they were read with.
+        """
         session = self._sessions()
         try:
             yield session
         finally:
-            session.rollback()
             session.close()
 
     @contextmanager

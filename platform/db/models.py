@@ -70,7 +70,7 @@ class ApiToken(Base):
     tenant_code: Mapped[str] = mapped_column(String(64), ForeignKey("tenants.code"))
     role: Mapped[str] = mapped_column(String(16))
     unit_code: Mapped[Optional[str]] = mapped_column(String(32), ForeignKey("org_units.code"))
-    label: Mapped[str] = mapped_column(String(100), default="")
+    label: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
 
@@ -105,7 +105,7 @@ class PackVersion(Base):
     #: the publication in force when the draft was made: publishing checks it is still the latest
     base_number: Mapped[Optional[int]] = mapped_column(Integer)
     origin: Mapped[str] = mapped_column(String(16))  # init | api
-    created_by: Mapped[str] = mapped_column(String(100))
+    created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -119,7 +119,7 @@ class Publication(Base):
     tenant_code: Mapped[str] = mapped_column(String(64))
     version_id: Mapped[int] = mapped_column(ForeignKey("pack_versions.id"))
     effective_from: Mapped[date] = mapped_column(Date)
-    published_by: Mapped[str] = mapped_column(String(100))
+    published_by: Mapped[str] = mapped_column(String(200))
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -137,7 +137,7 @@ class FormVersion(Base):
     schema: Mapped[dict[str, Any]] = mapped_column(JSON)
     digest: Mapped[str] = mapped_column(String(64))
     origin: Mapped[str] = mapped_column(String(16))
-    created_by: Mapped[str] = mapped_column(String(100))
+    created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -151,7 +151,7 @@ class Task(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     source_unit: Mapped[Optional[str]] = mapped_column(String(32))
     form_id: Mapped[Optional[int]] = mapped_column(ForeignKey("form_versions.id"))
-    created_by: Mapped[str] = mapped_column(String(100))
+    created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -176,7 +176,7 @@ class Assignment(Base):
     requirements: Mapped[list[Any]] = mapped_column(JSON)
     decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
     decided_on: Mapped[date] = mapped_column(Date)
-    created_by: Mapped[str] = mapped_column(String(100))
+    created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -201,7 +201,7 @@ class Decision(Base):
     tenant_code: Mapped[str] = mapped_column(String(64), ForeignKey("tenants.code"))
     seq: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))  # check | assignment
-    actor: Mapped[str] = mapped_column(String(100))
+    actor: Mapped[str] = mapped_column(String(200))
     #: ISO-8601 UTC text: hashed as stored, identical on every database
     created_at: Mapped[str] = mapped_column(String(32))
     decided_on: Mapped[str] = mapped_column(String(10))

@@ -189,7 +189,7 @@ def _assign_one(session: Session, rt: Runtime, principal: Principal, task: Task,
 
 def _kind(task_data: dict) -> Optional[str]:
     kind = task_data.get("kind")
-    return kind if isinstance(kind, str) else None
+    return kind if isinstance(kind, str) and len(kind) <= 32 else None  # longer is no kind history counts
 
 
 def _decide_and_log(session: Session, rt: Runtime, principal: Principal, reach: str, task_data: dict,

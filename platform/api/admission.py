@@ -1,0 +1,26 @@
+"""``POST /api/v1/tenants/<t>/admission/check``."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from ..services.admission import CheckRequest, check
+from .auth import authorize
+from .body import json_body
+from .openapi import operation
+from .respond import respond
+from .runtime import runtime
+from .schemas import CheckRequestSchema, CheckResponseSchema
+
+bp = Blueprint("admission", __name__, url_prefix="/api/v1/tenants/<tenant>")
+REQUEST, RESPONSE = CheckRequestSchema(), CheckResponseSchema()
+
+
+@bp.post("/admission/check")
+@operation("准入检查:任务能否下派给目标单位", ["准入"], body=CheckRequestSchema, response=CheckResponseSchema,
+           errors=(401, 403, 404, 409),
+           description="目标单位的事实由 task.target_unit 查得;给出 target 对象则为假设检查。"
+                       "除写入决定记录外没有副作用。任务不符合租户任务表单时返回 422,details 为 [{path, message}]。")
+def admission_check(tenant: str):
+    principal = authorize(tenant, "check")
+    req = CheckRequest(**json_body(REQUEST))
+    return respond(RESPONSE, check(runtime(), principal, tenant, req))

@@ -1,0 +1,86 @@
+"""The JSON error body of SPEC §7 for every error, and the handlers that produce it.
+
+``{"error": {"code": "...", "message": "<zh-CN>", "details": ...}}`` — for
+service errors, malformed requests, unknown routes, wrong methods, oversized
+bodies, and (never expected) internal errors.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from ..services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
+
+log = logging.getLogger("jiceng.platform")
+
+STATUS_OF = {NotFound: 404, Invalid: 422, Conflict: 409, Forbidden: 403}
+
+HTTP_MESSAGES = {
+    400: ("bad_request", "请求无效"),
+    401: ("unauthorized", "需要身份令牌(Authorization: Bearer <token>)"),
+    403: ("forbidden", "无权访问"),
+    404: ("not_found", "资源不存在"),
+    405: ("method_not_allowed", "该地址不支持此请求方法"),
+    406: ("not_acceptable", "无法提供所要求的响应格式"),
+    413: ("payload_too_large", "请求体过大"),
+    414: ("uri_too_long", "请求地址过长"),
+    415: ("unsupported_media_type", "不支持的请求体格式,请使用 JSON"),
+    429: ("too_many_requests", "请求过于频繁"),
+    431: ("headers_too_large", "请求头过大"),
+}
+
+
+class ApiError(Exception):
+    """An error raised by the HTTP layer itself (auth, body parsing)."""
+
+    def __init__(self, status: int, code: str, message: str, details=None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+
+def error_response(status: int, code: str, message: str, details=None):
+    resp = jsonify({"error": {"code": code, "message": message, "details": details}})
+    resp.status_code = status
+    return resp
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api(e: ApiError):
+        resp = error_response(e.status, e.code, e.message, e.details)
+        if e.status == 401:
+            resp.headers["WWW-Authenticate"] = 'Bearer realm="jiceng"'
+        return resp
+
+    @app.errorhandler(ServiceError)
+    def _service(e: ServiceError):
+        status = next((s for cls, s in STATUS_OF.items() if isinstance(e, cls)), 400)
+        return error_response(status, e.code, e.message, e.details)
+
+    @app.errorhandler(HTTPException)
+    def _http(e: HTTPException):
+        code, message = HTTP_MESSAGES.get(e.code or 500, ("http_error", "请求无法处理"))
+        details = None
+        if e.code == 413:
+            limit = app.config.get("MAX_CONTENT_LENGTH")
+            message = f"请求体过大(上限 {limit} 字节)"
+            details = {"limit": limit}
+        if e.code == 405 and getattr(e, "valid_methods", None):
+            details = {"allowed": sorted(e.valid_methods)}
+        resp = error_response(e.code or 500, code, message, details)
+        if e.code == 405 and getattr(e, "valid_methods", None):
+            resp.headers["Allow"] = ", ".join(sorted(e.valid_methods))
+        return resp
+
+    @app.errorhandler(OperationalError)
+    def _busy(e: OperationalError):
+        log.warning("database unavailable: %s", e)
+        return error_response(503, "database_unavailable", "数据库暂时繁忙或不可用,请稍后重试")
+
+    @app.errorhandler(Exception)
+    def _internal(e: Exception):
+        log.exception("internal error")
+        return error_response(500, "internal_error", "服务器内部错误,已记录,请联系管理员")

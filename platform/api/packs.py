@@ -1,0 +1,79 @@
+"""Pack lifecycle: list, draft, read, publish (rollback), diff, test, impact."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from ..services import packs as service
+from .auth import authorize
+from .body import json_body, query_args
+from .openapi import operation
+from .respond import respond
+from .runtime import runtime
+from .schemas import (DiffQuerySchema, DiffResponseSchema, DraftRequestSchema, ImpactRequestSchema,
+                      ImpactResponseSchema, PackListSchema, PackVersionSchema, PublishRequestSchema,
+                      PublishResponseSchema, TestReportSchema)
+
+bp = Blueprint("packs", __name__, url_prefix="/api/v1/tenants/<tenant>/packs")
+TAGS = ["规则包"]
+
+
+@bp.get("")
+@operation("规则包的全部版本", TAGS, response=PackListSchema)
+def list_packs(tenant: str):
+    authorize(tenant, "read")
+    return respond(PackListSchema(), service.list_versions(runtime(), tenant))
+
+
+@bp.post("")
+@operation("上传草稿(编译不通过时 422,details 为全部诊断 {file, line, column, code, message})", TAGS,
+           body=DraftRequestSchema, response=PackVersionSchema, status=201, errors=(401, 403, 404))
+def create_draft(tenant: str):
+    principal = authorize(tenant, "pack.write")
+    files = json_body(DraftRequestSchema())["files"]
+    return respond(PackVersionSchema(), service.create_draft(runtime(), principal, tenant, files), 201)
+
+
+@bp.get("/<id:number>")
+@operation("一个版本及其源文件", TAGS, response=PackVersionSchema)
+def read_version(tenant: str, number: int):
+    authorize(tenant, "read")
+    return respond(PackVersionSchema(), service.read_version(runtime(), tenant, number))
+
+
+@bp.post("/<id:number>/publish")
+@operation("发布(或回滚到)一个版本", TAGS, body=PublishRequestSchema, response=PublishResponseSchema,
+           errors=(401, 403, 404, 409),
+           description="原子发布。若当前最新发布已不是 expected_current(默认:草稿创建时的最新发布),返回 409 stale_version。"
+                       "重新发布较早的版本即回滚。")
+def publish(tenant: str, number: int):
+    principal = authorize(tenant, "pack.write")
+    body = json_body(PublishRequestSchema())
+    kw = {"expected_current": body["expected_current"]} if "expected_current" in body else {}
+    return respond(PublishResponseSchema(), service.publish(runtime(), principal, tenant, number,
+                                                            body.get("effective_from"), **kw))
+
+
+@bp.get("/<id:number>/diff")
+@operation("与另一版本的语义差异(清单事项、参数、规则、标准)", TAGS, query=DiffQuerySchema,
+           response=DiffResponseSchema, errors=(401, 404, 422))
+def diff(tenant: str, number: int):
+    authorize(tenant, "read")
+    against = query_args(DiffQuerySchema()).get("against")
+    return respond(DiffResponseSchema(), service.diff(runtime(), tenant, number, against))
+
+
+@bp.post("/<id:number>/test")
+@operation("运行规则包自带的测试", TAGS, response=TestReportSchema, errors=(401, 403, 404, 422))
+def run_tests(tenant: str, number: int):
+    principal = authorize(tenant, "pack.write")
+    return respond(TestReportSchema(), service.run_tests(runtime(), principal, tenant, number))
+
+
+@bp.post("/<id:number>/impact")
+@operation("影响评估:用此版本重放最近的决定,统计结论变化", TAGS, body=ImpactRequestSchema,
+           response=ImpactResponseSchema, errors=(401, 403, 404))
+def impact(tenant: str, number: int):
+    principal = authorize(tenant, "pack.write")
+    body = json_body(ImpactRequestSchema())
+    return respond(ImpactResponseSchema(), service.impact(runtime(), principal, tenant, number,
+                                                          body["limit"], body["examples"]))

@@ -1,0 +1,394 @@
+"""Request and response schemas of every endpoint; OpenAPI is generated from them."""
+from __future__ import annotations
+
+from marshmallow import validates_schema, ValidationError
+
+from .fields import Bool, Date, Dict, Float, Int, List, Nested, Raw, Str, ZhSchema, int_range, length, one_of
+
+OUTCOMES = ("admit", "conditional", "reject")
+
+
+# ---------------------------------------------------------------------- common
+class ErrorDetailSchema(ZhSchema):
+    code = Str(required=True, metadata={"description": "稳定的错误代码"})
+    message = Str(required=True, metadata={"description": "中文说明"})
+    details = Raw(allow_none=True, metadata={"description": "细节,如 [{path, message}] 或诊断列表"})
+
+
+class ErrorSchema(ZhSchema):
+    error = Nested(ErrorDetailSchema, required=True)
+
+
+class HealthSchema(ZhSchema):
+    status = Str(required=True)
+
+
+class PathProblemSchema(ZhSchema):
+    path = Str(required=True, metadata={"description": "JSON 指针,如 /task/deadline"})
+    message = Str(required=True)
+
+
+# ---------------------------------------------------------------------- admission
+class CheckRequestSchema(ZhSchema):
+    task = Dict(required=True, metadata={"description": "任务(租户任务表单上的字段,SPEC §5)"})
+    target = Dict(allow_none=True, metadata={"description": "假设检查:直接给出接收单位的事实,如 {\"level\": \"street\"}"})
+    history = Dict(allow_none=True, metadata={"description": "假设检查时的历史事实(仅与 target 同用)"})
+    on = Date(allow_none=True, metadata={"description": "决定日期(默认今天),决定用当天生效的规则包"})
+    explain = Bool(load_default=False, metadata={"description": "附上每条规则是否触发及条件看到的值"})
+
+
+class ReasonSchema(ZhSchema):
+    rule = Str(required=True)
+    effect = Str(required=True, validate=one_of(("reject", "require", "warn")))
+    message = Str(required=True)
+    citation = Str(required=True)
+    pack = Str(required=True)
+    title = Str()
+    cites = List(Dict())
+    requirement = Str()
+
+
+class RequirementSchema(ZhSchema):
+    code = Str(required=True)
+    message = Str(required=True)
+
+
+class PackRefSchema(ZhSchema):
+    tenant = Str(required=True)
+    version = Str(allow_none=True, required=True)
+    digest = Str(required=True)
+    chain = List(Dict())
+
+
+class CheckResponseSchema(ZhSchema):
+    decision = Str(required=True, validate=one_of(OUTCOMES))
+    reasons = List(Nested(ReasonSchema), required=True)
+    requirements = List(Nested(RequirementSchema), required=True)
+    pack = Nested(PackRefSchema, required=True)
+    decision_id = Int(metadata={"description": "决定记录编号(可用于 replay)"})
+    decided_on = Str()
+    target = Dict(metadata={"description": "判定所用的接收单位事实"})
+    trace = List(Dict(), metadata={"description": "explain 时:每条规则是否触发及看到的值"})
+
+
+# ---------------------------------------------------------------------- lists, units, tenants, standards
+class ListItemSchema(ZhSchema):
+    code = Str(required=True)
+    name = Str(required=True)
+    kind = Str(required=True)
+    requires = List(Str(), required=True)
+    attrs = Dict()
+    pack = Str()
+
+
+class ListsResponseSchema(ZhSchema):
+    tenant = Str(required=True)
+    pack = Nested(PackRefSchema, required=True)
+    lists = Dict(keys=Str(), values=List(Nested(ListItemSchema)), required=True)
+    info = Dict(metadata={"description": "每个清单的类别、标题、声明所在规则包和事项数"})
+
+
+class UnitFactsSchema(ZhSchema):
+    code = Str(required=True)
+    parent = Str(allow_none=True)
+    level = Str(required=True)
+    name = Str(required=True)
+    population = Int(allow_none=True)
+    urban_population = Int(allow_none=True)
+    households = Int(allow_none=True)
+    workers = Int(allow_none=True)
+    grid_workers = Int(allow_none=True)
+    facility_area_m2 = Float(allow_none=True)
+    tenant = Str()
+
+
+class UnitNodeSchema(UnitFactsSchema):
+    children = List(Nested(lambda: UnitNodeSchema()))
+
+
+class UnitTreeSchema(ZhSchema):
+    tenant = Str(required=True)
+    units = List(Nested(UnitNodeSchema), required=True)
+
+
+class UnitDetailSchema(UnitFactsSchema):
+    children = List(Nested(UnitFactsSchema), required=True)
+
+
+class TenantSchema(ZhSchema):
+    code = Str(required=True)
+    name = Str(required=True)
+    parent = Str(allow_none=True)
+    level = Str(required=True)
+    division_code = Str(allow_none=True)
+    children = List(Str())
+
+
+class StandardQuerySchema(ZhSchema):
+    descendants = Bool(load_default=False)
+
+
+class StandardsResponseSchema(ZhSchema):
+    tenant = Str(required=True)
+    pack = Nested(PackRefSchema, required=True)
+    standard = Dict(required=True)
+    summary = Dict(required=True)
+    results = List(Dict(), required=True)
+
+
+# ---------------------------------------------------------------------- packs
+class DraftRequestSchema(ZhSchema):
+    files = Dict(keys=Str(), values=Str(), required=True,
+                 metadata={"description": "{文件名: 规则文本},如 {\"pack.jc\": \"pack changsha version ...\"}"})
+
+
+class PublicationSchema(ZhSchema):
+    id = Int(required=True)
+    effective_from = Str(required=True)
+    published_by = Str(required=True)
+    published_at = Str(required=True)
+
+
+class DiagnosticSchema(ZhSchema):
+    file = Str(required=True)
+    line = Int(required=True)
+    column = Int(required=True)
+    code = Str(required=True)
+    message = Str(required=True)
+    severity = Str()
+
+
+class PackVersionSchema(ZhSchema):
+    tenant = Str(required=True)
+    number = Int(required=True, metadata={"description": "版本号(本平台按租户顺序编号)"})
+    declared_version = Str(allow_none=True, metadata={"description": "pack 声明中的 version"})
+    extends = Str(allow_none=True)
+    status = Str(required=True, validate=one_of(("draft", "published")))
+    in_force = Bool(required=True)
+    base_number = Int(allow_none=True)
+    origin = Str(required=True)
+    files_digest = Str(required=True)
+    created_by = Str(required=True)
+    created_at = Str(required=True)
+    publications = List(Nested(PublicationSchema), required=True)
+    files = Dict(keys=Str(), values=Str())
+    warnings = List(Nested(DiagnosticSchema))
+    digest = Str()
+
+
+class PackListSchema(ZhSchema):
+    tenant = Str(required=True)
+    in_force = Int(allow_none=True, required=True)
+    versions = List(Nested(PackVersionSchema), required=True)
+
+
+class PublishRequestSchema(ZhSchema):
+    effective_from = Date(allow_none=True, metadata={"description": "生效日期(默认今天)"})
+    expected_current = Int(allow_none=True, metadata={
+        "description": "你所看到的当前最新发布版本号;与实际不符时返回 409(默认:草稿创建时的最新发布版本)"})
+
+
+class PublishResponseSchema(ZhSchema):
+    tenant = Str(required=True)
+    number = Int(required=True)
+    publication_id = Int(required=True)
+    effective_from = Str(required=True)
+    previous = Int(allow_none=True, required=True)
+    rollback = Bool(required=True)
+
+
+class DiffQuerySchema(ZhSchema):
+    against = Int(allow_none=True)
+
+
+class DiffResponseSchema(ZhSchema):
+    tenant = Str(required=True)
+    number = Int(required=True)
+    against = Int(required=True)
+    same = Bool(required=True)
+    lists = Dict(required=True)
+    params = Dict(required=True)
+    rules = Dict(required=True)
+    disabled_rules = Dict(required=True)
+    standards = Dict(required=True)
+
+
+class TestReportSchema(ZhSchema):
+    number = Int(required=True)
+    tenant = Str(required=True)
+    passed = Bool(required=True)
+    total = Int(required=True)
+    failed = Int(required=True)
+    results = List(Dict(), required=True)
+    coverage = Dict(required=True)
+
+
+class ImpactRequestSchema(ZhSchema):
+    limit = Int(load_default=100, validate=int_range(1, 1000), metadata={"description": "重放最近多少条决定"})
+    examples = Int(load_default=10, validate=int_range(0, 100))
+
+
+class ImpactResponseSchema(ZhSchema):
+    tenant = Str(required=True)
+    number = Int(required=True)
+    considered = Int(required=True)
+    replayed = Int(required=True)
+    changed = Int(required=True)
+    unchanged = Int(required=True)
+    unaffected = Int(required=True)
+    errors = List(Dict(), required=True)
+    examples = List(Dict(), required=True)
+
+
+# ---------------------------------------------------------------------- tasks and assignments
+class TaskCreateSchema(ZhSchema):
+    task = Dict(required=True, metadata={"description": "任务表单数据"})
+
+
+class AssignmentSchema(ZhSchema):
+    id = Int(required=True)
+    task_id = Int(required=True)
+    tenant = Str(required=True)
+    target_unit = Str(required=True)
+    source_unit = Str(allow_none=True)
+    status = Str(required=True, validate=one_of(("pending", "admitted", "rejected")))
+    requirements = List(Nested(RequirementSchema), required=True)
+    decision_id = Int(required=True)
+    decided_on = Str(required=True)
+    task = Dict(required=True)
+    created_by = Str(required=True)
+    created_at = Str(required=True)
+    updated_at = Str(required=True)
+
+
+class TaskSchema(ZhSchema):
+    id = Int(required=True)
+    tenant = Str(required=True)
+    task = Dict(required=True)
+    source_unit = Str(allow_none=True)
+    created_by = Str(required=True)
+    created_at = Str(required=True)
+    assignments = List(Nested(AssignmentSchema))
+
+
+class TaskListSchema(ZhSchema):
+    tasks = List(Nested(TaskSchema), required=True)
+
+
+class AssignRequestSchema(ZhSchema):
+    targets = List(Str(validate=length(1, 32)), load_default=list,
+                   metadata={"description": "接收单位代码列表"})
+    children_of = Str(allow_none=True, metadata={"description": "下派给该单位的全部下级单位(如街道下的全部社区)"})
+    on = Date(allow_none=True)
+
+    @validates_schema
+    def _some_target(self, data, **_kw):
+        if not data.get("targets") and not data.get("children_of"):
+            raise ValidationError("targets 与 children_of 至少给出一个", "targets")
+
+
+class AssignResultSchema(ZhSchema):
+    target = Str(required=True)
+    status = Str(required=True, validate=one_of(("admitted", "pending", "rejected", "exists", "invalid")))
+    decision = Str(validate=one_of(OUTCOMES))
+    reasons = List(Nested(ReasonSchema))
+    requirements = List(Nested(RequirementSchema))
+    pack = Nested(PackRefSchema)
+    decision_id = Int()
+    assignment = Nested(AssignmentSchema, allow_none=True)
+    error = Nested(ErrorDetailSchema)
+
+
+class AssignResponseSchema(ZhSchema):
+    task_id = Int(required=True)
+    decided_on = Str(required=True)
+    results = List(Nested(AssignResultSchema), required=True)
+
+
+class AssignmentPatchSchema(ZhSchema):
+    task = Dict(required=True, metadata={"description": "补充或修改的任务字段,如 {\"funding_provided\": true}"})
+    on = Date(allow_none=True)
+
+
+class AssignmentPatchResponseSchema(ZhSchema):
+    decision = Str(required=True, validate=one_of(OUTCOMES))
+    reasons = List(Nested(ReasonSchema), required=True)
+    requirements = List(Nested(RequirementSchema), required=True)
+    pack = Nested(PackRefSchema, required=True)
+    decision_id = Int(required=True)
+    status = Str(required=True)
+    assignment = Nested(AssignmentSchema, required=True)
+
+
+# ---------------------------------------------------------------------- forms
+class FormSchema(ZhSchema):
+    tenant = Str(required=True)
+    name = Str(required=True)
+    version = Int(required=True)
+    schema = Dict(required=True)
+    inherited_from = Str(allow_none=True, metadata={"description": "本租户没有自己的表单时,取自哪个上级"})
+
+
+class FormPutSchema(ZhSchema):
+    schema = Dict(required=True, metadata={"description": "JSON Schema(2020-12)"})
+
+
+class FormPutResponseSchema(FormSchema):
+    created = Bool(required=True)
+
+
+class FormValidateRequestSchema(ZhSchema):
+    data = Raw(required=True, allow_none=True)
+
+
+class FormValidateResponseSchema(ZhSchema):
+    valid = Bool(required=True)
+    errors = List(Nested(PathProblemSchema), required=True)
+    form = Dict(required=True)
+
+
+# ---------------------------------------------------------------------- decisions
+class DecisionQuerySchema(ZhSchema):
+    limit = Int(load_default=50, validate=int_range(1, 500))
+    before = Int(allow_none=True)
+    outcome = Str(validate=one_of(OUTCOMES))
+    kind = Str(validate=one_of(("check", "assignment")))
+
+
+class DecisionSchema(ZhSchema):
+    id = Int(required=True)
+    tenant = Str(required=True)
+    seq = Int(required=True)
+    kind = Str(required=True)
+    actor = Str(required=True)
+    created_at = Str(required=True)
+    decided_on = Str(required=True)
+    input = Dict(required=True)
+    target = Dict(required=True)
+    history = Dict(required=True)
+    pack = Dict(required=True)
+    outcome = Str(required=True)
+    reasons = List(Dict(), required=True)
+    requirements = List(Dict(), required=True)
+    prev_hash = Str(required=True)
+    hash = Str(required=True)
+
+
+class DecisionListSchema(ZhSchema):
+    decisions = List(Nested(DecisionSchema), required=True)
+    next_before = Int(allow_none=True, metadata={"description": "下一页的 before 参数"})
+
+
+class ReplaySchema(ZhSchema):
+    decision_id = Int(required=True)
+    tenant = Str(required=True)
+    decided_on = Str(required=True)
+    original = Dict(required=True)
+    replayed = Dict(required=True)
+    same = Bool(required=True)
+
+
+class VerifySchema(ZhSchema):
+    ok = Bool(required=True)
+    chains = List(Dict(), required=True)
+

@@ -1,0 +1,69 @@
+"""Tasks and their downward assignments."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from ..services import assignment as service
+from .auth import authorize
+from .body import json_body
+from .openapi import operation
+from .respond import respond
+from .runtime import runtime
+from .schemas import (AssignmentPatchResponseSchema, AssignmentPatchSchema, AssignmentSchema,
+                      AssignRequestSchema, AssignResponseSchema, TaskCreateSchema, TaskListSchema, TaskSchema)
+
+bp = Blueprint("tasks", __name__, url_prefix="/api/v1/tenants/<tenant>")
+TAGS = ["任务与下派"]
+
+
+@bp.post("/tasks")
+@operation("按租户任务表单创建任务(不符合表单时 422,details 为 [{path, message}])", TAGS,
+           body=TaskCreateSchema, response=TaskSchema, status=201, errors=(401, 403, 404, 409))
+def create_task(tenant: str):
+    principal = authorize(tenant, "task.write")
+    data = json_body(TaskCreateSchema())["task"]
+    return respond(TaskSchema(), service.create_task(runtime(), principal, tenant, data), 201)
+
+
+@bp.get("/tasks")
+@operation("最近的任务", TAGS, response=TaskListSchema)
+def list_tasks(tenant: str):
+    authorize(tenant, "read")
+    return respond(TaskListSchema(), {"tasks": service.list_tasks(runtime(), tenant)})
+
+
+@bp.get("/tasks/<id:task_id>")
+@operation("一个任务及其全部下派记录", TAGS, response=TaskSchema)
+def read_task(tenant: str, task_id: int):
+    authorize(tenant, "read")
+    return respond(TaskSchema(), service.read_task(runtime(), tenant, task_id))
+
+
+@bp.post("/tasks/<id:task_id>/assignments")
+@operation("向下派发给一个或多个单位,逐个按其生效规则包判定", TAGS, body=AssignRequestSchema,
+           response=AssignResponseSchema, errors=(401, 403, 404, 409),
+           description="不予准入的单位不产生下派记录;有条件准入的单位产生待补充(pending)的下派记录,"
+                       "用 PATCH 补充条件后重新判定。children_of 表示该单位的全部下级。")
+def assign(tenant: str, task_id: int):
+    principal = authorize(tenant, "task.write")
+    body = json_body(AssignRequestSchema())
+    return respond(AssignResponseSchema(), service.assign(runtime(), principal, tenant, task_id, body["targets"],
+                                                          body.get("children_of"), body.get("on")))
+
+
+@bp.get("/assignments/<id:assignment_id>")
+@operation("一条下派记录", TAGS, response=AssignmentSchema)
+def read_assignment(tenant: str, assignment_id: int):
+    authorize(tenant, "read")
+    return respond(AssignmentSchema(), service.read_assignment(runtime(), tenant, assignment_id))
+
+
+@bp.patch("/assignments/<id:assignment_id>")
+@operation("补充下派记录所需的条件并重新判定", TAGS, body=AssignmentPatchSchema,
+           response=AssignmentPatchResponseSchema, errors=(401, 403, 404, 409))
+def patch_assignment(tenant: str, assignment_id: int):
+    principal = authorize(tenant, "task.write")
+    body = json_body(AssignmentPatchSchema())
+    return respond(AssignmentPatchResponseSchema(),
+                   service.update_assignment(runtime(), principal, tenant, assignment_id, body["task"],
+                                             body.get("on")))

@@ -1,0 +1,58 @@
+"""Tenants, the 清单 in force, and org units."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint
+
+from ..services.tenants import children_of, get_unit, unit_facts, unit_tree
+from .auth import authorize
+from .openapi import operation
+from .respond import respond
+from .runtime import runtime
+from .schemas import ListsResponseSchema, TenantSchema, UnitDetailSchema, UnitTreeSchema
+
+bp = Blueprint("tenants", __name__, url_prefix="/api/v1/tenants")
+TENANT, LISTS, TREE, UNIT = TenantSchema(), ListsResponseSchema(), UnitTreeSchema(), UnitDetailSchema()
+
+
+@bp.get("/<tenant>")
+@operation("租户信息及其下级租户", ["租户与单位"], response=TenantSchema)
+def tenant_info(tenant: str):
+    authorize(tenant, "read")
+    rt = runtime()
+    with rt.db.read() as session:
+        d = rt.directory(session)
+    info = d.get(tenant)
+    return respond(TENANT, {**info.to_dict(), "children": sorted(d.children.get(tenant, []))})
+
+
+@bp.get("/<tenant>/lists")
+@operation("当前生效的清单(含继承合并)", ["租户与单位"], response=ListsResponseSchema, errors=(401, 404, 409))
+def lists(tenant: str):
+    authorize(tenant, "read")
+    rt = runtime()
+    with rt.db.read() as session:
+        pack = rt.pack_for(session, tenant, date.today()).pack
+    return respond(LISTS, {"tenant": tenant, "pack": {"tenant": pack.tenant, "version": pack.version,
+                                                      "digest": pack.digest},
+                           "lists": pack.lists, "info": pack.list_info})
+
+
+@bp.get("/<tenant>/units")
+@operation("租户的组织单位树", ["租户与单位"], response=UnitTreeSchema)
+def units(tenant: str):
+    authorize(tenant, "read")
+    with runtime().db.read() as session:
+        return respond(TREE, {"tenant": tenant, "units": unit_tree(session, tenant)})
+
+
+@bp.get("/<tenant>/units/<code>")
+@operation("一个单位的事实(SPEC §5)及其下级单位", ["租户与单位"], response=UnitDetailSchema)
+def unit(tenant: str, code: str):
+    authorize(tenant, "read")
+    rt = runtime()
+    with rt.db.read() as session:
+        u = get_unit(session, rt.directory(session), tenant, code)
+        return respond(UNIT, {**unit_facts(u), "tenant": u.tenant_code,
+                              "children": [unit_facts(c) for c in children_of(session, u.code)]})

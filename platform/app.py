@@ -1,0 +1,55 @@
+"""The application factory: ``create_app(config=None)``.
+
+Wires the database (``JICENG_DATABASE_URL``, SQLite by default), the shared
+runtime, one blueprint per resource, the JSON error handlers and the docs.
+The schema is not migrated here: `jiceng init` does that.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+from flask import Flask, request
+from werkzeug.exceptions import NotFound as HTTPNotFound
+from werkzeug.routing import IntegerConverter
+
+from .api import admission, decisions, forms, packs, site, standards, tasks, tenants
+from .api.errors import register_error_handlers
+from .api.runtime import EXTENSION
+from .config import load_config
+from .db.engine import Database
+from .services.runtime import Runtime
+
+BLUEPRINTS = (site.bp, admission.bp, tenants.bp, packs.bp, tasks.bp, forms.bp, decisions.bp, standards.bp)
+
+
+class IdConverter(IntegerConverter):
+    """Ids and version numbers: at most 9 digits, so they always fit an integer column."""
+
+    regex = r"\d{1,9}"
+
+
+def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
+    """A configured Flask app. ``config`` may hold ``DATABASE`` (a ready :class:`Database`)."""
+    here = Path(__file__).resolve().parent
+    app = Flask(__name__, root_path=str(here), template_folder=str(here / "templates"),
+                instance_path=str(Path.cwd() / "instance"))
+    settings = load_config(config)
+    app.config.update({k: v for k, v in settings.items() if k != "DATABASE"})
+    db = settings.get("DATABASE") or Database(settings["DATABASE_URL"], schema=settings["DATABASE_SCHEMA"])
+    app.extensions[EXTENSION] = Runtime(db)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    app.url_map.converters["id"] = IdConverter
+    for bp in BLUEPRINTS:
+        app.register_blueprint(bp)
+    register_error_handlers(app)
+    app.before_request(_refuse_control_characters)
+    return app
+
+
+def _refuse_control_characters() -> None:
+    """Paths with control characters or broken text name nothing (and must never reach SQL)."""
+    path = request.path
+    if any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in path):
+        raise HTTPNotFound()

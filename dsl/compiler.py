@@ -50,11 +50,20 @@ def _rec(seen: dict, label: str, value):
 @dataclass
 class CompiledPack:
     decide: Callable  # (T, G, H, D, S) -> (list[int], int)
-    explain: Callable  # (T, G, H, D, S) -> (list[int], int, list[(int, bool, dict)])
     standards: dict[str, Callable]  # name -> (U) -> dict of measures + "compliant"
-    source: str  # the generated Python, for inspection (`jiceng compile --show`)
+    source: str  # the generated Python of decide and the standards, for inspection
     reads: dict[str, set[str]]  # root -> fields read by the rules (for input errors)
     index_paths: list[str]  # discriminating fields chosen, outermost first
+    make_explain: Callable[[], Callable] = field(repr=False, default=None)
+    _explain: Optional[Callable] = field(repr=False, default=None)
+
+    @property
+    def explain(self) -> Callable:
+        """(T, G, H, D, S, A) -> (fired, flags, trace); generated on first use —
+        most packs are never explained, and it doubles the generated code."""
+        if self._explain is None:
+            self._explain = self.make_explain()
+        return self._explain
 
 
 @dataclass
@@ -368,7 +377,6 @@ class Compiler:
         self._emit_rules(rules, "_all", 0, out)
         out += ["def decide(T, G, H, D, S):", "    F = []", "    o = _all(T, G, H, D, S, F)",
                 "    if len(F) > 1: F.sort()", "    return F, o", ""]
-        out += self._explain_function(self.c.rules)
         std_names = {}
         for s in self.c.standards:
             fname = self.fresh("_standard")
@@ -380,8 +388,14 @@ class Compiler:
         exec(code, ns)  # noqa: S102 - our own generated code, no user text is executed
         for tname, table in self._pending_tables:
             ns[tname] = {value: ns[fn] for value, fn in table.items()}
-        return CompiledPack(ns["decide"], ns["explain"], {k: ns[v] for k, v in std_names.items()},
-                            source, self.reads, self.index_paths)
+        return CompiledPack(ns["decide"], {k: ns[v] for k, v in std_names.items()},
+                            source, self.reads, self.index_paths, self._compile_explain)
+
+    def _compile_explain(self) -> Callable:
+        source = "\n".join(self._explain_function(self.c.rules))
+        ns = dict(self.ns)
+        exec(compile(source, f"<jiceng explain {self.c.linked.tenant}>", "exec"), ns)  # noqa: S102
+        return ns["explain"]
 
 
 # ------------------------------------------------------------------ analysis

@@ -21,15 +21,18 @@ from .runtime import Runtime
 
 
 def _recorded_forms(session: Session, rt: Runtime, entry: Decision) -> FormSnapshot:
-    """Today's forms, except that the task form is the one the decision used."""
+    """Today's forms, except that the nearest task form along the chain is the one the decision used
+    (forms it refers to by ``$ref`` stay available)."""
     current = rt.forms(session)
-    forms = {k: f for k, f in current.forms.items() if k[1] != "task"}
+    forms = dict(current.forms)
     info = (entry.pack or {}).get("task_form") or {}
     form_id = info.get("id")
-    if form_id is not None:
-        row = session.get(FormVersion, form_id)
-        if row is not None:
+    row = session.get(FormVersion, form_id) if form_id is not None else None
+    for c in reversed((entry.pack or {}).get("chain") or []):  # leaf first, down to the form's tenant
+        if row is not None and c["tenant"] == row.tenant_code:
             forms[(row.tenant_code, "task")] = StoredForm(row.id, row.tenant_code, "task", row.version, row.schema)
+            break
+        forms.pop((c["tenant"], "task"), None)
     return FormSnapshot(f"replay:{form_id}:{current.key}", forms)
 
 

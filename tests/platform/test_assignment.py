@@ -1,0 +1,134 @@
+"""Tasks and downward assignment: per-target decisions, pending requirements, reach, caps under concurrency."""
+from __future__ import annotations
+
+import threading
+
+DEPT = ("changsha", "department")
+TASKS = "/api/v1/tenants/changsha/tasks"
+
+
+def create(api, task, as_=DEPT):
+    r = api.post(TASKS, as_, json={"task": task})
+    assert r.status_code == 201, r.json
+    return r.json["id"]
+
+
+def assign(api, task_id, as_=DEPT, **body):
+    return api.post(f"{TASKS}/{task_id}/assignments", as_, json=body)
+
+
+def test_task_on_the_form(api, units):
+    r = api.post(TASKS, DEPT, json={"task": {"title": "入户", "kind": "survey", "source_unit": units.cs_city}})
+    assert r.status_code == 422
+    assert r.json["error"]["details"][0]["path"] == "/kind"
+    task_id = create(api, {"title": "入户登记", "kind": "work", "source_unit": units.cs_city})
+    got = api.get(f"{TASKS}/{task_id}", ("changsha", "auditor")).json
+    assert got["task"]["title"] == "入户登记" and got["source_unit"] == units.cs_city and got["assignments"] == []
+
+
+def test_department_to_streets_each_decided(api, units):
+    task_id = create(api, {"title": "招商引资任务", "category": "招商引资", "source_unit": units.cs_city})
+    r = assign(api, task_id, targets=[units.cs_street, units.cs_street2])
+    assert r.status_code == 200, r.json
+    results = r.json["results"]
+    assert [x["target"] for x in results] == [units.cs_street, units.cs_street2]
+    assert all(x["status"] == "rejected" and x["assignment"] is None for x in results)
+    assert results[0]["reasons"][0]["rule"] == "街道取消招商引资"
+    assert api.get(f"{TASKS}/{task_id}", DEPT).json["assignments"] == []
+
+
+def test_street_to_all_its_communities_in_one_call(api, units):
+    task_id = create(api, {"title": "居民会议", "item_code": "Z01", "kind": "work", "source_unit": units.cs_city})
+    r = assign(api, task_id, targets=[units.cs_street])
+    assert r.json["results"][0]["status"] == "admitted"
+    r = assign(api, task_id, ("changsha", "street"), children_of=units.cs_street)
+    assert r.status_code == 200, r.json
+    assert [x["target"] for x in r.json["results"]] == list(units.cs_communities)
+    assert {x["status"] for x in r.json["results"]} == {"admitted"}
+    assert all(x["assignment"]["source_unit"] == units.cs_street for x in r.json["results"])
+    again = assign(api, task_id, ("changsha", "street"), targets=[units.cs_communities[0]])
+    assert again.json["results"][0]["status"] == "exists"
+
+
+def test_street_cannot_pass_down_a_task_it_does_not_hold(api, units):
+    task_id = create(api, {"title": "居民会议", "item_code": "Z01", "source_unit": units.cs_city})
+    r = assign(api, task_id, ("changsha", "street"), children_of=units.cs_street)
+    assert r.status_code == 403 and r.json["error"]["code"] == "task_not_held"
+
+
+def test_only_downward(api, units):
+    task_id = create(api, {"title": "居民会议", "item_code": "Z01", "source_unit": units.cs_street})
+    r = assign(api, task_id, targets=[units.cs_street2, units.cs_communities[0], "nope"])
+    assert r.status_code == 422
+    details = {d["path"]: d["message"] for d in r.json["error"]["details"]}
+    assert "只能向下级下派" in details["/targets/0"]
+    assert details["/targets/2"] == "找不到单位 nope"
+    assert "/targets/1" not in details
+
+
+def test_conditional_waits_then_patch_admits(api, units):
+    task_id = create(api, {"title": "老年人优待证初审", "item_code": "X01", "role": "assist",
+                           "source_unit": units.cs_city})
+    r = assign(api, task_id, targets=[units.cs_communities[1]])
+    [res] = r.json["results"]
+    assert res["status"] == "pending" and res["requirements"][0]["code"] == "funding"
+    assignment_id = res["assignment"]["id"]
+    path = f"/api/v1/tenants/changsha/assignments/{assignment_id}"
+    r = api.patch(path, DEPT, json={"task": {"work_conditions_provided": True}})
+    assert r.json["status"] == "pending"  # still no funding
+    r = api.patch(path, DEPT, json={"task": {"funding_provided": True}})
+    assert r.status_code == 200 and r.json["status"] == "admitted" and r.json["decision"] == "admit"
+    assert r.json["assignment"]["task"]["funding_provided"] is True
+    r = api.patch(path, DEPT, json={"task": {"funding_provided": True}})
+    assert r.status_code == 409 and r.json["error"]["code"] == "assignment_not_pending"
+    r = api.patch(path, DEPT, json={"task": {"target_unit": units.cs_communities[0]}})
+    assert r.status_code == 422 and r.json["error"]["code"] == "field_fixed"
+    log = api.get("/api/v1/tenants/changsha/decisions?kind=assignment&limit=3", ("changsha", "auditor")).json
+    assert [d["outcome"] for d in log["decisions"]][:3] == ["admit", "conditional", "conditional"]
+
+
+def test_patch_can_reject(api, units):
+    task_id = create(api, {"title": "优待证", "item_code": "X01", "source_unit": units.cs_city})
+    res = assign(api, task_id, targets=[units.cs_communities[2]]).json["results"][0]
+    path = f"/api/v1/tenants/changsha/assignments/{res['assignment']['id']}"
+    r = api.patch(path, DEPT, json={"task": {"one_vote_veto": True}})
+    assert r.json["status"] == "rejected" and r.json["decision"] == "reject"
+    assert api.get(path, DEPT).json["status"] == "rejected"
+
+
+def test_roles_that_may_not_assign(api, units):
+    task_id = create(api, {"title": "居民会议", "item_code": "Z01", "source_unit": units.cs_city})
+    for role in ("auditor", "designer"):
+        r = assign(api, task_id, ("changsha", role), targets=[units.cs_street])
+        assert r.status_code == 403 and r.json["error"]["code"] == "forbidden"
+
+
+def test_twenty_concurrent_assessments_against_a_cap_of_two(fresh_api, units):
+    """20 assignments at once; history.assessments_this_year >= 2 rejects: exactly 2 are admitted."""
+    api = fresh_api
+    target = units.cs_communities[1]
+    task_ids = [create(api, {"title": f"第{i}次考核", "kind": "assessment", "item_code": "Z01",
+                             "source_unit": units.cs_city}) for i in range(20)]
+    statuses, errors = [], []
+    barrier = threading.Barrier(20)
+
+    def worker(task_id):
+        client = api.app.test_client()
+        barrier.wait()
+        r = client.post(f"{TASKS}/{task_id}/assignments", headers=api.headers(*DEPT), json={"targets": [target]})
+        if r.status_code != 200:
+            errors.append((r.status_code, r.get_data(as_text=True)))
+        else:
+            statuses.append(r.json["results"][0]["status"])
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in task_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(statuses) == ["admitted"] * 2 + ["rejected"] * 18
+    check = api.post("/api/v1/tenants/changsha/admission/check", DEPT,
+                     json={"task": {"title": "再考核", "kind": "assessment", "item_code": "Z01", "target_unit": target}})
+    assert check.json["decision"] == "reject"
+    assert check.json["reasons"][0]["rule"] == "考核频次"

@@ -1,0 +1,178 @@
+"""Pack lifecycle over the API: drafts, diagnostics, publish, stale guard, effective dates, rollback, diff, test, impact."""
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+from pathlib import Path
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+PACKS = "/api/v1/tenants/changsha/packs"
+ADMIN = ("changsha", "admin")
+ORIGINAL = (FIXTURES / "rule_packs" / "changsha" / "pack.jc").read_text(encoding="utf-8")
+EXTRA_RULE = '''
+rule 街道不承担拆迁 "街道不承担拆迁拆违"
+  cite S003C "一"
+  when target.level == street and task.category == "拆迁拆违"
+  then reject
+'''
+
+
+def draft(api, text, as_=ADMIN):
+    return api.post(PACKS, as_, json={"files": {"pack.jc": text}})
+
+
+def published_number(api):
+    return api.get(PACKS, ADMIN).json["in_force"]
+
+
+def check_street(api, category, on=None):
+    body = {"task": {"title": "x", "category": category}, "target": {"level": "street"}}
+    if on:
+        body["on"] = on
+    return api.post("/api/v1/tenants/changsha/admission/check", ("changsha", "department"), json=body).json
+
+
+def test_listing_shows_the_init_version_in_force(api):
+    body = api.get(PACKS, ("changsha", "auditor")).json
+    assert body["in_force"] == 1
+    [v] = [x for x in body["versions"] if x["number"] == 1]
+    assert v["status"] == "published" and v["declared_version"] == "2024.03" and v["extends"] == "hunan"
+    assert v["publications"][0]["effective_from"] == "1970-01-01"
+    one = api.get(f"{PACKS}/1", ("changsha", "auditor")).json
+    assert one["files"]["pack.jc"] == ORIGINAL
+
+
+def test_broken_draft_lists_every_diagnostic(api):
+    text = ORIGINAL + "\nrule 坏规则 \"x\"\n  when target.levle == street\n  then reject\n" \
+                      "rule 坏规则2 \"y\"\n  when task.category in 不存在的清单\n  then reject\n"
+    r = draft(api, text)
+    assert r.status_code == 422
+    err = r.json["error"]
+    assert err["code"] == "pack_invalid"
+    codes = [(d["line"], d["code"]) for d in err["details"]]
+    assert len(codes) >= 2
+    lines = {d["line"] for d in err["details"]}
+    base = ORIGINAL.count("\n") + 1
+    assert base + 2 in lines and base + 5 in lines
+    for d in err["details"]:
+        assert set(d) >= {"file", "line", "column", "code", "message"} and d["column"] >= 1
+        assert d["file"] == "changsha/pack.jc"
+    assert any("levle" in d["message"] for d in err["details"])
+
+
+def test_draft_must_name_the_tenant(api):
+    r = draft(api, ORIGINAL.replace("pack changsha", "pack zhuzhou"))
+    assert r.status_code == 422 and "E212" in {d["code"] for d in r.json["error"]["details"]}
+
+
+def test_draft_publish_rollback_diff_and_effective_dates(api):
+    before = published_number(api)
+    r = draft(api, ORIGINAL + EXTRA_RULE)
+    assert r.status_code == 201, r.json
+    number = r.json["number"]
+    assert r.json["status"] == "draft" and r.json["base_number"] == before
+    assert check_street(api, "拆迁拆违")["decision"] == "admit"  # drafts decide nothing
+
+    diff = api.get(f"{PACKS}/{number}/diff", ("changsha", "township")).json
+    assert diff["against"] == before and diff["same"] is False
+    assert [x["name"] for x in diff["rules"]["added"]] == ["街道不承担拆迁"]
+    assert diff["rules"]["removed"] == [] and diff["rules"]["changed"] == []
+
+    tests = api.post(f"{PACKS}/{number}/test", ADMIN).json
+    assert tests["passed"] is True and tests["total"] == 1
+    assert tests["coverage"]["uncovered"] == ["街道不承担拆迁"]
+
+    later = (date.today() + timedelta(days=30)).isoformat()
+    r = api.post(f"{PACKS}/{number}/publish", ADMIN, json={"effective_from": later})
+    assert r.status_code == 200, r.json
+    assert r.json["previous"] == before and r.json["rollback"] is False
+    assert check_street(api, "拆迁拆违")["decision"] == "admit"           # not yet in force
+    assert check_street(api, "拆迁拆违", on=later)["decision"] == "reject"  # in force from `later`
+    assert check_street(api, "拆迁拆违", on=later)["pack"]["digest"] != check_street(api, "拆迁拆违")["pack"]["digest"]
+
+    r = api.post(f"{PACKS}/{before}/publish", ADMIN, json={"effective_from": later, "expected_current": number})
+    assert r.status_code == 200 and r.json["rollback"] is True
+    assert check_street(api, "拆迁拆违", on=later)["decision"] == "admit"  # rolled back
+
+
+def test_stale_publish_is_409(api):
+    base = published_number(api)
+    first = draft(api, ORIGINAL + EXTRA_RULE.replace("拆迁拆违", "城市管理").replace("街道不承担拆迁", "R1")).json
+    second = draft(api, ORIGINAL + EXTRA_RULE.replace("拆迁拆违", "环境整治").replace("街道不承担拆迁", "R2")).json
+    assert first["base_number"] == second["base_number"]
+    assert api.post(f"{PACKS}/{first['number']}/publish", ADMIN, json={}).status_code == 200
+    r = api.post(f"{PACKS}/{second['number']}/publish", ADMIN, json={})
+    assert r.status_code == 409
+    assert r.json["error"]["code"] == "stale_version"
+    assert r.json["error"]["details"] == {"current": first["number"], "expected": second["base_number"]}
+    ok = api.post(f"{PACKS}/{base}/publish", ADMIN, json={"expected_current": first["number"]})
+    assert ok.status_code == 200
+
+
+def test_concurrent_publishes_one_wins(api):
+    base = published_number(api)
+    numbers = [draft(api, ORIGINAL + EXTRA_RULE.replace("街道不承担拆迁", f"并发{i}")).json["number"]
+               for i in range(6)]
+    codes = []
+    barrier = threading.Barrier(len(numbers))
+
+    def publish(n):
+        client = api.app.test_client()
+        barrier.wait()
+        codes.append(client.post(f"{PACKS}/{n}/publish", headers=api.headers(*ADMIN),
+                                 json={"expected_current": base}).status_code)
+
+    threads = [threading.Thread(target=publish, args=(n,)) for n in numbers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes) == [200] + [409] * 5
+    api.post(f"{PACKS}/{base}/publish", ADMIN, json={"expected_current": published_number(api)})
+
+
+def test_impact_counts_decisions_that_would_change(api, units):
+    check = "/api/v1/tenants/changsha/admission/check"
+    dept = ("changsha", "department")
+    for category in ("拆迁拆违", "拆迁拆违", "文明创建"):
+        api.post(check, dept, json={"task": {"title": "x", "category": category, "target_unit": units.cs_street}})
+    number = draft(api, ORIGINAL + EXTRA_RULE.replace("街道不承担拆迁", "影响评估")).json["number"]
+    r = api.post(f"{PACKS}/{number}/impact", ADMIN, json={"limit": 3})
+    assert r.status_code == 200, r.json
+    body = r.json
+    assert body["considered"] == 3 and body["replayed"] == 3 and body["changed"] == 2, (body["errors"], body["unaffected"])
+    ex = body["examples"][0]
+    assert ex["before"] == "admit" and ex["after"] == "reject" and ex["rules_added"] == ["影响评估"]
+
+
+def test_semantic_diff_of_lists_and_params(api):
+    text = ORIGINAL.replace('协税护税 "协税护税"', '协税护税 "协税护税(含代征)"  土地出让 "土地出让"') \
+        + '\nparam 考核上限 = 1 次\n'
+    number = draft(api, text).json["number"]
+    d = api.get(f"{PACKS}/{number}/diff?against=1", ADMIN).json
+    items = d["lists"]["items"]["街道取消事项"]
+    assert [x["name"] for x in items["added"]] == ["土地出让"]
+    assert [x["name"] for x in items["changed"]] == ["协税护税"]
+    [param] = d["params"]["changed"]
+    assert param["name"] == "考核上限" and param["before"]["value"] == "2 次" and param["after"]["value"] == "1 次"
+    same = api.get(f"{PACKS}/1/diff?against=1", ADMIN).json
+    assert same["same"] is True
+
+
+def test_pack_writes_need_admin(api):
+    for role in ("department", "township", "designer", "auditor"):
+        r = draft(api, ORIGINAL, as_=("changsha", role))
+        assert r.status_code == 403 and r.json["error"]["code"] == "forbidden"
+    assert api.post(f"{PACKS}/1/publish", ("changsha", "township"), json={}).status_code == 403
+
+
+def test_province_admin_manages_a_city_pack(api):
+    r = draft(api, ORIGINAL, as_=("hunan", "admin"))
+    assert r.status_code == 201
+    assert r.json["created_by"].endswith("admin@hunan")
+
+
+def test_unknown_version_404(api):
+    assert api.get(f"{PACKS}/999", ADMIN).json["error"]["code"] == "pack_version_not_found"
+    assert api.get(f"{PACKS}/abc", ADMIN).status_code == 404

@@ -9,7 +9,7 @@ from .body import json_body, query_args
 from .openapi import operation
 from .respond import respond
 from .runtime import runtime
-from .schemas import (DiffQuerySchema, DiffResponseSchema, DraftRequestSchema, ImpactRequestSchema,
+from .schemas import (DiffQuerySchema, DiffResponseSchema, DraftRequestSchema, EmptySchema, ImpactRequestSchema,
                       ImpactResponseSchema, PackListSchema, PackVersionSchema, PublishRequestSchema,
                       PublishResponseSchema, TestReportSchema)
 
@@ -66,6 +66,7 @@ def diff(tenant: str, number: int):
 @operation("运行规则包自带的测试", TAGS, response=TestReportSchema, errors=(401, 403, 404, 422))
 def run_tests(tenant: str, number: int):
     principal = authorize(tenant, "pack.write")
+    json_body(EmptySchema())
     return respond(TestReportSchema(), service.run_tests(runtime(), principal, tenant, number))
 
 

@@ -19,6 +19,10 @@ class ErrorSchema(ZhSchema):
     error = Nested(ErrorDetailSchema, required=True)
 
 
+class EmptySchema(ZhSchema):
+    """A request that takes no fields (its body may be empty or ``{}``)."""
+
+
 class HealthSchema(ZhSchema):
     status = Str(required=True)
 

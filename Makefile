@@ -26,8 +26,10 @@ install: $(VENV)/.installed-test
 test: $(VENV)/.installed-test
 	$(PY) -m pytest -q -n 2
 
+# Initialise (idempotent), print a demo token per role, serve on $(HOST):$(PORT).
 run: $(VENV)/.installed-test
-	$(VENV)/bin/jiceng demo
+	$(VENV)/bin/jiceng init --demo-tokens
+	HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/jiceng serve
 
 bench: $(VENV)/.installed-bench
 	$(PY) benchmarks/run.py

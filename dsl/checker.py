@@ -18,6 +18,7 @@ from typing import Any, Optional
 
 from . import nodes as n
 from .diagnostics import Diagnostic, Note, did_you_mean, make
+from .formatter import expr as format_expr
 from .functions import Registry, apply_signature
 from .resolver import LIST_KINDS, Linked, MergedList
 from .taskform import TaskForm
@@ -42,6 +43,7 @@ class ParamInfo:
     span: n.Span
     pack: str
     declared_in: list[str] = field(default_factory=list)
+    text: str = ""  # the value as written: "18 人 per 10000 人"
 
 
 @dataclass
@@ -73,13 +75,21 @@ class StandardInfo:
     name: str
     title: Optional[str]
     pack: str
-    level: str
+    levels: tuple[str, ...]  # the unit levels it evaluates (`over community, village`)
     where: Optional[n.Expr]
     measures: list[tuple[str, Optional[str], n.Expr, Type]]
     expects: list[n.StandardExpect]
     exports: dict[str, tuple[str, Type]]  # target fact -> (measure or "compliant", type)
     cites: tuple[n.Cite, ...]
     span: n.Span
+
+    @property
+    def level(self) -> str:
+        """The first level of ``over`` (most standards have exactly one)."""
+        return self.levels[0]
+
+    def applies_to(self, level: Optional[str]) -> bool:
+        return level in self.levels
 
 
 @dataclass
@@ -183,9 +193,10 @@ class Checker:
                 if not self._policy_applies(policy, t):
                     self.error("E410", decl.span, name=name, policy=policy, value_type=t)
                     return
-                current = ParamInfo(name, decl.title, t, value, policy, decl.span, pack, [pack])
+                current = ParamInfo(name, decl.title, t, value, policy, decl.span, pack, [pack],
+                                    format_expr(decl.value))
                 continue
-            note = [Note(current.span, f"上级规则包 {current.pack} 的声明:{_show_value(current.value, current.type)}")]
+            note = [Note(current.span, f"上级规则包 {current.pack} 的声明:{current.text}")]
             if t != current.type:
                 self.diags.append(make("E409", decl.span, name=name, value_type=t,
                                        inherited_type=current.type, notes=note))
@@ -196,11 +207,11 @@ class Checker:
                 return
             problem = _violates(current.policy, current.value, value)
             if problem:
-                self.diags.append(make(problem, decl.span, name=name, value=_show_value(value, t),
-                                       bound=_show_value(current.value, t), notes=note))
+                self.diags.append(make(problem, decl.span, name=name, value=format_expr(decl.value),
+                                       bound=current.text, notes=note))
                 return
             current = ParamInfo(name, decl.title or current.title, t, value, current.policy, decl.span,
-                                pack, current.declared_in + [pack])
+                                pack, current.declared_in + [pack], format_expr(decl.value))
         if current is not None:
             self.params[name] = current
 
@@ -276,14 +287,16 @@ class Checker:
     def _check_standard(self, s: n.Standard, pack: str) -> Optional[StandardInfo]:
         self._check_cites(s.cites)
         if len(s.levels) != 1:
-            problem = "缺少 over 子句(如 over community)" if not s.levels else "只能有一个 over 子句"
+            problem = ("缺少 over 子句(如 over community)" if not s.levels
+                       else "只能有一个 over 子句;多个层级写在一起:over community, village")
             self.error("E218", s.span, standard=s.name, problem=problem)
             return None
-        level = s.levels[0]
-        if level not in LEVELS:
-            self.error("E217", s.level_span or s.span, value=level, owner="over", allowed="、".join(LEVELS),
-                       hint=did_you_mean(level, LEVELS))
-            return None
+        levels = s.levels[0]
+        for level in levels:
+            if level not in LEVELS:
+                self.error("E217", s.level_span or s.span, value=level, owner="over", allowed="、".join(LEVELS),
+                           hint=did_you_mean(level, LEVELS))
+                return None
         scope = Scope(unit=self.unit_record)
         if s.where is not None:
             self.condition(s.where, scope, "where 条件")
@@ -315,7 +328,7 @@ class Checker:
                 continue
             self.target_extra[alias] = t
             exports[alias] = (x.measure, t)
-        return StandardInfo(s.name, s.title, pack, level, s.where, measures, list(s.expects), exports,
+        return StandardInfo(s.name, s.title, pack, levels, s.where, measures, list(s.expects), exports,
                             s.cites, s.span)
 
     # -------------------------------------------------------------- rules
@@ -827,30 +840,6 @@ def _violates(policy: str, old, new) -> Optional[str]:
     if policy == "fixed" and new != old:
         return "E404"
     return None
-
-
-def _num_text(v: Fraction) -> str:
-    if v.denominator == 1:
-        return str(v.numerator)
-    return f"{float(v):g}"
-
-
-def _show_value(value, t: Type) -> str:
-    if isinstance(t, RangeOf):
-        unit = format_dims(t.num.dims)
-        return f"{_num_text(value[0])}..{_num_text(value[1])}{(' ' + unit) if unit else ''}"
-    if isinstance(t, Num):
-        unit = format_dims(t.dims)
-        if "/" in unit:  # a ratio: show it per 10,000 or per 100 as people write it
-            base = 10000 if value < Fraction(1, 100) else 100
-            num, den = unit.split("/")
-            return f"{_num_text(value * base)} {num} per {base} {den}"
-        if not unit and value.denominator != 1 and value < Fraction(1, 100):
-            return f"{_num_text(value * 10000)} per 10000"
-        return f"{_num_text(value)}{(' ' + unit) if unit else ''}"
-    if isinstance(value, frozenset):
-        return "[" + ", ".join(sorted(map(str, value))) + "]"
-    return str(value)
 
 
 # ------------------------------------------------------------------ never fires

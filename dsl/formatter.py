@@ -265,9 +265,9 @@ class Printer:
                   n.Span(d.span.file, d.span.line, d.span.column, d.span.line, 0), 0)
         for c in d.cites:
             self.line(cite(c), c.span, 1)
-        for i, level in enumerate(d.levels):
+        for i, levels in enumerate(d.levels):
             where = f" where {expr(d.where)}" if d.where is not None and i == 0 else ""
-            self.line(f"over {level}{where}", d.level_span if i == 0 else None, 1)
+            self.line(f"over {', '.join(levels)}{where}", d.level_span if i == 0 else None, 1)
         for m in d.measures:
             title = f" {string(m.title)}" if m.title is not None else ""
             self.line(f"measure {m.name}{title} = {expr(m.value)}", m.span, 1)

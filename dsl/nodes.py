@@ -290,7 +290,7 @@ class Standard(Decl):
     name: str
     title: Optional[str]
     cites: tuple[Cite, ...]
-    levels: tuple[str, ...]  # from `over`; exactly one expected
+    levels: tuple[tuple[str, ...], ...]  # one group per `over` clause; exactly one clause expected
     level_span: Optional[Span] = field(compare=False, repr=False)
     where: Optional[Expr]
     measures: tuple[Measure, ...]

@@ -166,8 +166,7 @@ class Pack:
     @property
     def params(self) -> dict[str, dict]:
         """Effective params: value (in base units), policy, where declared."""
-        from .checker import _show_value
-        return {name: {"value": _show_value(p.value, p.type), "policy": p.policy, "pack": p.pack,
+        return {name: {"value": p.text, "policy": p.policy, "pack": p.pack,
                        "declared_in": list(p.declared_in), "title": p.title}
                 for name, p in self.checked.params.items()}
 
@@ -250,7 +249,7 @@ class Pack:
         """One unit's measures for standard ``name`` (None when it does not apply)."""
         std = self.checked.standards
         info = next(s for s in std if s.name == name)
-        if unit.get("level") != info.level:
+        if not info.applies_to(unit.get("level")):
             return None
         return self.compiled.standards[name](unit)
 

@@ -303,7 +303,8 @@ class AstBuilder:
 
     def over(self, c):
         where = next((p.value for p in _nodes(c)), None)
-        return _Part(_tok_span(c[1]), (str(c[1]), where))
+        levels = tuple(str(t) for t in _toks(c, "NAME"))
+        return _Part(_span(_toks(c, "NAME")), (levels, where))
 
     def over_where(self, c):
         return _Part(_span(c), c[1])
@@ -567,11 +568,19 @@ def _tables() -> _Tables:
     return _Tables(lark)
 
 
+def _terminals(row: dict) -> list[str]:
+    """The token types a table row accepts (its other keys are gotos)."""
+    return [k for k in row if k.isupper() or k == "$END"]
+
+
 def _run(text: str, line_offset: int) -> list:
     """Scan ``text`` and run the LALR automaton over it; returns the decls."""
     t = _tables()
     states, keywords, punctuation = t.states, t.keywords, t.punctuation
     stack, values = [t.start], []
+    # A keyword read as a name because no keyword fits here (`a > then`) is the
+    # likely culprit if the very next token fails: report the error there.
+    demoted: Optional[tuple] = None
     file, comments = _state.file, _state.comments
     match = _SCAN.match
     pos, size = 0, len(text)
@@ -582,7 +591,7 @@ def _run(text: str, line_offset: int) -> list:
         while True:
             act = states[stack[-1]].get(ttype)
             if act is None:
-                raise UnexpectedToken(tok, [k for k in states[stack[-1]] if k.isupper() or k == "$END"])
+                raise UnexpectedToken(tok, _terminals(states[stack[-1]]))
             if act.__class__ is int:
                 stack.append(act)
                 values.append(tok)
@@ -615,9 +624,12 @@ def _run(text: str, line_offset: int) -> list:
                 line += newlines
                 line_start = m.start() + value.rindex("\n") + 1
             continue
+        was_demoted, demoted = demoted, None
         if kind == "name":
             ttype = keywords.get(value)
             if ttype is None or ttype not in states[stack[-1]]:
+                if ttype is not None:
+                    demoted = (value, line, column, _terminals(states[stack[-1]]))
                 ttype = "NAME"
         elif kind == "op":
             ttype = punctuation.get(value)
@@ -627,7 +639,13 @@ def _run(text: str, line_offset: int) -> list:
             raise LexError("E104", line, column)
         else:
             ttype = _UPPER[kind]
-        feed(Tok(ttype, value, line, column, column + len(value)))
+        try:
+            feed(Tok(ttype, value, line, column, column + len(value)))
+        except UnexpectedToken:
+            if was_demoted is None:
+                raise
+            word, w_line, w_column, expected = was_demoted
+            raise UnexpectedToken(Tok("NAME", word, w_line, w_column, w_column + len(word)), expected) from None
     end_column = pos - line_start + 1
     return feed(Tok("$END", "", line, end_column, end_column + 1))
 

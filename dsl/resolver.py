@@ -32,6 +32,9 @@ LIST_KINDS = {
     "forbidden": "不应由社区承担的事项",
     "certificate_excluded": "不应由社区出具的证明",
 }
+# Lists that protect communities: a descendant may only add to them (removing
+# 城市管理 from the national forbidden list would quietly weaken a national rule).
+PROTECTIVE_KINDS = ("forbidden", "reduced", "certificate_excluded")
 REQUIREMENT_CODES = {
     "funding": "经费保障",
     "work_conditions": "工作条件",
@@ -281,7 +284,12 @@ def _merge_list(lists: dict[str, MergedList], d: n.ListDecl, pack: str, diags: l
             continue
         seen[entry.code] = entry.span
         if isinstance(entry, n.Remove):
-            if entry.code not in merged.items:
+            if merged.kind in PROTECTIVE_KINDS and merged.items.get(entry.code, (None, pack))[1] != pack:
+                diags.append(make("E411", entry.span, name=d.name, kind_label=LIST_KINDS[merged.kind],
+                                  code=entry.code,
+                                  notes=[Note(merged.items[entry.code][0].span,
+                                              f"事项 {entry.code} 由规则包 {merged.items[entry.code][1]} 列入")]))
+            elif entry.code not in merged.items:
                 diags.append(make("E408", entry.span, name=d.name, code=entry.code))
             else:
                 del merged.items[entry.code]

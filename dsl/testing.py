@@ -131,8 +131,8 @@ def _check_standard(pack: "Pack", x: n.Expectation, unit: dict, result: TestResu
     name, verdict = x.names
     result.standards.append(name)
     std = pack.standards[name]
-    if unit.get("level") != std.level:
-        result.failures.append(f"第 {x.span.line} 行:标准 {name} 评价 {std.level} 级单位,"
+    if not std.applies_to(unit.get("level")):
+        result.failures.append(f"第 {x.span.line} 行:标准 {name} 评价 {'、'.join(std.levels)} 级单位,"
                                f"given unit 的 level 是 {unit.get('level')}")
         return
     try:

@@ -70,6 +70,8 @@ def default_units() -> UnitTable:
     table.register("万元", base="元", factor=10000)
     table.register("天", label="天", aliases=("日",))
     table.register("个", label="个", aliases=("块", "项", "件"))
+    table.register("岁", label="岁", aliases=("周岁",))
+    table.register("小时", label="小时")
     return table
 
 

@@ -156,7 +156,8 @@ def sort_key(d: Diagnostic):
     return (d.span.file, d.span.line, d.span.column, d.code)
 
 
-def _display_width(text: str) -> int:
+def display_width(text: str) -> int:
+    """Columns on a terminal: Chinese characters take two."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
@@ -170,8 +171,8 @@ def _excerpt(span: Span, sources: Mapping[str, str]) -> list[str]:
     line = lines[span.line - 1].replace("\t", " ")
     col = max(span.column, 1)
     end = span.end_column if span.end_line == span.line and span.end_column > col else col + 1
-    pad = _display_width(line[: col - 1])
-    width = max(_display_width(line[col - 1: end - 1]), 1)
+    pad = display_width(line[: col - 1])
+    width = max(display_width(line[col - 1: end - 1]), 1)
     return ["    " + line, "    " + " " * pad + "^" * width]
 
 

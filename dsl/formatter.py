@@ -3,7 +3,9 @@
 Canonical means: one declaration per paragraph (consecutive one-line
 declarations of a kind stay together), clauses indented two spaces in a fixed
 order, one list item per line, expressions with the fewest parentheses that
-keep their structure, comments kept beside the element they were next to.
+keep their structure, conditions longer than a line broken before each
+top-level ``and``/``or``, comments kept beside the element they were next to,
+and a blank line kept where the author put one inside a block (at most one).
 
 Two properties hold and are tested: formatting is idempotent, and it preserves
 meaning — the formatted text parses to the same AST.
@@ -16,10 +18,11 @@ from fractions import Fraction
 from typing import Optional
 
 from . import nodes as n
-from .diagnostics import CompileError
+from .diagnostics import CompileError, display_width
 from .parser import parse
 
 INDENT = "  "
+WIDTH = 100  # display columns; a Chinese character counts two
 _NAME = re.compile(r"[^\W\d]\w*\Z")
 _ONE_LINERS = (n.PackHeader, n.Title, n.Source, n.RequirementDecl, n.Param, n.Disable)
 
@@ -139,6 +142,17 @@ def _expr(e: n.Expr) -> tuple[str, int]:
     raise TypeError(type(e).__name__)
 
 
+def broken(e: n.Expr, first: str, depth: int) -> list[str]:
+    """``first + e`` as lines: one line if it fits, else one line per operand
+    of the top-level and/or, each continuation starting with the operator."""
+    one = INDENT * depth + first + expr(e)
+    if display_width(one) <= WIDTH or not isinstance(e, n.BoolOp):
+        return [first + expr(e)]
+    prec = _OR if e.op == "or" else _AND
+    parts = [expr(x, prec + 1) for x in e.operands]
+    return [first + parts[0]] + [f"{INDENT}{e.op} {p}" for p in parts[1:]]
+
+
 def cite(c: n.Cite) -> str:
     return f"cite {c.source}" + (f" {string(c.clause)}" if c.clause is not None else "")
 
@@ -150,6 +164,7 @@ class Printer:
     def __init__(self, module: n.Module, text: str):
         self.module_node = module
         lines = text.split("\n")
+        self.blank = {i + 1 for i, line in enumerate(lines) if not line.strip()}  # 1-based blank lines
         full, trailing = [], []
         for c in module.comments:
             before = lines[c.span.line - 1][: c.span.column - 1] if c.span.line <= len(lines) else ""
@@ -158,10 +173,17 @@ class Printer:
         self.trailing = sorted(trailing, key=lambda c: c.span.line)
         self.out: list[str] = []
 
-    # -- comments
+    # -- comments and blank lines
+    def _gap(self, line: int, depth: int) -> None:
+        """Keep one blank line where the source had one (never after an opening brace)."""
+        if line - 1 in self.blank and self.out and self.out[-1].strip() and not self.out[-1].endswith("{"):
+            self.out.append("")
+
     def _leading(self, before_line: int, depth: int) -> None:
         while self.full and self.full[0].span.line < before_line:
-            self.out.append(INDENT * depth + self.full.pop(0).text.rstrip())
+            comment = self.full.pop(0)
+            self._gap(comment.span.line, depth)
+            self.out.append(INDENT * depth + comment.text.rstrip())
 
     def _attach(self, first: int, last: int) -> None:
         """Trailing comments on lines first..last go to the end of the last output line."""
@@ -170,10 +192,13 @@ class Printer:
             self.trailing = [c for c in self.trailing if c not in taken]
             self.out[-1] += "  " + "  ".join(c.text.rstrip() for c in taken)
 
-    def line(self, text: str, span: Optional[n.Span], depth: int) -> None:
+    def line(self, text: str | list[str], span: Optional[n.Span], depth: int) -> None:
+        """Emit an element (one line, or a broken condition's lines)."""
         if span is not None:
             self._leading(span.line, depth)
-        self.out.append(INDENT * depth + text)
+            self._gap(span.line, depth)
+        for part in [text] if isinstance(text, str) else text:
+            self.out.append(INDENT * depth + part)
         if span is not None:
             self._attach(span.line, span.end_line)
 
@@ -256,7 +281,7 @@ class Printer:
         if d.overridable:
             self.line("overridable", None, 1)
         for w in ([d.when] if d.when is not None else []) + list(d.extra_when):
-            self.line(f"when {expr(w)}", w.span, 1)
+            self.line(broken(w, "when ", 1), w.span, 1)
         for eff in d.effects:
             self.line("then " + effect(eff), eff.span, 1)
 
@@ -266,21 +291,30 @@ class Printer:
         for c in d.cites:
             self.line(cite(c), c.span, 1)
         for i, levels in enumerate(d.levels):
-            where = f" where {expr(d.where)}" if d.where is not None and i == 0 else ""
-            self.line(f"over {', '.join(levels)}{where}", d.level_span if i == 0 else None, 1)
+            head = f"over {', '.join(levels)}"
+            lines = broken(d.where, head + " where ", 1) if d.where is not None and i == 0 else [head]
+            self.line(lines, d.level_span if i == 0 else None, 1)
         for m in d.measures:
             title = f" {string(m.title)}" if m.title is not None else ""
             self.line(f"measure {m.name}{title} = {expr(m.value)}", m.span, 1)
         for x in d.expects:
-            self.line(f"expect {expr(x.condition)}" + (f" {string(x.message)}" if x.message is not None else ""),
-                      x.span, 1)
+            lines = broken(x.condition, "expect ", 1)
+            if x.message is not None:
+                lines[-1] += f" {string(x.message)}"
+            self.line(lines, x.span, 1)
         for x in d.exports:
             self.line(f"export {x.measure}" + (f" as {x.alias}" if x.alias else ""), x.span, 1)
 
     def d_Test(self, d: n.Test) -> None:
         self.line(f"test {string(d.name)} {{", n.Span(d.span.file, d.span.line, d.span.column, d.span.line, 0), 0)
-        for g in d.givens:
-            self.line(f"given {g.root} {record(g.record)}", g.span, 1)
+        parts = [f"{g.root} {record(g.record)}" for g in d.givens]
+        together = "given " + " ".join(parts)
+        if parts and display_width(INDENT + together) <= WIDTH:
+            first, last = d.givens[0].span, d.givens[-1].span
+            self.line(together, n.Span(first.file, first.line, first.column, last.end_line, last.end_column), 1)
+        else:
+            for g, part in zip(d.givens, parts):
+                self.line(f"given {part}", g.span, 1)
         if d.on is not None:
             self.line(f"on {d.on}", None, 1)
         for x in d.expectations:

@@ -13,7 +13,10 @@ KINDS = ["work", "assessment", "inspection", "ledger", "report", "certificate", 
          "plaque", "pledge"]
 
 
-def pack_source(n_rules: int, seed: int = 7, tenant: str = "bench") -> str:
+def pack_source(n_rules: int, seed: int = 7, tenant: str = "bench", indexable: bool = True) -> str:
+    """A pack of ``n_rules``; with ``indexable=False`` the same rules, with the
+    same meaning, but their field tests wrapped in a disjunction the compiler
+    cannot index (``(x == v or false)``), so every rule runs for every task."""
     rng = random.Random(seed)
     out = [f'pack {tenant} version "1"', 'title "生成的基准规则包"', 'source S "基准"',
            'param 考核上限 = 2 次 ceiling',
@@ -28,10 +31,11 @@ def pack_source(n_rules: int, seed: int = 7, tenant: str = "bench") -> str:
     ]
     for i in range(n_rules):
         parts = []
+        hide = (lambda test: test) if indexable else (lambda test: f"({test} or false)")
         if rng.random() < 0.9:
-            parts.append(f'task.category == "类别{rng.randrange(n_rules // 2 + 1)}"')
+            parts.append(hide(f'task.category == "类别{rng.randrange(n_rules // 2 + 1)}"'))
         if rng.random() < 0.6:
-            parts.append(f"target.level == {rng.choice(LEVELS)}")
+            parts.append(hide(f"target.level == {rng.choice(LEVELS)}"))
         parts.append(rng.choice(guards)())
         effect = rng.choice(["reject", 'require funding "请提供经费"', 'warn "请注意"'])
         out.append(f'rule R{i} "规则{i}"\n  cite S "第{i}条"\n  when {" and ".join(parts)}\n  then {effect}')

@@ -33,7 +33,7 @@ from .types import DATE, ArrayOf, ListRef, Num, RangeOf, Record, SetOf
 
 FLAG = {"reject": 4, "require": 2, "warn": 1}
 INDEX_MIN_RULES = 12   # below this a linear scan is as fast as a lookup
-INDEX_MAX_DEPTH = 2
+INDEX_MAX_DEPTH = 3
 ROOT_VARS = {"task": "T", "target": "G", "history": "H", "today": "D", "source": "S", "unit": "U"}
 
 
@@ -318,8 +318,13 @@ class Compiler:
         else:
             path, buckets, rest = plan
             self.index_paths.append(path)
-            for rule, cond in rest:
-                body += self._rule_lines(rule, cond, ctx, "    ")
+            if len(rest) >= INDEX_MIN_RULES:  # the rules this field cannot index may split on another
+                sub = self.fresh("_rest")
+                self._emit_rules(rest, sub, depth + 1, out)
+                body.append(f"    o |= {sub}(T, G, H, D, S, F)")
+            else:
+                for rule, cond in rest:
+                    body += self._rule_lines(rule, cond, ctx, "    ")
             table = {}
             for value, members in buckets.items():
                 sub = self.fresh("_bucket")

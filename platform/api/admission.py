@@ -7,12 +7,12 @@ from ..services.admission import CheckRequest, check
 from .auth import authorize
 from .body import json_body
 from .openapi import operation
-from .respond import respond
+from .respond import respond_plain
 from .runtime import runtime
 from .schemas import CheckRequestSchema, CheckResponseSchema
 
 bp = Blueprint("admission", __name__, url_prefix="/api/v1/tenants/<tenant>")
-REQUEST, RESPONSE = CheckRequestSchema(), CheckResponseSchema()
+REQUEST = CheckRequestSchema()
 
 
 @bp.post("/admission/check")
@@ -23,4 +23,4 @@ REQUEST, RESPONSE = CheckRequestSchema(), CheckResponseSchema()
 def admission_check(tenant: str):
     principal = authorize(tenant, "check")
     req = CheckRequest(**json_body(REQUEST))
-    return respond(RESPONSE, check(runtime(), principal, tenant, req))
+    return respond_plain(check(runtime(), principal, tenant, req))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import request
 
 from ..services.errors import NotFound
-from ..services.tokens import Principal, authenticate
+from ..services.tokens import Principal
 from .errors import ApiError
 from .runtime import runtime
 
@@ -21,7 +21,7 @@ def authorize(tenant: str, permission: str) -> Principal:
         raise ApiError(401, "unauthorized", "需要身份令牌(Authorization: Bearer <token>)")
     rt = runtime()
     with rt.db.read() as session:
-        principal = authenticate(session, token.strip())
+        principal = rt.principal(session, token.strip())
         if principal is None:
             raise ApiError(401, "unauthorized", "身份令牌无效或已吊销")
         directory = rt.directory(session, need=tenant)

@@ -5,7 +5,7 @@ from datetime import date
 
 from flask import Blueprint
 
-from ..services.tenants import children_of, get_unit, unit_facts, unit_tree
+from ..services.tenants import unit_tree
 from .auth import authorize
 from .openapi import operation
 from .respond import respond
@@ -53,6 +53,5 @@ def unit(tenant: str, code: str):
     authorize(tenant, "read")
     rt = runtime()
     with rt.db.read() as session:
-        u = get_unit(session, rt.directory(session), tenant, code)
-        return respond(UNIT, {**unit_facts(u), "tenant": u.tenant_code,
-                              "children": [unit_facts(c) for c in children_of(session, u.code)]})
+        u = rt.unit_in_reach(session, tenant, code)
+    return respond(UNIT, {**u.facts, "tenant": u.tenant, "children": list(u.children)})

@@ -3,7 +3,11 @@
 SQLite (the default) and PostgreSQL behave alike for the service:
 
 * a *write* transaction on SQLite starts with ``BEGIN IMMEDIATE``, so writers
-  queue on the database lock before they read anything they will decide on;
+  queue on the database lock before they read anything they will decide on.
+  They queue first on a lock file (``flock``) and a thread lock: SQLite's own
+  busy handler sleeps 1, 2, 5, 10 … ms between retries, which under load
+  costs far more than the write itself; a kernel lock wakes the next writer
+  at once;
 * on PostgreSQL writers take row locks (``SELECT … FOR UPDATE``) through
   :meth:`Database.lock`, which is a no-op on SQLite where the whole database is
   already held.
@@ -13,6 +17,8 @@ no concurrent writer can change before the decision is committed.
 """
 from __future__ import annotations
 
+import os
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional, Sequence
@@ -40,6 +46,7 @@ class Database:
         self.url = normalise_url(url)
         self.schema = schema
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self._writer = _WriterQueue(self._lock_file()) if self.is_sqlite else None
         self.engine = self._create_engine(pool_size)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
 
@@ -59,8 +66,16 @@ class Database:
         return create_engine(self.url, connect_args=connect_args, pool_size=pool_size,
                              max_overflow=pool_size, pool_pre_ping=False)
 
+    def _lock_file(self) -> Optional[Path]:
+        path = self.url.database
+        if not path or path == ":memory:" or path.startswith("file:"):
+            return None
+        return Path(path).with_name(Path(path).name + ".write-lock")
+
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._writer is not None:
+            self._writer.close()
 
     # ------------------------------------------------------------------ sessions
     @contextmanager
@@ -70,6 +85,8 @@ class Database:
         Objects read stay usable afterwards, detached with the values they were read with.
         """
         session = self._sessions()
+        if self.is_sqlite:  # each statement reads the latest commit; no transaction to open and close
+            session.connection(execution_options={"sqlite_autocommit": True})
         try:
             yield session
         finally:
@@ -78,17 +95,18 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction: committed when the block ends normally, else rolled back."""
-        session = self._sessions()
-        if self.is_sqlite:
-            session.connection(execution_options={"sqlite_immediate": True})
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        with self._writer if self._writer is not None else _NO_QUEUE:
+            session = self._sessions()
+            if self.is_sqlite:
+                session.connection(execution_options={"sqlite_immediate": True})
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
 
     def lock(self, session: Session, column, keys: Sequence) -> None:
         """Row-lock the rows whose ``column`` is in ``keys``, in key order (no deadlocks).
@@ -117,5 +135,56 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        immediate = conn.get_execution_options().get("sqlite_immediate")
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = conn.get_execution_options()
+        if not options.get("sqlite_autocommit"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("sqlite_immediate") else "BEGIN")
+
+
+class _WriterQueue:
+    """Serialises SQLite writers: a thread lock within the process, ``flock`` across processes."""
+
+    def __init__(self, path: Optional[Path]):
+        self._thread_lock = threading.Lock()
+        self._path = path
+        self._fd: Optional[int] = None
+
+    def __enter__(self):
+        self._thread_lock.acquire()
+        if self._path is not None and _flock is not None:
+            try:
+                if self._fd is None:
+                    self._path.parent.mkdir(parents=True, exist_ok=True)
+                    self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                _flock(self._fd, _LOCK_EX)
+            except OSError:  # a read-only folder: SQLite's own locking still holds
+                pass
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            if self._fd is not None and _flock is not None:
+                _flock(self._fd, _LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+    def close(self) -> None:
+        with self._thread_lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+
+class _NoQueue:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+
+_NO_QUEUE = _NoQueue()
+
+try:  # POSIX; elsewhere SQLite's busy timeout alone orders writers
+    from fcntl import LOCK_EX as _LOCK_EX, LOCK_UN as _LOCK_UN, flock as _flock
+except ImportError:  # pragma: no cover - Windows
+    _flock = None

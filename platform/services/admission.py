@@ -13,14 +13,12 @@ from typing import Optional
 
 from sqlalchemy.orm import Session
 
-from ..db.models import OrgUnit
 from . import decision_log, validation
 from .deciding import decide, default_history, target_facts
 from .errors import Invalid, NotFound
 from .history import history_facts
 from .jsonsafe import jsonable
-from .runtime import Runtime
-from .tenants import get_unit, unit_facts
+from .runtime import Runtime, UnitInfo
 from .tokens import Principal
 
 
@@ -33,20 +31,18 @@ class CheckRequest:
     explain: bool = False
 
 
-def lookup_unit(session: Session, rt: Runtime, tenant: str, code, path: str) -> OrgUnit:
+def lookup_unit(session: Session, rt: Runtime, tenant: str, code, path: str) -> UnitInfo:
     """A unit named in a request body; unknown and out-of-reach units read the same (422)."""
     try:
-        return get_unit(session, rt.directory(session), tenant, code)
+        return rt.unit_in_reach(session, tenant, code)
     except NotFound:
         raise Invalid("unit_not_found", f"找不到单位 {code}", [{"path": path, "message": f"找不到单位 {code}"}]) from None
 
 
 def source_facts(session: Session, rt: Runtime, tenant: str, code) -> dict:
     """Facts of the assigning unit when it is a known unit within reach, else none."""
-    if not isinstance(code, str):
-        return {}
     try:
-        return unit_facts(get_unit(session, rt.directory(session), tenant, code))
+        return dict(rt.unit_in_reach(session, tenant, code).facts)
     except NotFound:
         return {}
 
@@ -62,11 +58,11 @@ def check(rt: Runtime, principal: Principal, tenant: str, req: CheckRequest) -> 
         unit = None
         if req.target is None and req.task.get("target_unit") is not None:
             unit = lookup_unit(session, rt, tenant, req.task["target_unit"], "/task/target_unit")
-        decider = unit.tenant_code if unit is not None else tenant
+        decider = unit.tenant if unit is not None else tenant
         resolved = rt.pack_for(session, decider, on)
-        validation.require_valid(resolved.task_form, rt.forms(session), req.task, prefix="/task")
+        validation.require_valid(resolved.task_form, resolved.forms, req.task, prefix="/task")
         if unit is not None:
-            target, history = target_facts(session, unit, resolved.pack), history_facts(session, unit.code, on)
+            target, history = target_facts(unit, resolved.pack), history_facts(session, unit.code, on)
         else:
             target = dict(req.target or {})
             history = {**default_history(), **(req.history or {})}

@@ -30,8 +30,7 @@ from .deciding import decide, target_facts
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .history import history_facts
 from .jsonsafe import jsonable
-from .runtime import Runtime
-from .tenants import children_of, is_below
+from .runtime import Runtime, UnitInfo
 from .tokens import Principal
 
 MAX_TARGETS = 500
@@ -50,11 +49,11 @@ def create_task(rt: Runtime, principal: Principal, tenant: str, data: dict) -> d
     principal.require("task.write")
     with rt.db.write() as session:
         resolved = rt.pack_for(session, tenant, date.today())
-        validation.require_valid(resolved.task_form, rt.forms(session), data)
+        validation.require_valid(resolved.task_form, resolved.forms, data)
         source = data.get("source_unit") or principal.unit
         if source is not None:
             unit = lookup_unit(session, rt, tenant, source, "/source_unit")
-            if principal.unit and unit.code != principal.unit and not is_below(session, unit, principal.unit):
+            if principal.unit and unit.code != principal.unit and not unit.is_below(principal.unit):
                 raise Forbidden("unit_out_of_scope", f"令牌只代表单位 {principal.unit},不能以 {source} 的名义创建任务")
         task = Task(tenant_code=tenant, data=data, source_unit=source, form_id=resolved.task_form.id,
                     created_by=principal.actor, created_at=_now())
@@ -113,7 +112,7 @@ def assign(rt: Runtime, principal: Principal, tenant: str, task_id: int, targets
         codes = list(dict.fromkeys(targets))
         if children_of_unit is not None:
             parent = lookup_unit(session, rt, tenant, children_of_unit, "/children_of")
-            codes += [c.code for c in children_of(session, parent.code) if c.code not in codes]
+            codes += [c["code"] for c in parent.children if c["code"] not in codes]
         if not codes:
             raise Invalid("no_targets", "没有要下派的单位", [{"path": "/targets", "message": "至少给出一个单位"}])
         if len(codes) > MAX_TARGETS:
@@ -122,7 +121,7 @@ def assign(rt: Runtime, principal: Principal, tenant: str, task_id: int, targets
         units = _target_units(session, rt, tenant, codes, source, targets)
         rt.db.lock(session, OrgUnit.code, codes)
         results = {}
-        for unit in sorted(units, key=lambda u: (u.tenant_code, u.code)):  # log heads in tenant order
+        for unit in sorted(units, key=lambda u: (u.tenant, u.code)):  # log heads in tenant order
             results[unit.code] = _assign_one(session, rt, principal, task, unit, source, on)
         return {"task_id": task.id, "decided_on": on.isoformat(), "results": [results[c] for c in codes]}
 
@@ -141,7 +140,7 @@ def _assigning_unit(session: Session, principal: Principal, task: Task) -> Optio
 
 
 def _target_units(session: Session, rt: Runtime, tenant: str, codes: list[str], source: Optional[str],
-                  given: list[str]) -> list[OrgUnit]:
+                  given: list[str]) -> list[UnitInfo]:
     units, problems = [], []
     for i, code in enumerate(codes):
         path = f"/targets/{given.index(code)}" if code in given else "/children_of"
@@ -150,7 +149,7 @@ def _target_units(session: Session, rt: Runtime, tenant: str, codes: list[str], 
         except Invalid as e:
             problems += e.details
             continue
-        if source is not None and not is_below(session, unit, source):
+        if source is not None and not unit.is_below(source):
             problems.append({"path": path, "message": f"单位 {code} 不在下派单位 {source} 之下(只能向下级下派)"})
             continue
         units.append(unit)
@@ -159,7 +158,7 @@ def _target_units(session: Session, rt: Runtime, tenant: str, codes: list[str], 
     return units
 
 
-def _assign_one(session: Session, rt: Runtime, principal: Principal, task: Task, unit: OrgUnit,
+def _assign_one(session: Session, rt: Runtime, principal: Principal, task: Task, unit: UnitInfo,
                 source: Optional[str], on: date) -> dict:
     live = session.execute(select(Assignment).where(
         Assignment.task_id == task.id, Assignment.target_unit == unit.code,
@@ -177,7 +176,7 @@ def _assign_one(session: Session, rt: Runtime, principal: Principal, task: Task,
               "assignment": None}
     if body["decision"] != "reject":
         now = _now()
-        a = Assignment(task_id=task.id, tenant_code=unit.tenant_code, target_unit=unit.code, source_unit=source,
+        a = Assignment(task_id=task.id, tenant_code=unit.tenant, target_unit=unit.code, source_unit=source,
                        status=STATUS_OF[body["decision"]], kind=_kind(task_data), task_data=task_data,
                        requirements=body["requirements"], decision_id=entry.id, decided_on=on,
                        created_by=principal.actor, created_at=now, updated_at=now)
@@ -193,14 +192,14 @@ def _kind(task_data: dict) -> Optional[str]:
 
 
 def _decide_and_log(session: Session, rt: Runtime, principal: Principal, reach: str, task_data: dict,
-                    unit: OrgUnit, source: Optional[str], on: date) -> dict:
+                    unit: UnitInfo, source: Optional[str], on: date) -> dict:
     """Decide for one locked target and log it; ``{"error"}`` when the target's form refuses the task."""
-    resolved = rt.pack_for(session, unit.tenant_code, on)
-    found = validation.problems(resolved.task_form, rt.forms(session), task_data, prefix="/task")
+    resolved = rt.pack_for(session, unit.tenant, on)
+    found = validation.problems(resolved.task_form, resolved.forms, task_data, prefix="/task")
     if found:
-        return {"error": {"code": "form_invalid", "message": f"任务不符合 {unit.tenant_code} 的任务表单",
+        return {"error": {"code": "form_invalid", "message": f"任务不符合 {unit.tenant} 的任务表单",
                           "details": found}}
-    target = jsonable(target_facts(session, unit, resolved.pack))
+    target = jsonable(target_facts(unit, resolved.pack))
     history = history_facts(session, unit.code, on)
     src = source_facts(session, rt, reach, source) if source else {}
     try:
@@ -209,7 +208,7 @@ def _decide_and_log(session: Session, rt: Runtime, principal: Principal, reach: 
         return {"error": {"code": e.code, "message": e.message, "details": e.details}}
     body = d.to_dict()
     entry = decision_log.append(
-        session, tenant=unit.tenant_code, kind="assignment", actor=principal.actor, decided_on=on.isoformat(),
+        session, tenant=unit.tenant, kind="assignment", actor=principal.actor, decided_on=on.isoformat(),
         input={"task": task_data, "source": src, "what_if": False}, target=target, history=history,
         pack=resolved.log_info(), outcome=d.decision, reasons=body["reasons"],
         requirements=body["requirements"])
@@ -237,7 +236,7 @@ def update_assignment(rt: Runtime, principal: Principal, tenant: str, assignment
             raise Conflict("assignment_not_pending", f"下派记录 {a.id} 的状态是 {a.status},不在等待补充条件",
                            {"status": a.status})
         task_data = {**a.task_data, **changes}
-        unit = session.get(OrgUnit, a.target_unit)
+        unit = rt.unit(session, a.target_unit)
         outcome = _decide_and_log(session, rt, principal, tenant, task_data, unit, a.source_unit, on)
         if "error" in outcome:
             err = outcome["error"]

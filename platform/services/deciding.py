@@ -4,14 +4,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Optional
 
-from sqlalchemy.orm import Session
-
 from jiceng.dsl.functions import default_registry
 from jiceng.dsl.pack import Decision, DecisionInputError, Pack
 
-from ..db.models import OrgUnit
 from .errors import Invalid
-from .tenants import children_of, unit_facts
+from .runtime import UnitInfo
 
 
 def default_history() -> dict:
@@ -19,13 +16,13 @@ def default_history() -> dict:
     return {name: fact.default for name, fact in default_registry().history.items()}
 
 
-def target_facts(session: Session, unit: OrgUnit, pack: Pack) -> dict:
+def target_facts(unit: UnitInfo, pack: Pack) -> dict:
     """The unit's facts plus those its pack's standards export (``target.staffing_gap`` …)."""
-    facts = unit_facts(unit)
+    facts = dict(unit.facts)
     standards = [s for s in pack.checked.standards if s.level == unit.level and s.exports]
     if not standards:
         return facts
-    subject = dict(facts, children=[unit_facts(c) for c in children_of(session, unit.code)])
+    subject = dict(facts, children=[dict(c) for c in unit.children])
     for s in standards:
         try:
             measures = pack.evaluate_standard(s.name, subject)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable, Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..db.models import Decision, LogHead
@@ -25,21 +25,35 @@ def utc_now_text() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+@dataclass(frozen=True)
+class Appended:
+    id: int
+    seq: int
+    hash: str
+
+
+_HEADS, _DECISIONS = LogHead.__table__, Decision.__table__  # Core: the hot path skips the ORM
+_HEAD = (select(_HEADS.c.last_seq, _HEADS.c.last_hash).where(_HEADS.c.tenant_code == bindparam("t"))
+         .with_for_update())
+_INSERT = insert(_DECISIONS).returning(_DECISIONS.c.id)
+_ADVANCE = (update(_HEADS).where(_HEADS.c.tenant_code == bindparam("t"))
+            .values(last_seq=bindparam("seq"), last_hash=bindparam("h")))
+
+
 def append(session: Session, *, tenant: str, kind: str, actor: str, decided_on: str, input: dict,
            target: dict, history: dict, pack: dict, outcome: str, reasons: list,
-           requirements: list) -> Decision:
+           requirements: list) -> Appended:
     """Append one entry to ``tenant``'s chain (locks the chain's head until commit)."""
-    head = session.execute(select(LogHead).where(LogHead.tenant_code == tenant).with_for_update()).scalar_one()
-    fields = {"tenant_code": tenant, "seq": head.last_seq + 1, "kind": kind, "actor": actor,
+    conn = session.connection()
+    last_seq, last_hash = conn.execute(_HEAD, {"t": tenant}).one()
+    fields = {"tenant_code": tenant, "seq": last_seq + 1, "kind": kind, "actor": actor,
               "created_at": utc_now_text(), "decided_on": decided_on, "input": jsonable(input),
               "target": jsonable(target), "history": jsonable(history), "pack": jsonable(pack),
               "outcome": outcome, "reasons": jsonable(reasons), "requirements": jsonable(requirements)}
-    digest = entry_hash(head.last_hash, fields)
-    row = Decision(**fields, prev_hash=head.last_hash, hash=digest)
-    session.add(row)
-    head.last_seq, head.last_hash = fields["seq"], digest
-    session.flush()
-    return row
+    digest = entry_hash(last_hash, fields)
+    new_id = conn.execute(_INSERT, {**fields, "prev_hash": last_hash, "hash": digest}).scalar_one()
+    conn.execute(_ADVANCE, {"t": tenant, "seq": fields["seq"], "h": digest})
+    return Appended(new_id, fields["seq"], digest)
 
 
 def to_dict(row: Decision) -> dict:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Mapping, Optional
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from jiceng.dsl.api import compile_pack
@@ -57,13 +57,15 @@ class InForce:
         return InForce(self.on, v)
 
 
+_IN_FORCE = (select(Publication.tenant_code, Publication.version_id, PackVersion.number, PackVersion.files_digest)
+             .join(PackVersion, PackVersion.id == Publication.version_id)
+             .where(Publication.effective_from <= bindparam("on"))
+             .order_by(Publication.tenant_code, Publication.effective_from, Publication.id))
+
+
 def in_force(session: Session, on: date) -> InForce:
     """Which version of every pack is in force on ``on`` (one query)."""
-    rows = session.execute(
-        select(Publication.tenant_code, Publication.version_id, PackVersion.number, PackVersion.files_digest)
-        .join(PackVersion, PackVersion.id == Publication.version_id)
-        .where(Publication.effective_from <= on)
-        .order_by(Publication.tenant_code, Publication.effective_from, Publication.id)).all()
+    rows = session.connection().execute(_IN_FORCE, {"on": on}).all()
     return InForce(on, {r[0]: (r[1], r[2], r[3]) for r in rows})  # later rows win
 
 
@@ -74,6 +76,7 @@ class ResolvedPack:
     pack: Pack
     chain: tuple[dict, ...]   # [{"tenant", "number", "version"}] root first
     task_form: StoredForm
+    forms: FormSnapshot       # the forms it was compiled with (validate tasks against these)
 
     def log_info(self) -> dict:
         return {"tenant": self.pack.tenant, "version": self.pack.version, "digest": self.pack.digest,
@@ -115,7 +118,7 @@ class PackCompiler:
         for c in pack.chain:
             number = None if (draft is not None and c["tenant"] == leaf) else force.versions[c["tenant"]][1]
             chain.append({"tenant": c["tenant"], "number": number, "version": c["version"]})
-        return ResolvedPack(pack, tuple(chain), form)
+        return ResolvedPack(pack, tuple(chain), form, forms)
 
     def _compile(self, session: Session, leaf: str, force: InForce, forms: FormSnapshot,
                  draft: Optional[Mapping[str, str]]) -> tuple[Pack, StoredForm]:

@@ -1,21 +1,54 @@
 """What the service keeps between requests: the database handle and caches.
 
-Nothing here is per request. The caches are safe to share between threads
-and hold only data that is re-validated cheaply (forms by their highest id,
-compiled packs by content digest, tenants reloaded when one is missing).
+Nothing here is per request. Every cache is safe to share between threads:
+
+* the pack chain in force and the forms are re-validated on every call by
+  one cheap query (the highest publication and form ids), so a publish or a
+  new form is seen by the very next request, in every process;
+* compiled packs are kept by content digest (:class:`PackCompiler`);
+* tokens and org units — changed only by `jiceng token issue` and `jiceng
+  init` — are kept for :data:`TTL_SECONDS`;
+* tenants are reloaded when one is asked for that is not known yet.
 """
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from datetime import date
 from typing import Optional
 
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ..db.engine import Database
+from ..db.models import FormVersion, OrgUnit, Publication
 from . import forms as form_store
-from .pack_store import PackCompiler, ResolvedPack, deciding_pack_name, in_force
-from .tenants import TenantDirectory
+from .errors import NotFound
+from .pack_store import InForce, PackCompiler, ResolvedPack, deciding_pack_name, in_force
+from .tenants import TenantDirectory, unit_facts
+from .tokens import Principal, authenticate, hash_token
+from .ttl_cache import TTLCache
+
+TTL_SECONDS = 10.0
+_GENERATION = select(select(func.coalesce(func.max(Publication.id), 0)).scalar_subquery(),
+                     select(func.coalesce(func.max(FormVersion.id), 0)).scalar_subquery())
+_UNIT = select(OrgUnit).where(OrgUnit.code == bindparam("code"))
+_CHILDREN = select(OrgUnit).where(OrgUnit.parent_code == bindparam("code")).order_by(OrgUnit.code)
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    """An org unit as decisions need it: facts, owning tenant, ancestors (root first), children's facts."""
+
+    code: str
+    tenant: str
+    level: str
+    facts: dict
+    ancestors: tuple[str, ...]
+    children: tuple[dict, ...]
+
+    def is_below(self, code: str) -> bool:
+        return code in self.ancestors
 
 
 class Runtime:
@@ -26,8 +59,13 @@ class Runtime:
         self.compiler = PackCompiler()
         self._directory: Optional[TenantDirectory] = None
         self._forms: Optional[form_store.FormSnapshot] = None
+        self._force: dict[tuple[date, int], InForce] = {}
+        self._resolved: dict[tuple, ResolvedPack] = {}
+        self._principals: TTLCache[Optional[Principal]] = TTLCache(TTL_SECONDS)
+        self._units: TTLCache[Optional[UnitInfo]] = TTLCache(TTL_SECONDS)
         self._lock = threading.Lock()
 
+    # ------------------------------------------------------------------ tenants, tokens, units
     def directory(self, session: Session, need: Optional[str] = None) -> TenantDirectory:
         """All tenants; reloaded when ``need`` is not among them (a later `jiceng init`)."""
         d = self._directory
@@ -37,25 +75,79 @@ class Runtime:
                 self._directory = d
         return d
 
-    def forms(self, session: Session) -> form_store.FormSnapshot:
-        """The latest version of every form, reloaded when a form was added."""
-        key = form_store.snapshot_key(session)
+    def principal(self, session: Session, token: str) -> Optional[Principal]:
+        return self._principals.get_or_load(hash_token(token), lambda: authenticate(session, token))
+
+    def unit(self, session: Session, code: str) -> Optional[UnitInfo]:
+        """The unit ``code`` (None when unknown)."""
+        if not isinstance(code, str) or len(code) > 32:
+            return None
+        return self._units.get_or_load(code, lambda: self._load_unit(session, code))
+
+    def _load_unit(self, session: Session, code: str) -> Optional[UnitInfo]:
+        row = session.execute(_UNIT, {"code": code}).scalar_one_or_none()
+        if row is None:
+            return None
+        parent = self.unit(session, row.parent_code) if row.parent_code and row.parent_code != code else None
+        ancestors = (parent.ancestors + (parent.code,)) if parent is not None and code not in parent.ancestors else ()
+        children = tuple(unit_facts(c) for c in session.execute(_CHILDREN, {"code": code}).scalars())
+        return UnitInfo(row.code, row.tenant_code, row.level, unit_facts(row), ancestors, children)
+
+    def unit_in_reach(self, session: Session, tenant: str, code) -> UnitInfo:
+        """The unit if it belongs to ``tenant`` or a tenant below it, else :class:`NotFound`."""
+        u = self.unit(session, code)
+        if u is None or u.tenant not in self.directory(session).descendants(tenant):
+            raise NotFound("unit_not_found", f"找不到单位 {code}")
+        return u
+
+    # ------------------------------------------------------------------ packs and forms
+    def _state(self, session: Session, on: date) -> tuple[InForce, form_store.FormSnapshot]:
+        """The versions in force on ``on`` and the forms, checked against one query."""
+        pub_gen, form_gen = session.connection().execute(_GENERATION).one()
+        return self._state_at(session, on, pub_gen, form_gen)
+
+    def _state_at(self, session: Session, on: date, pub_gen: int, form_gen: int
+                  ) -> tuple[InForce, form_store.FormSnapshot]:
+        force = self._force.get((on, pub_gen))
+        if force is None:
+            force = in_force(session, on)
+            with self._lock:
+                if len(self._force) > 64:
+                    self._force.clear()
+                self._force[(on, pub_gen)] = force
         snap = self._forms
-        if snap is None or snap.key != key:
+        if snap is None or snap.key != form_gen:
             snap = form_store.load_snapshot(session)
             with self._lock:
                 self._forms = snap
-        return snap
+        return force, snap
+
+    def forms(self, session: Session) -> form_store.FormSnapshot:
+        """The latest version of every form."""
+        return self._state(session, date.today())[1]
 
     def pack_for(self, session: Session, tenant: str, on: date) -> ResolvedPack:
         """The compiled pack chain in force for ``tenant`` on ``on``."""
-        force = in_force(session, on)
-        directory = self.directory(session)
-        leaf = deciding_pack_name(force, directory.ancestors(tenant) or [tenant])
-        return self.compiler.resolve(session, leaf, force, self.forms(session))
+        pub_gen, form_gen = session.connection().execute(_GENERATION).one()
+        key = (tenant, on, pub_gen, form_gen)
+        resolved = self._resolved.get(key)
+        if resolved is None:
+            force, forms = self._state_at(session, on, pub_gen, form_gen)
+            directory = self.directory(session)
+            leaf = deciding_pack_name(force, directory.ancestors(tenant) or [tenant])
+            resolved = self.compiler.resolve(session, leaf, force, forms)
+            with self._lock:
+                if len(self._resolved) > 256:
+                    self._resolved.clear()
+                self._resolved[key] = resolved
+        return resolved
 
     def invalidate(self) -> None:
-        """Forget tenants and forms (after `jiceng init` in this process)."""
+        """Forget everything cached (after `jiceng init` in this process)."""
         with self._lock:
             self._directory = None
             self._forms = None
+            self._force.clear()
+            self._resolved.clear()
+        self._principals.clear()
+        self._units.clear()

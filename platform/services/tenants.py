@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..db.models import ApiToken, Assignment, LogHead, OrgUnit, Tenant
 from .decision_chain import GENESIS_HASH
-from .errors import Invalid, NotFound
+from .errors import Invalid
 from .tenant_files import INT_COLUMNS, FLOAT_COLUMNS, TenantFile
 
 
@@ -152,32 +152,6 @@ def unit_facts(u: OrgUnit) -> dict:
     """The SPEC §5 target facts of a unit."""
     return {"code": u.code, "parent": u.parent_code, "level": u.level, "name": u.name,
             **{c: getattr(u, c) for c in INT_COLUMNS + FLOAT_COLUMNS}}
-
-
-def get_unit(session: Session, directory: TenantDirectory, tenant: str, code: str) -> OrgUnit:
-    """The unit ``code`` if it belongs to ``tenant`` or a descendant, else :class:`NotFound`."""
-    unit = session.get(OrgUnit, code) if isinstance(code, str) else None
-    if unit is None or unit.tenant_code not in directory.descendants(tenant):
-        raise NotFound("unit_not_found", f"找不到单位 {code}")
-    return unit
-
-
-def children_of(session: Session, code: str) -> list[OrgUnit]:
-    return list(session.execute(select(OrgUnit).where(OrgUnit.parent_code == code)
-                                .order_by(OrgUnit.code)).scalars())
-
-
-def is_below(session: Session, unit: OrgUnit, ancestor_code: str) -> bool:
-    """Whether ``unit`` lies strictly below the unit ``ancestor_code``."""
-    seen = set()
-    cur = unit.parent_code
-    while cur is not None and cur not in seen:
-        if cur == ancestor_code:
-            return True
-        seen.add(cur)
-        parent = session.get(OrgUnit, cur)
-        cur = parent.parent_code if parent is not None else None
-    return False
 
 
 def unit_tree(session: Session, tenant: str) -> list[dict]:

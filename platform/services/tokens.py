@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Optional
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from ..db.models import ApiToken, OrgUnit
@@ -82,10 +82,13 @@ def issue(session: Session, directory: TenantDirectory, tenant: str, role: str, 
     return token, row
 
 
+_BY_HASH = (select(ApiToken.id, ApiToken.tenant_code, ApiToken.role, ApiToken.unit_code)
+            .where(ApiToken.token_hash == bindparam("h"), ApiToken.revoked_at.is_(None)))
+
+
 def authenticate(session: Session, token: str) -> Optional[Principal]:
     """The principal behind ``token``, or None for an unknown or revoked token."""
-    row = session.execute(select(ApiToken.id, ApiToken.tenant_code, ApiToken.role, ApiToken.unit_code)
-                          .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))).first()
+    row = session.connection().execute(_BY_HASH, {"h": hash_token(token)}).first()
     return Principal(row.id, row.tenant_code, row.role, row.unit_code) if row else None
 
 

@@ -64,3 +64,13 @@ def test_landing_page_is_zh_and_links_docs(api):
 
 def test_healthz(api):
     assert api.get("/healthz").json == {"status": "ok"}
+
+
+def test_admission_answers_match_the_documented_schema(api, units):
+    """The check skips marshmallow's dump on its hot path: its real answers must still fit the schema."""
+    from jiceng.platform.api.schemas import CheckResponseSchema
+    bodies = [{"task": {"title": "初审", "item_code": "X01", "target_unit": units.cs_communities[0]}},
+              {"task": {"title": "招商", "category": "招商引资"}, "target": {"level": "street"}, "explain": True}]
+    for body in bodies:
+        answer = api.post("/api/v1/tenants/changsha/admission/check", ("changsha", "department"), json=body).json
+        assert CheckResponseSchema().validate(answer) == {}, answer

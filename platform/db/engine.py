@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import bindparam, create_engine, event, select
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -115,8 +115,9 @@ class Database:
         """
         if self.is_sqlite or not keys:
             return
-        session.execute(select(column).where(column.in_(sorted(set(keys)))).order_by(column)
-                        .with_for_update()).all()
+        stmt = (select(column).where(column.in_(bindparam("keys", expanding=True))).order_by(column)
+                .with_for_update())
+        session.connection().execute(stmt, {"keys": sorted(set(keys))}).all()
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -18,9 +18,10 @@ by tenant — so concurrent batches cannot deadlock.
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
+from types import SimpleNamespace
 from typing import Optional
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from ..db.models import Assignment, OrgUnit, Task
@@ -62,8 +63,20 @@ def create_task(rt: Runtime, principal: Principal, tenant: str, data: dict) -> d
         return task_dict(task, [])
 
 
-def get_task(session: Session, tenant: str, task_id) -> Task:
-    task = session.get(Task, task_id) if isinstance(task_id, int) else None
+_TASKS, _ASSIGNMENTS = Task.__table__, Assignment.__table__  # Core on the assignment path: no ORM overhead
+_TASK = select(_TASKS).where(_TASKS.c.id == bindparam("id"))
+_HELD = select(_ASSIGNMENTS.c.id).where(_ASSIGNMENTS.c.task_id == bindparam("task"),
+                                        _ASSIGNMENTS.c.target_unit == bindparam("unit"),
+                                        _ASSIGNMENTS.c.status == "admitted")
+_LIVE = select(_ASSIGNMENTS).where(_ASSIGNMENTS.c.task_id == bindparam("task"),
+                                   _ASSIGNMENTS.c.target_unit == bindparam("unit"),
+                                   _ASSIGNMENTS.c.status != "rejected")
+_INSERT = insert(_ASSIGNMENTS).returning(_ASSIGNMENTS.c.id)
+
+
+def get_task(session: Session, tenant: str, task_id):
+    """The task (a row: ``id tenant_code data source_unit …``) if it belongs to ``tenant``."""
+    task = session.connection().execute(_TASK, {"id": task_id}).first() if isinstance(task_id, int) else None
     if task is None or task.tenant_code != tenant:
         raise NotFound("task_not_found", f"找不到任务 {task_id}")
     return task
@@ -126,14 +139,12 @@ def assign(rt: Runtime, principal: Principal, tenant: str, task_id: int, targets
         return {"task_id": task.id, "decided_on": on.isoformat(), "results": [results[c] for c in codes]}
 
 
-def _assigning_unit(session: Session, principal: Principal, task: Task) -> Optional[str]:
+def _assigning_unit(session: Session, principal: Principal, task) -> Optional[str]:
     """Who assigns: the token's unit, else the task's source. A unit other than the
     task's source passes the task further down only once it holds it, admitted."""
     if principal.unit is None or principal.unit == task.source_unit:
         return task.source_unit
-    held = session.execute(select(Assignment.id).where(
-        Assignment.task_id == task.id, Assignment.target_unit == principal.unit,
-        Assignment.status == "admitted")).first()
+    held = session.connection().execute(_HELD, {"task": task.id, "unit": principal.unit}).first()
     if held is None:
         raise Forbidden("task_not_held", f"单位 {principal.unit} 没有已准入的该任务,不能向下转派")
     return principal.unit
@@ -158,11 +169,9 @@ def _target_units(session: Session, rt: Runtime, tenant: str, codes: list[str], 
     return units
 
 
-def _assign_one(session: Session, rt: Runtime, principal: Principal, task: Task, unit: UnitInfo,
+def _assign_one(session: Session, rt: Runtime, principal: Principal, task, unit: UnitInfo,
                 source: Optional[str], on: date) -> dict:
-    live = session.execute(select(Assignment).where(
-        Assignment.task_id == task.id, Assignment.target_unit == unit.code,
-        Assignment.status != "rejected")).scalar_one_or_none()
+    live = session.connection().execute(_LIVE, {"task": task.id, "unit": unit.code}).first()
     if live is not None:
         return {"target": unit.code, "status": "exists", "assignment": assignment_dict(live)}
     task_data = dict(task.data, target_unit=unit.code)
@@ -176,13 +185,12 @@ def _assign_one(session: Session, rt: Runtime, principal: Principal, task: Task,
               "assignment": None}
     if body["decision"] != "reject":
         now = _now()
-        a = Assignment(task_id=task.id, tenant_code=unit.tenant, target_unit=unit.code, source_unit=source,
-                       status=STATUS_OF[body["decision"]], kind=_kind(task_data), task_data=task_data,
-                       requirements=body["requirements"], decision_id=entry.id, decided_on=on,
-                       created_by=principal.actor, created_at=now, updated_at=now)
-        session.add(a)
-        session.flush()
-        result["assignment"] = assignment_dict(a)
+        values = dict(task_id=task.id, tenant_code=unit.tenant, target_unit=unit.code, source_unit=source,
+                      status=STATUS_OF[body["decision"]], kind=_kind(task_data), task_data=task_data,
+                      requirements=body["requirements"], decision_id=entry.id, decided_on=on,
+                      created_by=principal.actor, created_at=now, updated_at=now)
+        values["id"] = session.connection().execute(_INSERT, values).scalar_one()
+        result["assignment"] = assignment_dict(SimpleNamespace(**values))
     return result
 
 

@@ -1,0 +1,357 @@
+"""Service benchmark: admission checks over HTTP, in-process decisions, assignments with their writes.
+
+* ``Pack.decide`` in process: the ceiling a request cannot beat.
+* ``POST /api/v1/tenants/changsha/admission/check`` served by gunicorn (2 sync workers) on loopback,
+  loaded from a second process: ``wrk`` when installed (Debian package ``wrk``: a C client that leaves
+  the cores to the server), else a Python client with one request in flight per connection. Requests
+  per second, p50/p99 latency. Every check also appends to the hash-chained decision log.
+* Assignments per second (``assign`` with one target each: target lock, history counts, decision,
+  log entry, assignment row) on SQLite and, when PostgreSQL answers, on PostgreSQL.
+
+Goals (issue 4): ≥ 2,000 checks/s with p99 ≤ 20 ms; ≥ 500 assignments/s on PostgreSQL.
+
+Run ``python benchmarks/service_bench.py [--quick] [--json FILE]`` from the repository root, or call
+``main(report)`` where ``report(name, metrics)`` receives each measurement (``benchmarks/run.py``).
+PostgreSQL: ``JICENG_BENCH_DATABASE_URL``, else ``JICENG_TEST_DATABASE_URL``, else the local server at
+``postgresql://postgres@127.0.0.1:5432/test`` if it answers; a throw-away schema is used and dropped.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import selectors
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Callable, Iterator, Optional
+
+ROOT = Path(__file__).resolve().parent.parent
+TENANT = "changsha"
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+# ---------------------------------------------------------------------- set-up
+@contextmanager
+def database(kind: str, tmp: Path) -> Iterator:
+    """A loaded database (repository data): SQLite file or a fresh PostgreSQL schema."""
+    from sqlalchemy import create_engine
+    from jiceng.platform.db.engine import Database, normalise_url
+    from jiceng.platform.services.bootstrap import run_init
+    if kind == "sqlite":
+        url, schema = f"sqlite:///{tmp / 'bench.db'}", None
+        db = Database(url)
+    else:
+        url, schema = pg_url(), f"bench_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(normalise_url(url))
+        with admin.begin() as c:
+            c.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        db = Database(url, schema=schema, pool_size=8)
+    try:
+        run_init(db, ROOT)
+        yield db, url, schema
+    finally:
+        db.dispose()
+        if kind != "sqlite":
+            with admin.begin() as c:
+                c.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+            admin.dispose()
+
+
+def pg_url() -> Optional[str]:
+    return os.environ.get("JICENG_BENCH_DATABASE_URL") or os.environ.get("JICENG_TEST_DATABASE_URL") or DEFAULT_PG
+
+
+def pg_available() -> bool:
+    try:
+        import psycopg
+        with psycopg.connect(pg_url().replace("postgresql+psycopg", "postgresql"), connect_timeout=2):
+            return True
+    except Exception:  # noqa: BLE001 - no server: the PostgreSQL part is skipped and says so
+        return False
+
+
+def token(db, role: str = "department", unit: Optional[str] = None) -> str:
+    from jiceng.platform.services.tenants import TenantDirectory
+    from jiceng.platform.services.tokens import issue
+    with db.write() as s:
+        return issue(s, TenantDirectory.load(s), TENANT, role, unit, label="bench")[0]
+
+
+def sample(db) -> dict:
+    """A representative check: an assist item without funding, to a community (conditional)."""
+    from sqlalchemy import select
+    from jiceng.platform.db.models import OrgUnit
+    from jiceng.platform.services.runtime import Runtime
+    rt = Runtime(db)
+    with db.read() as s:
+        communities = list(s.execute(select(OrgUnit.code).where(OrgUnit.tenant_code == TENANT,
+                                                                OrgUnit.level == "community")
+                                     .order_by(OrgUnit.code)).scalars())
+        city = s.execute(select(OrgUnit.code).where(OrgUnit.tenant_code == TENANT, OrgUnit.level == "city")).scalar()
+        pack = rt.pack_for(s, TENANT, date.today()).pack
+    assist = next(items for items in pack.lists.values() if items and items[0]["kind"] == "assist")
+    task = {"title": "老年人优待证初审", "item_code": assist[0]["code"], "kind": "work", "role": "assist",
+            "target_unit": communities[0]}
+    return {"task": task, "communities": communities, "city": city, "pack": pack}
+
+
+# ---------------------------------------------------------------------- in-process decide
+def bench_decide(db, seconds: float) -> dict:
+    from jiceng.platform.services.deciding import default_history, target_facts
+    from jiceng.platform.services.runtime import Runtime
+    s_ = sample(db)
+    with db.read() as s:
+        target = target_facts(Runtime(db).unit(s, s_["communities"][0]), s_["pack"])
+    pack, task, history = s_["pack"], s_["task"], default_history()
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for _ in range(1000):
+            pack.decide(task, target, history)
+        n += 1000
+    elapsed = time.perf_counter() - start
+    return {"decisions_per_s": round(n / elapsed), "us_per_decision": round(elapsed / n * 1e6, 2),
+            "decision": pack.decide(task, target, history).decision}
+
+
+# ---------------------------------------------------------------------- HTTP under load
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(url: str, schema: Optional[str], workers: int = 2) -> Iterator[int]:
+    """gunicorn serving the app on a free loopback port; stopped (by its pid) afterwards."""
+    port = free_port()
+    env = dict(os.environ, JICENG_DATABASE_URL=url)
+    if schema:
+        env["JICENG_DATABASE_SCHEMA"] = schema
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync",
+                             "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+                             "jiceng.platform.app:create_app()"], env=env, cwd=ROOT)
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as c:
+                    c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    if b"200 OK" in c.recv(1024):
+                        break
+            except OSError:
+                pass
+            if time.time() > deadline or proc.poll() is not None:
+                raise RuntimeError("gunicorn did not start")
+            time.sleep(0.2)
+        yield port
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _request_bytes(port: int, token_text: str, body: dict) -> bytes:
+    payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    head = (f"POST /api/v1/tenants/{TENANT}/admission/check HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Authorization: Bearer {token_text}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(payload)}\r\n\r\n").encode()
+    return head + payload
+
+
+def load_client(port: int, request: bytes, connections: int, seconds: float, out) -> None:
+    """Runs in its own process: keep-alive connections, one request in flight on each."""
+    sel = selectors.DefaultSelector()
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+
+    def start(conn_state=None):
+        sock = socket.create_connection(("127.0.0.1", port))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setblocking(False)
+        st = {"sock": sock, "buf": b"", "t0": time.perf_counter()}
+        sock.sendall(request)
+        sel.register(sock, selectors.EVENT_READ, st)
+
+    for _ in range(connections):
+        start()
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        for key, _ev in sel.select(timeout=0.5):
+            st = key.data
+            try:
+                data = st["sock"].recv(262144)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:
+                data = b""
+            if not data:
+                sel.unregister(st["sock"])
+                st["sock"].close()
+                start()
+                continue
+            st["buf"] += data
+            while True:
+                buf = st["buf"]
+                head_end = buf.find(b"\r\n\r\n")
+                if head_end < 0:
+                    break
+                head = buf[:head_end].decode("latin-1").lower()
+                length = int(head.split("content-length:", 1)[1].split("\r\n", 1)[0])
+                if len(buf) < head_end + 4 + length:
+                    break
+                now = time.perf_counter()
+                latencies.append(now - st["t0"])
+                code = int(head[9:12])
+                statuses[code] = statuses.get(code, 0) + 1
+                st["buf"] = buf[head_end + 4 + length:]
+                if "connection: close" in head:
+                    sel.unregister(st["sock"])
+                    st["sock"].close()
+                    start()
+                    break
+                st["t0"] = now
+                st["sock"].sendall(request)
+    out.put({"latencies": latencies, "statuses": statuses, "seconds": seconds})
+
+
+def wrk_load(port: int, token_text: str, body: dict, connections: int, seconds: float) -> dict:
+    """``wrk`` against the check endpoint; its own latency percentiles."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as f:
+        f.write(f'wrk.method = "POST"\nwrk.body = {json.dumps(json.dumps(body, ensure_ascii=False), ensure_ascii=False)}\n'
+                f'wrk.headers["Content-Type"] = "application/json"\n'
+                f'wrk.headers["Authorization"] = "Bearer {token_text}"\n')
+        script = f.name
+    try:
+        out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script,
+                              f"http://127.0.0.1:{port}/api/v1/tenants/{TENANT}/admission/check"],
+                             capture_output=True, text=True, check=True).stdout
+    finally:
+        os.unlink(script)
+    def ms(label: str) -> float:
+        value = out.split(label, 1)[1].split()[0]
+        scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+        unit = next(u for u in ("us", "ms", "s") if value.endswith(u))
+        return round(float(value[: -len(unit)]) * scale[unit], 2)
+    non_2xx = int(out.split("Non-2xx or 3xx responses:", 1)[1].split()[0]) if "Non-2xx" in out else 0
+    return {"requests_per_s": round(float(out.split("Requests/sec:", 1)[1].split()[0])),
+            "p50_ms": ms(" 50%"), "p99_ms": ms(" 99%"), "non_2xx": non_2xx, "connections": connections,
+            "client": "wrk"}
+
+
+def bench_http(db, url: str, schema: Optional[str], seconds: float, connections: int) -> dict:
+    body = {"task": sample(db)["task"]}
+    tok = token(db)
+    with gunicorn(url, schema) as port:
+        if shutil.which("wrk"):
+            wrk_load(port, tok, body, connections, 1)  # warm-up
+            return {**wrk_load(port, tok, body, connections, int(seconds)), "server": "gunicorn -w 2 (sync)"}
+        request = _request_bytes(port, tok, body)
+        ctx = multiprocessing.get_context("fork")
+        warm = ctx.Queue()
+        p = ctx.Process(target=load_client, args=(port, request, connections, 1.0, warm))
+        p.start()
+        warm.get()
+        p.join()
+        q = ctx.Queue()
+        p = ctx.Process(target=load_client, args=(port, request, connections, seconds, q))
+        p.start()
+        result = q.get()
+        p.join()
+    lat = sorted(result["latencies"])
+    n = len(lat)
+    ok = result["statuses"].get(200, 0)
+    return {"requests_per_s": round(n / result["seconds"]), "p50_ms": round(lat[n // 2] * 1000, 2),
+            "p99_ms": round(lat[min(n - 1, int(n * 0.99))] * 1000, 2), "non_2xx": n - ok,
+            "connections": connections, "client": "python", "server": "gunicorn -w 2 (sync)"}
+
+
+# ---------------------------------------------------------------------- assignments
+def bench_assignments(db, count: int, threads: int) -> dict:
+    """``count`` single-target assignments (each its own transaction) spread over communities."""
+    from jiceng.platform.services.assignment import assign, create_task
+    from jiceng.platform.services.runtime import Runtime
+    from jiceng.platform.services.tokens import authenticate
+    rt = Runtime(db)
+    s_ = sample(db)
+    with db.read() as s:
+        principal = authenticate(s, token(db))
+    task = dict(s_["task"], funding_provided=True, work_conditions_provided=True, source_unit=s_["city"])
+    task.pop("target_unit")
+    communities = s_["communities"]
+    per_task = len(communities)
+    task_ids = [create_task(rt, principal, TENANT, task)["id"] for _ in range(count // per_task + threads + 1)]
+    jobs = [(task_ids[i // per_task], communities[i % per_task]) for i in range(count)]
+    assign(rt, principal, TENANT, task_ids[-1], [communities[0]])  # warm the caches
+    outcomes: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def run(part):
+        for task_id, target in part:
+            status = assign(rt, principal, TENANT, task_id, [target])["results"][0]["status"]
+            with lock:
+                outcomes[status] = outcomes.get(status, 0) + 1
+
+    parts = [jobs[i::threads] for i in range(threads)]
+    workers = [threading.Thread(target=run, args=(p,)) for p in parts]
+    start = time.perf_counter()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    elapsed = time.perf_counter() - start
+    return {"assignments_per_s": round(count / elapsed), "count": count, "threads": threads,
+            "outcomes": outcomes, "ms_per_assignment": round(elapsed / count * 1000, 3)}
+
+
+# ---------------------------------------------------------------------- main
+def main(report: Optional[Callable[[str, dict], None]] = None, quick: bool = False) -> dict:
+    """Run every measurement; ``report(name, metrics)`` is called as each finishes."""
+    results: dict[str, dict] = {}
+
+    def emit(name: str, metrics: dict) -> None:
+        results[name] = metrics
+        if report is not None:
+            report(name, metrics)
+
+    seconds = 3.0 if quick else 10.0
+    with tempfile.TemporaryDirectory() as tmp:
+        with database("sqlite", Path(tmp)) as (db, url, schema):
+            emit("pack_decide_in_process", bench_decide(db, 1.0 if quick else 3.0))
+            emit("admission_check_http_sqlite", bench_http(db, url, schema, seconds, connections=8))
+            emit("assignments_sqlite", bench_assignments(db, 300 if quick else 2000, threads=1))
+        if pg_available():
+            with database("postgresql", Path(tmp)) as (db, url, schema):
+                emit("admission_check_http_postgresql", bench_http(db, url, schema, seconds, connections=8))
+                emit("assignments_postgresql", bench_assignments(db, 300 if quick else 2000, threads=1))
+                emit("assignments_postgresql_4_threads", bench_assignments(db, 300 if quick else 2000, threads=4))
+        else:
+            emit("postgresql", {"skipped": f"PostgreSQL at {pg_url()} does not answer"})
+    return results
+
+
+def _print(name: str, metrics: dict) -> None:
+    print(f"{name}: {json.dumps(metrics, ensure_ascii=False)}", flush=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="short runs (a smoke test of the harness)")
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    args = parser.parse_args()
+    out = main(_print, quick=args.quick)
+    if args.json:
+        args.json.write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")

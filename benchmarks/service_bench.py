@@ -280,8 +280,8 @@ def bench_http(db, url: str, schema: Optional[str], seconds: float, connections:
 
 
 # ---------------------------------------------------------------------- assignments
-def bench_assignments(db, count: int, threads: int) -> dict:
-    """``count`` single-target assignments (each its own transaction) spread over communities."""
+def _assignment_jobs(db, count: int, spare_tasks: int):
+    """(runtime, principal, [(task id, community)]) for ``count`` single-target assignments."""
     from jiceng.platform.services.assignment import assign, create_task
     from jiceng.platform.services.runtime import Runtime
     from jiceng.platform.services.tokens import authenticate
@@ -293,9 +293,16 @@ def bench_assignments(db, count: int, threads: int) -> dict:
     task.pop("target_unit")
     communities = s_["communities"]
     per_task = len(communities)
-    task_ids = [create_task(rt, principal, TENANT, task)["id"] for _ in range(count // per_task + threads + 1)]
+    task_ids = [create_task(rt, principal, TENANT, task)["id"] for _ in range(count // per_task + spare_tasks + 1)]
     jobs = [(task_ids[i // per_task], communities[i % per_task]) for i in range(count)]
     assign(rt, principal, TENANT, task_ids[-1], [communities[0]])  # warm the caches
+    return rt, principal, jobs
+
+
+def bench_assignments(db, count: int, threads: int) -> dict:
+    """``count`` single-target assignments (each its own transaction), ``threads`` threads in this process."""
+    from jiceng.platform.services.assignment import assign
+    rt, principal, jobs = _assignment_jobs(db, count, threads)
     outcomes: dict[str, int] = {}
     lock = threading.Lock()
 
@@ -317,6 +324,60 @@ def bench_assignments(db, count: int, threads: int) -> dict:
             "outcomes": outcomes, "ms_per_assignment": round(elapsed / count * 1000, 3)}
 
 
+def _assign_worker(url: str, schema: Optional[str], token_text: str, jobs: list, start_at: float, out) -> None:
+    """One process, as one gunicorn worker would be: its own engine and caches."""
+    from jiceng.platform.db.engine import Database
+    from jiceng.platform.services.assignment import assign
+    from jiceng.platform.services.runtime import Runtime
+    db = Database(url, schema=schema, pool_size=2)
+    rt = Runtime(db)
+    with db.read() as s:
+        principal = rt.principal(s, token_text)
+    assign(rt, principal, TENANT, jobs[0][0], [jobs[0][1]])  # warm this process's caches
+    while time.time() < start_at:
+        time.sleep(0.001)
+    t0 = time.perf_counter()
+    statuses = [assign(rt, principal, TENANT, t, [c])["results"][0]["status"] for t, c in jobs[1:]]
+    out.put((len(statuses), time.perf_counter() - t0, statuses.count("admitted")))
+    db.dispose()
+
+
+def bench_assignment_batches(db, count: int) -> dict:
+    """A street's way: one call assigns a task to every community of the sample, one transaction each."""
+    from jiceng.platform.services.assignment import assign
+    rt, principal, jobs = _assignment_jobs(db, count, 1)
+    by_task: dict[int, list[str]] = {}
+    for task_id, community in jobs:
+        by_task.setdefault(task_id, []).append(community)
+    start, done = time.perf_counter(), 0
+    for task_id, targets in by_task.items():
+        done += len(assign(rt, principal, TENANT, task_id, targets)["results"])
+    elapsed = time.perf_counter() - start
+    return {"assignments_per_s": round(done / elapsed), "count": done, "calls": len(by_task),
+            "targets_per_call": round(done / len(by_task), 1)}
+
+
+def bench_assignments_processes(db, url: str, schema: Optional[str], count: int, processes: int = 2) -> dict:
+    """``count`` single-target assignments from ``processes`` processes at once (like gunicorn workers)."""
+    rt, principal, jobs = _assignment_jobs(db, count + processes, processes)
+    tok = token(db)
+    ctx = multiprocessing.get_context("fork")
+    q = ctx.Queue()
+    start_at = time.time() + 2.0
+    db.dispose()  # no connection crosses the fork
+    procs = [ctx.Process(target=_assign_worker, args=(url, schema, tok, jobs[i::processes], start_at, q))
+             for i in range(processes)]
+    for p in procs:
+        p.start()
+    results = [q.get() for _ in procs]
+    for p in procs:
+        p.join()
+    done = sum(r[0] for r in results)
+    elapsed = max(r[1] for r in results)
+    return {"assignments_per_s": round(done / elapsed), "count": done, "processes": processes,
+            "admitted": sum(r[2] for r in results), "ms_per_assignment_per_process": round(elapsed / done * processes * 1000, 3)}
+
+
 # ---------------------------------------------------------------------- main
 def main(report: Optional[Callable[[str, dict], None]] = None, quick: bool = False) -> dict:
     """Run every measurement; ``report(name, metrics)`` is called as each finishes."""
@@ -333,11 +394,15 @@ def main(report: Optional[Callable[[str, dict], None]] = None, quick: bool = Fal
             emit("pack_decide_in_process", bench_decide(db, 1.0 if quick else 3.0))
             emit("admission_check_http_sqlite", bench_http(db, url, schema, seconds, connections=8))
             emit("assignments_sqlite", bench_assignments(db, 300 if quick else 2000, threads=1))
+            emit("assignments_sqlite_2_processes",
+                 bench_assignments_processes(db, url, schema, 300 if quick else 2000))
         if pg_available():
             with database("postgresql", Path(tmp)) as (db, url, schema):
                 emit("admission_check_http_postgresql", bench_http(db, url, schema, seconds, connections=8))
                 emit("assignments_postgresql", bench_assignments(db, 300 if quick else 2000, threads=1))
-                emit("assignments_postgresql_4_threads", bench_assignments(db, 300 if quick else 2000, threads=4))
+                emit("assignments_postgresql_batched", bench_assignment_batches(db, 300 if quick else 2000))
+                emit("assignments_postgresql_2_processes",
+                     bench_assignments_processes(db, url, schema, 300 if quick else 2000))
         else:
             emit("postgresql", {"skipped": f"PostgreSQL at {pg_url()} does not answer"})
     return results

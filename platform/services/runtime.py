@@ -127,8 +127,15 @@ class Runtime:
         return self._state(session, date.today())[1]
 
     def pack_for(self, session: Session, tenant: str, on: date) -> ResolvedPack:
-        """The compiled pack chain in force for ``tenant`` on ``on``."""
-        pub_gen, form_gen = session.connection().execute(_GENERATION).one()
+        """The compiled pack chain in force for ``tenant`` on ``on``.
+
+        The publication and form generations are read once per session (a session is one
+        request's transaction), so a batch of targets costs one query, not one per target.
+        """
+        gens = session.info.get("jiceng.generation")
+        if gens is None:
+            gens = session.info["jiceng.generation"] = tuple(session.connection().execute(_GENERATION).one())
+        pub_gen, form_gen = gens
         key = (tenant, on, pub_gen, form_gen)
         resolved = self._resolved.get(key)
         if resolved is None:

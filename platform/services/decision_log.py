@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable, Optional
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..db.models import Decision, LogHead
@@ -143,7 +143,3 @@ def _verify_chain(session: Session, head: LogHead) -> ChainReport:
                                 "(末尾记录被删除或链尾被改动)", head.last_seq))
     return ChainReport(t, count, head.last_hash, problems)
 
-
-def count(session: Session, tenant: str) -> int:
-    return session.execute(select(func.count()).select_from(Decision)
-                           .where(Decision.tenant_code == tenant)).scalar_one()

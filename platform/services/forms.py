@@ -106,10 +106,6 @@ class StoredForms(FileForms):
         return None
 
 
-def snapshot_key(session: Session) -> int:
-    return session.execute(select(func.coalesce(func.max(FormVersion.id), 0))).scalar_one()
-
-
 def load_snapshot(session: Session) -> FormSnapshot:
     latest = (select(FormVersion.tenant_code, FormVersion.name, func.max(FormVersion.version).label("v"))
               .group_by(FormVersion.tenant_code, FormVersion.name).subquery())

@@ -148,13 +148,3 @@ class Runtime:
                     self._resolved.clear()
                 self._resolved[key] = resolved
         return resolved
-
-    def invalidate(self) -> None:
-        """Forget everything cached (after `jiceng init` in this process)."""
-        with self._lock:
-            self._directory = None
-            self._forms = None
-            self._force.clear()
-            self._resolved.clear()
-        self._principals.clear()
-        self._units.clear()

@@ -145,9 +145,6 @@ def _sync_units(session: Session, tf: TenantFile, parents: dict[str, Optional[st
 
 
 # ---------------------------------------------------------------------- units
-FACT_COLUMNS = ("code", "parent", "level", "name") + INT_COLUMNS + FLOAT_COLUMNS
-
-
 def unit_facts(u: OrgUnit) -> dict:
     """The SPEC §5 target facts of a unit."""
     return {"code": u.code, "parent": u.parent_code, "level": u.level, "name": u.name,

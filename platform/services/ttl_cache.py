@@ -32,6 +32,3 @@ class TTLCache(Generic[V]):
             self._data[key] = (now + self.ttl, value)
         return value
 
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()

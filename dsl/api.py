@@ -12,7 +12,7 @@ import json
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Mapping, Optional, Union
+from typing import Mapping, Optional, Protocol, Union
 
 from . import nodes as n
 from .checker import Checker
@@ -31,7 +31,15 @@ _CACHE_SIZE = 64
 _cache: "OrderedDict[tuple, Pack]" = OrderedDict()
 _cache_lock = threading.Lock()
 
-Forms = Union[str, Path, FileForms, None]
+class FormSource(Protocol):
+    """Where task forms come from: a folder (:class:`FileForms`) or anything
+    else that answers the nearest tenant's task form (the service's database)."""
+
+    def task_form(self, chain: list[str], units) -> Optional[TaskForm]:
+        """The task form of the first tenant of ``chain`` (leaf first) that has one."""
+
+
+Forms = Union[str, Path, FormSource, None]
 
 
 def load_pack(tenant: str, root: Union[str, Path] = "rule_packs", *, forms: Forms = None,
@@ -89,7 +97,7 @@ def _resolve_form(chain: list[str], forms: Forms, task_form, registry: Registry)
     if task_form is not None:
         return read_task_form(dict(task_form), registry.units, origin="<given>")
     if forms is not None:
-        store = forms if isinstance(forms, FileForms) else FileForms(forms)
+        store = FileForms(forms) if isinstance(forms, (str, Path)) else forms
         found = store.task_form(list(reversed(chain)), registry.units)
         if found is not None:
             return found

@@ -39,7 +39,7 @@ ROOT_VARS = {"task": "T", "target": "G", "history": "H", "today": "D", "source":
 
 def _get(obj, key):
     """Field of a nested object; None when the object is missing or not one."""
-    return obj.get(key) if obj.__class__ is dict else None
+    return obj.get(key) if isinstance(obj, dict) else None
 
 
 def _rec(seen: dict, label: str, value):

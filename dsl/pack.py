@@ -246,9 +246,12 @@ class Pack:
         return run_pack_tests(self)
 
     def evaluate_standard(self, name: str, unit: Mapping) -> Optional[dict]:
-        """One unit's measures for standard ``name`` (None when it does not apply)."""
-        std = self.checked.standards
-        info = next(s for s in std if s.name == name)
+        """One unit's measures for standard ``name`` (None when it does not apply).
+
+        Raises KeyError for a standard the pack does not have."""
+        info = self.standards.get(name)
+        if info is None:
+            raise KeyError(name)
         if not info.applies_to(unit.get("level")):
             return None
         return self.compiled.standards[name](unit)

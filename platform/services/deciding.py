@@ -19,7 +19,7 @@ def default_history() -> dict:
 def target_facts(unit: UnitInfo, pack: Pack) -> dict:
     """The unit's facts plus those its pack's standards export (``target.staffing_gap`` …)."""
     facts = dict(unit.facts)
-    standards = [s for s in pack.checked.standards if s.level == unit.level and s.exports]
+    standards = [s for s in pack.checked.standards if s.applies_to(unit.level) and s.exports]
     if not standards:
         return facts
     subject = dict(facts, children=[dict(c) for c in unit.children])

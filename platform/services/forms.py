@@ -19,7 +19,7 @@ from typing import Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from jiceng.dsl.taskform import CANONICAL_TASK_SCHEMA, FileForms, TaskForm, read_task_form
+from jiceng.dsl.taskform import CANONICAL_TASK_SCHEMA, TaskForm, read_task_form
 
 from ..db.models import FormVersion
 from .decision_chain import canonical
@@ -87,12 +87,12 @@ class FormSnapshot:
         return StoredForms(self)
 
 
-class StoredForms(FileForms):
-    """The rule language's form lookup, answered from a :class:`FormSnapshot`."""
+class StoredForms:
+    """The rule language's form source (``jiceng.dsl.api.FormSource``),
+    answered from a :class:`FormSnapshot` instead of a folder."""
 
-    def __init__(self, snapshot: FormSnapshot):  # no folder: nothing is read from disk
+    def __init__(self, snapshot: FormSnapshot):
         self.snapshot = snapshot
-        self._by_id = {}
 
     def resolve(self, uri: str) -> Optional[dict]:
         return self.snapshot.resolve(uri)

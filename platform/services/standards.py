@@ -33,7 +33,7 @@ def evaluate(rt: Runtime, tenant: str, name: str, *, descendants: bool = False,
             children.setdefault(u.parent_code, []).append(unit_facts(u))
     results, failing, compliant, skipped = [], 0, 0, 0
     for u in rows:
-        if u.level != info.level:
+        if not info.applies_to(u.level):
             continue
         subject = dict(unit_facts(u), children=children.get(u.code, []))
         entry = {"unit": {"code": u.code, "name": u.name, "level": u.level, "tenant": u.tenant_code}}

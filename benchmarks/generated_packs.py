@@ -23,7 +23,7 @@ def pack_source(n_rules: int, seed: int = 7, tenant: str = "bench", indexable: b
            'list 协助事项 kind assist {' + " ".join(f'A{i:04d} "协助{i}" requires funding' for i in range(200)) + "}",
            'list 自治事项 kind self_governance {' + " ".join(f'Z{i:04d} "自治{i}"' for i in range(100)) + "}"]
     guards = [
-        lambda: f"task.item_code in 协助事项 and not task.funding_provided",
+        lambda: "task.item_code in 协助事项 and not task.funding_provided",
         lambda: f"task.role == responsible and task.kind == {rng.choice(KINDS)}",
         lambda: "history.assessments_this_year >= 考核上限",
         lambda: f'task.title contains "{rng.choice(["考核", "台账", "证明", "创建"])}"',

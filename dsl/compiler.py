@@ -29,7 +29,7 @@ from typing import Any, Callable, Optional
 from . import nodes as n
 from .checker import Checked, RuleInfo, StandardInfo
 from .functions import date_add, date_diff
-from .types import DATE, ArrayOf, ListRef, Num, RangeOf, Record, SetOf
+from .types import DATE, ArrayOf, ListRef, RangeOf, SetOf
 
 FLAG = {"reject": 4, "require": 2, "warn": 1}
 INDEX_MIN_RULES = 12   # below this a linear scan is as fast as a lookup
@@ -505,7 +505,7 @@ def _choose_index(rules, c: Checked):
     minimises the rules a decision still evaluates (unindexed + an average
     bucket). Returns (path, {value: [(rule, remaining cond)]}, unindexed)."""
     by_path: dict[str, dict[int, tuple]] = {}
-    for pos, (rule, cond) in enumerate(rules):
+    for pos, (_rule, cond) in enumerate(rules):
         for path, values, remaining in _discriminator(cond, c):
             by_path.setdefault(path, {}).setdefault(pos, (values, remaining))
     best = None

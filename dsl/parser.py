@@ -38,7 +38,7 @@ from . import nodes as n
 from .diagnostics import Diagnostic, make
 
 MAX_DEPTH = 64           # expression nesting; deeper input ends in E105
-MAX_FILE_BYTES = 4 << 20  # 4 MiB per file; larger input ends in E106
+MAX_FILE_BYTES = 2 << 20  # 2 MiB per file (a 2,000-rule pack is ~0.3 MiB); larger ends in E106
 
 DECL_KEYWORDS = ("pack", "title", "source", "requirement", "param", "list", "rule", "disable",
                  "standard", "test")

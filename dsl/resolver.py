@@ -24,6 +24,8 @@ from .loader import Loader, PackSource, ReadError
 from .parser import parse
 
 MAX_CHAIN = 16
+MAX_PACK_BYTES = 8 << 20  # all files of one pack
+MAX_RULES = 20_000        # along the whole chain: bounds compile time and memory
 RESERVED = ("task", "target", "source", "history", "today", "unit", "true", "false", "null")
 LIST_KINDS = {
     "self_governance": "依法自治事项",
@@ -130,6 +132,12 @@ def load_chain(tenant: str, loader: Loader) -> tuple[list[PackUnit], list[Diagno
             diags.append(make("E213", via.span, name=name))
             break
         seen.append(name)
+        size = sum(len(f.text.encode("utf-8", "surrogatepass")) for f in source.files)
+        if size > MAX_PACK_BYTES:
+            first = source.files[0].path if source.files else name
+            diags.append(make("E108", n.Span(first, 1, 1, 1, 1), what=f"规则包 {name} 的文件总大小({size} 字节)",
+                              limit=f"{MAX_PACK_BYTES} 字节"))
+            break
         unit = PackUnit(name, source, [])
         for f in source.files:
             module, syntax = parse(f.text, f.path)
@@ -249,6 +257,8 @@ def link(units: list[PackUnit]) -> tuple[Linked, list[Diagnostic]]:
                 standard_by_name[d.name] = d
                 standards.append((d, pack))
 
+    if len(rules) > MAX_RULES:
+        diags.append(make("E108", rules[MAX_RULES].rule.span, what=f"规则数({len(rules)} 条)", limit=MAX_RULES))
     active = [r for r in rules if r.rule.id not in disabled]
     leaf = units[-1].tenant if units else ""
     tests = [(d, leaf) for d in units[-1].decls() if isinstance(d, n.Test)] if units else []

@@ -127,6 +127,12 @@ def test_oversized_file_is_refused_with_its_size():
     assert isinstance(result, CompileError) and result.diagnostics[0].code == "E106"
 
 
+def test_too_many_rules_is_refused_before_compiling():
+    rules = "\n".join(f"rule R{i} then warn" for i in range(20_001))
+    result = _outcome({"x": "pack x\n" + rules}, "x")
+    assert isinstance(result, CompileError) and [d.code for d in result.diagnostics] == ["E108"]
+
+
 def test_inheritance_cycle_is_reported():
     result = _outcome({"a": "pack a extends b", "b": "pack b extends a"}, "a")
     assert isinstance(result, CompileError) and result.diagnostics[0].code == "E214"

@@ -694,10 +694,12 @@ def _chunks(text: str) -> list[tuple[int, str]]:
     starts = [m.start() for m in _DECL_START.finditer(text)]
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
-    out = []
+    out, line, counted = [], 0, 0
     for i, s in enumerate(starts):
         e = starts[i + 1] if i + 1 < len(starts) else len(text)
-        out.append((text.count("\n", 0, s), text[s:e]))
+        line += text.count("\n", counted, s)  # count each stretch once: linear in the file
+        counted = s
+        out.append((line, text[s:e]))
     return out
 
 

@@ -144,20 +144,26 @@ def put_form(session: Session, tenant: str, name: str, schema: dict, actor: str,
 
 
 def sync_folder(session: Session, folder: Path) -> int:
-    """Load ``form_schemas/<tenant>/<name>.schema.json``; returns how many versions were added."""
+    """Load ``form_schemas/<tenant>/<name>.schema.json``; returns how many versions were added.
+
+    Every file is read first, so a form is checked with the forms it refers to (``$ref``) at hand.
+    """
     from .validation import check_schema
-    added = 0
     if not folder.is_dir():
         return 0
+    found: dict[tuple[str, str], dict] = {}
     for path in sorted(folder.glob("*/*.schema.json")):
-        tenant, name = path.parent.name, path.name[: -len(".schema.json")]
         try:
-            schema = json.loads(path.read_text(encoding="utf-8"))
+            found[(path.parent.name, path.name[: -len(".schema.json")])] = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError) as e:
             raise Invalid("form_file_invalid", f"{path}:不是有效的 JSON:{e}") from e
-        problems = check_schema(schema)
+    on_disk = {form_uri(t, n): schema for (t, n), schema in found.items() if isinstance(schema, dict)}
+    added = 0
+    for (tenant, name), schema in found.items():
+        problems = check_schema(schema, on_disk.get, form_uri(tenant, name))
         if problems:
-            raise Invalid("form_file_invalid", f"{path}:{problems[0]['message']}")
+            where = folder / tenant / f"{name}.schema.json"
+            raise Invalid("form_file_invalid", f"{where}:{problems[0]['path'] or '/'} {problems[0]['message']}")
         _row, created = put_form(session, tenant, name, schema, "jiceng init", origin="init")
         added += created
     return added

@@ -1,115 +1,198 @@
 """Validate data against a form's JSON Schema, with zh-CN messages and JSON-pointer paths.
 
 The one place the service checks data against forms (tasks on admission
-checks and task creation, ``forms/<name>/validate``): replace this module to
-change how forms are enforced.
+checks and task creation, ``forms/<name>/validate``, the HTML form): replace
+this module to change how forms are enforced. Its public functions keep
+their signatures: :func:`problems`, :func:`require_valid`, :func:`check_schema`.
+
+The validator is ``jsonschema-rs`` (a compiled Rust validator; about a
+hundred times faster than the pure-Python ``jsonschema`` on our task forms,
+see ``benchmarks/forms_bench.py``), compiled once per form version, form
+snapshot (the ``$ref``'d forms may change) and bound param values, and kept
+in a bounded cache. Every error is turned into ``{"path", "message"}`` from
+the error's keyword and parameters (:mod:`.form_messages`), never from the
+library's English text. ``x-compare`` runs as a custom keyword and
+``x-param`` bounds are written into the compiled copy of the form.
 """
 from __future__ import annotations
 
+import json
 import threading
-from collections import OrderedDict
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Optional
 
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import SchemaError
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+import jsonschema_rs
 
+from . import form_vocabulary
 from .errors import Invalid
+from .form_compare import keyword as compare_keyword
+from .form_messages import message
+from .form_model import FormReadError, closure, escape, read_model
+from .form_params import Binding, bindings, citations, materialise, resolve
 from .forms import FormSnapshot, StoredForm
 
-TYPE_LABEL = {"string": "字符串", "integer": "整数", "number": "数字", "boolean": "真假值", "object": "对象",
-              "array": "数组", "null": "空值"}
-FORMAT_LABEL = {"date": "日期(YYYY-MM-DD)", "date-time": "日期时间", "email": "电子邮箱", "uri": "URI"}
 MAX_ERRORS = 50
+CACHE_SIZE = 256
 
-_validators: "OrderedDict[tuple, Draft202012Validator]" = OrderedDict()
+_plans: dict[tuple, "_Plan"] = {}
+_compiled: dict[tuple, "CompiledForm"] = {}
 _lock = threading.Lock()
 
 
-def check_schema(schema: Any) -> list[dict]:
-    """Problems that make ``schema`` unusable as a form (empty when it is a valid JSON Schema)."""
-    if not isinstance(schema, dict):
-        return [{"path": "", "message": "表单应为 JSON 对象(JSON Schema)"}]
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as e:
-        where = "/" + "/".join(str(p) for p in e.absolute_path)
-        return [{"path": where if where != "/" else "", "message": f"不是有效的 JSON Schema:{where} 处的 {e.validator} 约束无效"}]
-    return []
+def check_schema(schema: Any, resolve_uri=None, base: str = "memory:///form.schema.json") -> list[dict]:
+    """Problems that make ``schema`` unusable as a form (empty when it is a valid form):
+    the 2020-12 metaschema plus our ``x-`` keywords (:mod:`.form_vocabulary`)."""
+    return form_vocabulary.check_schema(schema, resolve_uri, base)
 
 
-def validator_for(form: StoredForm, snapshot: FormSnapshot) -> Draft202012Validator:
-    """A compiled validator, cached per form version and snapshot (its $refs may change)."""
+@dataclass(frozen=True)
+class _Plan:
+    """A form and the documents it reaches, before params are bound."""
+
+    root_uri: str
+    docs: dict[str, dict]
+    bindings: tuple[Binding, ...]
+
+
+def _plan(form: StoredForm, snapshot: FormSnapshot) -> tuple[tuple, _Plan]:
     key = (form.id, form.tenant, form.name, form.version, snapshot.key)
-    with _lock:
-        v = _validators.get(key)
-        if v is not None:
-            _validators.move_to_end(key)
-            return v
-    registry = Registry().with_resources(
-        (uri, Resource.from_contents(doc, default_specification=DRAFT202012))
-        for uri, doc in snapshot.resources().items())
-    schema = dict(form.schema)
-    schema.setdefault("$id", form.uri)
-    v = Draft202012Validator(schema, registry=registry, format_checker=FormatChecker())
-    with _lock:
-        _validators[key] = v
-        while len(_validators) > 128:
-            _validators.popitem(last=False)
-    return v
+    plan = _plans.get(key)
+    if plan is None:
+        root = dict(form.schema)
+        own = root.get("$id")
+        root_uri = own.split("#")[0] if isinstance(own, str) and "://" in own else form.uri
+        root["$id"] = root_uri
+        docs = closure(root_uri, root, snapshot.resolve)
+        plan = _Plan(root_uri, docs, tuple(bindings(docs)))
+        with _lock:
+            if len(_plans) >= CACHE_SIZE:
+                _plans.clear()
+            _plans[key] = plan
+    return key, plan
 
 
-def problems(form: StoredForm, snapshot: FormSnapshot, data: Any, prefix: str = "") -> list[dict]:
-    """Every way ``data`` fails ``form``: ``[{"path": JSON pointer, "message": zh-CN}]``."""
-    v = validator_for(form, snapshot)
-    out = []
-    try:
-        errors = sorted(v.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
-    except Exception as e:  # an unresolvable $ref inside a stored form: the form is broken, not the data
-        raise Invalid("form_broken", f"表单 {form.tenant}/{form.name} 无法使用:{type(e).__name__}") from None
-    for e in errors[:MAX_ERRORS]:
-        out.append(_describe(e, prefix))
-    return out
+def uses_params(form: StoredForm, snapshot: FormSnapshot) -> bool:
+    """Whether ``form`` (or a form it refers to) binds pack params with ``x-param``."""
+    return bool(_plan(form, snapshot)[1].bindings)
 
 
-def require_valid(form: StoredForm, snapshot: FormSnapshot, data: Any, prefix: str = "") -> None:
+def validator_for(form: StoredForm, snapshot: FormSnapshot, pack=None) -> "CompiledForm":
+    """The compiled validator of ``form`` (params bound from ``pack`` when the form uses ``x-param``)."""
+    key, plan = _plan(form, snapshot)
+    fingerprint: tuple = ()
+    if plan.bindings:
+        if pack is None:
+            raise Invalid("form_params_unavailable",
+                          f"表单 {form.tenant}/{form.name} 绑定了规则包参数,但没有可用的规则包(租户没有生效的规则包)")
+        params = pack.checked.params
+        fingerprint = tuple((b.name, params[b.name].text if b.name in params else None) for b in plan.bindings)
+    full = (key, fingerprint)
+    compiled = _compiled.get(full)
+    if compiled is None:
+        compiled = CompiledForm(form, plan, pack)
+        with _lock:
+            if len(_compiled) >= CACHE_SIZE:
+                _compiled.clear()
+            _compiled[full] = compiled
+    return compiled
+
+
+class CompiledForm:
+    """A form compiled for validation, with what its messages need (labels, param citations)."""
+
+    def __init__(self, form: StoredForm, plan: _Plan, pack=None):
+        self.form = form
+        docs = plan.docs
+        bounds = []
+        if plan.bindings:
+            bounds, unfit = resolve(list(plan.bindings), pack)
+            if unfit:
+                raise Invalid("form_params_invalid", f"表单 {form.tenant}/{form.name} 绑定的规则包参数不可用",
+                              [{"path": p["pointer"], "message": p["message"]} for p in unfit])
+            docs = materialise(docs, bounds)
+        self.citations = citations(bounds)
+        try:
+            model = read_model(docs[plan.root_uri], plan.root_uri, docs.get)
+        except FormReadError as e:
+            raise Invalid("form_broken", f"表单 {form.tenant}/{form.name} 无法使用:{e}") from None
+        self.labels = {f.name: f.label for _p, f in model.walk() if f.label != f.name}
+        self.enum_labels = {f.name: f.enum_labels for _p, f in model.walk() if f.enum_labels}
+        registry = jsonschema_rs.Registry([(uri, doc) for uri, doc in docs.items() if uri != plan.root_uri])
+        try:
+            self.validator = jsonschema_rs.Draft202012Validator(
+                docs[plan.root_uri], registry=registry, validate_formats=True, offline=True,
+                keywords={"x-compare": compare_keyword(self.labels)})
+        except (jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError, ValueError) as e:
+            raise Invalid("form_broken", f"表单 {form.tenant}/{form.name} 无法使用:{_first_line(e)}") from None
+
+    def problems(self, data: Any, prefix: str = "") -> list[dict]:
+        """Every way ``data`` fails the form: ``[{"path", "message"}]`` sorted by path."""
+        try:
+            if self.validator.is_valid(data):
+                return []
+            found = []
+            for e in self.validator.iter_errors(data):
+                found += self._describe(e, prefix)
+                if len(found) >= MAX_ERRORS:
+                    break
+        except (OverflowError, ValueError, TypeError) as e:  # numbers beyond 64 bits and the like
+            return [{"path": prefix or "", "message": f"数据无法校验:{_first_line(e)}"}]
+        found.sort(key=lambda p: p["path"])
+        return found[:MAX_ERRORS]
+
+    def _describe(self, e, prefix: str) -> list[dict]:
+        path = prefix + "".join("/" + escape(str(p)) for p in e.instance_path)
+        kind = e.kind.name
+        params = e.kind.as_dict() if kind not in ("anyOf", "oneOf") else {}
+        if kind == "x-compare":
+            found = json.loads(params["message"])
+            return [{"path": path + found["path"], "message": found["message"]}]
+        if kind == "required":
+            name = params["property"]
+            label = self.labels.get(name)
+            return [{"path": f"{path}/{escape(name)}",
+                     "message": message("required", name) + (f"({label})" if label else "")}]
+        if kind in ("additionalProperties", "unevaluatedProperties"):
+            return [{"path": f"{path}/{escape(n)}", "message": message(kind, n)} for n in params["unexpected"]]
+        last = e.schema_path[-1] if e.schema_path and isinstance(e.schema_path[-1], str) else kind
+        keyword = last if kind == "contains" else kind
+        value = _value_of(kind, params, e)
+        field = e.instance_path[-1] if e.instance_path else None
+        bound = self.citations.get(_node_of(e.absolute_keyword_location))
+        return [{"path": path, "message": message(keyword, value, e.instance, bound=bound,
+                                                  enum_labels=self.enum_labels.get(field))}]
+
+
+def _value_of(kind: str, params: dict, e) -> Any:
+    for key in ("types", "options", "expected_value", "limit", "pattern", "format", "multiple_of"):
+        if key in params:
+            return params[key]
+    return None
+
+
+def _node_of(location: Optional[str]) -> tuple[str, str]:
+    """``(document uri, pointer of the schema node)`` of a keyword's absolute location."""
+    if not location:
+        return ("", "")
+    uri, _, pointer = location.partition("#")
+    return (uri, pointer.rsplit("/", 1)[0])
+
+
+def _first_line(e: Exception) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0][:300]
+
+
+def problems(form: StoredForm, snapshot: FormSnapshot, data: Any, prefix: str = "", *, pack=None) -> list[dict]:
+    """Every way ``data`` fails ``form``: ``[{"path": JSON pointer, "message": zh-CN}]``.
+
+    ``pack`` (the compiled pack in force for the tenant) supplies the params a
+    form binds with ``x-param``; forms without bindings do not need it.
+    """
+    return validator_for(form, snapshot, pack).problems(data, prefix)
+
+
+def require_valid(form: StoredForm, snapshot: FormSnapshot, data: Any, prefix: str = "", *, pack=None) -> None:
     """Raise :class:`Invalid` (``form_invalid``) listing every problem."""
-    found = problems(form, snapshot, data, prefix)
+    found = problems(form, snapshot, data, prefix, pack=pack)
     if found:
         raise Invalid("form_invalid", f"数据不符合表单 {form.name}(共 {len(found)} 处问题)", found)
-
-
-def _pointer(parts) -> str:
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
-
-
-def _describe(e, prefix: str) -> dict:
-    path = prefix + _pointer(e.absolute_path)
-    kw = e.validator
-    val = e.validator_value
-    if kw == "required":
-        missing = [r for r in val if isinstance(e.instance, dict) and r not in e.instance]
-        name = missing[0] if missing else "?"
-        return {"path": f"{path}/{name}", "message": f"缺少必填字段 {name}"}
-    if kw == "type":
-        types = val if isinstance(val, list) else [val]
-        return {"path": path, "message": "类型不符,应为" + "或".join(TYPE_LABEL.get(t, t) for t in types)}
-    if kw == "enum":
-        shown = "、".join(str(x) for x in val[:20])
-        return {"path": path, "message": f"取值无效,应为以下之一:{shown}"}
-    if kw == "const":
-        return {"path": path, "message": f"取值应为 {val}"}
-    if kw == "format":
-        return {"path": path, "message": f"格式不符,应为{FORMAT_LABEL.get(val, val)}"}
-    if kw == "additionalProperties":
-        extra = sorted(set(e.instance) - set(e.schema.get("properties", {}))) if isinstance(e.instance, dict) else []
-        return {"path": path, "message": f"表单中没有字段 {'、'.join(map(str, extra))}"}
-    messages = {
-        "minLength": f"长度不能少于 {val} 个字符", "maxLength": f"长度不能超过 {val} 个字符",
-        "minimum": f"不能小于 {val}", "maximum": f"不能大于 {val}",
-        "exclusiveMinimum": f"必须大于 {val}", "exclusiveMaximum": f"必须小于 {val}",
-        "minItems": f"至少需要 {val} 项", "maxItems": f"最多 {val} 项", "uniqueItems": "各项不能重复",
-        "pattern": f"格式不符(应匹配 {val})", "multipleOf": f"应为 {val} 的倍数",
-    }
-    return {"path": path, "message": messages.get(kw, f"不符合表单约束 {kw}")}

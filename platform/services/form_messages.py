@@ -1,0 +1,86 @@
+"""zh-CN messages for JSON Schema errors, built from the keyword and its parameters.
+
+Never the validator library's English text: every message here is made from
+the keyword that failed, the keyword's value in the schema (the limit, the
+allowed values …) and, where it helps, the field's label. The same table
+serves data errors (``validate``) and errors of a schema against the
+metaschema (``PUT``), so both read alike.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+TYPE_LABEL = {"string": "字符串", "integer": "整数", "number": "数字", "boolean": "真假值", "object": "对象",
+              "array": "数组", "null": "空值"}
+FORMAT_LABEL = {"date": "日期(YYYY-MM-DD)", "date-time": "日期时间(如 2024-06-01T09:00:00+08:00)",
+                "time": "时间(如 09:00:00+08:00)", "email": "电子邮箱", "uri": "网址(URI)",
+                "uri-reference": "网址引用", "ipv4": "IPv4 地址", "ipv6": "IPv6 地址", "uuid": "UUID",
+                "hostname": "主机名", "regex": "正则表达式", "duration": "时长(如 P3D)",
+                "json-pointer": "JSON 指针"}
+MAX_SHOWN = 20
+
+
+def shown(value: Any) -> str:
+    """A value as a user reads it: text without JSON quotes, everything else as JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return json.dumps(value, ensure_ascii=False)
+
+
+def choices(values, labels: Optional[dict] = None) -> str:
+    """``a(甲)、b(乙)…`` for enum values, with their labels when the form gives them."""
+    labels = labels or {}
+    out = [f"{shown(v)}({labels[v]})" if isinstance(v, str) and v in labels else shown(v)
+           for v in list(values)[:MAX_SHOWN]]
+    more = "…" if len(values) > MAX_SHOWN else ""
+    return "、".join(out) + more
+
+
+def message(keyword: str, value: Any, instance: Any = None, *, bound: Optional[str] = None,
+            enum_labels: Optional[dict] = None) -> str:
+    """The zh-CN message for ``keyword`` failing with schema value ``value``.
+
+    ``bound`` names where a limit came from (a pack param bound with ``x-param``).
+    """
+    suffix = f"({bound})" if bound else ""
+    if keyword == "type":
+        types = value if isinstance(value, list) else [value]
+        return "类型不符,应为" + "或".join(TYPE_LABEL.get(t, str(t)) for t in types)
+    if keyword == "required":
+        return f"缺少必填字段 {value}"
+    if keyword == "enum":
+        return f"取值无效,应为以下之一:{choices(value, enum_labels)}"
+    if keyword == "const":
+        return f"取值应为 {shown(value)}{suffix}"
+    if keyword in ("additionalProperties", "unevaluatedProperties"):
+        return f"表单中没有字段 {value}"
+    if keyword == "format":
+        return f"格式不符,应为{FORMAT_LABEL.get(value, value)}"
+    if keyword == "pattern":
+        return f"格式不符:{shown(instance)} 不符合规定的格式(正则表达式 {value})"
+    if keyword == "uniqueItems":
+        return "各项不能重复"
+    if keyword == "falseSchema":
+        return "此处不允许填写"
+    if keyword in _TEMPLATES:
+        return _TEMPLATES[keyword].format(v=shown(value), i=shown(instance)) + suffix
+    return f"不符合表单约束 {keyword}"
+
+
+_TEMPLATES = {
+    "minimum": "不能小于 {v}", "maximum": "不能大于 {v}",
+    "exclusiveMinimum": "必须大于 {v}", "exclusiveMaximum": "必须小于 {v}",
+    "multipleOf": "应为 {v} 的倍数",
+    "minLength": "长度不能少于 {v} 个字", "maxLength": "长度不能超过 {v} 个字",
+    "minItems": "至少需要 {v} 项", "maxItems": "最多 {v} 项",
+    "minProperties": "至少需要填写 {v} 个字段", "maxProperties": "最多填写 {v} 个字段",
+    "contains": "至少应有一项符合要求", "minContains": "符合要求的项至少 {v} 个",
+    "maxContains": "符合要求的项最多 {v} 个",
+    "not": "取值不允许", "anyOf": "不符合任何一种允许的写法", "oneOf": "应恰好符合一种允许的写法",
+    "propertyNames": "字段名不符合要求", "dependentRequired": "缺少相关联的必填字段",
+    "contentEncoding": "编码不符", "contentMediaType": "内容格式不符",
+}
+

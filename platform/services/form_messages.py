@@ -60,7 +60,7 @@ def message(keyword: str, value: Any, instance: Any = None, *, bound: Optional[s
     if keyword == "format":
         return f"格式不符,应为{FORMAT_LABEL.get(value, value)}"
     if keyword == "pattern":
-        return f"格式不符:{shown(instance)} 不符合规定的格式(正则表达式 {value})"
+        return f"格式不符,应符合正则表达式 {value}"
     if keyword == "uniqueItems":
         return "各项不能重复"
     if keyword == "falseSchema":

@@ -50,7 +50,7 @@ class Bound:
 
     binding: Binding
     keywords: dict
-    citation: str  # 规则包参数 网格户数 = 300..500 户(hunan)
+    citation: str  # 依据规则包 hunan 的参数 网格户数 = 300..500 户
 
 
 def bindings(docs: dict[str, dict]) -> list[Binding]:
@@ -94,7 +94,7 @@ def _bound(b: Binding, pack) -> Bound:
     if info is None:
         hint = did_you_mean(b.name, pack.checked.params)
         raise _Unfit(f"规则包 {pack.tenant} 中没有参数 {b.name}" + (f";{hint}" if hint else ""))
-    citation = f"规则包参数 {b.name} = {info.text}({info.pack})"
+    citation = f"依据规则包 {info.pack} 的参数 {b.name} = {info.text}"
     value = pack.param_value(b.name)
     kind = info.type
     if b.use == "factor":

@@ -116,6 +116,7 @@ class CompiledForm:
         except FormReadError as e:
             raise Invalid("form_broken", f"表单 {form.tenant}/{form.name} 无法使用:{e}") from None
         self.labels = {f.name: f.label for _p, f in model.walk() if f.label != f.name}
+        self.declared = {pointer for pointer, _f in model.walk()}
         self.enum_labels = {f.name: f.enum_labels for _p, f in model.walk() if f.enum_labels}
         registry = jsonschema_rs.Registry([(uri, doc) for uri, doc in docs.items() if uri != plan.root_uri])
         try:
@@ -153,17 +154,25 @@ class CompiledForm:
             return [{"path": f"{path}/{escape(name)}",
                      "message": message("required", name) + (f"({label})" if label else "")}]
         if kind in ("additionalProperties", "unevaluatedProperties"):
-            return [{"path": f"{path}/{escape(n)}", "message": message(kind, n)} for n in params["unexpected"]]
+            out = [{"path": f"{path}/{escape(n)}", "message": message(kind, n)} for n in params["unexpected"]]
+            if kind == "unevaluatedProperties":  # a declared field inside a failing branch is not "extra"
+                out = [p for p in out if _pattern(p["path"][len(prefix):]) not in self.declared]
+            return out
         last = e.schema_path[-1] if e.schema_path and isinstance(e.schema_path[-1], str) else kind
         keyword = last if kind == "contains" else kind
-        value = _value_of(kind, params, e)
+        value = _value_of(params)
         field = e.instance_path[-1] if e.instance_path else None
         bound = self.citations.get(_node_of(e.absolute_keyword_location))
         return [{"path": path, "message": message(keyword, value, e.instance, bound=bound,
                                                   enum_labels=self.enum_labels.get(field))}]
 
 
-def _value_of(kind: str, params: dict, e) -> Any:
+def _pattern(pointer: str) -> str:
+    """A data pointer as the form model writes it: array indexes become ``*``."""
+    return "/".join("*" if part.isdigit() else part for part in pointer.split("/"))
+
+
+def _value_of(params: dict) -> Any:
     for key in ("types", "options", "expected_value", "limit", "pattern", "format", "multiple_of"):
         if key in params:
             return params[key]

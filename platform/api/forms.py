@@ -1,31 +1,49 @@
-"""Form schemas: read, replace (new version), validate sample data."""
+"""Form schemas: list, read (any version), replace (new version), validate sample data."""
 from __future__ import annotations
 
 from flask import Blueprint
 
 from ..services import form_admin as service
 from .auth import authorize
-from .body import json_body
+from .body import json_body, query_args
 from .openapi import operation
 from .respond import respond
 from .runtime import runtime
-from .schemas import (FormPutResponseSchema, FormPutSchema, FormSchema, FormValidateRequestSchema,
-                      FormValidateResponseSchema)
+from .schemas import (FormListSchema, FormPutResponseSchema, FormPutSchema, FormQuerySchema, FormSchema,
+                      FormValidateRequestSchema, FormValidateResponseSchema, FormVersionsSchema)
 
 bp = Blueprint("forms", __name__, url_prefix="/api/v1/tenants/<tenant>/forms")
 TAGS = ["表单"]
 
 
+@bp.get("")
+@operation("租户可用的全部表单(本租户的,以及沿上级链最近的同名表单)", TAGS, response=FormListSchema)
+def list_forms(tenant: str):
+    authorize(tenant, "read")
+    return respond(FormListSchema(), service.list_forms(runtime(), tenant))
+
+
 @bp.get("/<name>")
-@operation("租户的表单(本租户没有时取最近的上级)", TAGS, response=FormSchema)
+@operation("租户的表单(本租户没有时取最近的上级);?version= 取指定版本", TAGS, query=FormQuerySchema,
+           response=FormSchema)
 def read_form(tenant: str, name: str):
     authorize(tenant, "read")
-    return respond(FormSchema(), service.read_form(runtime(), tenant, name))
+    version = query_args(FormQuerySchema()).get("version")
+    return respond(FormSchema(), service.read_form(runtime(), tenant, name, version))
+
+
+@bp.get("/<name>/versions")
+@operation("表单的全部版本(新的在前)", TAGS, response=FormVersionsSchema)
+def versions(tenant: str, name: str):
+    authorize(tenant, "read")
+    return respond(FormVersionsSchema(), service.list_versions(runtime(), tenant, name))
 
 
 @bp.put("/<name>")
-@operation("保存表单的新版本", TAGS, body=FormPutSchema, response=FormPutResponseSchema, errors=(401, 403, 404),
-           description="任务表单(task)的新版本若会使生效中的规则包无法编译,返回 422 form_breaks_pack。")
+@operation("保存表单的新版本", TAGS, body=FormPutSchema, response=FormPutResponseSchema, errors=(401, 403, 404, 422),
+           description="表单先按 JSON Schema 2020-12 元模式和 x- 关键字校验(422 schema_invalid,details 逐处给出 "
+                       "path 与原因);新版本若会使生效中的规则包无法编译,或使表单绑定的规则包参数失效,"
+                       "返回 422 form_breaks_pack 并指出涉及的规则。")
 def replace_form(tenant: str, name: str):
     principal = authorize(tenant, "form.write")
     schema = json_body(FormPutSchema())["schema"]
@@ -34,8 +52,9 @@ def replace_form(tenant: str, name: str):
 
 @bp.post("/<name>/validate")
 @operation("用表单校验一份数据", TAGS, body=FormValidateRequestSchema, response=FormValidateResponseSchema,
-           errors=(401, 403, 404))
+           errors=(401, 403, 404, 422))
 def validate(tenant: str, name: str):
     principal = authorize(tenant, "form.validate")
-    data = json_body(FormValidateRequestSchema())["data"]
-    return respond(FormValidateResponseSchema(), service.validate_data(runtime(), principal, tenant, name, data))
+    body = json_body(FormValidateRequestSchema())
+    return respond(FormValidateResponseSchema(),
+                   service.validate_data(runtime(), principal, tenant, name, body["data"], body.get("version")))

@@ -331,6 +331,42 @@ class FormSchema(ZhSchema):
     version = Int(required=True)
     schema = Dict(required=True)
     inherited_from = Str(allow_none=True, metadata={"description": "本租户没有自己的表单时,取自哪个上级"})
+    id = Int(allow_none=True, metadata={"description": "该版本的编号(任务记录它所依据的表单版本)"})
+    owner = Str(metadata={"description": "表单属于哪个租户"})
+    latest_version = Int(metadata={"description": "该表单的最新版本号"})
+
+
+class FormQuerySchema(ZhSchema):
+    version = Int(allow_none=True, validate=int_range(1, 10**9), metadata={"description": "取该表单的指定版本(默认最新)"})
+
+
+class FormSummarySchema(ZhSchema):
+    name = Str(required=True)
+    title = Str(allow_none=True)
+    owner = Str(required=True)
+    version = Int(required=True)
+    inherited_from = Str(allow_none=True)
+    binds_params = Bool(required=True, metadata={"description": "是否用 x-param 绑定了规则包参数"})
+
+
+class FormListSchema(ZhSchema):
+    tenant = Str(required=True)
+    forms = List(Nested(FormSummarySchema), required=True)
+
+
+class FormVersionInfoSchema(ZhSchema):
+    version = Int(required=True)
+    digest = Str(required=True)
+    origin = Str(required=True)
+    created_by = Str(required=True)
+    created_at = Str(required=True)
+
+
+class FormVersionsSchema(ZhSchema):
+    tenant = Str(required=True)
+    name = Str(required=True)
+    owner = Str(required=True)
+    versions = List(Nested(FormVersionInfoSchema), required=True)
 
 
 class FormPutSchema(ZhSchema):
@@ -343,6 +379,8 @@ class FormPutResponseSchema(FormSchema):
 
 class FormValidateRequestSchema(ZhSchema):
     data = Raw(required=True, allow_none=True)
+    version = Int(allow_none=True, validate=int_range(1, 10**9),
+                  metadata={"description": "按该表单的指定版本校验(默认最新),如任务当初所依据的版本"})
 
 
 class FormValidateResponseSchema(ZhSchema):

@@ -1,85 +1,164 @@
-"""Reading, replacing and trying out a tenant's forms.
+"""Listing, reading, replacing and trying out a tenant's forms.
 
-Replacing the *task* form is refused (422 ``form_breaks_pack``) when a pack in
-force for the tenant or below it would no longer compile against it: forms
-are versioned without breaking published rules.
+A tenant sees, for every form name, the nearest form along its chain (its
+own, else its parent's …). Replacing a form stores a new version after three
+checks: the schema is a valid form (2020-12 metaschema plus our ``x-``
+keywords, every ``$ref`` resolvable), a task form binds no pack params, and
+the change breaks no published pack nor any form's param binding
+(:mod:`.form_impact`). Old versions stay readable and usable: a task filed on
+version N is validated against version N.
 """
 from __future__ import annotations
 
-import hashlib
 from datetime import date
+from typing import Any, Optional
+from urllib.parse import urljoin
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..db.models import FormVersion
 from . import forms as store
 from . import validation
-from .decision_chain import canonical
-from .errors import Conflict, Invalid
-from .pack_store import deciding_pack_name, in_force
+from .errors import Conflict, Invalid, NotFound
+from .form_impact import check_form_change, form_chain
+from .form_model import FormReadError, closure, follow
+from .form_params import bindings
+from .form_vocabulary import subschemas
 from .runtime import Runtime
 from .tokens import Principal
 
 
-def _chain(session: Session, rt: Runtime, tenant: str) -> list[str]:
-    """Where a tenant's forms are looked up, nearest first: its tenant ancestors, then its pack chain."""
-    chain = list(reversed(rt.directory(session).ancestors(tenant)))
-    try:
-        pack = rt.pack_for(session, tenant, date.today()).pack
-        chain += [c["tenant"] for c in reversed(pack.chain) if c["tenant"] not in chain]
-    except Conflict:  # no pack in force: tenant ancestors only
-        pass
-    return chain
+def _nearest(session: Session, rt: Runtime, tenant: str, name: str) -> tuple[store.FormSnapshot, store.StoredForm]:
+    snapshot = rt.forms(session)
+    return snapshot, snapshot.nearest(form_chain(rt, session, tenant), name)
 
 
-def read_form(rt: Runtime, tenant: str, name: str) -> dict:
-    store.check_name(name)
-    with rt.db.read() as session:
-        form = rt.forms(session).nearest(_chain(session, rt, tenant), name)
-    return {**form.to_dict(), "tenant": tenant,
+def _version(session: Session, owner: store.StoredForm, version: int) -> store.StoredForm:
+    """Version ``version`` of the form ``owner`` is the latest of."""
+    if owner.id is None:  # the built-in canonical task form has one version
+        if version == owner.version:
+            return owner
+        raise NotFound("form_version_not_found", f"表单 {owner.name} 没有第 {version} 版")
+    row = session.execute(select(FormVersion).where(
+        FormVersion.tenant_code == owner.tenant, FormVersion.name == owner.name,
+        FormVersion.version == version)).scalar_one_or_none()
+    if row is None:
+        raise NotFound("form_version_not_found", f"表单 {owner.tenant}/{owner.name} 没有第 {version} 版")
+    return store.StoredForm(row.id, row.tenant_code, row.name, row.version, row.schema)
+
+
+def _answer(form: store.StoredForm, tenant: str, latest: int) -> dict:
+    return {**form.to_dict(), "tenant": tenant, "owner": form.tenant, "latest_version": latest,
             "inherited_from": None if form.tenant == tenant else form.tenant}
 
 
-def replace_form(rt: Runtime, principal: Principal, tenant: str, name: str, schema: dict) -> dict:
+def list_forms(rt: Runtime, tenant: str) -> dict:
+    """Every form ``tenant`` sees: its own and the nearest inherited one of each name."""
+    with rt.db.read() as session:
+        snapshot = rt.forms(session)
+        chain = form_chain(rt, session, tenant)
+        names = sorted({n for (t, n) in snapshot.forms if t in chain} | {"task"})
+        out = []
+        for name in names:
+            f = snapshot.nearest(chain, name)
+            title = f.schema.get("x-label") or f.schema.get("title") if isinstance(f.schema, dict) else None
+            out.append({"name": name, "title": title, "owner": f.tenant, "version": f.version,
+                        "inherited_from": None if f.tenant == tenant else f.tenant,
+                        "binds_params": validation.uses_params(f, snapshot)})
+        return {"tenant": tenant, "forms": out}
+
+
+def read_form(rt: Runtime, tenant: str, name: str, version: Optional[int] = None) -> dict:
+    """The form ``name`` as ``tenant`` sees it (its latest version, or ``version`` of the same form)."""
+    store.check_name(name)
+    with rt.db.read() as session:
+        _snapshot, form = _nearest(session, rt, tenant, name)
+        latest = form.version
+        if version is not None:
+            form = _version(session, form, version)
+        return _answer(form, tenant, latest)
+
+
+def list_versions(rt: Runtime, tenant: str, name: str) -> dict:
+    """Every stored version of the form ``tenant`` sees as ``name``, newest first."""
+    store.check_name(name)
+    with rt.db.read() as session:
+        _snapshot, form = _nearest(session, rt, tenant, name)
+        rows = session.execute(select(FormVersion).where(
+            FormVersion.tenant_code == form.tenant, FormVersion.name == name)
+            .order_by(FormVersion.version.desc())).scalars()
+        versions = [{"version": r.version, "digest": r.digest, "origin": r.origin, "created_by": r.created_by,
+                     "created_at": r.created_at.isoformat()} for r in rows]
+        return {"tenant": tenant, "name": name, "owner": form.tenant, "versions": versions}
+
+
+def replace_form(rt: Runtime, principal: Principal, tenant: str, name: str, schema: Any) -> dict:
+    """Store ``schema`` as the next version of ``tenant``'s form ``name`` (unchanged: no new version)."""
     principal.require("form.write")
     store.check_name(name)
-    found = validation.check_schema(schema)
-    if found:
-        raise Invalid("schema_invalid", "表单不是有效的 JSON Schema", found)
     with rt.db.write() as session:
-        if name == "task":
-            _check_packs_still_compile(session, rt, tenant, schema)
+        snapshot = rt.forms(session)
+        uri = store.form_uri(tenant, name)
+        found = validation.check_schema(schema, snapshot.resolve, uri)
+        if not found:
+            found = _unresolved_refs(schema, uri, snapshot)
+        if not found and name == "task":
+            found = _task_bindings(schema, uri, snapshot)
+        if found:
+            raise Invalid("schema_invalid", f"表单不是有效的 JSON Schema 2020-12 表单(共 {len(found)} 处问题)", found)
+        check_form_change(session, rt, tenant, name, schema)
         row, created = store.put_form(session, tenant, name, schema, principal.actor)
-        return {"tenant": tenant, "name": name, "version": row.version, "schema": row.schema,
-                "inherited_from": None, "created": created}
+        return {"tenant": tenant, "name": name, "version": row.version, "schema": row.schema, "owner": tenant,
+                "latest_version": row.version, "inherited_from": None, "created": created}
 
 
-def _check_packs_still_compile(session: Session, rt: Runtime, tenant: str, schema: dict) -> None:
-    current = rt.forms(session)
-    digest = hashlib.sha256(canonical(schema).encode("utf-8")).hexdigest()
-    forms = dict(current.forms)
-    forms[(tenant, "task")] = store.StoredForm(None, tenant, "task", 0, schema)
-    trial = store.FormSnapshot(f"trial:{tenant}:{digest}", forms)
-    force = in_force(session, date.today())
-    directory = rt.directory(session)
-    leaves = set()
-    for t in directory.descendants(tenant):
-        try:
-            leaves.add(deciding_pack_name(force, directory.ancestors(t)))
-        except Conflict:
-            continue
-    for leaf in sorted(leaves):
-        try:
-            rt.compiler.resolve(session, leaf, force, trial)
-        except Invalid as e:
-            raise Invalid("form_breaks_pack", f"新表单会使生效中的规则包 {leaf} 无法编译", e.details) from None
+def _unresolved_refs(schema: dict, uri: str, snapshot: store.FormSnapshot) -> list[dict]:
+    """Every ``$ref`` that leads nowhere, at its place in the schema."""
+    def lookup(u: str):
+        return schema if u == uri else snapshot.resolve(u)
+    out = []
+    for path, node in subschemas(schema):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            try:
+                follow(ref, uri, schema, lookup)
+            except FormReadError as e:
+                target = urljoin(uri, ref.partition("#")[0]).removeprefix(store.FORM_BASE)
+                out.append({"path": f"{path}/$ref", "message": f"{e}(找不到 {target})"})
+    return out
 
 
-def validate_data(rt: Runtime, principal: Principal, tenant: str, name: str, data) -> dict:
+def _task_bindings(schema: dict, uri: str, snapshot: store.FormSnapshot) -> list[dict]:
+    """Task forms may not bind params: whether a task fits a param is the rules' to decide."""
+    found = bindings(closure(uri, schema, lambda u: schema if u == uri else snapshot.resolve(u)))
+    return [{"path": b.pointer if b.uri == uri else f"{b.uri}#{b.pointer}",
+             "message": f"任务表单不能用 x-param 绑定规则包参数 {b.name}:任务是否符合参数由规则判断(写一条规则)"}
+            for b in found]
+
+
+def validation_pack(session: Session, rt: Runtime, tenant: str, form: store.StoredForm,
+                    snapshot: store.FormSnapshot):
+    """The compiled pack whose params ``form`` binds (None when it binds none)."""
+    if not validation.uses_params(form, snapshot):
+        return None
+    try:
+        return rt.pack_for(session, tenant, date.today()).pack
+    except Conflict:
+        raise Invalid("form_params_unavailable",
+                      f"表单 {form.name} 绑定了规则包参数,但租户 {tenant} 没有生效的规则包") from None
+
+
+def validate_data(rt: Runtime, principal: Principal, tenant: str, name: str, data,
+                  version: Optional[int] = None) -> dict:
+    """``{valid, errors, form}``: ``data`` checked against the form ``tenant`` sees (or its ``version``)."""
     principal.require("form.validate")
     store.check_name(name)
     with rt.db.read() as session:
-        snapshot = rt.forms(session)
-        form = snapshot.nearest(_chain(session, rt, tenant), name)
-        errors = validation.problems(form, snapshot, data)
+        snapshot, form = _nearest(session, rt, tenant, name)
+        if version is not None:
+            form = _version(session, form, version)
+        pack = validation_pack(session, rt, tenant, form, snapshot)
+        errors = validation.problems(form, snapshot, data, pack=pack)
     return {"valid": not errors, "errors": errors,
             "form": {"tenant": form.tenant, "name": form.name, "version": form.version}}

@@ -219,6 +219,11 @@ def read_model(schema: dict, base: str, resolve: Resolver) -> FormModel:
                      reader.fields(props, required, 0))
 
 
+def follow(ref: str, base: str, root: dict, resolve: Resolver) -> dict:
+    """The schema ``ref`` (in document ``root`` at ``base``) points to; :class:`FormReadError` when none."""
+    return _Reader(resolve).follow(ref, base, root, 0)[0]
+
+
 def visible_properties(schema: dict, base: str, resolve: Resolver) -> set[str]:
     """Names of the properties an object schema declares, through ``allOf`` and ``$ref``."""
     return set(_Reader(resolve).flatten(schema, base, schema)[1])

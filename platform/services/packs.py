@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..db.models import PackHead, PackVersion, Publication
 from .errors import Conflict, Invalid, NotFound
+from .form_impact import check_publication
 from .pack_diff import semantic_diff
 from .pack_store import ResolvedPack, files_digest, get_version, in_force
 from .replay import recompute
@@ -178,6 +179,7 @@ def publish_version(session: Session, rt: Runtime, head: PackHead, v: PackVersio
     """Publish ``v`` (its head locked): it must compile over the ancestors in force on ``effective_from``."""
     force = in_force(session, effective_from).replaced(v.tenant_code, v)
     rt.compiler.resolve(session, v.tenant_code, force, rt.forms(session))
+    check_publication(session, rt, v.tenant_code, force)  # descendants' packs and the forms' param bindings
     pub = Publication(tenant_code=v.tenant_code, version_id=v.id, effective_from=effective_from,
                       published_by=actor, published_at=_now())
     session.add(pub)

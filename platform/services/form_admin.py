@@ -22,7 +22,8 @@ from . import forms as store
 from . import validation
 from .errors import Conflict, Invalid, NotFound
 from .form_impact import check_form_change, form_chain
-from .form_model import FormReadError, closure, follow
+from . import form_render
+from .form_model import FormReadError, closure, follow, read_model
 from .form_params import bindings
 from .form_vocabulary import subschemas
 from .runtime import Runtime
@@ -162,3 +163,26 @@ def validate_data(rt: Runtime, principal: Principal, tenant: str, name: str, dat
         errors = validation.problems(form, snapshot, data, pack=pack)
     return {"valid": not errors, "errors": errors,
             "form": {"tenant": form.tenant, "name": form.name, "version": form.version}}
+
+
+def page(rt: Runtime, principal: Principal, tenant: str, name: str, submitted=None) -> dict:
+    """What the HTML form shows: the form's fields filled with ``submitted`` (a POSTed HTML form,
+    validated server-side, errors placed beside their inputs) or empty."""
+    principal.require("read" if submitted is None else "form.validate")
+    store.check_name(name)
+    with rt.db.read() as session:
+        snapshot, form = _nearest(session, rt, tenant, name)
+        try:
+            model = read_model(form.schema, form.uri, snapshot.resolve)
+        except FormReadError as e:
+            raise Invalid("form_broken", f"表单 {form.tenant}/{name} 无法使用:{e}") from None
+        data, errors = {}, []
+        if submitted is not None:
+            data = form_render.parse_submission(model, submitted)
+            pack = validation_pack(session, rt, tenant, form, snapshot)
+            errors = validation.problems(form, snapshot, data, pack=pack)
+    nodes = form_render.inputs(model, data)
+    general = form_render.place_errors(nodes, errors)
+    return {"tenant": tenant, "name": name, "form": form, "model": model, "inputs": nodes,
+            "general_errors": general, "submitted": submitted is not None, "valid": submitted is not None and not errors,
+            "error_count": len(errors), "data": data}

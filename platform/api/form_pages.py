@@ -1,0 +1,71 @@
+"""``/forms/<tenant>/<name>``: a form rendered as an HTML page (zh-CN, no external assets), validated on POST.
+
+The page authenticates with the same tokens as the API, carried in the page
+itself because a browser form cannot set an ``Authorization`` header: a
+``token`` query parameter on GET, a hidden ``token`` field on POST (also
+accepted: ``Authorization: Bearer``). Without a token the page asks for one
+(401); a tenant or form out of the token's reach answers 404, exactly like one
+that does not exist. POST validates server-side and shows each message beside
+its field; nothing is stored.
+"""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, render_template, request
+
+from ..services import form_admin as service
+from ..services.errors import Forbidden, Invalid, NotFound
+from .runtime import runtime
+
+bp = Blueprint("form_pages", __name__)
+
+
+def _token() -> str:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    source = request.form if request.method == "POST" else request.args
+    return (source.get("token") or "").strip()
+
+
+HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}
+
+
+def _page(template: str, status: int, **context):
+    return render_template(template, **context), status, HEADERS
+
+
+@bp.route("/forms/<tenant>/<name>", methods=["GET", "POST"])
+def form_page(tenant: str, name: str):
+    token = _token()
+    if not token:
+        return _page("form_message.html", 401, title="需要身份令牌", tenant=tenant, name=name, ask_token=True,
+                     message="请输入身份令牌(jiceng token issue 签发)后打开表单。")
+    rt = runtime()
+    with rt.db.read() as session:
+        principal = rt.principal(session, token)
+        directory = rt.directory(session, need=tenant)
+    if principal is None:
+        return _page("form_message.html", 401, title="身份令牌无效", tenant=tenant, name=name, ask_token=True,
+                     message="身份令牌无效或已吊销,请重新输入。")
+    if not directory.reaches(principal.tenant, tenant):
+        return _not_found()
+    submitted = request.form.to_dict() if request.method == "POST" else None
+    if submitted is not None:
+        submitted.pop("token", None)
+    try:
+        view = service.page(rt, principal, tenant, name, submitted)
+    except NotFound:
+        return _not_found()
+    except Forbidden as e:
+        return _page("form_message.html", 403, title="无权访问", message=e.message)
+    except Invalid as e:
+        return _page("form_message.html", 422, title="表单无法使用", message=e.message)
+    status = 422 if view["submitted"] and not view["valid"] else 200
+    return _page("form_page.html", status, token=token, data_json=json.dumps(view["data"], ensure_ascii=False, indent=2),
+                 **view)
+
+
+def _not_found():
+    return _page("form_message.html", 404, title="找不到表单", message="找不到该表单,或您无权访问。")

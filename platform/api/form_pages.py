@@ -16,6 +16,9 @@ from flask import Blueprint, render_template, request
 
 from ..services import form_admin as service
 from ..services.errors import Forbidden, Invalid, NotFound
+from .body import parse_json
+from .errors import ApiError
+from .openapi import operation
 from .runtime import runtime
 
 bp = Blueprint("form_pages", __name__)
@@ -36,8 +39,23 @@ def _page(template: str, status: int, **context):
     return render_template(template, **context), status, HEADERS
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+HTML_RESPONSES = {"responses": {
+    "200": {"description": "表单页面(HTML);POST 时数据符合表单", "content": {"text/html": {}}},
+    "401": {"description": "缺少或无效的令牌:页面请求输入令牌", "content": {"text/html": {}}},
+    "404": {"description": "表单不存在或不在令牌可及范围内", "content": {"text/html": {}}},
+    "422": {"description": "POST 的数据不符合表单:各字段旁列出问题(HTML);提交的不是 HTML 表单时为 JSON 错误",
+            "content": {"text/html": {}}}}}
+
+
 @bp.route("/forms/<tenant>/<name>", methods=["GET", "POST"])
+@operation("表单的 HTML 页面(GET 显示,POST 在服务器端校验并把问题列在字段旁)", ["表单"], auth=False, errors=(),
+           description="令牌放在查询参数 token(GET)或表单字段 token(POST)中,也可用 Authorization: Bearer。"
+                       "POST 只接受 HTML 表单(application/x-www-form-urlencoded);程序请用 "
+                       "POST /api/v1/tenants/{tenant}/forms/{name}/validate。", extra=HTML_RESPONSES)
 def form_page(tenant: str, name: str):
+    if request.method == "POST" and request.mimetype not in FORM_TYPES:
+        _refuse_non_form_body()
     token = _token()
     if not token:
         return _page("form_message.html", 401, title="需要身份令牌", tenant=tenant, name=name, ask_token=True,
@@ -65,6 +83,16 @@ def form_page(tenant: str, name: str):
     status = 422 if view["submitted"] and not view["valid"] else 200
     return _page("form_page.html", status, token=token, data_json=json.dumps(view["data"], ensure_ascii=False, indent=2),
                  **view)
+
+
+def _refuse_non_form_body() -> None:
+    """A program posting JSON here gets the API's JSON errors, and is pointed to the API."""
+    raw = request.get_data(cache=True)
+    if raw.strip() and request.mimetype == "application/json":
+        parse_json(raw)  # 400 invalid_json for malformed JSON, as everywhere
+    raise ApiError(422, "invalid_request", "表单页面只接受 HTML 表单提交(application/x-www-form-urlencoded);"
+                   "程序请用 POST /api/v1/tenants/<租户>/forms/<名称>/validate",
+                   [{"path": "", "message": f"不支持的请求体类型 {request.mimetype or '(无)'}"}])
 
 
 def _not_found():

@@ -66,7 +66,7 @@ def failure(check: dict, obj: dict, label: Callable[[str], str]) -> Optional[dic
         text = check["message"]
     else:
         share = f"的 {shown(round(factor * 100, 4))}%(即 {shown(round(bound, 4))})" if _is_number(factor) else ""
-        text = (f"{label(check['left'])}({shown(left)}){OP_WORDS[check['op']]}"
+        text = (f"{label(check['left'])}({shown(left)}){OP_WORDS[check['op']]} "
                 f"{label(check['right'])}({shown(right)}){share}")
     if check.get("factor_citation"):
         text += f"({check['factor_citation']})"

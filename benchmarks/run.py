@@ -12,8 +12,11 @@ baseline measured in the same run (never as a timed unit test).
                Goal: sub-linear growth where rules can be indexed.
 4. service   — HTTP admission checks under load and assignments with their
                writes (benchmarks/service_bench.py).
+5. forms     — validating a typical task against its form: jsonschema,
+               jsonschema-rs, fastjsonschema and the service's own path
+               (benchmarks/forms_bench.py). Goal: ≤ 100 µs median.
 
-Usage: python benchmarks/run.py [--quick] [--only anchors,compile,scaling,service]
+Usage: python benchmarks/run.py [--quick] [--only anchors,compile,scaling,service,forms]
 Results: printed, and written to benchmarks/results/latest.json.
 """
 from __future__ import annotations
@@ -166,12 +169,18 @@ def service(quick: bool) -> None:
     service_bench.main(report=section, quick=quick)
 
 
+# ---------------------------------------------------------------- 5. forms
+def forms(quick: bool) -> None:
+    import forms_bench
+    forms_bench.main(report=section, quick=quick)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
-    ap.add_argument("--only", default="anchors,compile,scaling,service")
+    ap.add_argument("--only", default="anchors,compile,scaling,service,forms")
     args = ap.parse_args()
-    steps = {"anchors": anchors, "compile": compile_time, "scaling": scaling, "service": service}
+    steps = {"anchors": anchors, "compile": compile_time, "scaling": scaling, "service": service, "forms": forms}
     for name in args.only.split(","):
         steps[name](args.quick)
     out = HERE / "results"

@@ -217,13 +217,22 @@ def _name(decl) -> str:
     return getattr(decl, "id", None) or getattr(decl, "name", None) or getattr(decl, "rule", "")
 
 
+_KIND_ORDER = ("规则", "标准", "参数", "清单", "关闭规则", "表单", "测试", "规则包")
+SHOWN_IN_MESSAGE = 12
+
+
 def _summary(lead: str, broken: list[dict]) -> str:
+    """One line: per pack, what breaks — rules first, tests last, at most a dozen names."""
     by_pack: dict[str, list[str]] = {}
     for b in broken:
         names = by_pack.setdefault(b["pack"], [])
         if b["declaration"] not in names:
             names.append(b["declaration"])
-    parts = [f"{pack}({'、'.join(names)})" for pack, names in by_pack.items()]
+    parts = []
+    for pack, names in by_pack.items():
+        names.sort(key=lambda n: next((i for i, k in enumerate(_KIND_ORDER) if n.startswith(k)), len(_KIND_ORDER)))
+        more = f" 等 {len(names)} 项" if len(names) > SHOWN_IN_MESSAGE else ""
+        parts.append(f"{pack}({'、'.join(names[:SHOWN_IN_MESSAGE])}{more})")
     return f"{lead}生效中的规则包出错:{';'.join(parts)}"
 
 

@@ -137,8 +137,8 @@ def main(report: Optional[Callable[[str, dict], None]] = None, quick: bool = Fal
             metrics[f"{name}: unavailable"] = f"{type(e).__name__}: {e}"[:120]
             continue
         assert run(TASK) == [], (name, run(TASK))
-        valid, valid_p99 = _per_call_us(lambda: run(TASK), calls)
-        invalid, _ = _per_call_us(lambda: run(BAD_TASK), max(calls // 10, 200))
+        valid, valid_p99 = _per_call_us(lambda run=run: run(TASK), calls)
+        invalid, _ = _per_call_us(lambda run=run: run(BAD_TASK), max(calls // 10, 200))
         medians[name] = valid
         metrics[f"{name}: valid task, µs (median)"] = valid
         metrics[f"{name}: valid task, µs (p99)"] = valid_p99

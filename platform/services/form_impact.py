@@ -18,6 +18,7 @@ point into.
 """
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from typing import Iterable, Optional
 
@@ -29,6 +30,7 @@ from jiceng.dsl.parser import parse
 
 from ..db.models import PackVersion, Publication
 from . import forms as store
+from .decision_chain import canonical
 from .errors import Conflict, Invalid, NotFound
 from .form_model import closure
 from .form_params import bindings, resolve
@@ -68,7 +70,8 @@ def check_form_change(session: Session, rt: Runtime, tenant: str, name: str, sch
     current = rt.forms(session)
     trial_forms = dict(current.forms)
     trial_forms[(tenant, name)] = store.StoredForm(None, tenant, name, 0, schema)
-    trial = store.FormSnapshot(f"trial:{tenant}:{name}:{current.key}:{id(schema)}", trial_forms)
+    digest = hashlib.sha256(canonical(schema).encode("utf-8")).hexdigest()
+    trial = store.FormSnapshot(f"trial:{tenant}:{name}:{current.key}:{digest}", trial_forms)  # compile cache key
     changed = store.form_uri(tenant, name)
     directory = rt.directory(session)
     broken: list[dict] = []

@@ -680,9 +680,12 @@ class ColumnarStandard:
         #: whether it walks ``children`` (needs the parent index)
         self.uses_children = comp.uses_children
 
-    def evaluate(self, table: UnitTable) -> StandardColumns:
-        """Every unit of the standard's levels in ``table``."""
+    def evaluate(self, table: UnitTable, within: Optional[np.ndarray] = None) -> StandardColumns:
+        """Every unit of the standard's levels in ``table`` (among the rows ``within``, when given;
+        their children may be any rows of the table)."""
         rows = table.level_rows(self.info.levels)
+        if within is not None:
+            rows = rows[np.isin(rows, within)]
         top = _Frame(rows)
         run = _Run(table)
         env = _Env(top, {"unit": top}, {}, top)

@@ -13,7 +13,7 @@ from flask import Flask, request
 from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.routing import IntegerConverter
 
-from .api import admission, decisions, form_pages, forms, packs, site, standards, tasks, tenants
+from .api import admission, decisions, form_pages, forms, grids, packs, site, standards, tasks, tenants, units
 from .api.errors import register_error_handlers
 from .api.runtime import EXTENSION
 from .config import load_config
@@ -21,7 +21,7 @@ from .db.engine import Database
 from .services.runtime import Runtime
 
 BLUEPRINTS = (site.bp, admission.bp, tenants.bp, packs.bp, tasks.bp, forms.bp, decisions.bp, standards.bp,
-              form_pages.bp)
+              form_pages.bp, units.bp, grids.bp)
 
 
 class IdConverter(IntegerConverter):

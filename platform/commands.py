@@ -1,4 +1,5 @@
-"""The runtime's commands of the ``jiceng`` CLI: serve, init, token, standards, decisions.
+"""The runtime's commands of the ``jiceng`` CLI: serve, init, token, decisions; standards,
+units and grids come from :mod:`.standards_commands`.
 
 They use the database named by ``JICENG_DATABASE_URL`` (default
 ``sqlite:///instance/jiceng.db``) and print zh-CN; exit 0 on success, 1 when
@@ -18,6 +19,7 @@ import click
 from .config import load_config
 from .db.engine import Database
 from .services.errors import ServiceError
+from .standards_commands import grids, standards, units
 
 
 def _database() -> Database:
@@ -104,44 +106,6 @@ def token_issue(tenant: str, role: str, unit: Optional[str], label: str) -> None
     click.echo(text)
 
 
-# ----------------------------------------------------------------------- standards
-@click.command("standards")
-@click.option("--tenant", required=True)
-@click.argument("name")
-@click.option("--descendants", is_flag=True, help="包括下级租户的单位")
-@click.option("--json", "as_json", is_flag=True)
-def standards(tenant: str, name: str, descendants: bool, as_json: bool) -> None:
-    """用当前生效规则包中的标准 NAME 评价租户的组织单位。"""
-    from .services.runtime import Runtime
-    from .services.standards import evaluate
-    try:
-        result = evaluate(Runtime(_database()), tenant, name, descendants=descendants)
-    except ServiceError as e:
-        _fail(e)
-    if as_json:
-        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
-    else:
-        click.echo(render_standard(result))
-    sys.exit(0)
-
-
-def render_standard(result: dict) -> str:
-    """A standard's results as a table an operator reads."""
-    s, summary = result["standard"], result["summary"]
-    lines = [f"标准:{s['name']}({s['title'] or ''}),评价 {s['level']} 级单位,"
-             f"规则包 {result['pack']['tenant']} {result['pack']['version'] or ''}",
-             f"{'代码':<16}{'名称':<14}{'结论':<8}指标"]
-    label = {"compliant": "达标", "failing": "不达标", "error": "无法计算"}
-    for r in result["results"]:
-        measures = ",".join(f"{k}={v}" for k, v in (r.get("measures") or {}).items())
-        note = ";".join(r.get("failed_expectations") or []) or r.get("message", "")
-        lines.append(f"{r['unit']['code']:<16}{r['unit']['name']:<14}{label[r['status']]:<8}{measures}"
-                     + (f"  {note}" if note else ""))
-    lines.append(f"共 {summary['units']} 个单位:达标 {summary['compliant']},不达标 {summary['failing']}"
-                 + (f",无法计算 {summary['errors']}" if summary["errors"] else ""))
-    return "\n".join(lines)
-
-
 # ----------------------------------------------------------------------- decisions
 @click.group("decisions")
 def decisions() -> None:
@@ -194,4 +158,4 @@ def unit_from_tenants(root: Path, tenant: str, code: str) -> Optional[dict]:
     return None
 
 
-COMMANDS = [serve, init, token, standards, decisions]
+COMMANDS = [serve, init, token, standards, units, grids, decisions]

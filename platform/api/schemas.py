@@ -129,15 +129,95 @@ class TenantSchema(ZhSchema):
 
 
 class StandardQuerySchema(ZhSchema):
-    descendants = Bool(load_default=False)
+    descendants = Bool(load_default=False, metadata={"description": "包括下级租户的单位(各按本租户生效的规则包评价)"})
+    status = Str(metadata={"description": "只列出这些结论的单位,逗号分隔:compliant failing error not_applicable"
+                                          "(默认前三种)"})
+    level = Str(metadata={"description": "只看该层级的单位(评价多个层级的标准)"})
+    under = Str(validate=length(1, 32), metadata={"description": "只看该单位(如某街道)之下的单位"})
+    tenant = Str(validate=length(1, 64), metadata={"description": "只看该(下级)租户的单位"})
+    order = Str(validate=length(1, 64), metadata={"description": "排序:code(默认)或指标、事实名,前加 - 为从大到小,如 -gap"})
+    offset = Int(load_default=0, validate=int_range(0, 2**31 - 1))
+    limit = Int(load_default=1000, validate=int_range(1, 10000), metadata={"description": "每页单位数(默认 1000)"})
+    totals = Str(metadata={"description": "按上级汇总的层级,逗号分隔:province city county street community"})
 
 
 class StandardsResponseSchema(ZhSchema):
     tenant = Str(required=True)
     pack = Nested(PackRefSchema, required=True)
-    standard = Dict(required=True)
-    summary = Dict(required=True)
-    results = List(Dict(), required=True)
+    packs = List(Dict(), metadata={"description": "评价所用的规则包(judges:用它评价的租户)"})
+    standard = Dict(required=True, metadata={"description": "标准:名称、依据、声明它的规则包及版本、所用参数(原文写法)"})
+    summary = Dict(required=True, metadata={"description": "范围内单位数:达标、不达标、无法计算、不适用"})
+    sums = Dict(metadata={"description": "范围内已评价单位的数值事实与指标之和(如应配、缺员)"})
+    totals = Dict(metadata={"description": "{层级: [{code, name, level, units, compliant, failing, errors, sums}]}"})
+    page = Dict(metadata={"description": "{offset, limit, total, next_offset}"})
+    results = List(Dict(), required=True, metadata={"description": "本页单位:平铺的列(code level 事实 ratio 指标 "
+                                                                  "actual)及 unit/measures 嵌套形式"})
+
+
+class StandardReportQuerySchema(ZhSchema):
+    descendants = Bool(load_default=False, metadata={"description": "包括下级租户的单位"})
+    under = Str(validate=length(1, 32), metadata={"description": "只看该单位之下的单位"})
+
+
+class StandardListSchema(ZhSchema):
+    tenant = Str(required=True)
+    pack = Nested(PackRefSchema, required=True)
+    standards = List(Dict(), required=True, metadata={"description": "[{name, title, levels, declared_in, exports}]"})
+
+
+class GridPlanRequestSchema(ZhSchema):
+    households = Int(validate=int_range(0, 10_000_000), metadata={"description": "社区户数"})
+    unit = Str(validate=length(1, 32), metadata={"description": "或:社区代码(取其户数)"})
+    min = Int(validate=int_range(1, 1_000_000), metadata={"description": "假设的网格户数下限(默认取规则包)"})
+    max = Int(validate=int_range(1, 1_000_000), metadata={"description": "假设的网格户数上限(默认取规则包)"})
+
+    @validates_schema
+    def _one_source(self, data, **kw):
+        if ("households" in data) == ("unit" in data):
+            raise ValidationError("households 与 unit 须给出且只给出一个", "_schema")
+        if ("min" in data) != ("max" in data):
+            raise ValidationError("min 与 max 须同时给出", "_schema")
+
+
+class GridPlanSchema(ZhSchema):
+    tenant = Str(required=True)
+    households = Int(required=True)
+    unit = Dict(allow_none=True)
+    range = Dict(required=True, metadata={"description": "{min, max, param, value, set_by, set_by_version}"})
+    fits = Bool(required=True, metadata={"description": "能否全部划分为范围内的网格"})
+    grids = Int(required=True, metadata={"description": "建议的网格数"})
+    sizes = List(Dict(), required=True, metadata={"description": "[{households, count}]"})
+    message = Str(required=True)
+    alternatives = List(Dict(), required=True)
+
+
+class UnitImportSchema(ZhSchema):
+    tenant = Str(required=True)
+    format = Str(required=True)
+    rows = Int(required=True)
+    created = Int(required=True)
+    updated = Int(required=True)
+    unchanged = Int(required=True)
+    units = Int(required=True, metadata={"description": "导入后本租户的单位总数"})
+    dry_run = Bool(required=True)
+    ignored_columns = List(Str(), required=True, metadata={"description": "文件中平台不认识、已忽略的列"})
+
+
+class UnitImportBodySchema(ZhSchema):
+    """The JSON form of an import (the raw file, sent as text/csv or .xlsx, is the other)."""
+
+    csv = Str(validate=length(1), metadata={"description": "CSV 文件的文本"})
+    xlsx_base64 = Str(validate=length(1), metadata={"description": "Excel(.xlsx)文件,base64 编码"})
+
+    @validates_schema
+    def _one_file(self, data, **kw):
+        if ("csv" in data) == ("xlsx_base64" in data):
+            raise ValidationError("csv 与 xlsx_base64 须给出且只给出一个", "_schema")
+
+
+class UnitImportQuerySchema(ZhSchema):
+    dry_run = Bool(load_default=False, metadata={"description": "只检查,不写入"})
+    filename = Str(validate=length(1, 200), metadata={"description": "文件名(用于判断 .xlsx;也可由内容识别)"})
 
 
 # ---------------------------------------------------------------------- packs

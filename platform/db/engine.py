@@ -14,6 +14,12 @@ SQLite (the default) and PostgreSQL behave alike for the service:
 
 Either way a decision that depends on counts (history facts) is made on data
 no concurrent writer can change before the decision is committed.
+
+The admission check's hot path skips the ORM: :meth:`Database.raw_read` and
+:meth:`Database.raw_write` hand out a pooled DBAPI connection (a session and a
+Core statement cost several times what the statement itself costs), with
+driver errors turned into SQLAlchemy's, so the API answers them as it answers
+any database error.
 """
 from __future__ import annotations
 
@@ -21,11 +27,13 @@ import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional, Sequence
+from typing import Any, Iterator, Optional, Sequence
 
-from sqlalchemy import bindparam, create_engine, event, select
+from sqlalchemy import bindparam, create_engine, event, exc, select
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from .raw import Prepared
 
 DEFAULT_URL = "sqlite:///instance/jiceng.db"
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -49,6 +57,12 @@ class Database:
         self._writer = _WriterQueue(self._lock_file()) if self.is_sqlite else None
         self.engine = self._create_engine(pool_size)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # reads on SQLite run without BEGIN; the option rides on the engine, so a session that
+        # finds everything it needs in the runtime's caches never checks a connection out at all
+        reads = self.engine.execution_options(sqlite_autocommit=True) if self.is_sqlite else self.engine
+        self._read_sessions = sessionmaker(reads, expire_on_commit=False, autoflush=False)
+        self._dbapi_error = self.engine.dialect.loaded_dbapi.Error
+        self._prepared: dict = {}
 
     # ------------------------------------------------------------------ engine
     def _create_engine(self, pool_size: int) -> Engine:
@@ -83,14 +97,14 @@ class Database:
         """A session for reading; closed (its transaction rolled back) at the end.
 
         Objects read stay usable afterwards, detached with the values they were read with.
+        On SQLite each statement reads the latest commit: there is no transaction to open and close.
+        The session is opened on first use: a request served from the runtime's caches opens none.
         """
-        session = self._sessions()
-        if self.is_sqlite:  # each statement reads the latest commit; no transaction to open and close
-            session.connection(execution_options={"sqlite_autocommit": True})
+        session = _LazySession(self._read_sessions)
         try:
-            yield session
+            yield session  # type: ignore[misc] - a Session to every caller
         finally:
-            session.close()
+            session.close_if_opened()
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -107,6 +121,67 @@ class Database:
                 raise
             finally:
                 session.close()
+
+    # ------------------------------------------------------------------ the hot path: DBAPI
+    def sql(self, text: str) -> str:
+        """``text`` with ``%s`` placeholders as this database's driver wants them."""
+        return text.replace("%s", "?") if self.is_sqlite else text
+
+    def prepared(self, stmt) -> Prepared:
+        """``stmt`` (a module-level Core statement) compiled once for this database."""
+        p = self._prepared.get(stmt)
+        if p is None:
+            p = self._prepared[stmt] = Prepared(stmt, self.engine.dialect)
+        return p
+
+    @contextmanager
+    def raw_read(self) -> Iterator[Any]:
+        """A DBAPI cursor in autocommit mode: each statement reads the latest commit, and a
+        read costs one round trip (no BEGIN, no ROLLBACK)."""
+        pooled = self.engine.raw_connection()
+        conn = pooled.driver_connection
+        try:
+            if not self.is_sqlite:  # SQLite's connections are in autocommit mode already
+                conn.autocommit = True
+            try:
+                yield conn.cursor()
+            finally:
+                if not self.is_sqlite:
+                    conn.autocommit = False
+        except self._dbapi_error as e:
+            raise self._wrapped(e, pooled) from e
+        finally:
+            pooled.close()
+
+    @contextmanager
+    def raw_write(self) -> Iterator[Any]:
+        """A DBAPI cursor inside a write transaction, committed when the block ends normally,
+        else rolled back. SQLite: ``BEGIN IMMEDIATE`` behind the writer queue, as :meth:`write`."""
+        with self._writer if self._writer is not None else _NO_QUEUE:
+            pooled = self.engine.raw_connection()
+            conn = pooled.driver_connection
+            try:
+                cur = conn.cursor()
+                if self.is_sqlite:
+                    cur.execute("BEGIN IMMEDIATE")
+                try:
+                    yield cur
+                    conn.commit()
+                except BaseException:
+                    _quietly_roll_back(conn)
+                    raise
+            except self._dbapi_error as e:
+                raise self._wrapped(e, pooled) from e
+            finally:
+                pooled.close()
+
+    def _wrapped(self, e: Exception, pooled) -> exc.DBAPIError:
+        """A driver error as SQLAlchemy raises it; a connection the driver says is broken
+        leaves the pool."""
+        broken = self.engine.dialect.is_disconnect(e, pooled, None)
+        if broken:
+            pooled.invalidate(e)
+        return exc.DBAPIError.instance(None, None, e, self._dbapi_error, connection_invalidated=broken)
 
     def lock(self, session: Session, column, keys: Sequence) -> None:
         """Row-lock the rows whose ``column`` is in ``keys``, in key order (no deadlocks).
@@ -139,6 +214,33 @@ def _configure_sqlite(engine: Engine) -> None:
         options = conn.get_execution_options()
         if not options.get("sqlite_autocommit"):
             conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("sqlite_immediate") else "BEGIN")
+
+
+class _LazySession:
+    """Stands for a :class:`Session` and opens it when first used."""
+
+    __slots__ = ("_factory", "_session")
+
+    def __init__(self, factory: sessionmaker):
+        self._factory = factory
+        self._session: Optional[Session] = None
+
+    def __getattr__(self, name: str):
+        if self._session is None:
+            self._session = self._factory()
+        return getattr(self._session, name)
+
+    def close_if_opened(self) -> None:
+        if self._session is not None:
+            self._session.close()
+
+
+def _quietly_roll_back(conn) -> None:
+    """Roll back after a failure; a connection too broken to roll back is dropped by the caller."""
+    try:
+        conn.rollback()
+    except Exception:  # noqa: BLE001 - the original error is the one worth raising
+        pass
 
 
 class _WriterQueue:

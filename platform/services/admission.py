@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from . import decision_log, validation
 from .deciding import decide, default_history, target_facts
 from .errors import Invalid, NotFound
-from .history import history_facts
+from .history import facts_from
 from .jsonsafe import jsonable
 from .runtime import Runtime, UnitInfo
 from .tokens import Principal
@@ -48,35 +48,41 @@ def source_facts(session: Session, rt: Runtime, tenant: str, code) -> dict:
 
 
 def check(rt: Runtime, principal: Principal, tenant: str, req: CheckRequest) -> dict:
-    """The admission check of SPEC §7; appends one ``check`` entry to the decision log."""
+    """The admission check of SPEC §7; appends one ``check`` entry to the decision log.
+
+    The database is read in one statement (the pack generations and the target's history);
+    units, tokens and compiled packs come from the runtime's caches, and a session is opened
+    only when one of them misses. The answer leaves only once its log entry is committed
+    (group commit: :attr:`Runtime.check_log`).
+    """
     principal.require("check")
     on = req.on or date.today()
+    if req.history is not None and req.target is None:
+        raise Invalid("history_not_allowed", "只有假设检查(给出 target)才能指定 history",
+                      [{"path": "/history", "message": "history 由系统根据已下派任务统计"}])
     with rt.db.read() as session:
-        if req.history is not None and req.target is None:
-            raise Invalid("history_not_allowed", "只有假设检查(给出 target)才能指定 history",
-                          [{"path": "/history", "message": "history 由系统根据已下派任务统计"}])
         unit = None
         if req.target is None and req.task.get("target_unit") is not None:
             unit = lookup_unit(session, rt, tenant, req.task["target_unit"], "/task/target_unit")
         decider = unit.tenant if unit is not None else tenant
-        resolved = rt.pack_for(session, decider, on)
+        gens, counts = rt.check_state(unit.code if unit is not None else None, on)
+        resolved = rt.pack_at(session, decider, on, gens)
         validation.require_valid(resolved.task_form, resolved.forms, req.task, prefix="/task")
         if unit is not None:
-            target, history = target_facts(unit, resolved.pack), history_facts(session, unit.code, on)
+            target, history = target_facts(unit, resolved.pack), facts_from(counts)
         else:
             target = dict(req.target or {})
             history = {**default_history(), **(req.history or {})}
         target = jsonable(target)
         source = source_facts(session, rt, tenant, req.task.get("source_unit"))
-        d = decide(resolved.pack, req.task, target, history, source, on, req.explain)
+    d = decide(resolved.pack, req.task, target, history, source, on, req.explain)
     body = d.to_dict()
-    with rt.db.write() as session:
-        entry = decision_log.append(
-            session, tenant=decider, kind="check", actor=principal.actor, decided_on=on.isoformat(),
-            input={"task": req.task, "source": source, "what_if": req.target is not None},
-            target=target, history=history, pack=resolved.log_info(), outcome=d.decision,
-            reasons=body["reasons"], requirements=body["requirements"])
-        body["decision_id"] = entry.id
+    entry = rt.check_log.submit(decision_log.entry(
+        tenant=decider, kind="check", actor=principal.actor, decided_on=on.isoformat(),
+        input={"task": req.task, "source": source, "what_if": req.target is not None},
+        target=target, history=history, pack=resolved.log_info(), outcome=d.decision,
+        reasons=body["reasons"], requirements=body["requirements"]))
+    body["decision_id"] = entry.id
     body["decided_on"] = on.isoformat()
     body["target"] = target
     return body

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import and_, bindparam, case, func, select
+from sqlalchemy import Select, and_, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from jiceng.dsl.functions import default_registry
@@ -24,17 +24,33 @@ _COUNTED = {
     "plaques": Assignment.kind == "plaque",
 }
 _NAMES = list(_COUNTED)
-_QUERY = select(*[func.coalesce(func.sum(case((_COUNTED[n], 1), else_=0)), 0) for n in _NAMES]).where(
-    Assignment.target_unit == bindparam("unit"), Assignment.status == "admitted",
-    Assignment.decided_on <= bindparam("on"))
+_COUNTS = [func.coalesce(func.sum(case((_COUNTED[n], 1), else_=0)), 0) for n in _NAMES]
+_OF_UNIT = (Assignment.target_unit == bindparam("unit"), Assignment.status == "admitted",
+            Assignment.decided_on <= bindparam("on"))
+_QUERY = select(*_COUNTS).where(*_OF_UNIT)
+
+
+def counting(*leading) -> Select:
+    """One statement: ``leading`` columns, then the unit's history counts (see :func:`facts_from`).
+
+    The admission check reads the pack generations this way, in the same round trip.
+    """
+    return select(*leading, *_COUNTS).where(*_OF_UNIT)
+
+
+def count_parameters(unit_code: str, on: date) -> dict:
+    """The parameters of :data:`_QUERY` and of :func:`counting` statements."""
+    return {"unit": unit_code, "on": on, "year": date(on.year, 1, 1), "month": date(on.year, on.month, 1)}
+
+
+def facts_from(counts) -> dict:
+    """Every registered history fact: the counts (in :func:`counting`'s order), else defaults."""
+    registered = default_registry().history
+    values = {name: fact.default for name, fact in registered.items()}
+    values.update({n: int(v) for n, v in zip(_NAMES, counts) if n in registered})
+    return values
 
 
 def history_facts(session: Session, unit_code: str, on: date) -> dict:
     """Every registered history fact for the unit as of ``on`` (one query)."""
-    registered = default_registry().history
-    values = {name: fact.default for name, fact in registered.items()}
-    if any(n in registered for n in _NAMES):
-        row = session.connection().execute(_QUERY, {"unit": unit_code, "on": on, "year": date(on.year, 1, 1),
-                                       "month": date(on.year, on.month, 1)}).one()
-        values.update({n: int(v) for n, v in zip(_NAMES, row) if n in registered})
-    return values
+    return facts_from(session.connection().execute(_QUERY, count_parameters(unit_code, on)).one())

@@ -9,6 +9,9 @@ Nothing here is per request. Every cache is safe to share between threads:
 * tokens and org units — changed only by `jiceng token issue` and `jiceng
   init` — are kept for :data:`TTL_SECONDS`;
 * tenants are reloaded when one is asked for that is not known yet.
+
+It also holds the admission checks' group commit of the decision log
+(:attr:`Runtime.check_log`, see :mod:`.group_commit`).
 """
 from __future__ import annotations
 
@@ -22,16 +25,21 @@ from sqlalchemy.orm import Session
 
 from ..db.engine import Database
 from ..db.models import FormVersion, OrgUnit, Publication
-from . import forms as form_store
+from . import decision_log, forms as form_store
 from .errors import NotFound
+from .group_commit import GroupCommit
+from .history import count_parameters, counting
 from .pack_store import InForce, PackCompiler, ResolvedPack, deciding_pack_name, in_force
 from .tenants import TenantDirectory, unit_facts
 from .tokens import Principal, authenticate, hash_token
 from .ttl_cache import TTLCache
 
 TTL_SECONDS = 10.0
-_GENERATION = select(select(func.coalesce(func.max(Publication.id), 0)).scalar_subquery(),
-                     select(func.coalesce(func.max(FormVersion.id), 0)).scalar_subquery())
+#: the publication and form generations: any publish or new form raises one of them
+_GENERATIONS = (select(func.coalesce(func.max(Publication.id), 0)).scalar_subquery(),
+                select(func.coalesce(func.max(FormVersion.id), 0)).scalar_subquery())
+_GENERATION = select(*_GENERATIONS)
+_GENERATION_AND_HISTORY = counting(*_GENERATIONS)
 _UNIT = select(OrgUnit).where(OrgUnit.code == bindparam("code"))
 _CHILDREN = select(OrgUnit).where(OrgUnit.parent_code == bindparam("code")).order_by(OrgUnit.code)
 
@@ -64,6 +72,12 @@ class Runtime:
         self._principals: TTLCache[Optional[Principal]] = TTLCache(TTL_SECONDS)
         self._units: TTLCache[Optional[UnitInfo]] = TTLCache(TTL_SECONDS)
         self._lock = threading.Lock()
+        #: appends admission checks' log entries, those of concurrent requests in one transaction
+        self.check_log: GroupCommit[decision_log.Entry, decision_log.Appended] = GroupCommit(self._write_entries)
+
+    def _write_entries(self, entries) -> list:
+        with self.db.raw_write() as cursor:
+            return decision_log.write(cursor, entries, sqlite=self.db.is_sqlite)
 
     # ------------------------------------------------------------------ tenants, tokens, units
     def directory(self, session: Session, need: Optional[str] = None) -> TenantDirectory:
@@ -135,6 +149,21 @@ class Runtime:
         gens = session.info.get("jiceng.generation")
         if gens is None:
             gens = session.info["jiceng.generation"] = tuple(session.connection().execute(_GENERATION).one())
+        return self.pack_at(session, tenant, on, gens)
+
+    def check_state(self, unit_code: Optional[str], on: date) -> tuple[tuple[int, int], Optional[tuple]]:
+        """What an admission check reads from the database, in one statement (one round trip):
+        the generations for :meth:`pack_at` and, given a unit, its history counts
+        (:func:`.history.facts_from`)."""
+        with self.db.raw_read() as cursor:
+            if unit_code is None:
+                return self.db.prepared(_GENERATION).one(cursor, {}), None
+            row = self.db.prepared(_GENERATION_AND_HISTORY).one(cursor, count_parameters(unit_code, on))
+            return row[:2], row[2:]
+
+    def pack_at(self, session: Session, tenant: str, on: date, gens: tuple[int, int]) -> ResolvedPack:
+        """The compiled pack chain in force for ``tenant`` on ``on`` at the generations ``gens``;
+        ``session`` is used only when the pack is not cached yet."""
         pub_gen, form_gen = gens
         key = (tenant, on, pub_gen, form_gen)
         resolved = self._resolved.get(key)

@@ -1,0 +1,105 @@
+"""Group commit: the items that threads submit at the same time are written in one transaction.
+
+Every admission check appends one entry to the hash-chained decision log, and
+each append holds its chain's head from the first statement to the end of the
+commit (the disk flush on PostgreSQL). One append per transaction would make
+the flush the ceiling of checks per second; here, while one batch is being
+written, the next requests queue, and the next batch takes all of them.
+
+There is no background thread. The first submitter finding nobody writing
+becomes the *leader*: it takes the queue (up to ``max_batch`` items), writes it,
+wakes every submitter of the batch, and hands the lead to the oldest waiting
+submitter, if any. :meth:`GroupCommit.submit` returns only once the batch
+holding its item is committed: no caller answers before its item is durable.
+
+If writing a batch fails as a whole, each item of it is written alone, so
+that one bad item fails only its own submitter.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Callable, Generic, Sequence, TypeVar, Union
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: writes a batch in one transaction; one result per item, or the exception that item alone failed with
+BatchWriter = Callable[[Sequence[T]], Sequence[Union[R, Exception]]]
+
+
+class _Slot:
+    __slots__ = ("item", "result", "error", "done", "wake")
+
+    def __init__(self, item):
+        self.item = item
+        self.result = None
+        self.error: BaseException | None = None
+        self.done = False
+        self.wake = threading.Event()
+
+
+class GroupCommit(Generic[T, R]):
+    """Submit items from any number of threads; see the module's docstring."""
+
+    def __init__(self, write: BatchWriter, max_batch: int = 64):
+        self._write = write
+        self.max_batch = max_batch
+        self._lock = threading.Lock()
+        self._queue: list[_Slot] = []
+        self._leading = False
+        #: (batches written, items written): for tests and the benchmark's report
+        self.stats = [0, 0]
+
+    def submit(self, item: T) -> R:
+        """Write ``item`` (with whatever else is queued); its result once committed, or its error."""
+        slot = _Slot(item)
+        with self._lock:
+            self._queue.append(slot)
+            lead = not self._leading
+            self._leading = True
+        if not lead:
+            slot.wake.wait()
+        if not slot.done:  # the lead was ours from the start or was handed to us
+            self._lead()
+        if slot.error is not None:
+            raise slot.error
+        return slot.result
+
+    def _lead(self) -> None:
+        with self._lock:
+            batch = self._queue[: self.max_batch]
+            del self._queue[: self.max_batch]
+        try:
+            self._run(batch)
+        finally:
+            for slot in batch:
+                if not slot.done:  # only when _run was interrupted (BaseException)
+                    slot.error, slot.done = RuntimeError("group commit interrupted"), True
+            with self._lock:
+                successor = self._queue[0] if self._queue else None
+                self._leading = successor is not None
+            for slot in batch:
+                slot.wake.set()
+            if successor is not None:
+                successor.wake.set()  # not done: it leads the next batch
+
+    def _run(self, batch: list[_Slot]) -> None:
+        items = [slot.item for slot in batch]
+        try:
+            results = list(self._write(items))
+        except Exception as e:  # noqa: BLE001 - handed to the submitters, never swallowed
+            results = [e] if len(items) == 1 else [self._write_alone(item) for item in items]
+        self.stats[0] += 1
+        self.stats[1] += len(items)
+        for slot, result in zip(batch, results):
+            if isinstance(result, Exception):
+                slot.error = result
+            else:
+                slot.result = result
+            slot.done = True
+
+    def _write_alone(self, item: T) -> Union[R, Exception]:
+        try:
+            return self._write([item])[0]
+        except Exception as e:  # noqa: BLE001 - this item's own failure
+            return e

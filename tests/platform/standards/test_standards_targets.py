@@ -1,0 +1,75 @@
+"""Standards feed assignment rules: every exported measure of every shipped standard reaches the
+decision as ``target.*`` through a real assignment, and Hunan's 缺员社区承接任务须增配人员 makes a
+task with a workload conditional on staffing at an understaffed community until funding comes."""
+from __future__ import annotations
+
+import pytest
+
+TENANTS = ["changsha", "heilongjiang", "chengdu"]
+
+
+def _root(api, tenant: str) -> str:
+    tree = api.get(f"/api/v1/tenants/{tenant}/units", (tenant, "auditor")).json["units"]
+    return tree[0]["code"]
+
+
+def _task(api, tenant: str, **fields) -> int:
+    body = {"task": {"title": "核对辖区基础数据", "kind": "work", "role": "assist",
+                     "source_unit": _root(api, tenant), **fields}}
+    r = api.post(f"/api/v1/tenants/{tenant}/tasks", (tenant, "department"), json=body)
+    assert r.status_code == 201, r.json
+    return r.json["id"]
+
+
+@pytest.mark.parametrize("tenant", TENANTS)
+def test_every_exported_measure_reaches_the_decision(repo_api, tenant):
+    who = (tenant, "admin")
+    expected: dict[str, dict] = {}  # unit code -> {fact: value}
+    for s in repo_api.get(f"/api/v1/tenants/{tenant}/standards", who).json["standards"]:
+        if not s["exports"]:
+            continue
+        answer = repo_api.get(f"/api/v1/tenants/{tenant}/standards/{s['name']}", who,
+                              query_string={"limit": 10000}).json
+        exports = answer["standard"]["exports"]
+        judged = [r for r in answer["results"] if r["status"] in ("compliant", "failing")]
+        for row in (judged[0], next((r for r in judged if r["status"] == "failing"), judged[-1])):
+            facts = expected.setdefault(row["code"], {})
+            for fact, measure in exports.items():
+                facts[fact] = row["status"] == "compliant" if measure == "compliant" else row["measures"][measure]
+    assert expected
+    task = _task(repo_api, tenant)
+    r = repo_api.post(f"/api/v1/tenants/{tenant}/tasks/{task}/assignments", (tenant, "department"),
+                      json={"targets": sorted(expected)})
+    assert r.status_code == 200, r.json
+    seen_facts = set()
+    for result in r.json["results"]:
+        logged = repo_api.get(f"/api/v1/tenants/{tenant}/decisions/{result['decision_id']}", who).json
+        for fact, value in expected[result["target"]].items():
+            assert logged["target"].get(fact) == value, (result["target"], fact)
+            seen_facts.add(fact)
+    shipped = {f for s in repo_api.get(f"/api/v1/tenants/{tenant}/standards", who).json["standards"]
+               for f in s["exports"]}
+    assert seen_facts == shipped
+
+
+def test_understaffed_community_takes_a_workload_only_with_staffing_or_funding(repo_api, demo):
+    dept = ("changsha", "department")
+    task = _task(repo_api, "changsha", item_code="HN-ZZ-07", role="responsible", workload=40)
+    r = repo_api.post(f"/api/v1/tenants/changsha/tasks/{task}/assignments", dept,
+                      json={"targets": [demo["understaffed"], demo["staffed"]]})
+    understaffed, staffed = r.json["results"]
+    assert understaffed["status"] == "pending"
+    assert understaffed["requirements"] == [{"code": "staffing", "message": understaffed["reasons"][0]["message"]}]
+    assert [x["rule"] for x in understaffed["reasons"]] == ["缺员社区承接任务须增配人员"]
+    assert "加强社区工作者职业体系建设" in understaffed["reasons"][0]["citation"]
+    assert staffed["status"] == "admitted"
+    patched = repo_api.patch(f"/api/v1/tenants/changsha/assignments/{understaffed['assignment']['id']}", dept,
+                             json={"task": {"funding_provided": True}})
+    assert patched.status_code == 200 and patched.json["status"] == "admitted", patched.json
+
+
+def test_a_task_without_workload_is_not_held_back(repo_api, demo):
+    task = _task(repo_api, "changsha", item_code="HN-ZZ-07", role="responsible")
+    r = repo_api.post(f"/api/v1/tenants/changsha/tasks/{task}/assignments", ("changsha", "department"),
+                      json={"targets": [demo["understaffed"]]})
+    assert r.json["results"][0]["status"] == "admitted"

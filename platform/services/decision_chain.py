@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any, Mapping
 
 from .jsonsafe import jsonable
@@ -21,6 +22,9 @@ HASHED_FIELDS = ("tenant_code", "seq", "kind", "actor", "created_at", "decided_o
 
 _ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 _KEY_TEXT = {k: _ENCODER.encode(k) for k in HASHED_FIELDS}
+#: how a float with an integral value is written (``2.0``, ``-0.0``, ``1e+16``); text such as
+#: "2024.06" does not match, but "v1.0" inside a string does (it then takes the exact path)
+_INTEGRAL_FLOAT = re.compile(r"\.0(?![0-9])|e\+")
 
 
 def canonical(value) -> str:
@@ -34,13 +38,13 @@ def canonical_jsonable(value: Any) -> str:
 
     The encoder refuses what is not JSON (a Fraction, a set, a date: the exact path takes it).
     A float with an integral value, which :func:`jsonable` writes as an integer, always shows
-    as ``….0`` or ``…e+…`` in the text, and such a text takes the exact path too.
+    as :data:`_INTEGRAL_FLOAT` in the text, and such a text takes the exact path too.
     """
     try:
         text = _ENCODER.encode(value)
     except (TypeError, ValueError):
         return canonical(jsonable(value))
-    if ".0" in text or "e+" in text:
+    if _INTEGRAL_FLOAT.search(text):
         return canonical(jsonable(value))
     return text
 

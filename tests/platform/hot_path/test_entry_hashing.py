@@ -16,7 +16,7 @@ from jiceng.platform.services.jsonsafe import jsonable
 leaves = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.text(max_size=8),
                    st.floats(allow_nan=False, allow_infinity=False),
                    st.sampled_from([1.0, -0.0, 1e16, 2.5e20, 0.1, Fraction(3, 2), Fraction(4, 2), date(2024, 6, 1),
-                                    "v1.0", "1e+5"]))
+                                    "v1.0", "1e+5", "2024.06", 2.05]))
 values = st.recursive(leaves, lambda inner: st.one_of(
     st.lists(inner, max_size=4), st.tuples(inner, inner), st.frozensets(st.integers(0, 9), max_size=3),
     st.dictionaries(st.text(max_size=6), inner, max_size=4)), max_leaves=20)

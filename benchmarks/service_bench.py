@@ -1,10 +1,14 @@
 """Service benchmark: admission checks over HTTP, in-process decisions, assignments with their writes.
 
 * ``Pack.decide`` in process: the ceiling a request cannot beat.
-* ``POST /api/v1/tenants/changsha/admission/check`` served by gunicorn (2 sync workers) on loopback,
-  loaded from a second process: ``wrk`` when installed (Debian package ``wrk``: a C client that leaves
-  the cores to the server), else a Python client with one request in flight per connection. Requests
-  per second, p50/p99 latency. Every check also appends to the hash-chained decision log.
+* ``POST /api/v1/tenants/changsha/admission/check`` served by gunicorn with the service's settings
+  (``platform/gunicorn_conf.py``: 2 gthread workers, keep-alive) on loopback, loaded from a second
+  process: ``wrk`` when installed (Debian package ``wrk``: a C client that leaves the cores to the
+  server), else a Python client with one request in flight per connection. Requests per second,
+  p50/p99 latency, and the CPU time per request spent in the workers and in PostgreSQL's backends
+  (read from /proc: steadier than requests per second on a shared machine). Every check also
+  appends to the hash-chained decision log.
+* The ceilings under the same load and server: an empty WSGI app, and the app's ``/healthz``.
 * Assignments per second (``assign`` with one target each: target lock, history counts, decision,
   log entry, assignment row) on SQLite and, when PostgreSQL answers, on PostgreSQL.
 
@@ -131,16 +135,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def empty_app(environ, start_response):
+    """The ceiling: a WSGI app that does nothing, served and loaded like the service."""
+    body = b'{"status": "ok"}\n'
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+SERVER = "gunicorn -w 2 (gthread, jiceng.platform.gunicorn_conf)"
+
+
 @contextmanager
-def gunicorn(url: str, schema: Optional[str], workers: int = 2) -> Iterator[int]:
-    """gunicorn serving the app on a free loopback port; stopped (by its pid) afterwards."""
+def gunicorn(url: str, schema: Optional[str], app: str = "jiceng.platform.app:create_app()",
+             workers: int = 2) -> Iterator[tuple[int, subprocess.Popen]]:
+    """gunicorn with the service's settings on a free loopback port; stopped (by its pid) afterwards."""
     port = free_port()
-    env = dict(os.environ, JICENG_DATABASE_URL=url)
+    env = dict(os.environ, JICENG_DATABASE_URL=url, PGAPPNAME=f"jiceng-bench-{port}")
     if schema:
         env["JICENG_DATABASE_SCHEMA"] = schema
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync",
-                             "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-                             "jiceng.platform.app:create_app()"], env=env, cwd=ROOT)
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:jiceng.platform.gunicorn_conf",
+                             "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+                             "--pythonpath", str(Path(__file__).parent), app], env=env, cwd=ROOT)
     try:
         deadline = time.time() + 30
         while True:
@@ -154,7 +169,7 @@ def gunicorn(url: str, schema: Optional[str], workers: int = 2) -> Iterator[int]
             if time.time() > deadline or proc.poll() is not None:
                 raise RuntimeError("gunicorn did not start")
             time.sleep(0.2)
-        yield port
+        yield port, proc
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -162,6 +177,50 @@ def gunicorn(url: str, schema: Optional[str], workers: int = 2) -> Iterator[int]
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _workers(proc: subprocess.Popen) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _pg_backends(port: int) -> list[int]:
+    """PostgreSQL backend pids serving the bench's gunicorn (by application_name)."""
+    from sqlalchemy import create_engine, text
+    from jiceng.platform.db.engine import normalise_url
+    engine = create_engine(normalise_url(pg_url()))
+    try:
+        with engine.connect() as c:
+            return list(c.execute(text("SELECT pid FROM pg_stat_activity WHERE application_name = :a"),
+                                  {"a": f"jiceng-bench-{port}"}).scalars())
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def cpu_per_request(proc: subprocess.Popen, port: int, postgres: bool) -> Iterator[dict]:
+    """CPU microseconds per request in the workers (and PostgreSQL's backends) over the block;
+    the block sets ``out["requests"]``."""
+    workers, backends = _workers(proc), (_pg_backends(port) if postgres else [])
+    before = {p: _cpu_seconds(p) for p in workers + backends}
+    out: dict = {}
+    yield out
+    spent = {p: _cpu_seconds(p) - t for p, t in before.items()}
+    n = max(out.get("requests", 0), 1)
+    out["worker_cpu_us_per_request"] = round(sum(spent[p] for p in workers) / n * 1e6)
+    if postgres:
+        out["postgres_cpu_us_per_request"] = round(sum(spent[p] for p in backends) / n * 1e6)
 
 
 def _request_bytes(port: int, token_text: str, body: dict) -> bytes:
@@ -228,55 +287,86 @@ def load_client(port: int, request: bytes, connections: int, seconds: float, out
     out.put({"latencies": latencies, "statuses": statuses, "seconds": seconds})
 
 
-def wrk_load(port: int, token_text: str, body: dict, connections: int, seconds: float) -> dict:
-    """``wrk`` against the check endpoint; its own latency percentiles."""
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as f:
-        f.write(f'wrk.method = "POST"\nwrk.body = {json.dumps(json.dumps(body, ensure_ascii=False), ensure_ascii=False)}\n'
-                f'wrk.headers["Content-Type"] = "application/json"\n'
-                f'wrk.headers["Authorization"] = "Bearer {token_text}"\n')
-        script = f.name
+def wrk_load(port: int, path: str, seconds: float, connections: int, token_text: Optional[str] = None,
+             body: Optional[dict] = None) -> dict:
+    """``wrk`` against ``path`` (a POST of ``body`` when given); its own latency percentiles."""
+    script = None
+    if body is not None:
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as f:
+            f.write(f'wrk.method = "POST"\nwrk.body = {json.dumps(json.dumps(body, ensure_ascii=False), ensure_ascii=False)}\n'
+                    f'wrk.headers["Content-Type"] = "application/json"\n'
+                    f'wrk.headers["Authorization"] = "Bearer {token_text}"\n')
+            script = f.name
     try:
-        out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script,
-                              f"http://127.0.0.1:{port}/api/v1/tenants/{TENANT}/admission/check"],
+        out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "--latency",
+                              *(["-s", script] if script else []), f"http://127.0.0.1:{port}{path}"],
                              capture_output=True, text=True, check=True).stdout
     finally:
-        os.unlink(script)
+        if script:
+            os.unlink(script)
+
     def ms(label: str) -> float:
         value = out.split(label, 1)[1].split()[0]
         scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
         unit = next(u for u in ("us", "ms", "s") if value.endswith(u))
         return round(float(value[: -len(unit)]) * scale[unit], 2)
     non_2xx = int(out.split("Non-2xx or 3xx responses:", 1)[1].split()[0]) if "Non-2xx" in out else 0
+    errors = out.split("Socket errors:", 1)[1].splitlines()[0].strip() if "Socket errors:" in out else None
     return {"requests_per_s": round(float(out.split("Requests/sec:", 1)[1].split()[0])),
-            "p50_ms": ms(" 50%"), "p99_ms": ms(" 99%"), "non_2xx": non_2xx, "connections": connections,
-            "client": "wrk"}
+            "p50_ms": ms(" 50%"), "p99_ms": ms(" 99%"), "non_2xx": non_2xx,
+            "requests": int(out.split(" requests in ", 1)[0].split()[-1]), "connections": connections,
+            "client": "wrk", **({"socket_errors": errors} if errors else {})}
 
 
-def bench_http(db, url: str, schema: Optional[str], seconds: float, connections: int) -> dict:
-    body = {"task": sample(db)["task"]}
-    tok = token(db)
-    with gunicorn(url, schema) as port:
-        if shutil.which("wrk"):
-            wrk_load(port, tok, body, connections, 1)  # warm-up
-            return {**wrk_load(port, tok, body, connections, int(seconds)), "server": "gunicorn -w 2 (sync)"}
-        request = _request_bytes(port, tok, body)
-        ctx = multiprocessing.get_context("fork")
-        warm = ctx.Queue()
-        p = ctx.Process(target=load_client, args=(port, request, connections, 1.0, warm))
-        p.start()
-        warm.get()
-        p.join()
-        q = ctx.Queue()
-        p = ctx.Process(target=load_client, args=(port, request, connections, seconds, q))
-        p.start()
-        result = q.get()
-        p.join()
+def python_load(port: int, path: str, seconds: float, connections: int, token_text: Optional[str] = None,
+                body: Optional[dict] = None) -> dict:
+    """The Python client (when wrk is not installed), in its own process."""
+    if body is not None:
+        request = _request_bytes(port, token_text, body)
+    else:
+        request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+    ctx = multiprocessing.get_context("fork")
+    q = ctx.Queue()
+    p = ctx.Process(target=load_client, args=(port, request, connections, seconds, q))
+    p.start()
+    result = q.get()
+    p.join()
     lat = sorted(result["latencies"])
     n = len(lat)
     ok = result["statuses"].get(200, 0)
     return {"requests_per_s": round(n / result["seconds"]), "p50_ms": round(lat[n // 2] * 1000, 2),
-            "p99_ms": round(lat[min(n - 1, int(n * 0.99))] * 1000, 2), "non_2xx": n - ok,
-            "connections": connections, "client": "python", "server": "gunicorn -w 2 (sync)"}
+            "p99_ms": round(lat[min(n - 1, int(n * 0.99))] * 1000, 2), "non_2xx": n - ok, "requests": n,
+            "connections": connections, "client": "python"}
+
+
+def http_load(port: int, proc: subprocess.Popen, path: str, seconds: float, connections: int,
+              postgres: bool = False, **request) -> dict:
+    """A 1-second warm-up, then the measured load with the CPU it cost."""
+    load = wrk_load if shutil.which("wrk") else python_load
+    load(port, path, 1, connections, **request)
+    with cpu_per_request(proc, port, postgres) as cpu:
+        result = load(port, path, seconds, connections, **request)
+        cpu["requests"] = result["requests"]
+    return {**result, **{k: v for k, v in cpu.items() if k != "requests"}, "server": SERVER}
+
+
+def bench_http(db, url: str, schema: Optional[str], seconds: float, connections: int) -> dict:
+    """Admission checks under load: every one decided and logged (group commit)."""
+    body = {"task": sample(db)["task"]}
+    tok = token(db)
+    with gunicorn(url, schema) as (port, proc):
+        return http_load(port, proc, f"/api/v1/tenants/{TENANT}/admission/check", seconds, connections,
+                         postgres=schema is not None, token_text=tok, body=body)
+
+
+def bench_ceilings(url: str, seconds: float, connections: int) -> dict:
+    """What the same server and load reach with (almost) no application."""
+    out = {}
+    with gunicorn(url, None, app="service_bench:empty_app") as (port, proc):
+        out["empty_wsgi_app"] = http_load(port, proc, "/healthz", seconds, connections)
+    with gunicorn(url, None) as (port, proc):
+        out["flask_healthz"] = http_load(port, proc, "/healthz", seconds, connections)
+    return out
 
 
 # ---------------------------------------------------------------------- assignments
@@ -392,6 +482,8 @@ def main(report: Optional[Callable[[str, dict], None]] = None, quick: bool = Fal
     with tempfile.TemporaryDirectory() as tmp:
         with database("sqlite", Path(tmp)) as (db, url, schema):
             emit("pack_decide_in_process", bench_decide(db, 1.0 if quick else 3.0))
+            for name, metrics in bench_ceilings(url, seconds, connections=8).items():
+                emit(f"ceiling_{name}", metrics)
             emit("admission_check_http_sqlite", bench_http(db, url, schema, seconds, connections=8))
             emit("assignments_sqlite", bench_assignments(db, 300 if quick else 2000, threads=1))
             emit("assignments_sqlite_2_processes",

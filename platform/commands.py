@@ -40,13 +40,30 @@ def _fail(e: ServiceError) -> None:
 @click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1 或 $HOST")
 @click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), type=int,
               show_default="8000 或 $PORT")
-def serve(host: str, port: int) -> None:
-    """启动 HTTP 服务(开发用服务器;生产环境请用 gunicorn 'jiceng.platform.app:create_app()')。"""
-    from werkzeug.serving import run_simple
-    from .app import create_app
-    app = create_app()
+@click.option("--workers", default=None, type=click.IntRange(1, 64), help="进程数(默认 2 或 $JICENG_WORKERS)")
+@click.option("--threads", default=None, type=click.IntRange(1, 64), help="每个进程的线程数(默认 4 或 $JICENG_THREADS)")
+def serve(host: str, port: int, workers: Optional[int], threads: Optional[int]) -> None:
+    """启动 HTTP 服务(gunicorn,设置见 jiceng/platform/gunicorn_conf.py;没有 gunicorn 的系统上用开发服务器)。"""
     click.echo(f"jiceng 服务:http://{host}:{port}/  接口文档:http://{host}:{port}/docs")
-    run_simple(host, port, app, threaded=True, use_reloader=False)
+    try:
+        from gunicorn.app.base import BaseApplication
+    except ImportError:  # gunicorn runs on POSIX only
+        from werkzeug.serving import run_simple
+        from .app import create_app
+        run_simple(host, port, create_app(), threaded=True, use_reloader=False)
+        return
+    from .gunicorn_conf import settings
+
+    class Server(BaseApplication):
+        def load_config(self):
+            for name, value in settings(host, port, workers, threads).items():
+                self.cfg.set(name, value)
+
+        def load(self):
+            from .app import create_app
+            return create_app()
+
+    Server().run()
 
 
 # ----------------------------------------------------------------------- init

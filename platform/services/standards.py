@@ -108,38 +108,30 @@ class StandardRun:
     def sums(self, positions: np.ndarray) -> dict:
         """Sums of the numeric facts and measures over the evaluated units (compliant or failing)."""
         judged = positions[self.status[positions] <= 1]
-        return {name: _number(float(np.where(valid[judged], data[judged], 0.0).sum()))
+        return {name: _sum(np.where(valid[judged], data[judged], 0.0).sum())
                 for name, (data, valid) in self.numeric().items()}
 
     def totals(self, tier: str, positions: np.ndarray) -> list[dict]:
         """Per unit of ``tier`` above the evaluated units: counts and sums (names not filled)."""
-        levels = [LEVELS.index(x) for x in TIERS[tier]]
-        parent, level_of = self.units.table.parent, self.units.levels()
-        anc = np.full(len(positions), -1, dtype=np.int64)
-        cur = self.rows[positions]
-        for _ in range(len(LEVELS) + 8):
-            cur = np.where(cur >= 0, parent[np.maximum(cur, 0)], -1)
-            if not (cur >= 0).any():
-                break
-            hit = (anc < 0) & (cur >= 0) & np.isin(level_of[np.maximum(cur, 0)], levels)
-            anc[hit] = cur[hit]
+        anc = self.units.ancestors_at(TIERS[tier])[self.rows[positions]]
         has = anc >= 0
-        groups, index = np.unique(anc[has], return_inverse=True)
-        pos = positions[has]
+        pos, anc = positions[has], anc[has]
+        size = self.units.size
         status = self.status[pos]
-        size = len(groups)
-        tally = {s: np.bincount(index, weights=(status == i).astype(float), minlength=size)
+        count = np.bincount(anc, minlength=size)
+        groups = np.flatnonzero(count)
+        tally = {s: np.bincount(anc, weights=(status == i).astype(float), minlength=size)[groups]
                  for i, s in enumerate(STATUSES[:3])}
         judged = status <= 1
-        sums = {name: np.bincount(index, weights=np.where(valid[pos] & judged, data[pos], 0.0), minlength=size)
+        sums = {name: np.bincount(anc, weights=np.where(valid[pos] & judged, data[pos], 0.0), minlength=size)[groups]
                 for name, (data, valid) in self.numeric().items()}
-        codes = self.units.code_list(groups)
+        codes, level_of = self.units.code_list(groups), self.units.levels()
         out = []
-        for g in range(size):
+        for g in range(len(groups)):
             c, f, e = (int(tally[s][g]) for s in STATUSES[:3])
             out.append({"code": codes[g], "name": None, "level": LEVELS[level_of[groups[g]]],
                         "units": c + f + e, "compliant": c, "failing": f, "errors": e,
-                        "sums": {k: _number(float(v[g])) for k, v in sums.items()}})
+                        "sums": {k: _sum(v[g]) for k, v in sums.items()}})
         return out
 
     def ordered(self, positions: np.ndarray, order: Optional[str]) -> np.ndarray:
@@ -168,7 +160,7 @@ class StandardRun:
         parent_codes = self.units.code_list(np.maximum(parents, 0))
         level_of, tenant_of = self.units.levels(), self.units.tenant_of
         measure_values = {k: _values(v, positions) for k, v in self.measures.items()}
-        fact_values = {f: _values(_fact(self.units, f, self.rows), positions) for f in self.facts}
+        fact_values = {f: _values(_fact(self.units, f, rows), list(range(len(positions)))) for f in self.facts}
         out = []
         for i, (pos, row) in enumerate(zip(positions, rows.tolist())):
             tenant = self.units.tenants[tenant_of[row]]
@@ -262,7 +254,7 @@ def run_standards(rt: Runtime, tenant: str, names: Optional[Sequence[str]] = Non
                 numbers |= c.fields & set(NUMBER_COLUMNS)
                 texts |= c.fields & set(TEXT_COLUMNS)
         units = _cached(rt, ("units", tenants, frozenset(numbers), frozenset(texts)),
-                        lambda: load_units(session, tenants, numbers, texts))
+                        lambda: load_units(rt.db, tenants, numbers, texts))
     note(1, len(names) + 1, f"已读取 {units.size} 个单位")
     runs = []
     for name in names:
@@ -443,6 +435,11 @@ def _actual_field(info, facts: list[str]) -> Optional[str]:
 # ---------------------------------------------------------------------- helpers
 def _number(x: float):
     return int(x) if float(x).is_integer() else x
+
+
+def _sum(x: float):
+    """A sum for people to read: float noise of many additions rounded off (2575957.5999999996)."""
+    return _number(round(float(x), 6))
 
 
 def _values(v: Val, positions: list[int]) -> list:

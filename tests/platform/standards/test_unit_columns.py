@@ -1,0 +1,73 @@
+"""Reading units as columns (services/unit_columns.py) on SQLite and PostgreSQL: rows in the
+order of the codes as text (a prefix first), parents as row indexes, missing values masked,
+floats exact; codes that are not plain numbers (letters, a leading zero) read as text."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from jiceng.platform.services.unit_columns import load_units
+from jiceng.platform.services.unit_store import insert_units
+
+TENANT = "zhuzhou"  # a tenant of the platform fixtures; its own units are replaced here
+
+
+def _load(db, rows):
+    with db.write() as session:
+        session.connection().exec_driver_sql(f"DELETE FROM org_units WHERE tenant_code = '{TENANT}'")
+        insert_units(session, [(code, TENANT, parent, level, f"单位{code}", None, urban, households, None, None, area)
+                               for code, parent, level, urban, households, area in rows])
+    return load_units(db, [TENANT], ["urban_population", "households", "facility_area_m2"], ["name"])
+
+
+def _check(units, rows):
+    codes = [r[0] for r in rows]
+    assert units.code_list(range(units.size)) == sorted(codes)
+    by_code = {r[0]: r for r in rows}
+    table = units.table
+    for i, code in enumerate(units.code_list(range(units.size))):
+        _c, parent, level, urban, households, area = by_code[code]
+        p = table.parent[i]
+        assert (units.code_list([p])[0] if p >= 0 else None) == (parent if parent in by_code else None)
+        assert table.texts["level"][1][table.texts["level"][0][i]] == level
+        for column, want in (("urban_population", urban), ("households", households), ("facility_area_m2", area)):
+            data, valid = table.numbers[column]
+            present = True if valid is None else bool(valid[i])
+            assert present == (want is not None) and (want is None or data[i] == want), (code, column)
+        names, cats = table.texts["name"]
+        assert cats[names[i]] == f"单位{code}"
+
+
+DIGITS = [("430299000000", None, "county", 100, 40, 0.1 + 0.2),
+          ("430299001000", "430299000000", "street", 90, 30, 1200.5),
+          ("430299001001", "430299001000", "community", None, 20, None),
+          ("430299001001001", "430299001001", "grid", 7, 8, 0.0),
+          ("430299001001002", "430299001001", "grid", 5, None, 3.25),
+          ("430298000000", "430100000000", "county", 1, 1, 1e-7)]  # its parent is another tenant's
+
+
+def test_digit_codes_travel_as_integers_in_text_order(fresh_database):
+    units = _load(fresh_database, DIGITS)
+    assert units.codes.dtype == np.int64
+    _check(units, DIGITS)
+    assert units.row_of("430299001001001") == sorted(r[0] for r in DIGITS).index("430299001001001")
+    assert units.row_of("0430") is None and units.row_of("430299999999") is None
+
+
+@pytest.mark.parametrize("odd", ["C-430299001001", "0430299001001", "４３０"])
+def test_other_codes_are_read_as_text(fresh_database, odd):
+    rows = DIGITS[:2] + [(odd, "430299001000", "community", 3, 4, 5.5), ("430299001001001", odd, "grid", 1, 2, 3.0)]
+    units = _load(fresh_database, rows)
+    assert units.codes.dtype == object
+    _check(units, rows)
+    assert units.row_of(odd) == sorted(r[0] for r in rows).index(odd)
+
+
+def test_ancestors_at_a_level(fresh_database):
+    units = _load(fresh_database, DIGITS)
+    streets = units.ancestors_at(("street", "township"))
+    found = {code: (units.code_list([a])[0] if a >= 0 else None)
+             for code, a in zip(units.code_list(range(units.size)), streets)}
+    assert found == {"430298000000": None, "430299000000": None, "430299001000": None,
+                     "430299001001": "430299001000", "430299001001001": "430299001000",
+                     "430299001001002": "430299001000"}

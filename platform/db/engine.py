@@ -15,7 +15,7 @@ SQLite (the default) and PostgreSQL behave alike for the service:
 Either way a decision that depends on counts (history facts) is made on data
 no concurrent writer can change before the decision is committed.
 
-The admission check's hot path skips the ORM: :meth:`Database.raw_read` and
+The admission check's hot path skips the ORM: :meth:`Database.autocommit` and
 :meth:`Database.raw_write` hand out a pooled DBAPI connection (a session and a
 Core statement cost several times what the statement itself costs), with
 driver errors turned into SQLAlchemy's, so the API answers them as it answers
@@ -135,9 +135,10 @@ class Database:
         return p
 
     @contextmanager
-    def raw_read(self) -> Iterator[Any]:
-        """A DBAPI cursor in autocommit mode: each statement reads the latest commit, and a
-        read costs one round trip (no BEGIN, no ROLLBACK)."""
+    def autocommit(self) -> Iterator[Any]:
+        """A DBAPI cursor in autocommit mode: each statement is a transaction of its own (a read
+        sees the latest commit; a write is durable when the statement returns) and costs one
+        round trip (no BEGIN, no COMMIT or ROLLBACK)."""
         pooled = self.engine.raw_connection()
         conn = pooled.driver_connection
         try:

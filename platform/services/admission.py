@@ -13,7 +13,7 @@ from typing import Optional
 
 from sqlalchemy.orm import Session
 
-from . import decision_log, validation
+from . import log_append, validation
 from .deciding import decide, default_history, target_facts
 from .errors import Invalid, NotFound
 from .history import facts_from
@@ -77,7 +77,7 @@ def check(rt: Runtime, principal: Principal, tenant: str, req: CheckRequest) -> 
         source = source_facts(session, rt, tenant, req.task.get("source_unit"))
     d = decide(resolved.pack, req.task, target, history, source, on, req.explain)
     body = d.to_dict()
-    entry = rt.check_log.submit(decision_log.entry(
+    entry = rt.check_log.submit(log_append.entry(
         tenant=decider, kind="check", actor=principal.actor, decided_on=on.isoformat(),
         input={"task": req.task, "source": source, "what_if": req.target is not None},
         target=target, history=history, pack=resolved.log_info(), outcome=d.decision,

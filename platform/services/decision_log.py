@@ -8,107 +8,15 @@ outcome, the reasons, the actor and the time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Iterable, Optional, Sequence, Union
+from typing import Iterable, Optional
 
 from sqlalchemy import exc, select
 from sqlalchemy.orm import Session
 
 from ..db.models import Decision, LogHead
-from .decision_chain import (GENESIS_HASH, HASHED_FIELDS, canonical, canonical_jsonable, chained_hash, entry_hash,
-                             split_payload)
+from .decision_chain import GENESIS_HASH, HASHED_FIELDS, entry_hash
 from .errors import NotFound
-
-
-def utc_now_text() -> str:
-    """Now, as the log stores it (ISO-8601 UTC with microseconds)."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-@dataclass(frozen=True)
-class Appended:
-    id: int
-    seq: int
-    hash: str
-
-
-_JSON_FIELDS = ("input", "target", "history", "pack", "reasons", "requirements")
-_TEXT_FIELDS = ("tenant_code", "kind", "actor", "created_at", "decided_on", "outcome")
-#: the columns of a new row, in the order :func:`write` binds them
-_COLUMNS = (*_TEXT_FIELDS, *_JSON_FIELDS, "seq", "prev_hash", "hash")
-
-
-@dataclass(frozen=True)
-class Entry:
-    """An entry ready to append: every field serialised once (canonical JSON, which is both
-    what is stored and what is hashed); only ``seq`` and the previous hash wait for the
-    chain's head (:func:`write`)."""
-
-    tenant: str
-    values: tuple  # the first columns of :data:`_COLUMNS`: the text fields, then the JSON texts
-    prefix: str
-    suffix: str
-
-
-def entry(*, tenant: str, kind: str, actor: str, decided_on: str, input: dict, target: dict, history: dict,
-          pack: dict, outcome: str, reasons: list, requirements: list) -> Entry:
-    """One entry of ``tenant``'s chain, stamped now."""
-    texts = {"input": canonical_jsonable(input), "target": canonical_jsonable(target),
-             "history": canonical_jsonable(history), "pack": canonical_jsonable(pack),
-             "reasons": canonical_jsonable(reasons), "requirements": canonical_jsonable(requirements)}
-    plain = {"tenant_code": tenant, "kind": kind, "actor": actor, "created_at": utc_now_text(),
-             "decided_on": decided_on, "outcome": outcome}
-    prefix, suffix = split_payload({**texts, **{k: canonical(v) for k, v in plain.items()}})
-    return Entry(tenant, tuple(plain[k] for k in _TEXT_FIELDS) + tuple(texts[k] for k in _JSON_FIELDS),
-                 prefix, suffix)
-
-
-class NoChainHead(LookupError):
-    """The tenant has no decision-log head (it was never loaded by `jiceng init`)."""
-
-
-def write(cursor, entries: Sequence[Entry], *, sqlite: bool) -> list[Union[Appended, Exception]]:
-    """Append ``entries`` (in order) inside the caller's transaction, on a DBAPI cursor.
-
-    The heads of their chains are locked first, in tenant order (the order every writer
-    locks them in: no deadlocks), and held until the caller commits. One result per entry:
-    :class:`Appended`, or :class:`NoChainHead` for an entry whose tenant has no chain.
-    """
-    mark = "?" if sqlite else "%s"
-    tenants = sorted({e.tenant for e in entries})
-    cursor.execute(f"SELECT tenant_code, last_seq, last_hash FROM decision_log_heads WHERE tenant_code IN "
-                   f"({', '.join([mark] * len(tenants))}) ORDER BY tenant_code" + ("" if sqlite else " FOR UPDATE"),
-                   tenants)
-    heads = {t: [seq, h] for t, seq, h in cursor.fetchall()}
-    results: list[Union[Appended, Exception]] = []
-    rows: list[tuple] = []
-    for e in entries:
-        head = heads.get(e.tenant)
-        if head is None:
-            results.append(NoChainHead(f"decision log of tenant {e.tenant!r} has no head"))
-            continue
-        seq, prev = head[0] + 1, head[1]
-        digest = chained_hash(prev, e.prefix, seq, e.suffix)
-        head[0], head[1] = seq, digest
-        rows.append(e.values + (seq, prev, digest))
-        results.append(Appended(0, seq, digest))
-    if rows:
-        ids = _insert(cursor, rows, mark, sqlite)
-        cursor.executemany(f"UPDATE decision_log_heads SET last_seq = {mark}, last_hash = {mark} "
-                           f"WHERE tenant_code = {mark}",
-                           [(seq, h, t) for t, (seq, h) in heads.items()])
-        results = [Appended(ids[(e.tenant, r.seq)], r.seq, r.hash) if isinstance(r, Appended) else r
-                   for e, r in zip(entries, results)]
-    return results
-
-
-def _insert(cursor, rows: list[tuple], mark: str, sqlite: bool) -> dict[tuple[str, int], int]:
-    """Insert ``rows`` in one statement; their ids by (tenant, seq) (RETURNING's order is not promised)."""
-    json_mark = mark if sqlite else f"{mark}::json"
-    one = "(" + ", ".join(json_mark if c in _JSON_FIELDS else mark for c in _COLUMNS) + ")"
-    cursor.execute(f"INSERT INTO decisions ({', '.join(_COLUMNS)}) VALUES {', '.join([one] * len(rows))} "
-                   "RETURNING id, tenant_code, seq", [v for row in rows for v in row])
-    return {(t, seq): i for i, t, seq in cursor.fetchall()}
+from .log_append import Appended, entry, write
 
 
 def append(session: Session, *, tenant: str, kind: str, actor: str, decided_on: str, input: dict,

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from ..db.engine import Database
 from ..db.models import FormVersion, OrgUnit, Publication
-from . import decision_log, forms as form_store
+from . import forms as form_store, log_append
 from .errors import NotFound
 from .group_commit import GroupCommit
 from .history import count_parameters, counting
@@ -73,11 +73,15 @@ class Runtime:
         self._units: TTLCache[Optional[UnitInfo]] = TTLCache(TTL_SECONDS)
         self._lock = threading.Lock()
         #: appends admission checks' log entries, those of concurrent requests in one transaction
-        self.check_log: GroupCommit[decision_log.Entry, decision_log.Appended] = GroupCommit(self._write_entries)
+        self.check_log: GroupCommit[log_append.Entry, log_append.Appended] = GroupCommit(self._write_entries)
 
     def _write_entries(self, entries) -> list:
-        with self.db.raw_write() as cursor:
-            return decision_log.write(cursor, entries, sqlite=self.db.is_sqlite)
+        """One transaction: SQLite's writer lock, or PostgreSQL's single append statement."""
+        if self.db.is_sqlite:
+            with self.db.raw_write() as cursor:
+                return log_append.write(cursor, entries, sqlite=True)
+        with self.db.autocommit() as cursor:
+            return log_append.write(cursor, entries, sqlite=False)
 
     # ------------------------------------------------------------------ tenants, tokens, units
     def directory(self, session: Session, need: Optional[str] = None) -> TenantDirectory:
@@ -155,7 +159,7 @@ class Runtime:
         """What an admission check reads from the database, in one statement (one round trip):
         the generations for :meth:`pack_at` and, given a unit, its history counts
         (:func:`.history.facts_from`)."""
-        with self.db.raw_read() as cursor:
+        with self.db.autocommit() as cursor:
             if unit_code is None:
                 return self.db.prepared(_GENERATION).one(cursor, {}), None
             row = self.db.prepared(_GENERATION_AND_HISTORY).one(cursor, count_parameters(unit_code, on))

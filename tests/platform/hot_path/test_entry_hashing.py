@@ -8,7 +8,7 @@ from fractions import Fraction
 
 from hypothesis import given, settings, strategies as st
 
-from jiceng.platform.services import decision_log
+from jiceng.platform.services import log_append
 from jiceng.platform.services.decision_chain import (HASHED_FIELDS, canonical, canonical_jsonable, chained_hash,
                                                      entry_hash)
 from jiceng.platform.services.jsonsafe import jsonable
@@ -32,11 +32,11 @@ def test_fast_canonical_text_is_the_canonical_text_of_the_jsonable_value(value):
 @given(st.dictionaries(st.text(max_size=5), values, max_size=3), st.lists(values, max_size=3),
        st.text(max_size=10), st.integers(1, 10**9))
 def test_an_entry_written_hashes_as_the_verifier_recomputes_it(task, reasons, actor, seq):
-    e = decision_log.entry(tenant="changsha", kind="check", actor=actor, decided_on="2024-06-01",
+    e = log_append.entry(tenant="changsha", kind="check", actor=actor, decided_on="2024-06-01",
                            input={"task": task}, target={"level": "community", "area": 1.0}, history={"n": 2},
                            pack={"tenant": "changsha"}, outcome="admit", reasons=reasons, requirements=[])
-    stored = dict(zip(decision_log._COLUMNS, e.values))
-    stored = {k: json.loads(v) if k in decision_log._JSON_FIELDS else v for k, v in stored.items()}
+    stored = dict(zip(log_append.COLUMNS, e.values))
+    stored = {k: json.loads(v) if k in log_append._JSON_FIELDS else v for k, v in stored.items()}
     stored["seq"] = seq
     assert set(stored) == set(HASHED_FIELDS)
     assert chained_hash("ab" * 32, e.prefix, seq, e.suffix) == entry_hash("ab" * 32, stored)

@@ -6,6 +6,7 @@ The schema is not migrated here: `jiceng init` does that.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
@@ -49,8 +50,10 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     return app
 
 
+_CONTROL_OR_SURROGATE = re.compile("[\x00-\x1f\ud800-\udfff]")
+
+
 def _refuse_control_characters() -> None:
     """Paths with control characters or broken text name nothing (and must never reach SQL)."""
-    path = request.path
-    if any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in path):
+    if _CONTROL_OR_SURROGATE.search(request.path):
         raise HTTPNotFound()

@@ -14,7 +14,8 @@ from typing import Optional
 from sqlalchemy.orm import Session
 
 from . import log_append, validation
-from .deciding import decide, default_history, target_facts
+from .decision_chain import canonical, canonical_jsonable
+from .deciding import decide, default_history
 from .errors import Invalid, NotFound
 from .history import facts_from
 from .jsonsafe import jsonable
@@ -47,12 +48,14 @@ def source_facts(session: Session, rt: Runtime, tenant: str, code) -> dict:
         return {}
 
 
-def check(rt: Runtime, principal: Principal, tenant: str, req: CheckRequest) -> dict:
+def check(rt: Runtime, principal: Principal, tenant: str, req: CheckRequest) -> str:
     """The admission check of SPEC §7; appends one ``check`` entry to the decision log.
 
+    Returns the answer as JSON text (``CheckResponseSchema``): its largest parts, the reasons
+    and the target facts, are the log entry's own canonical JSON, serialised once for both.
     The database is read in one statement (the pack generations and the target's history);
     units, tokens and compiled packs come from the runtime's caches, and a session is opened
-    only when one of them misses. The answer leaves only once its log entry is committed
+    only when one of them misses. The answer is made only once its log entry is committed
     (group commit: :attr:`Runtime.check_log`).
     """
     principal.require("check")
@@ -69,20 +72,22 @@ def check(rt: Runtime, principal: Principal, tenant: str, req: CheckRequest) -> 
         resolved = rt.pack_at(session, decider, on, gens)
         validation.require_valid(resolved.task_form, resolved.forms, req.task, prefix="/task")
         if unit is not None:
-            target, history = target_facts(unit, resolved.pack), facts_from(counts)
+            target, history = rt.target_facts(unit, resolved.pack), facts_from(counts)
         else:
-            target = dict(req.target or {})
+            target = jsonable(dict(req.target or {}))
             history = {**default_history(), **(req.history or {})}
-        target = jsonable(target)
         source = source_facts(session, rt, tenant, req.task.get("source_unit"))
     d = decide(resolved.pack, req.task, target, history, source, on, req.explain)
-    body = d.to_dict()
-    entry = rt.check_log.submit(log_append.entry(
+    reasons, requirements = d.reasons, d.requirements
+    entry = log_append.entry(
         tenant=decider, kind="check", actor=principal.actor, decided_on=on.isoformat(),
         input={"task": req.task, "source": source, "what_if": req.target is not None},
         target=target, history=history, pack=resolved.log_info(), outcome=d.decision,
-        reasons=body["reasons"], requirements=body["requirements"]))
-    body["decision_id"] = entry.id
-    body["decided_on"] = on.isoformat()
-    body["target"] = target
-    return body
+        reasons=reasons, requirements=requirements)
+    appended = rt.check_log.submit(entry)
+    pack = {"tenant": resolved.pack.tenant, "version": resolved.pack.version, "digest": resolved.pack.digest}
+    trace = f',"trace":{canonical_jsonable(d.trace)}' if d.trace is not None else ""
+    return (f'{{"decision":{canonical(d.decision)},"reasons":{entry.json_text("reasons")},'
+            f'"requirements":{entry.json_text("requirements")},"pack":{canonical(pack)}{trace},'
+            f'"decision_id":{appended.id},"decided_on":{canonical(on.isoformat())},'
+            f'"target":{entry.json_text("target")}}}\n')

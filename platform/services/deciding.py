@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from jiceng.dsl.functions import default_registry
 from jiceng.dsl.pack import Decision, DecisionInputError, Pack
 
 from .errors import Invalid
-from .runtime import UnitInfo
+
+if TYPE_CHECKING:  # the runtime caches what target_facts computes
+    from .runtime import UnitInfo
 
 
 def default_history() -> dict:
@@ -16,7 +18,7 @@ def default_history() -> dict:
     return {name: fact.default for name, fact in default_registry().history.items()}
 
 
-def target_facts(unit: UnitInfo, pack: Pack) -> dict:
+def target_facts(unit: "UnitInfo", pack: Pack) -> dict:
     """The unit's facts plus those its pack's standards export (``target.staffing_gap`` …)."""
     facts = dict(unit.facts)
     standards = [s for s in pack.checked.standards if s.applies_to(unit.level) and s.exports]

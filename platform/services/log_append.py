@@ -51,6 +51,10 @@ class Entry:
     prefix: str
     suffix: str
 
+    def json_text(self, field: str) -> str:
+        """The canonical JSON of one of the JSON fields (``target``, ``reasons`` …), as logged."""
+        return self.values[len(_TEXT_FIELDS) + _JSON_FIELDS.index(field)]
+
 
 class NoChainHead(LookupError):
     """The tenant has no decision-log head (it was never loaded by `jiceng init`)."""

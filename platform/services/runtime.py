@@ -26,9 +26,11 @@ from sqlalchemy.orm import Session
 from ..db.engine import Database
 from ..db.models import FormVersion, OrgUnit, Publication
 from . import forms as form_store, log_append
+from .deciding import target_facts
 from .errors import NotFound
 from .group_commit import GroupCommit
 from .history import count_parameters, counting
+from .jsonsafe import jsonable
 from .pack_store import InForce, PackCompiler, ResolvedPack, deciding_pack_name, in_force
 from .tenants import TenantDirectory, unit_facts
 from .tokens import Principal, authenticate, hash_token
@@ -71,6 +73,7 @@ class Runtime:
         self._resolved: dict[tuple, ResolvedPack] = {}
         self._principals: TTLCache[Optional[Principal]] = TTLCache(TTL_SECONDS)
         self._units: TTLCache[Optional[UnitInfo]] = TTLCache(TTL_SECONDS)
+        self._targets: dict[tuple[str, str], tuple] = {}
         self._lock = threading.Lock()
         #: appends admission checks' log entries, those of concurrent requests in one transaction
         self.check_log: GroupCommit[log_append.Entry, log_append.Appended] = GroupCommit(self._write_entries)
@@ -110,6 +113,21 @@ class Runtime:
         ancestors = (parent.ancestors + (parent.code,)) if parent is not None and code not in parent.ancestors else ()
         children = tuple(unit_facts(c) for c in session.execute(_CHILDREN, {"code": code}).scalars())
         return UnitInfo(row.code, row.tenant_code, row.level, unit_facts(row), ancestors, children)
+
+    def target_facts(self, unit: UnitInfo, pack) -> dict:
+        """``jsonable(target_facts(unit, pack))``: a unit's facts with those its pack's standards
+        export, kept as long as this unit snapshot (see :meth:`unit`) and this pack are current.
+        Shared between requests: read it, never change it."""
+        key = (unit.code, pack.digest)
+        hit = self._targets.get(key)
+        if hit is not None and hit[0] is unit and hit[1] is pack:
+            return hit[2]
+        facts = jsonable(target_facts(unit, pack))
+        with self._lock:
+            if len(self._targets) >= 10_000:
+                self._targets.clear()
+            self._targets[key] = (unit, pack, facts)
+        return facts
 
     def unit_in_reach(self, session: Session, tenant: str, code) -> UnitInfo:
         """The unit if it belongs to ``tenant`` or a tenant below it, else :class:`NotFound`."""

@@ -71,14 +71,14 @@ class Database:
             if path and path != ":memory:" and not path.startswith("file:"):
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(self.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S,
-                                                           "check_same_thread": False})
+                                                           "check_same_thread": False}, pool_use_lifo=True)
             _configure_sqlite(engine)
             return engine
         connect_args = {}
         if self.schema:
             connect_args["options"] = f"-csearch_path={self.schema}"
         return create_engine(self.url, connect_args=connect_args, pool_size=pool_size,
-                             max_overflow=pool_size, pool_pre_ping=False)
+                             max_overflow=pool_size, pool_pre_ping=False, pool_use_lifo=True)
 
     def _lock_file(self) -> Optional[Path]:
         path = self.url.database

@@ -15,8 +15,11 @@ baseline measured in the same run (never as a timed unit test).
 5. forms     — validating a typical task against its form: jsonschema,
                jsonschema-rs, fastjsonschema and the service's own path
                (benchmarks/forms_bench.py). Goal: ≤ 100 µs median.
+6. standards — every shipped standard over a synthetic national org tree (3.8 million
+               units) on SQLite and PostgreSQL, load and evaluation measured apart
+               (benchmarks/standards_bench.py). Goal: ≤ 30 s and ≤ 4 GB, load excluded.
 
-Usage: python benchmarks/run.py [--quick] [--only anchors,compile,scaling,service,forms]
+Usage: python benchmarks/run.py [--quick] [--only anchors,compile,scaling,service,forms,standards]
 Results: printed, and written to benchmarks/results/latest.json.
 """
 from __future__ import annotations
@@ -175,12 +178,19 @@ def forms(quick: bool) -> None:
     forms_bench.main(report=section, quick=quick)
 
 
+# ---------------------------------------------------------------- 6. standards
+def standards(quick: bool) -> None:
+    import standards_bench
+    standards_bench.main(report=section, quick=quick)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
-    ap.add_argument("--only", default="anchors,compile,scaling,service,forms")
+    ap.add_argument("--only", default="anchors,compile,scaling,service,forms,standards")
     args = ap.parse_args()
-    steps = {"anchors": anchors, "compile": compile_time, "scaling": scaling, "service": service, "forms": forms}
+    steps = {"anchors": anchors, "compile": compile_time, "scaling": scaling, "service": service, "forms": forms,
+             "standards": standards}
     for name in args.only.split(","):
         steps[name](args.quick)
     out = HERE / "results"

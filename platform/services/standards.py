@@ -59,6 +59,7 @@ class StandardRun:
     params: list[dict] = field(default_factory=list)
     facts: list[str] = field(default_factory=list)
     actual: Optional[str] = None     # the unit field the expectation compares (社区工作者 in post …)
+    _ratios: Optional[dict] = field(default=None, repr=False)
 
     # -- selections
     def scope(self, *, level: Optional[str] = None, under: Optional[str] = None,
@@ -116,22 +117,20 @@ class StandardRun:
         anc = self.units.ancestors_at(TIERS[tier])[self.rows[positions]]
         has = anc >= 0
         pos, anc = positions[has], anc[has]
-        size = self.units.size
+        groups = np.flatnonzero(np.bincount(anc, minlength=self.units.size))
+        index = np.searchsorted(groups, anc)  # each unit's group, 0 … len(groups) - 1
+        size = len(groups)
         status = self.status[pos]
-        count = np.bincount(anc, minlength=size)
-        groups = np.flatnonzero(count)
-        tally = {s: np.bincount(anc, weights=(status == i).astype(float), minlength=size)[groups]
-                 for i, s in enumerate(STATUSES[:3])}
+        tally = np.bincount(index * 4 + status, minlength=size * 4).reshape(size, 4)
         judged = status <= 1
-        sums = {name: np.bincount(anc, weights=np.where(valid[pos] & judged, data[pos], 0.0), minlength=size)[groups]
+        sums = {name: _readable(np.bincount(index, weights=np.where(valid[pos] & judged, data[pos], 0.0),
+                                            minlength=size))
                 for name, (data, valid) in self.numeric().items()}
-        codes, level_of = self.units.code_list(groups), self.units.levels()
+        codes, level_of = self.units.code_list(groups), self.units.levels()[groups]
         out = []
-        for g in range(len(groups)):
-            c, f, e = (int(tally[s][g]) for s in STATUSES[:3])
-            out.append({"code": codes[g], "name": None, "level": LEVELS[level_of[groups[g]]],
-                        "units": c + f + e, "compliant": c, "failing": f, "errors": e,
-                        "sums": {k: _sum(v[g]) for k, v in sums.items()}})
+        for g, (c, f, e, _n) in enumerate(tally.tolist()):
+            out.append({"code": codes[g], "name": None, "level": LEVELS[level_of[g]], "units": c + f + e,
+                        "compliant": c, "failing": f, "errors": e, "sums": {k: v[g] for k, v in sums.items()}})
         return out
 
     def ordered(self, positions: np.ndarray, order: Optional[str]) -> np.ndarray:
@@ -157,23 +156,28 @@ class StandardRun:
         rows = self.rows[positions] if positions else np.zeros(0, np.int64)
         codes = self.units.code_list(rows)
         parents = self.units.table.parent[rows]
-        parent_codes = self.units.code_list(np.maximum(parents, 0))
-        level_of, tenant_of = self.units.levels(), self.units.tenant_of
+        parent_codes = [c if p >= 0 else None for c, p in
+                        zip(self.units.code_list(np.maximum(parents, 0)), parents.tolist())]
+        levels = [LEVELS[x] for x in self.units.levels()[rows].tolist()]
+        tenants = [self.units.tenants[x] for x in self.units.tenant_of[rows].tolist()]
+        statuses = [STATUSES[x] for x in self.status[positions].tolist()] if positions else []
         measure_values = {k: _values(v, positions) for k, v in self.measures.items()}
         fact_values = {f: _values(_fact(self.units, f, rows), list(range(len(positions)))) for f in self.facts}
+        messages = [self.expect_message(k) for k in range(len(self.failed))]
+        failed = list(zip(*(f[positions].tolist() for f in self.failed))) if positions and self.failed \
+            else [()] * len(positions)
         out = []
-        for i, (pos, row) in enumerate(zip(positions, rows.tolist())):
-            tenant = self.units.tenants[tenant_of[row]]
-            status = STATUSES[self.status[pos]]
-            code = codes[i]
-            unit = {"code": code, "name": names.get(code), "level": LEVELS[level_of[row]], "tenant": tenant}
-            flat: dict[str, Any] = {**unit, "parent": parent_codes[i] if parents[i] >= 0 else None, "status": status}
+        for i, code in enumerate(codes):
+            tenant, status = tenants[i], statuses[i]
+            unit = {"code": code, "name": names.get(code), "level": levels[i], "tenant": tenant}
+            flat: dict[str, Any] = {**unit, "parent": parent_codes[i], "status": status}
             entry = {"unit": unit, "status": status}
             if status == "error":
                 entry["message"] = "单位数据不完整或不可用,无法计算(如除数为零)"
             elif status != "not_applicable":
-                measures = {k: measure_values[k][i] for k in self.measures}
-                flat.update({f: fact_values[f][i] for f in self.facts})
+                measures = {k: v[i] for k, v in measure_values.items()}
+                for f, v in fact_values.items():
+                    flat[f] = v[i]
                 ratio = self.ratio_text(tenant)
                 if ratio is not None:
                     flat["ratio"] = ratio
@@ -181,18 +185,17 @@ class StandardRun:
                 if self.actual is not None:
                     flat["actual"] = fact_values[self.actual][i] if self.actual in fact_values else None
                 entry["measures"] = measures
-                entry["failed_expectations"] = [self.expect_message(k) for k, failed in enumerate(self.failed)
-                                                if failed[pos]]
+                entry["failed_expectations"] = [m for m, bad in zip(messages, failed[i]) if bad]
             out.append({**flat, **entry})
         return out
 
     def ratio_text(self, tenant: str) -> Optional[str]:
         """The ratio param as written in the pack that judges ``tenant``'s units."""
-        ratios = [p for p in self.params if p["ratio"]]
-        if len(ratios) != 1:
-            return None
-        pack = self.packs[self.units.tenants.index(tenant)]
-        return pack.params[ratios[0]["name"]]["value"]
+        if self._ratios is None:
+            ratios = [p["name"] for p in self.params if p["ratio"]]
+            self._ratios = {t: (pack.checked.params[ratios[0]].text if len(ratios) == 1 else None)
+                            for t, pack in zip(self.units.tenants, self.packs)}
+        return self._ratios[tenant]
 
     def expect_message(self, index: int) -> str:
         x = self.info.expects[index]
@@ -440,6 +443,11 @@ def _number(x: float):
 def _sum(x: float):
     """A sum for people to read: float noise of many additions rounded off (2575957.5999999996)."""
     return _number(round(float(x), 6))
+
+
+def _readable(sums: np.ndarray) -> list:
+    """:func:`_sum` of each element, vectorised."""
+    return [int(x) if x.is_integer() else x for x in np.round(sums, 6).tolist()]
 
 
 def _values(v: Val, positions: list[int]) -> list:

@@ -14,19 +14,26 @@ import numpy as np
 from .jsonsafe import jsonable
 from .runtime import Runtime
 from .standards import STATUS_LABEL, TIER_LABEL, StandardRun
-from .unit_columns import unit_names
+from .unit_columns import unit_names, unit_names_at
 
 CHUNK = 50_000
+#: beyond this many rows, names come from one query by level rather than by code lists
+BULK_NAMES = 20_000
 Progress = Callable[[int], None]
 
 
 def rows(rt: Runtime, run: StandardRun, positions: np.ndarray) -> Iterator[list[dict]]:
     """Row dicts of ``positions``, a chunk at a time."""
+    bulk = None
+    if len(positions) > BULK_NAMES:
+        with rt.db.read() as session:
+            bulk = unit_names_at(session, run.units.tenants, run.info.levels)
     for start in range(0, len(positions), CHUNK):
         part = positions[start:start + CHUNK]
-        with rt.db.read() as session:
-            names = unit_names(session, run.units.code_list(run.rows[part]))
-        yield run.row_dicts(part.tolist(), names)
+        if bulk is None:
+            with rt.db.read() as session:
+                names = unit_names(session, run.units.code_list(run.rows[part]))
+        yield run.row_dicts(part.tolist(), bulk if bulk is not None else names)
 
 
 def with_names(rt: Runtime, groups: dict[str, list[dict]]) -> dict[str, list[dict]]:

@@ -280,3 +280,10 @@ def unit_names(session: Session, codes: Sequence[str]) -> dict[str, str]:
     for start in range(0, len(codes), 5000):
         out.update((code, name) for code, name in session.execute(stmt, {"codes": codes[start:start + 5000]}))
     return out
+
+
+def unit_names_at(session: Session, tenants: Sequence[str], levels: Sequence[str]) -> dict[str, str]:
+    """Names of every unit of ``levels`` in ``tenants``, in one query (for large exports)."""
+    stmt = select(OrgUnit.code, OrgUnit.name).where(OrgUnit.tenant_code.in_(list(tenants)),
+                                                    OrgUnit.level.in_(list(levels)))
+    return {code: name for code, name in session.execute(stmt)}

@@ -135,7 +135,8 @@ class StandardQuerySchema(ZhSchema):
     level = Str(metadata={"description": "只看该层级的单位(评价多个层级的标准)"})
     under = Str(validate=length(1, 32), metadata={"description": "只看该单位(如某街道)之下的单位"})
     tenant = Str(validate=length(1, 64), metadata={"description": "只看该(下级)租户的单位"})
-    order = Str(validate=length(1, 64), metadata={"description": "排序:code(默认)或指标、事实名,前加 - 为从大到小,如 -gap"})
+    order = Str(validate=length(1, 64),
+                metadata={"description": "排序:code(默认)或指标、事实名,前加 - 为从大到小,如 -gap"})
     offset = Int(load_default=0, validate=int_range(0, 2**31 - 1))
     limit = Int(load_default=1000, validate=int_range(1, 10000), metadata={"description": "每页单位数(默认 1000)"})
     totals = Str(metadata={"description": "按上级汇总的层级,逗号分隔:province city county street community"})
@@ -145,7 +146,8 @@ class StandardsResponseSchema(ZhSchema):
     tenant = Str(required=True)
     pack = Nested(PackRefSchema, required=True)
     packs = List(Dict(), metadata={"description": "评价所用的规则包(judges:用它评价的租户)"})
-    standard = Dict(required=True, metadata={"description": "标准:名称、依据、声明它的规则包及版本、所用参数(原文写法)"})
+    standard = Dict(required=True,
+                    metadata={"description": "标准:名称、依据、声明它的规则包及版本、所用参数(原文写法)"})
     summary = Dict(required=True, metadata={"description": "范围内单位数:达标、不达标、无法计算、不适用"})
     sums = Dict(metadata={"description": "范围内已评价单位的数值事实与指标之和(如应配、缺员)"})
     totals = Dict(metadata={"description": "{层级: [{code, name, level, units, compliant, failing, errors, sums}]}"})

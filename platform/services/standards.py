@@ -16,6 +16,7 @@ import time
 import weakref
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
@@ -222,7 +223,7 @@ class StandardRun:
 
     def pack_refs(self) -> list[dict]:
         seen, out = set(), []
-        for tenant, pack in zip(self.units.tenants, self.packs):
+        for pack in self.packs:
             if pack.digest not in seen:
                 seen.add(pack.digest)
                 out.append({"tenant": pack.tenant, "version": pack.version, "digest": pack.digest,
@@ -249,7 +250,7 @@ def run_standards(rt: Runtime, tenant: str, names: Optional[Sequence[str]] = Non
         distinct = {p.digest: p for p in packs.values()}.values()
         compiled = dict(_compiled(p, name) for p in distinct for name in names)
         numbers, texts = set(), set()
-        for (digest, name), c in compiled.items():
+        for c in compiled.values():
             if c is None:  # per-unit evaluation needs every fact
                 numbers |= set(NUMBER_COLUMNS)
                 texts |= {"name"}
@@ -262,7 +263,7 @@ def run_standards(rt: Runtime, tenant: str, names: Optional[Sequence[str]] = Non
     runs = []
     for name in names:
         key = ("run", tenants, on, name, tuple(p.digest for p in packs.values()), id(units))
-        runs.append(_cached(rt, key, lambda: _run(tenant, pack, name, units, packs, compiled)))
+        runs.append(_cached(rt, key, partial(_run, tenant, pack, name, units, packs, compiled)))
         note(len(runs) + 1, len(names) + 1, f"已评价标准 {name}")
     return runs
 

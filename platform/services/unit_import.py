@@ -24,6 +24,7 @@ import math
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Optional
 
 from sqlalchemy import bindparam, func, select
@@ -231,11 +232,7 @@ def check_rows(parsed: ParsedFile) -> tuple[list[UnitRecord], list[Problem]]:
     records, problems = [], []
     for row in parsed.rows:
         found: list[Problem] = []
-
-        def bad(column: str, code: str, message: str) -> None:
-            cell = row.cells.get(column)
-            found.append(Problem(row.number, cell.header if cell else COLUMN_LABEL[column], code, message,
-                                 cell.ref if cell else None))
+        bad = partial(_report, row, found)
         values = {c: _text(row.cells.get(c)) for c in ("code", "parent", "level", "name")}
         level = values["level"]
         if not level:
@@ -243,8 +240,8 @@ def check_rows(parsed: ParsedFile) -> tuple[list[UnitRecord], list[Problem]]:
         else:
             level = LEVEL_WORDS.get(level, level.lower())
             if level not in UNIT_LEVELS:
-                bad("level", "unit_level_invalid", f"层级“{values['level']}”无效,应为 省 市 县(区) 乡镇 街道 社区 村 网格"
-                                                   f"(或 {' '.join(UNIT_LEVELS)})之一")
+                bad("level", "unit_level_invalid", f"层级“{values['level']}”无效,应为 省 市 县(区) 乡镇 街道 社区 "
+                                                   f"村 网格(或 {' '.join(UNIT_LEVELS)})之一")
                 level = None
         values["level"] = level
         code = values["code"]
@@ -278,6 +275,13 @@ def check_rows(parsed: ParsedFile) -> tuple[list[UnitRecord], list[Problem]]:
         else:
             records.append(UnitRecord(row.number, values, row.cells))
     return records, problems
+
+
+def _report(row: Row, found: list[Problem], column: str, code: str, message: str) -> None:
+    """Note a problem of ``row`` in ``column`` (located by the file's own header and cell)."""
+    cell = row.cells.get(column)
+    found.append(Problem(row.number, cell.header if cell else COLUMN_LABEL[column], code, message,
+                         cell.ref if cell else None))
 
 
 def _text(cell: Optional[Cell]) -> str:

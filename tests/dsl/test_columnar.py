@@ -95,7 +95,8 @@ param P人 = 1 人 floor
 #: fields by unit of measure
 FIELDS = {"人": ["workers", "grid_workers", "urban_population", "population"], "户": ["households"],
           "平方米": ["facility_area_m2"]}
-CONSTANTS = {"人": ["P人", "2 人", "0 人"], "户": ["P范围.min", "P范围.max", "5 户"], "平方米": ["12.5 平方米", "0 平方米"]}
+CONSTANTS = {"人": ["P人", "2 人", "0 人"], "户": ["P范围.min", "P范围.max", "5 户"],
+             "平方米": ["12.5 平方米", "0 平方米"]}
 
 
 class Gen:
@@ -244,10 +245,12 @@ def test_any_stops_at_the_first_child_that_settles_it():
 def test_grandchildren_and_an_outer_units_children_inside_a_walk():
     pack = _pack('standard 层级 over street\n'
                  '  measure grid_households = sum(c in unit.children: sum(g in c.children: g.households))\n'
-                 '  measure pairs = sum(c in unit.children: count(d in unit.children: d.households > c.households) * 1 户)\n'
+                 '  measure pairs = sum(c in unit.children:'
+                 ' count(d in unit.children: d.households > c.households) * 1 户)\n'
                  '  expect grid_households >= pairs "x"\n')
-    units = _units((None, "street", {}), ("u0", "community", {"households": 3}), ("u0", "community", {"households": 5}),
-                   ("u1", "grid", {"households": 2}), ("u1", "grid", {"households": 4}), ("u2", "grid", {"households": 7}))
+    units = _units((None, "street", {}), ("u0", "community", {"households": 3}),
+                   ("u0", "community", {"households": 5}), ("u1", "grid", {"households": 2}),
+                   ("u1", "grid", {"households": 4}), ("u2", "grid", {"households": 7}))
     result = compile_standard(pack.checked, "层级").evaluate(UnitTable.from_units(units))
     assert result.unit_result(0) == {"grid_households": 13, "pairs": 1, "compliant": True, "failed": []}
     assert_same(pack, "层级", units)

@@ -59,7 +59,7 @@ def write_table(out: TextIO, rt: Runtime, run: StandardRun, positions: np.ndarra
     if params:
         out.write(f"参数:{params}\n")
     for tier, groups in with_names(rt, {t: run.totals(t, scope) for t in totals}).items():
-        out.write(f"\n按{TIER_LABEL[tier]}汇总:\n")
+        out.write(f"\n按{TIER_LABEL[tier]}汇总:\n" + ("" if groups else "  (无)\n"))
         for g in groups:
             sums = ",".join(f"{k}={v}" for k, v in g["sums"].items())
             out.write(f"  {g['code']:<16}{(g['name'] or ''):<12}单位 {g['units']},不达标 {g['failing']}"

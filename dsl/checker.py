@@ -150,8 +150,10 @@ class Checker:
         self.target_extra: dict[str, Type] = {}
         self.target_record = Record("target", fields_fn=lambda r: target_fields(self.target_extra),
                                     owner_label="target(接收单位)")
+        # a standard reads the unit's own facts only: exported measures are
+        # supplied to rules (target.*), never to other standards
         self.unit_record = Record(
-            "unit", fields_fn=lambda r: {**target_fields(self.target_extra), "children": ArrayOf(r)},
+            "unit", fields_fn=lambda r: {**target_fields(), "children": ArrayOf(r)},
             owner_label="unit(被评价单位)")
 
     # -------------------------------------------------------------- driver

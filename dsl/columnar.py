@@ -34,7 +34,7 @@ import numpy as np
 
 from . import nodes as n
 from .checker import Checked, StandardInfo
-from .compiler import _NOT_STATIC, _static
+from .compiler import NOT_STATIC, static_value
 from .types import BOOL, LEVELS, STR, ArrayOf, Enum, ListRef, Num, RangeOf, SetOf, Type
 
 #: builtins with a vectorised form; others (and extensions) make a standard Unsupported
@@ -278,8 +278,8 @@ class _Compiler:
 
     # -- expressions
     def expr(self, e: n.Expr) -> Code:
-        static = _static(e, self.c)
-        if static is not _NOT_STATIC:  # literals, params, enum symbols, list codes
+        static = static_value(e, self.c)
+        if static is not NOT_STATIC:  # literals, params, enum symbols, list codes
             const = _constant(static, self.kind_of(e), e)
             return lambda run, env, reach: const
         if isinstance(e, n.Name):
@@ -312,8 +312,8 @@ class _Compiler:
     def attr(self, e: n.Attr) -> Code:
         obj_t = self.c.types.get(id(e.obj))
         if isinstance(obj_t, RangeOf):
-            bound = _static(e.obj, self.c)
-            if bound is _NOT_STATIC:
+            bound = static_value(e.obj, self.c)
+            if bound is NOT_STATIC:
                 raise Unsupported("范围不是常量", e.span)
             const = _constant(bound[0 if e.name == "min" else 1], "num", e)
             return lambda run, env, reach: const
@@ -397,8 +397,8 @@ class _Compiler:
         if not (isinstance(lt, Num) and isinstance(rt, Num)):
             raise Unsupported(f"{lt} {e.op} {rt} 无法按列计算", e.span)
         left, right, op = self.expr(e.left), self.expr(e.right), e.op
-        right_static = _static(e.right, self.c)
-        left_static = _static(e.left, self.c) is not _NOT_STATIC
+        right_static = static_value(e.right, self.c)
+        left_static = static_value(e.left, self.c) is not NOT_STATIC
         if op in "*/" and isinstance(right_static, Fraction) and right_static.denominator != 1:
             p, q = right_static.numerator, right_static.denominator  # x * 18 / 10000, exactly as compiled
             if op == "/":
@@ -410,7 +410,7 @@ class _Compiler:
             return scaled
 
         def apply(run, env, reach):
-            (a, b), ok = self._nullsafe([(left, left_static), (right, right_static is not _NOT_STATIC)],
+            (a, b), ok = self._nullsafe([(left, left_static), (right, right_static is not NOT_STATIC)],
                                         run, env, reach)
             if op == "+":
                 data = a.data + b.data
@@ -446,7 +446,7 @@ class _Compiler:
         if op in ("<", "<=", ">", ">="):
             if lk != "num" or rk != "num":
                 raise Unsupported(f"{lk} {op} {rk} 无法按列计算", e.span)
-            ls, rs = _static(e.left, self.c) is not _NOT_STATIC, _static(e.right, self.c) is not _NOT_STATIC
+            ls, rs = static_value(e.left, self.c) is not NOT_STATIC, static_value(e.right, self.c) is not NOT_STATIC
             cmp = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal}[op]
 
             def order(run, env, reach):
@@ -454,10 +454,10 @@ class _Compiler:
                 return Val("bool", _and(ok, cmp(a.data, b.data)))
             return order
         if op in ("in", "not in"):
-            ls = _static(e.left, self.c) is not _NOT_STATIC
+            ls = static_value(e.left, self.c) is not NOT_STATIC
             rt = self.c.types.get(id(e.right))
-            right_value = _static(e.right, self.c)
-            if isinstance(rt, RangeOf) and right_value is not _NOT_STATIC:
+            right_value = static_value(e.right, self.c)
+            if isinstance(rt, RangeOf) and right_value is not NOT_STATIC:
                 lo, hi = (_runtime(x) for x in right_value)
 
                 def within(run, env, reach):

@@ -146,8 +146,8 @@ class Compiler:
         if isinstance(e, n.Quantifier):
             return self._quantifier(e, ctx)
         if isinstance(e, n.SetLit):
-            values = [_static(i, self.c) for i in e.items]
-            if all(v is not _NOT_STATIC for v in values):
+            values = [static_value(i, self.c) for i in e.items]
+            if all(v is not NOT_STATIC for v in values):
                 return self.const(frozenset(self.runtime(v) for v in values))
             return "frozenset((" + ", ".join(self.expr(i, ctx) for i in e.items) + ",))"
         if isinstance(e, n.Neg):
@@ -228,7 +228,7 @@ class Compiler:
         """Evaluate each operand once; give ``on_null`` if any is missing."""
         checks, names = [], []
         for node, code in parts:
-            if _static(node, self.c) is not _NOT_STATIC:
+            if static_value(node, self.c) is not NOT_STATIC:
                 names.append(code)
                 continue
             v = self.fresh()
@@ -243,8 +243,8 @@ class Compiler:
     def _arith(self, e: n.Arith, ctx: _Ctx) -> str:
         lt, rt = self.type_of(e.left), self.type_of(e.right)
         if isinstance(lt, ListRef) or isinstance(lt, SetOf):
-            left, right = _static(e.left, self.c), _static(e.right, self.c)
-            if left is not _NOT_STATIC and right is not _NOT_STATIC:
+            left, right = static_value(e.left, self.c), static_value(e.right, self.c)
+            if left is not NOT_STATIC and right is not NOT_STATIC:
                 return self.const(frozenset(left) | frozenset(right))
             return f"({self.expr(e.left, ctx)} | {self.expr(e.right, ctx)})"
         left_c, right_c = self.expr(e.left, ctx), self.expr(e.right, ctx)
@@ -256,7 +256,7 @@ class Compiler:
         if rt == DATE:
             return f"_date_add({right_c}, {left_c})"
         op = e.op
-        right_static = _static(e.right, self.c)
+        right_static = static_value(e.right, self.c)
         if op in "*/" and isinstance(right_static, Fraction) and right_static.denominator != 1:
             # keep integer arithmetic exact: x * 18 / 10000, not x * 0.0018
             p, q = right_static.numerator, right_static.denominator
@@ -279,9 +279,9 @@ class Compiler:
             rt = self.type_of(e.right)
             right_c = self.expr(e.right, ctx)
             if isinstance(rt, RangeOf):  # ranges are always static (literals or params)
-                lo, hi = (self.literal(x) for x in _static(e.right, self.c))
+                lo, hi = (self.literal(x) for x in static_value(e.right, self.c))
                 test = self._nullsafe([(e.left, left_c)], lambda v: f"({lo} <= {v[0]} <= {hi})", "False")
-            elif isinstance(rt, ArrayOf) or (isinstance(rt, SetOf) and _static(e.right, self.c) is _NOT_STATIC
+            elif isinstance(rt, ArrayOf) or (isinstance(rt, SetOf) and static_value(e.right, self.c) is NOT_STATIC
                                               and not isinstance(e.right, n.SetLit)):
                 test = f"({left_c} in ({right_c} or ()))"
             else:
@@ -408,37 +408,38 @@ class _NotStatic:
     pass
 
 
-_NOT_STATIC = _NotStatic()
+NOT_STATIC = _NotStatic()
 
 
-def _static(e: n.Expr, c: Checked):
+def static_value(e: n.Expr, c: Checked):
     """The compile-time value of ``e`` if it has one (literals, params,
-    enum symbols, list codes), else ``_NOT_STATIC``."""
+    enum symbols, list codes), else ``NOT_STATIC``. Used by every backend
+    (this compiler and ``columnar``) so constants mean the same everywhere."""
     from .checker import literal_value
     if isinstance(e, (n.Number, n.Ratio, n.String, n.Bool, n.DateLit, n.RangeLit)):
         return literal_value(e, c.registry)
     if isinstance(e, n.Name):
         b = c.bindings.get(id(e))
         if b is None:
-            return _NOT_STATIC
+            return NOT_STATIC
         if b[0] == "symbol":
             return b[1]
         if b[0] == "param":
             return c.params[b[1]].value
         if b[0] == "list":
             return c.lists[b[1]].codes
-        return _NOT_STATIC
+        return NOT_STATIC
     if isinstance(e, n.Neg):
-        v = _static(e.operand, c)
-        return -v if isinstance(v, Fraction) else _NOT_STATIC
+        v = static_value(e.operand, c)
+        return -v if isinstance(v, Fraction) else NOT_STATIC
     if isinstance(e, n.SetLit):
-        vs = [_static(i, c) for i in e.items]
-        return _NOT_STATIC if any(v is _NOT_STATIC for v in vs) else frozenset(vs)
+        vs = [static_value(i, c) for i in e.items]
+        return NOT_STATIC if any(v is NOT_STATIC for v in vs) else frozenset(vs)
     if isinstance(e, n.Arith) and e.op == "+":
-        a, b = _static(e.left, c), _static(e.right, c)
+        a, b = static_value(e.left, c), static_value(e.right, c)
         if isinstance(a, frozenset) and isinstance(b, frozenset):
             return a | b
-    return _NOT_STATIC
+    return NOT_STATIC
 
 
 def _is_leaf(e: n.Expr, c: Checked) -> bool:
@@ -470,8 +471,8 @@ def _discriminator(cond: Optional[n.Expr], c: Checked):
             path = _root_path(left, c)
         if path is None:
             continue
-        value = _static(right, c)
-        if value is _NOT_STATIC:
+        value = static_value(right, c)
+        if value is NOT_STATIC:
             continue
         if x.op == "==":
             values = {value}

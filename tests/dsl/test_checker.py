@@ -129,3 +129,10 @@ def test_a_standard_can_cover_several_levels():
     assert pack.evaluate_standard("设施", {"level": "village", "households": 100, "facility_area_m2": 20})["compliant"] is False
     assert pack.evaluate_standard("设施", {"level": "community", "households": 100, "facility_area_m2": 30})["compliant"] is True
     assert pack.evaluate_standard("设施", {"level": "street", "households": 100}) is None
+
+
+def test_standards_read_unit_facts_not_other_standards_exports():
+    (d,) = errors_of({"p": "pack p\nstandard A over community\n  measure g = 1 人\n  expect unit.workers >= g\n"
+                           "  export g as gap_a\nstandard B over community\n  expect unit.gap_a <= 0 人\n"
+                           "rule R when target.gap_a > 0 人 then warn\n"})
+    assert d.code == "E205" and "gap_a" in d.message  # B's unit.gap_a; the rule's target.gap_a is fine

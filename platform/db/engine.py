@@ -33,7 +33,7 @@ from sqlalchemy import bindparam, create_engine, event, exc, select
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from .raw import Prepared
+from .raw import Prepared, RawConnections
 
 DEFAULT_URL = "sqlite:///instance/jiceng.db"
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -63,6 +63,7 @@ class Database:
         self._read_sessions = sessionmaker(reads, expire_on_commit=False, autoflush=False)
         self._dbapi_error = self.engine.dialect.loaded_dbapi.Error
         self._prepared: dict = {}
+        self._raw = RawConnections(self.engine)
 
     # ------------------------------------------------------------------ engine
     def _create_engine(self, pool_size: int) -> Engine:
@@ -87,6 +88,7 @@ class Database:
         return Path(path).with_name(Path(path).name + ".write-lock")
 
     def dispose(self) -> None:
+        self._raw.close_all()
         self.engine.dispose()
         if self._writer is not None:
             self._writer.close()
@@ -123,10 +125,6 @@ class Database:
                 session.close()
 
     # ------------------------------------------------------------------ the hot path: DBAPI
-    def sql(self, text: str) -> str:
-        """``text`` with ``%s`` placeholders as this database's driver wants them."""
-        return text.replace("%s", "?") if self.is_sqlite else text
-
     def prepared(self, stmt) -> Prepared:
         """``stmt`` (a module-level Core statement) compiled once for this database."""
         p = self._prepared.get(stmt)
@@ -139,49 +137,40 @@ class Database:
         """A DBAPI cursor in autocommit mode: each statement is a transaction of its own (a read
         sees the latest commit; a write is durable when the statement returns) and costs one
         round trip (no BEGIN, no COMMIT or ROLLBACK)."""
-        pooled = self.engine.raw_connection()
-        conn = pooled.driver_connection
+        conn = self._raw.take()
+        cursor = conn.cursor()
         try:
-            if not self.is_sqlite:  # SQLite's connections are in autocommit mode already
-                conn.autocommit = True
-            try:
-                yield conn.cursor()
-            finally:
-                if not self.is_sqlite:
-                    conn.autocommit = False
-        except self._dbapi_error as e:
-            raise self._wrapped(e, pooled) from e
-        finally:
-            pooled.close()
+            yield cursor
+            cursor.close()  # nothing left half-read (on SQLite that would hold a read snapshot)
+        except BaseException as e:
+            self._raw.discard(conn, cursor)
+            if isinstance(e, self._dbapi_error):
+                raise self._wrapped(e, conn) from e
+            raise
+        self._raw.give_back(conn)
 
     @contextmanager
     def raw_write(self) -> Iterator[Any]:
         """A DBAPI cursor inside a write transaction, committed when the block ends normally,
         else rolled back. SQLite: ``BEGIN IMMEDIATE`` behind the writer queue, as :meth:`write`."""
         with self._writer if self._writer is not None else _NO_QUEUE:
-            pooled = self.engine.raw_connection()
-            conn = pooled.driver_connection
+            conn = self._raw.take()
+            cursor = conn.cursor()
             try:
-                cur = conn.cursor()
-                if self.is_sqlite:
-                    cur.execute("BEGIN IMMEDIATE")
-                try:
-                    yield cur
-                    conn.commit()
-                except BaseException:
-                    _quietly_roll_back(conn)
-                    raise
-            except self._dbapi_error as e:
-                raise self._wrapped(e, pooled) from e
-            finally:
-                pooled.close()
+                cursor.execute("BEGIN IMMEDIATE" if self.is_sqlite else "BEGIN")
+                yield cursor
+                cursor.execute("COMMIT")
+                cursor.close()
+            except BaseException as e:
+                self._raw.discard(conn, cursor)  # rolled back and closed: the lock is released now
+                if isinstance(e, self._dbapi_error):
+                    raise self._wrapped(e, conn) from e
+                raise
+            self._raw.give_back(conn)
 
-    def _wrapped(self, e: Exception, pooled) -> exc.DBAPIError:
-        """A driver error as SQLAlchemy raises it; a connection the driver says is broken
-        leaves the pool."""
-        broken = self.engine.dialect.is_disconnect(e, pooled, None)
-        if broken:
-            pooled.invalidate(e)
+    def _wrapped(self, e: Exception, conn) -> exc.DBAPIError:
+        """A driver error as SQLAlchemy raises it (the API answers those: 503 when busy)."""
+        broken = self.engine.dialect.is_disconnect(e, conn, None)
         return exc.DBAPIError.instance(None, None, e, self._dbapi_error, connection_invalidated=broken)
 
     def lock(self, session: Session, column, keys: Sequence) -> None:
@@ -234,14 +223,6 @@ class _LazySession:
     def close_if_opened(self) -> None:
         if self._session is not None:
             self._session.close()
-
-
-def _quietly_roll_back(conn) -> None:
-    """Roll back after a failure; a connection too broken to roll back is dropped by the caller."""
-    try:
-        conn.rollback()
-    except Exception:  # noqa: BLE001 - the original error is the one worth raising
-        pass
 
 
 class _WriterQueue:

@@ -14,6 +14,11 @@ transaction, after the targets are locked (row locks on PostgreSQL, the
 database lock on SQLite), so concurrent assignments cannot both slip under a
 cap. Locks are taken in one order everywhere — units by code, then log heads
 by tenant — so concurrent batches cannot deadlock.
+
+However many targets, an assignment costs the same few statements: the task,
+the targets' locks, one query for every target's history counts and live
+assignment (with the pack generations), one append of all the log entries,
+one insert of all the new assignments.
 """
 from __future__ import annotations
 
@@ -21,17 +26,16 @@ from datetime import date, datetime, timezone
 from types import SimpleNamespace
 from typing import Optional
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import and_, bindparam, case, func, insert, select
 from sqlalchemy.orm import Session
 
 from ..db.models import Assignment, OrgUnit, Task
-from . import decision_log, validation
+from . import decision_log, log_append, validation
 from .admission import lookup_unit, source_facts
-from .deciding import decide, target_facts
+from .deciding import decide
 from .errors import Conflict, Forbidden, Invalid, NotFound
-from .history import history_facts
-from .jsonsafe import jsonable
-from .runtime import Runtime, UnitInfo
+from .history import COUNTS_OF_JOINED, count_parameters, facts_from, history_facts
+from .runtime import GENERATIONS, Runtime, UnitInfo
 from .tokens import Principal
 
 MAX_TARGETS = 500
@@ -71,7 +75,15 @@ _HELD = select(_ASSIGNMENTS.c.id).where(_ASSIGNMENTS.c.task_id == bindparam("tas
 _LIVE = select(_ASSIGNMENTS).where(_ASSIGNMENTS.c.task_id == bindparam("task"),
                                    _ASSIGNMENTS.c.target_unit == bindparam("unit"),
                                    _ASSIGNMENTS.c.status != "rejected")
-_INSERT = insert(_ASSIGNMENTS).returning(_ASSIGNMENTS.c.id)
+_INSERT = insert(_ASSIGNMENTS).returning(_ASSIGNMENTS.c.id, sort_by_parameter_order=True)
+#: per target: the pack generations, whether it holds the task already (live), its history counts
+_TARGETS = (select(OrgUnit.code, *GENERATIONS,
+                   func.coalesce(func.sum(case((and_(Assignment.task_id == bindparam("task"),
+                                                     Assignment.status != "rejected"), 1), else_=0)), 0),
+                   *COUNTS_OF_JOINED)
+            .select_from(OrgUnit).outerjoin(Assignment, Assignment.target_unit == OrgUnit.code)
+            .where(OrgUnit.code.in_(bindparam("units", expanding=True)))
+            .group_by(OrgUnit.code))
 
 
 def get_task(session: Session, tenant: str, task_id):
@@ -133,10 +145,52 @@ def assign(rt: Runtime, principal: Principal, tenant: str, task_id: int, targets
                           [{"path": "/targets", "message": f"共 {len(codes)} 个"}])
         units = _target_units(session, rt, tenant, codes, source, targets)
         rt.db.lock(session, OrgUnit.code, codes)
-        results = {}
+        state = {row[0]: row[1:] for row in
+                 session.connection().execute(_TARGETS, {"task": task.id, "units": codes,
+                                                         **count_parameters(None, on)})}
+        session.info["jiceng.generation"] = tuple(next(iter(state.values()))[:2])  # read after the locks
+        results, decided = {}, []
         for unit in sorted(units, key=lambda u: (u.tenant, u.code)):  # log heads in tenant order
-            results[unit.code] = _assign_one(session, rt, principal, task, unit, source, on)
+            _pub, _form, live, *counts = state[unit.code]
+            if live:
+                row = session.connection().execute(_LIVE, {"task": task.id, "unit": unit.code}).first()
+                results[unit.code] = {"target": unit.code, "status": "exists", "assignment": assignment_dict(row)}
+                continue
+            task_data = dict(task.data, target_unit=unit.code)
+            if source is not None:
+                task_data["source_unit"] = source
+            outcome = _decide(session, rt, principal, task.tenant_code, task_data, unit, source, on,
+                              facts_from(counts))
+            if "error" in outcome:
+                results[unit.code] = {"target": unit.code, "status": "invalid", "error": outcome["error"]}
+            else:
+                decided.append((unit, task_data, outcome))
+        _log_and_insert(session, principal, task, source, on, decided, results)
         return {"task_id": task.id, "decided_on": on.isoformat(), "results": [results[c] for c in codes]}
+
+
+def _log_and_insert(session: Session, principal: Principal, task, source: Optional[str], on: date,
+                    decided: list, results: dict) -> None:
+    """Append every decision to the log (one statement) and insert the assignments they
+    admit (one statement); fill in each target's result."""
+    if not decided:
+        return
+    appended = decision_log.append_all(session, [outcome["entry"] for _u, _t, outcome in decided])
+    now, rows = _now(), []
+    for (unit, task_data, outcome), entry in zip(decided, appended):
+        body = outcome["body"]
+        results[unit.code] = {"target": unit.code, "status": STATUS_OF[body["decision"]], **body,
+                              "decision_id": entry.id, "assignment": None}
+        if body["decision"] != "reject":
+            rows.append((unit.code, dict(task_id=task.id, tenant_code=unit.tenant, target_unit=unit.code,
+                                         source_unit=source, status=STATUS_OF[body["decision"]],
+                                         kind=_kind(task_data), task_data=task_data,
+                                         requirements=body["requirements"], decision_id=entry.id, decided_on=on,
+                                         created_by=principal.actor, created_at=now, updated_at=now)))
+    if rows:
+        ids = session.connection().execute(_INSERT, [values for _code, values in rows]).scalars().all()
+        for (code, values), new_id in zip(rows, ids):
+            results[code]["assignment"] = assignment_dict(SimpleNamespace(**values, id=new_id))
 
 
 def _assigning_unit(session: Session, principal: Principal, task) -> Optional[str]:
@@ -169,54 +223,29 @@ def _target_units(session: Session, rt: Runtime, tenant: str, codes: list[str], 
     return units
 
 
-def _assign_one(session: Session, rt: Runtime, principal: Principal, task, unit: UnitInfo,
-                source: Optional[str], on: date) -> dict:
-    live = session.connection().execute(_LIVE, {"task": task.id, "unit": unit.code}).first()
-    if live is not None:
-        return {"target": unit.code, "status": "exists", "assignment": assignment_dict(live)}
-    task_data = dict(task.data, target_unit=unit.code)
-    if source is not None:
-        task_data["source_unit"] = source
-    outcome = _decide_and_log(session, rt, principal, task.tenant_code, task_data, unit, source, on)
-    if "error" in outcome:
-        return {"target": unit.code, "status": "invalid", "error": outcome["error"]}
-    body, entry = outcome["body"], outcome["entry"]
-    result = {"target": unit.code, "status": STATUS_OF[body["decision"]], **body, "decision_id": entry.id,
-              "assignment": None}
-    if body["decision"] != "reject":
-        now = _now()
-        values = dict(task_id=task.id, tenant_code=unit.tenant, target_unit=unit.code, source_unit=source,
-                      status=STATUS_OF[body["decision"]], kind=_kind(task_data), task_data=task_data,
-                      requirements=body["requirements"], decision_id=entry.id, decided_on=on,
-                      created_by=principal.actor, created_at=now, updated_at=now)
-        values["id"] = session.connection().execute(_INSERT, values).scalar_one()
-        result["assignment"] = assignment_dict(SimpleNamespace(**values))
-    return result
-
-
 def _kind(task_data: dict) -> Optional[str]:
     kind = task_data.get("kind")
     return kind if isinstance(kind, str) and len(kind) <= 32 else None  # longer is no kind history counts
 
 
-def _decide_and_log(session: Session, rt: Runtime, principal: Principal, reach: str, task_data: dict,
-                    unit: UnitInfo, source: Optional[str], on: date) -> dict:
-    """Decide for one locked target and log it; ``{"error"}`` when the target's form refuses the task."""
+def _decide(session: Session, rt: Runtime, principal: Principal, reach: str, task_data: dict,
+            unit: UnitInfo, source: Optional[str], on: date, history: dict) -> dict:
+    """Decide for one locked target: ``{"body", "entry"}`` (the entry still to be appended), or
+    ``{"error"}`` when the target's form refuses the task."""
     resolved = rt.pack_for(session, unit.tenant, on)
     found = validation.problems(resolved.task_form, resolved.forms, task_data, prefix="/task")
     if found:
         return {"error": {"code": "form_invalid", "message": f"任务不符合 {unit.tenant} 的任务表单",
                           "details": found}}
-    target = jsonable(target_facts(unit, resolved.pack))
-    history = history_facts(session, unit.code, on)
+    target = rt.target_facts(unit, resolved.pack)
     src = source_facts(session, rt, reach, source) if source else {}
     try:
         d = decide(resolved.pack, task_data, target, history, src, on)
     except Invalid as e:
         return {"error": {"code": e.code, "message": e.message, "details": e.details}}
     body = d.to_dict()
-    entry = decision_log.append(
-        session, tenant=unit.tenant, kind="assignment", actor=principal.actor, decided_on=on.isoformat(),
+    entry = log_append.entry(
+        tenant=unit.tenant, kind="assignment", actor=principal.actor, decided_on=on.isoformat(),
         input={"task": task_data, "source": src, "what_if": False}, target=target, history=history,
         pack=resolved.log_info(), outcome=d.decision, reasons=body["reasons"],
         requirements=body["requirements"])
@@ -245,11 +274,13 @@ def update_assignment(rt: Runtime, principal: Principal, tenant: str, assignment
                            {"status": a.status})
         task_data = {**a.task_data, **changes}
         unit = rt.unit(session, a.target_unit)
-        outcome = _decide_and_log(session, rt, principal, tenant, task_data, unit, a.source_unit, on)
+        outcome = _decide(session, rt, principal, tenant, task_data, unit, a.source_unit, on,
+                          history_facts(session, unit.code, on))
         if "error" in outcome:
             err = outcome["error"]
             raise Invalid(err["code"], err["message"], err["details"])
-        body, entry = outcome["body"], outcome["entry"]
+        body = outcome["body"]
+        [entry] = decision_log.append_all(session, [outcome["entry"]])
         a.status, a.task_data, a.requirements = STATUS_OF[body["decision"]], task_data, body["requirements"]
         a.kind, a.decision_id, a.decided_on, a.updated_at = _kind(task_data), entry.id, on, _now()
         session.flush()

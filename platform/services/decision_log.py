@@ -1,9 +1,11 @@
 """The decision log: append-only, hash-chained per tenant, verifiable.
 
-Every admission check and every assignment decision is appended here in the
-same transaction as whatever it decided, with the input, the target facts,
-the history facts, the pack (digest, versions of the whole chain), the
-outcome, the reasons, the actor and the time.
+Every admission check and every assignment decision is appended, with the
+input, the target facts, the history facts, the pack (digest, versions of the
+whole chain), the outcome, the reasons, the actor and the time: an assignment
+in the same transaction as what it decided (:func:`append_all`), checks by
+group commit (:attr:`.runtime.Runtime.check_log`). How entries are written:
+:mod:`.log_append`.
 """
 from __future__ import annotations
 
@@ -16,25 +18,22 @@ from sqlalchemy.orm import Session
 from ..db.models import Decision, LogHead
 from .decision_chain import GENESIS_HASH, HASHED_FIELDS, entry_hash
 from .errors import NotFound
-from .log_append import Appended, entry, write
+from .log_append import Appended, Entry, write
 
 
-def append(session: Session, *, tenant: str, kind: str, actor: str, decided_on: str, input: dict,
-           target: dict, history: dict, pack: dict, outcome: str, reasons: list,
-           requirements: list) -> Appended:
-    """Append one entry to ``tenant``'s chain in ``session``'s transaction (locks the chain's
-    head until commit)."""
-    e = entry(tenant=tenant, kind=kind, actor=actor, decided_on=decided_on, input=input, target=target,
-              history=history, pack=pack, outcome=outcome, reasons=reasons, requirements=requirements)
+def append_all(session: Session, entries: list[Entry]) -> list[Appended]:
+    """Append ``entries`` (:func:`.log_append.entry`) in ``session``'s transaction, in one statement
+    on PostgreSQL; their chains' heads stay locked until it commits."""
     conn = session.connection()
-    dbapi = conn.connection.driver_connection
+    dialect = conn.dialect
     try:
-        [result] = write(dbapi.cursor(), [e], sqlite=conn.dialect.name == "sqlite")
-    except conn.dialect.loaded_dbapi.Error as err:  # the API answers SQLAlchemy's errors (503 when busy)
-        raise exc.DBAPIError.instance(None, None, err, conn.dialect.loaded_dbapi.Error) from err
-    if isinstance(result, Exception):
-        raise result
-    return result
+        results = write(conn.connection.driver_connection.cursor(), entries, sqlite=dialect.name == "sqlite")
+    except dialect.loaded_dbapi.Error as err:  # the API answers SQLAlchemy's errors (503 when busy)
+        raise exc.DBAPIError.instance(None, None, err, dialect.loaded_dbapi.Error) from err
+    for result in results:
+        if isinstance(result, Exception):
+            raise result
+    return results
 
 
 def to_dict(row: Decision) -> dict:

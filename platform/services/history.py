@@ -8,6 +8,7 @@ that decide on these counts hold the target's lock (see :mod:`.assignment`).
 from __future__ import annotations
 
 from datetime import date
+from typing import Optional
 
 from sqlalchemy import Select, and_, bindparam, case, func, select
 from sqlalchemy.orm import Session
@@ -28,6 +29,11 @@ _COUNTS = [func.coalesce(func.sum(case((_COUNTED[n], 1), else_=0)), 0) for n in 
 _OF_UNIT = (Assignment.target_unit == bindparam("unit"), Assignment.status == "admitted",
             Assignment.decided_on <= bindparam("on"))
 _QUERY = select(*_COUNTS).where(*_OF_UNIT)
+#: the same counts over whatever assignment rows a query joins to each unit (none, through an
+#: outer join, counts 0): the rows' own status and date decide whether they count
+COUNTS_OF_JOINED = [func.coalesce(func.sum(case((and_(Assignment.status == "admitted",
+                                                      Assignment.decided_on <= bindparam("on"), _COUNTED[n]), 1),
+                                                else_=0)), 0) for n in _NAMES]
 
 
 def counting(*leading) -> Select:
@@ -38,9 +44,13 @@ def counting(*leading) -> Select:
     return select(*leading, *_COUNTS).where(*_OF_UNIT)
 
 
-def count_parameters(unit_code: str, on: date) -> dict:
-    """The parameters of :data:`_QUERY` and of :func:`counting` statements."""
-    return {"unit": unit_code, "on": on, "year": date(on.year, 1, 1), "month": date(on.year, on.month, 1)}
+def count_parameters(unit_code: Optional[str], on: date) -> dict:
+    """The parameters of :data:`_QUERY`, of :func:`counting` statements and of
+    :data:`COUNTS_OF_JOINED` (which takes no unit)."""
+    params = {"on": on, "year": date(on.year, 1, 1), "month": date(on.year, on.month, 1)}
+    if unit_code is not None:
+        params["unit"] = unit_code
+    return params
 
 
 def facts_from(counts) -> dict:

@@ -38,10 +38,10 @@ from .ttl_cache import TTLCache
 
 TTL_SECONDS = 10.0
 #: the publication and form generations: any publish or new form raises one of them
-_GENERATIONS = (select(func.coalesce(func.max(Publication.id), 0)).scalar_subquery(),
+GENERATIONS = (select(func.coalesce(func.max(Publication.id), 0)).scalar_subquery(),
                 select(func.coalesce(func.max(FormVersion.id), 0)).scalar_subquery())
-_GENERATION = select(*_GENERATIONS)
-_GENERATION_AND_HISTORY = counting(*_GENERATIONS)
+_GENERATION = select(*GENERATIONS)
+_GENERATION_AND_HISTORY = counting(*GENERATIONS)
 _UNIT = select(OrgUnit).where(OrgUnit.code == bindparam("code"))
 _CHILDREN = select(OrgUnit).where(OrgUnit.parent_code == bindparam("code")).order_by(OrgUnit.code)
 

@@ -86,9 +86,10 @@ _TARGETS = (select(OrgUnit.code, *GENERATIONS,
             .group_by(OrgUnit.code))
 
 
-def get_task(session: Session, tenant: str, task_id):
+def get_task(session: Session, rt: Runtime, tenant: str, task_id):
     """The task (a row: ``id tenant_code data source_unit …``) if it belongs to ``tenant``."""
-    task = session.connection().execute(_TASK, {"id": task_id}).first() if isinstance(task_id, int) else None
+    task = (rt.task(task_id, lambda: session.connection().execute(_TASK, {"id": task_id}).first())
+            if isinstance(task_id, int) else None)
     if task is None or task.tenant_code != tenant:
         raise NotFound("task_not_found", f"找不到任务 {task_id}")
     return task
@@ -96,7 +97,7 @@ def get_task(session: Session, tenant: str, task_id):
 
 def read_task(rt: Runtime, tenant: str, task_id: int) -> dict:
     with rt.db.read() as session:
-        task = get_task(session, tenant, task_id)
+        task = get_task(session, rt, tenant, task_id)
         rows = session.execute(select(Assignment).where(Assignment.task_id == task.id)
                                .order_by(Assignment.id)).scalars()
         return task_dict(task, [assignment_dict(a) for a in rows])
@@ -132,7 +133,7 @@ def assign(rt: Runtime, principal: Principal, tenant: str, task_id: int, targets
     principal.require("task.write")
     on = on or date.today()
     with rt.db.write() as session:
-        task = get_task(session, tenant, task_id)
+        task = get_task(session, rt, tenant, task_id)
         source = _assigning_unit(session, principal, task)
         codes = list(dict.fromkeys(targets))
         if children_of_unit is not None:

@@ -8,7 +8,8 @@ Nothing here is per request. Every cache is safe to share between threads:
 * compiled packs are kept by content digest (:class:`PackCompiler`);
 * tokens and org units — changed only by `jiceng token issue` and `jiceng
   init` — are kept for :data:`TTL_SECONDS`;
-* tenants are reloaded when one is asked for that is not known yet.
+* tenants are reloaded when one is asked for that is not known yet;
+* tasks, which never change once filed, are kept once read.
 
 It also holds the admission checks' group commit of the decision log
 (:attr:`Runtime.check_log`, see :mod:`.group_commit`).
@@ -18,7 +19,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import date
-from typing import Optional
+from typing import Callable, Optional
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
@@ -74,6 +75,7 @@ class Runtime:
         self._principals: TTLCache[Optional[Principal]] = TTLCache(TTL_SECONDS)
         self._units: TTLCache[Optional[UnitInfo]] = TTLCache(TTL_SECONDS)
         self._targets: dict[tuple[str, str], tuple] = {}
+        self._tasks: dict[int, object] = {}
         self._lock = threading.Lock()
         #: appends admission checks' log entries, those of concurrent requests in one transaction
         self.check_log: GroupCommit[log_append.Entry, log_append.Appended] = GroupCommit(self._write_entries)
@@ -113,6 +115,19 @@ class Runtime:
         ancestors = (parent.ancestors + (parent.code,)) if parent is not None and code not in parent.ancestors else ()
         children = tuple(unit_facts(c) for c in session.execute(_CHILDREN, {"code": code}).scalars())
         return UnitInfo(row.code, row.tenant_code, row.level, unit_facts(row), ancestors, children)
+
+    def task(self, task_id: int, load: Callable[[], object]) -> object:
+        """The task ``task_id`` (whatever ``load`` returns for it; None when there is none).
+        A task is never changed or deleted once filed, so what was read once stays true."""
+        task = self._tasks.get(task_id)
+        if task is None:
+            task = load()
+            if task is not None:
+                with self._lock:
+                    if len(self._tasks) >= 10_000:
+                        self._tasks.clear()
+                    self._tasks[task_id] = task
+        return task
 
     def target_facts(self, unit: UnitInfo, pack) -> dict:
         """``jsonable(target_facts(unit, pack))``: a unit's facts with those its pack's standards

@@ -1,0 +1,25 @@
+"""Tasks are kept once read (they never change): a cached task still answers only to its own
+tenant, and a task id asked for before it existed is found once it does."""
+from __future__ import annotations
+
+DEPT = ("changsha", "department")
+
+
+def test_task_cache_keeps_tenants_apart_and_remembers_no_absence(api, units):
+    tasks = "/api/v1/tenants/changsha/tasks"
+    first = api.post(tasks, DEPT, json={"task": {"title": "居民会议", "item_code": "Z01",
+                                                 "source_unit": units.cs_city}}).json["id"]
+    assert api.get(f"{tasks}/{first}", DEPT).status_code == 200  # now cached
+    assert api.get(f"/api/v1/tenants/hunan/tasks/{first}", ("hunan", "admin")).status_code == 404
+    r = api.post(f"/api/v1/tenants/hunan/tasks/{first}/assignments", ("hunan", "admin"),
+                 json={"targets": [units.cs_street]})
+    assert r.status_code == 404 and r.json["error"]["code"] == "task_not_found"
+
+    upcoming = first + 1
+    assert api.get(f"{tasks}/{upcoming}", DEPT).status_code == 404
+    created = api.post(tasks, DEPT, json={"task": {"title": "入户", "item_code": "Z01",
+                                                   "source_unit": units.cs_city}}).json["id"]
+    assert created == upcoming
+    assert api.get(f"{tasks}/{upcoming}", DEPT).json["task"]["title"] == "入户"
+    r = api.post(f"{tasks}/{upcoming}/assignments", DEPT, json={"targets": [units.cs_street]})
+    assert r.status_code == 200 and r.json["results"][0]["status"] == "admitted"

@@ -142,7 +142,7 @@ def empty_app(environ, start_response):
     return [body]
 
 
-SERVER = "gunicorn -w 2 (gthread, jiceng.platform.gunicorn_conf)"
+SERVER = "gunicorn -w 2 (jiceng.platform.gunicorn_conf: balanced gthread, 4 threads)"
 
 
 @contextmanager

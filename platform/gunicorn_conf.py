@@ -8,7 +8,9 @@ Why these settings:
   every connection after one request, so each request also pays a TCP
   handshake and teardown in Python. A worker's threads also wait on the
   database together, and their decision-log entries are committed in one
-  transaction (see ``services/group_commit.py``).
+  transaction (see ``services/group_commit.py``). Our subclass
+  (``gunicorn_worker.py``) stops accepting while all its threads are busy, so
+  kept-alive connections spread over the workers instead of piling on one.
 * a few threads per worker: enough requests in flight to batch the log and to
   overlap database round trips, few enough that the GIL does not stretch the
   tail latency (measured in ``benchmarks/service_bench.py``).
@@ -34,7 +36,7 @@ def settings(host: str | None = None, port: int | None = None, workers: int | No
     return {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers or int(os.environ.get("JICENG_WORKERS", DEFAULT_WORKERS)),
-        "worker_class": "gthread",
+        "worker_class": "jiceng.platform.gunicorn_worker.BalancedThreadWorker",
         "threads": threads or int(os.environ.get("JICENG_THREADS", DEFAULT_THREADS)),
         "keepalive": 5,
         "preload_app": True,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import request
 
 from ..services.errors import NotFound
+from ..services.runtime import Runtime
 from ..services.tokens import Principal
 from .errors import ApiError
 from .runtime import runtime
@@ -15,11 +16,15 @@ from .runtime import runtime
 
 def authorize(tenant: str, permission: str) -> Principal:
     """The caller, who must reach ``tenant`` and hold ``permission`` (401, 404, 403 otherwise)."""
-    header = request.headers.get("Authorization", "")
+    return authorize_header(runtime(), request.headers.get("Authorization", ""), tenant, permission)
+
+
+def authorize_header(rt: Runtime, header: str, tenant: str, permission: str) -> Principal:
+    """:func:`authorize` for an ``Authorization`` header's value (the admission fast path has no
+    Flask request)."""
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "unauthorized", "需要身份令牌(Authorization: Bearer <token>)")
-    rt = runtime()
     with rt.db.read() as session:
         principal = rt.principal(session, token.strip())
         if principal is None:

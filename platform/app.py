@@ -15,6 +15,7 @@ from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.routing import IntegerConverter
 
 from .api import admission, decisions, form_pages, forms, grids, packs, site, standards, tasks, tenants, units
+from .api.admission_fast_path import AdmissionFastPath
 from .api.errors import register_error_handlers
 from .api.runtime import EXTENSION
 from .config import load_config
@@ -47,6 +48,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
         app.register_blueprint(bp)
     register_error_handlers(app)
     app.before_request(_refuse_control_characters)
+    app.wsgi_app = AdmissionFastPath(app, known_before_request=(_refuse_control_characters,))
     return app
 
 

@@ -28,14 +28,21 @@ BatchWriter = Callable[[Sequence[T]], Sequence[Union[R, Exception]]]
 
 
 class _Slot:
-    __slots__ = ("item", "result", "error", "done", "wake")
+    __slots__ = ("item", "result", "error", "done", "_wake")
 
     def __init__(self, item):
         self.item = item
         self.result = None
         self.error: BaseException | None = None
         self.done = False
-        self.wake = threading.Event()
+        self._wake = threading.Lock()  # held until woken: lighter than an Event (no Condition)
+        self._wake.acquire()
+
+    def wait(self) -> None:
+        self._wake.acquire()
+
+    def wake(self) -> None:
+        self._wake.release()
 
 
 class GroupCommit(Generic[T, R]):
@@ -58,14 +65,14 @@ class GroupCommit(Generic[T, R]):
             lead = not self._leading
             self._leading = True
         if not lead:
-            slot.wake.wait()
+            slot.wait()
         if not slot.done:  # the lead was ours from the start or was handed to us
-            self._lead()
+            self._lead(slot)
         if slot.error is not None:
             raise slot.error
         return slot.result
 
-    def _lead(self) -> None:
+    def _lead(self, leader: _Slot) -> None:
         with self._lock:
             batch = self._queue[: self.max_batch]
             del self._queue[: self.max_batch]
@@ -79,9 +86,10 @@ class GroupCommit(Generic[T, R]):
                 successor = self._queue[0] if self._queue else None
                 self._leading = successor is not None
             for slot in batch:
-                slot.wake.set()
+                if slot is not leader:
+                    slot.wake()
             if successor is not None:
-                successor.wake.set()  # not done: it leads the next batch
+                successor.wake()  # not done: it leads the next batch
 
     def _run(self, batch: list[_Slot]) -> None:
         items = [slot.item for slot in batch]

@@ -149,6 +149,10 @@ def assign(rt: Runtime, principal: Principal, tenant: str, task_id: int, targets
         state = {row[0]: row[1:] for row in
                  session.connection().execute(_TARGETS, {"task": task.id, "units": codes,
                                                          **count_parameters(None, on)})}
+        gone = [c for c in codes if c not in state]  # removed since the unit cache read them
+        if gone:
+            raise Invalid("targets_invalid", f"{len(gone)} 个下派对象无效",
+                          [{"path": "/targets", "message": f"找不到单位 {c}"} for c in gone])
         session.info["jiceng.generation"] = tuple(next(iter(state.values()))[:2])  # read after the locks
         results, decided = {}, []
         for unit in sorted(units, key=lambda u: (u.tenant, u.code)):  # log heads in tenant order

@@ -1,5 +1,6 @@
-"""Tasks are kept once read (they never change): a cached task still answers only to its own
-tenant, and a task id asked for before it existed is found once it does."""
+"""What assignments take from the runtime's caches: tasks are kept once read (they never change),
+yet a cached task answers only to its own tenant and an id asked for before it existed is found
+once it does; a cached unit that has since been removed is an invalid target, not a 500."""
 from __future__ import annotations
 
 DEPT = ("changsha", "department")
@@ -23,3 +24,20 @@ def test_task_cache_keeps_tenants_apart_and_remembers_no_absence(api, units):
     assert api.get(f"{tasks}/{upcoming}", DEPT).json["task"]["title"] == "入户"
     r = api.post(f"{tasks}/{upcoming}/assignments", DEPT, json={"targets": [units.cs_street]})
     assert r.status_code == 200 and r.json["results"][0]["status"] == "admitted"
+
+
+def test_a_unit_removed_while_cached_is_an_invalid_target(fresh_api, fresh_database, units):
+    from sqlalchemy import delete
+
+    from jiceng.platform.db.models import OrgUnit
+    grid = units.cs_grids[1]
+    tasks = "/api/v1/tenants/changsha/tasks"
+    task = fresh_api.post(tasks, DEPT, json={"task": {"title": "入户", "item_code": "Z01",
+                                                      "source_unit": units.cs_city}}).json["id"]
+    check = fresh_api.post("/api/v1/tenants/changsha/admission/check", DEPT,
+                           json={"task": {"title": "入户", "item_code": "Z01", "target_unit": grid}})
+    assert check.status_code == 200  # the unit is in the runtime's cache now
+    with fresh_database.write() as s:
+        s.execute(delete(OrgUnit).where(OrgUnit.code == grid))
+    r = fresh_api.post(f"{tasks}/{task}/assignments", DEPT, json={"targets": [grid]})
+    assert r.status_code == 422 and r.json["error"]["code"] == "targets_invalid"

@@ -314,6 +314,13 @@ class Checker:
             self.error("E218", s.span, standard=s.name, problem="缺少 expect 达标条件")
         for x in s.expects:
             self.condition(x.condition, scope, "expect 条件")
+        reach = max((children_depth(e) for e in [s.where, *(m[2] for m in measures),
+                                                  *(x.condition for x in s.expects)] if e is not None), default=0)
+        if s.exports and reach > 1:
+            # exports feed admission decisions, which see the target and its children only
+            self.error("E218", s.exports[0].span, standard=s.name,
+                       problem="导出给准入规则的标准只能读取单位本身及其下一级(unit.children),不能读取更下级")
+            return None
         exports = {}
         for x in s.exports:
             if x.measure == "compliant":
@@ -842,6 +849,23 @@ def _violates(policy: str, old, new) -> Optional[str]:
     if policy == "fixed" and new != old:
         return "E404"
     return None
+
+
+def children_depth(e: n.Expr, depth_of: Optional[dict] = None) -> int:
+    """How many levels below ``unit`` an expression walks through ``.children``."""
+    depth_of = depth_of or {}
+    if isinstance(e, n.Quantifier):
+        inner = 0
+        it = e.iterable
+        if isinstance(it, n.Attr) and it.name == "children" and isinstance(it.obj, n.Name):
+            inner = (0 if it.obj.id == "unit" else depth_of.get(it.obj.id, 0)) + 1
+        return max(inner, children_depth(it, depth_of),
+                   children_depth(e.body, {**depth_of, e.var: inner}) if e.body is not None else 0)
+    if isinstance(e, n.Attr) and e.name == "children" and isinstance(e.obj, n.Name):
+        return (0 if e.obj.id == "unit" else depth_of.get(e.obj.id, 0)) + 1
+    parts = [getattr(e, f) for f in e.__dataclass_fields__ if f != "span"]
+    flat = [x for p in parts for x in (p if isinstance(p, tuple) else (p,)) if isinstance(x, n.Expr)]
+    return max((children_depth(x, depth_of) for x in flat), default=0)
 
 
 # ------------------------------------------------------------------ never fires

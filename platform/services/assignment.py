@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from ..db.models import Assignment, OrgUnit, Task
 from . import decision_log, log_append, validation
+from .forms import version_by_id
 from .admission import lookup_unit, source_facts
 from .deciding import decide
 from .errors import Conflict, Forbidden, Invalid, NotFound
@@ -165,7 +166,7 @@ def assign(rt: Runtime, principal: Principal, tenant: str, task_id: int, targets
             if source is not None:
                 task_data["source_unit"] = source
             outcome = _decide(session, rt, principal, task.tenant_code, task_data, unit, source, on,
-                              facts_from(counts))
+                              facts_from(counts), task.form_id)
             if "error" in outcome:
                 results[unit.code] = {"target": unit.code, "status": "invalid", "error": outcome["error"]}
             else:
@@ -234,11 +235,17 @@ def _kind(task_data: dict) -> Optional[str]:
 
 
 def _decide(session: Session, rt: Runtime, principal: Principal, reach: str, task_data: dict,
-            unit: UnitInfo, source: Optional[str], on: date, history: dict) -> dict:
+            unit: UnitInfo, source: Optional[str], on: date, history: dict,
+            filed_form_id: Optional[int]) -> dict:
     """Decide for one locked target: ``{"body", "entry"}`` (the entry still to be appended), or
     ``{"error"}`` when the target's form refuses the task."""
     resolved = rt.pack_for(session, unit.tenant, on)
-    found = validation.problems(resolved.task_form, resolved.forms, task_data, prefix="/task")
+    form = resolved.task_form
+    if filed_form_id is not None and form.id != filed_form_id:
+        filed = version_by_id(session, filed_form_id)
+        if filed is not None and (filed.tenant, filed.name) == (form.tenant, form.name):
+            form = filed  # a task stays valid under the version of the form it was filed on
+    found = validation.problems(form, resolved.forms, task_data, prefix="/task")
     if found:
         return {"error": {"code": "form_invalid", "message": f"任务不符合 {unit.tenant} 的任务表单",
                           "details": found}}
@@ -279,8 +286,9 @@ def update_assignment(rt: Runtime, principal: Principal, tenant: str, assignment
                            {"status": a.status})
         task_data = {**a.task_data, **changes}
         unit = rt.unit(session, a.target_unit)
+        filed_form_id = session.execute(select(Task.form_id).where(Task.id == a.task_id)).scalar_one()
         outcome = _decide(session, rt, principal, tenant, task_data, unit, a.source_unit, on,
-                          history_facts(session, unit.code, on))
+                          history_facts(session, unit.code, on), filed_form_id)
         if "error" in outcome:
             err = outcome["error"]
             raise Invalid(err["code"], err["message"], err["details"])

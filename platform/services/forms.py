@@ -116,6 +116,12 @@ def load_snapshot(session: Session) -> FormSnapshot:
     return FormSnapshot(max((f.id for f in forms.values()), default=0), forms)
 
 
+def version_by_id(session: Session, form_id: int) -> Optional[StoredForm]:
+    """A stored form version by its id (a task's ``form_id``: the version it was filed on)."""
+    row = session.get(FormVersion, form_id)
+    return None if row is None else StoredForm(row.id, row.tenant_code, row.name, row.version, row.schema)
+
+
 def get_form(session: Session, tenant: str, name: str) -> Optional[FormVersion]:
     """The latest version of ``tenant``'s own form ``name``."""
     return session.execute(select(FormVersion).where(FormVersion.tenant_code == tenant, FormVersion.name == name)

@@ -136,3 +136,12 @@ def test_standards_read_unit_facts_not_other_standards_exports():
                            "  export g as gap_a\nstandard B over community\n  expect unit.gap_a <= 0 人\n"
                            "rule R when target.gap_a > 0 人 then warn\n"})
     assert d.code == "E205" and "gap_a" in d.message  # B's unit.gap_a; the rule's target.gap_a is fine
+
+
+def test_exported_standards_walk_one_level_of_children():
+    deep = ("pack p\nstandard 街道覆盖 over street\n"
+            "  measure n = sum(c in unit.children: count(g in c.children))\n  expect n > 0\n  export n as grids\n")
+    (d,) = errors_of({"p": deep})
+    assert d.code == "E218" and "下一级" in d.message
+    build({"p": deep.replace("  export n as grids\n", "")})  # fine for reports
+    build({"p": deep.replace("count(g in c.children)", "1")})  # one level is fine when exported

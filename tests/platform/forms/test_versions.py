@@ -35,3 +35,4 @@ def test_task_filed_on_version_n_stays_valid_after_n_plus_1(api, units):
     assert [v["version"] for v in versions] == [v1["version"] + 1, v1["version"]]
     missing = api.get(FORMS.format("changsha", "task") + "?version=99", DESIGNER)
     assert missing.status_code == 404 and missing.json["error"]["code"] == "form_version_not_found"
+

@@ -4,6 +4,7 @@ shadowed, and a wheel carries the grammar."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -29,8 +30,13 @@ def test_running_from_the_root_does_not_shadow_the_stdlib_platform():
 
 def test_a_wheel_installed_elsewhere_imports_with_its_grammar(tmp_path):
     dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(dist), str(ROOT)], check=True, capture_output=True)
+    had_build = (ROOT / "build").exists()
+    try:
+        subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                        "-w", str(dist), str(ROOT)], check=True, capture_output=True)
+    finally:
+        if not had_build:  # setuptools builds inside the source tree; leave no trace
+            shutil.rmtree(ROOT / "build", ignore_errors=True)
     (wheel,) = dist.glob("jiceng-*.whl")
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],

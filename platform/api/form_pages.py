@@ -16,6 +16,7 @@ from flask import Blueprint, render_template, request
 
 from ..services import form_admin as service
 from ..services.errors import Forbidden, Invalid, NotFound
+from ..services.tokens import Principal
 from .body import parse_json
 from .errors import ApiError
 from .openapi import operation
@@ -24,7 +25,9 @@ from .runtime import runtime
 bp = Blueprint("form_pages", __name__)
 
 
-def _token() -> str:
+def page_token() -> str:
+    """The token a page request carries: ``Authorization: Bearer``, else the ``token`` query parameter
+    (GET) or form field (POST)."""
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
@@ -35,8 +38,39 @@ def _token() -> str:
 HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}
 
 
-def _page(template: str, status: int, **context):
+def render_page(template: str, status: int, **context):
+    """An HTML page answer, never cached nor leaking its address (it may hold a token)."""
     return render_template(template, **context), status, HEADERS
+
+
+class TokenNeeded(Exception):
+    """A page request without a usable token: answered 401 by a page asking for one."""
+
+    def __init__(self, title: str, message: str):
+        super().__init__(message)
+        self.title, self.message = title, message
+
+
+def page_caller(tenant: str) -> tuple[Principal, str]:
+    """The principal behind the page request's token, and the token: :class:`TokenNeeded` without
+    a valid one, :class:`NotFound` when ``tenant`` is out of its reach (as if it did not exist)."""
+    token = page_token()
+    if not token:
+        raise TokenNeeded("需要身份令牌", "请输入身份令牌(jiceng token issue 签发)后打开页面。")
+    rt = runtime()
+    with rt.db.read() as session:
+        principal = rt.principal(session, token)
+        directory = rt.directory(session, need=tenant)
+    if principal is None:
+        raise TokenNeeded("身份令牌无效", "身份令牌无效或已吊销,请重新输入。")
+    if not directory.reaches(principal.tenant, tenant):
+        raise NotFound("tenant_not_found", f"找不到租户 {tenant}")
+    return principal, token
+
+
+def token_page(e: TokenNeeded):
+    """The 401 page: why, and a field to enter a token and open the same page again."""
+    return render_page("form_message.html", 401, title=e.title, message=e.message, ask_token=True)
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -55,45 +89,35 @@ HTML_RESPONSES = {"responses": {
                        "POST /api/v1/tenants/{tenant}/forms/{name}/validate。", extra=HTML_RESPONSES)
 def form_page(tenant: str, name: str):
     if request.method == "POST" and request.mimetype not in FORM_TYPES:
-        _refuse_non_form_body()
-    token = _token()
-    if not token:
-        return _page("form_message.html", 401, title="需要身份令牌", tenant=tenant, name=name, ask_token=True,
-                     message="请输入身份令牌(jiceng token issue 签发)后打开表单。")
-    rt = runtime()
-    with rt.db.read() as session:
-        principal = rt.principal(session, token)
-        directory = rt.directory(session, need=tenant)
-    if principal is None:
-        return _page("form_message.html", 401, title="身份令牌无效", tenant=tenant, name=name, ask_token=True,
-                     message="身份令牌无效或已吊销,请重新输入。")
-    if not directory.reaches(principal.tenant, tenant):
-        return _not_found()
-    submitted = request.form.to_dict() if request.method == "POST" else None
-    if submitted is not None:
-        submitted.pop("token", None)
+        refuse_non_form_body("POST /api/v1/tenants/<租户>/forms/<名称>/validate")
     try:
-        view = service.page(rt, principal, tenant, name, submitted)
+        principal, token = page_caller(tenant)
+        submitted = request.form.to_dict() if request.method == "POST" else None
+        if submitted is not None:
+            submitted.pop("token", None)
+        view = service.page(runtime(), principal, tenant, name, submitted)
+    except TokenNeeded as e:
+        return token_page(e)
     except NotFound:
         return _not_found()
     except Forbidden as e:
-        return _page("form_message.html", 403, title="无权访问", message=e.message)
+        return render_page("form_message.html", 403, title="无权访问", message=e.message)
     except Invalid as e:
-        return _page("form_message.html", 422, title="表单无法使用", message=e.message)
+        return render_page("form_message.html", 422, title="表单无法使用", message=e.message)
     status = 422 if view["submitted"] and not view["valid"] else 200
-    return _page("form_page.html", status, token=token, data_json=json.dumps(view["data"], ensure_ascii=False, indent=2),
-                 **view)
+    return render_page("form_page.html", status, token=token,
+                       data_json=json.dumps(view["data"], ensure_ascii=False, indent=2), **view)
 
 
-def _refuse_non_form_body() -> None:
-    """A program posting JSON here gets the API's JSON errors, and is pointed to the API."""
+def refuse_non_form_body(api: str) -> None:
+    """A program posting JSON to a page gets the API's JSON errors, and is pointed to ``api``."""
     raw = request.get_data(cache=True)
     if raw.strip() and request.mimetype == "application/json":
         parse_json(raw)  # 400 invalid_json for malformed JSON, as everywhere
-    raise ApiError(422, "invalid_request", "表单页面只接受 HTML 表单提交(application/x-www-form-urlencoded);"
-                   "程序请用 POST /api/v1/tenants/<租户>/forms/<名称>/validate",
+    raise ApiError(422, "invalid_request", "页面只接受 HTML 表单提交(application/x-www-form-urlencoded);"
+                   f"程序请用 {api}",
                    [{"path": "", "message": f"不支持的请求体类型 {request.mimetype or '(无)'}"}])
 
 
 def _not_found():
-    return _page("form_message.html", 404, title="找不到表单", message="找不到该表单,或您无权访问。")
+    return render_page("form_message.html", 404, title="找不到表单", message="找不到该表单,或您无权访问。")

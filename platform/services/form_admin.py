@@ -23,7 +23,7 @@ from . import validation
 from .errors import Conflict, Invalid, NotFound
 from .form_impact import check_form_change, form_chain
 from . import form_render
-from .form_model import FormReadError, closure, follow, read_model
+from .form_model import FormModel, FormReadError, closure, follow, read_model
 from .form_params import bindings
 from .form_vocabulary import subschemas
 from .runtime import Runtime
@@ -165,17 +165,25 @@ def validate_data(rt: Runtime, principal: Principal, tenant: str, name: str, dat
             "form": {"tenant": form.tenant, "name": form.name, "version": form.version}}
 
 
+def page_model(session: Session, rt: Runtime, tenant: str, name: str
+               ) -> tuple[store.FormSnapshot, store.StoredForm, FormModel]:
+    """The form ``tenant`` sees as ``name``, read as the fields a page shows (``form_broken`` when
+    one of its ``$ref`` cannot be followed)."""
+    store.check_name(name)
+    snapshot, form = _nearest(session, rt, tenant, name)
+    try:
+        model = read_model(form.schema, form.uri, snapshot.resolve)
+    except FormReadError as e:
+        raise Invalid("form_broken", f"表单 {form.tenant}/{name} 无法使用:{e}") from None
+    return snapshot, form, model
+
+
 def page(rt: Runtime, principal: Principal, tenant: str, name: str, submitted=None) -> dict:
     """What the HTML form shows: the form's fields filled with ``submitted`` (a POSTed HTML form,
     validated server-side, errors placed beside their inputs) or empty."""
     principal.require("read" if submitted is None else "form.validate")
-    store.check_name(name)
     with rt.db.read() as session:
-        snapshot, form = _nearest(session, rt, tenant, name)
-        try:
-            model = read_model(form.schema, form.uri, snapshot.resolve)
-        except FormReadError as e:
-            raise Invalid("form_broken", f"表单 {form.tenant}/{name} 无法使用:{e}") from None
+        snapshot, form, model = page_model(session, rt, tenant, name)
         data, errors = {}, []
         if submitted is not None:
             data = form_render.parse_submission(model, submitted)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from types import MappingProxyType
 from typing import Any, Mapping, Optional
 
 from .checker import Checked
@@ -148,6 +149,11 @@ class Pack:
         if m.requirement:
             reason["requirement"] = m.requirement
         return reason
+
+    def reason_of(self, index: int) -> Mapping:
+        """The reason rule ``index`` gives when it fires (``Decision.fired`` holds indexes);
+        read-only: ``Decision.reasons`` hands out copies of these."""
+        return MappingProxyType(self._reason_dicts[index])
 
     @property
     def lists(self) -> dict[str, list[dict]]:

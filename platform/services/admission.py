@@ -72,18 +72,18 @@ def check(rt: Runtime, principal: Principal, tenant: str, req: CheckRequest) -> 
         resolved = rt.pack_at(session, decider, on, gens)
         validation.require_valid(resolved.task_form, resolved.forms, req.task, prefix="/task")
         if unit is not None:
-            target, history = rt.target_facts(unit, resolved.pack), facts_from(counts)
+            target, history = rt.target_facts_text(unit, resolved.pack), facts_from(counts)
         else:
             target = jsonable(dict(req.target or {}))
             history = {**default_history(), **(req.history or {})}
         source = source_facts(session, rt, tenant, req.task.get("source_unit"))
-    d = decide(resolved.pack, req.task, target, history, source, on, req.explain)
-    reasons, requirements = d.reasons, d.requirements
+    facts = rt.target_facts(unit, resolved.pack) if unit is not None else target
+    d = decide(resolved.pack, req.task, facts, history, source, on, req.explain)
     entry = log_append.entry(
         tenant=decider, kind="check", actor=principal.actor, decided_on=on.isoformat(),
         input={"task": req.task, "source": source, "what_if": req.target is not None},
-        target=target, history=history, pack=resolved.log_info(), outcome=d.decision,
-        reasons=reasons, requirements=requirements)
+        target=target, history=history, pack=resolved.log_info_text, outcome=d.decision,
+        reasons=resolved.reasons_text(d), requirements=d.requirements)
     appended = rt.check_log.submit(entry)
     pack = {"tenant": resolved.pack.tenant, "version": resolved.pack.version, "digest": resolved.pack.digest}
     trace = f',"trace":{canonical_jsonable(d.trace)}' if d.trace is not None else ""

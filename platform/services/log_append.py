@@ -16,6 +16,7 @@ statement on PostgreSQL):
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from json.encoder import encode_basestring
@@ -29,9 +30,30 @@ _TEXT_FIELDS = ("tenant_code", "kind", "actor", "created_at", "decided_on", "out
 COLUMNS = (*_TEXT_FIELDS, *_JSON_FIELDS, "seq", "prev_hash", "hash")
 
 
+_stamp: tuple[int, str] = (0, "")  # (a whole second, its text): replaced whole, never edited
+
+
 def utc_now_text() -> str:
-    """Now, as the log stores it (ISO-8601 UTC with microseconds)."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Now, as the log stores it (ISO-8601 UTC with microseconds); strftime once a second."""
+    global _stamp
+    now = time.time()
+    second = int(now)
+    cached_second, text = _stamp
+    if cached_second != second:
+        text = datetime.fromtimestamp(second, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        _stamp = (second, text)
+    return f"{text}.{int((now - second) * 1_000_000):06d}Z"
+
+
+class Canonical(str):
+    """Canonical JSON text already made (:func:`.decision_chain.canonical_jsonable`) for one
+    field of an entry: parts that are the same for every decision of a pack are encoded once."""
+
+    __slots__ = ()
+
+
+def _text(value) -> str:
+    return value if isinstance(value, Canonical) else canonical_jsonable(value)
 
 
 @dataclass(frozen=True)
@@ -62,10 +84,10 @@ class NoChainHead(LookupError):
 
 def entry(*, tenant: str, kind: str, actor: str, decided_on: str, input: dict, target: dict, history: dict,
           pack: dict, outcome: str, reasons: list, requirements: list) -> Entry:
-    """One entry of ``tenant``'s chain, stamped now."""
-    texts = {"input": canonical_jsonable(input), "target": canonical_jsonable(target),
-             "history": canonical_jsonable(history), "pack": canonical_jsonable(pack),
-             "reasons": canonical_jsonable(reasons), "requirements": canonical_jsonable(requirements)}
+    """One entry of ``tenant``'s chain, stamped now. Any JSON field may be given as
+    :class:`Canonical` text instead of an object."""
+    texts = {"input": _text(input), "target": _text(target), "history": _text(history), "pack": _text(pack),
+             "reasons": _text(reasons), "requirements": _text(requirements)}
     plain = {"tenant_code": tenant, "kind": kind, "actor": actor, "created_at": utc_now_text(),
              "decided_on": decided_on, "outcome": outcome}
     prefix, suffix = split_payload({**texts, **{k: canonical(v) for k, v in plain.items()}})

@@ -16,6 +16,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Mapping, Optional
 
 from sqlalchemy import bindparam, select
@@ -28,6 +29,8 @@ from jiceng.dsl.pack import Pack
 from jiceng.dsl.resolver import PackNotFound
 
 from ..db.models import PackVersion, Publication
+from .decision_chain import canonical_jsonable
+from .log_append import Canonical
 from .errors import Conflict, Invalid, NotFound
 from .forms import FormSnapshot, StoredForm
 
@@ -83,6 +86,20 @@ class ResolvedPack:
                 "chain": [dict(c) for c in self.chain],
                 "task_form": {"tenant": self.task_form.tenant, "version": self.task_form.version,
                               "id": self.task_form.id}}
+
+    @cached_property
+    def log_info_text(self) -> Canonical:
+        """:meth:`log_info` in canonical JSON, made once: it is in every log entry."""
+        return Canonical(canonical_jsonable(self.log_info()))
+
+    @cached_property
+    def _reason_texts(self) -> list[str]:
+        return [canonical_jsonable(dict(self.pack.reason_of(i))) for i in range(len(self.pack.rules))]
+
+    def reasons_text(self, decision) -> Canonical:
+        """``canonical_jsonable(decision.reasons)``, from each rule's reason encoded once."""
+        texts = self._reason_texts
+        return Canonical("[" + ",".join(texts[i] for i in decision.fired) + "]")
 
 
 class PackCompiler:

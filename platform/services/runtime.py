@@ -31,7 +31,9 @@ from .deciding import target_facts
 from .errors import NotFound
 from .group_commit import GroupCommit
 from .history import count_parameters, counting
+from .decision_chain import canonical_jsonable
 from .jsonsafe import jsonable
+from .log_append import Canonical
 from .pack_store import InForce, PackCompiler, ResolvedPack, deciding_pack_name, in_force
 from .tenants import TenantDirectory, unit_facts
 from .tokens import Principal, authenticate, hash_token
@@ -133,16 +135,24 @@ class Runtime:
         """``jsonable(target_facts(unit, pack))``: a unit's facts with those its pack's standards
         export, kept as long as this unit snapshot (see :meth:`unit`) and this pack are current.
         Shared between requests: read it, never change it."""
+        return self._target(unit, pack)[2]
+
+    def target_facts_text(self, unit: UnitInfo, pack) -> Canonical:
+        """:meth:`target_facts` in canonical JSON, made once per cached entry (it is in every log entry)."""
+        return self._target(unit, pack)[3]
+
+    def _target(self, unit: UnitInfo, pack) -> tuple:
         key = (unit.code, pack.digest)
         hit = self._targets.get(key)
         if hit is not None and hit[0] is unit and hit[1] is pack:
-            return hit[2]
+            return hit
         facts = jsonable(target_facts(unit, pack))
+        hit = (unit, pack, facts, Canonical(canonical_jsonable(facts)))
         with self._lock:
             if len(self._targets) >= 10_000:
                 self._targets.clear()
-            self._targets[key] = (unit, pack, facts)
-        return facts
+            self._targets[key] = hit
+        return hit
 
     def unit_in_reach(self, session: Session, tenant: str, code) -> UnitInfo:
         """The unit if it belongs to ``tenant`` or a tenant below it, else :class:`NotFound`."""

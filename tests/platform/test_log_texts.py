@@ -1,0 +1,31 @@
+"""Parts of log entries encoded once per pack give exactly the bytes encoding them each time would."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from jiceng.dsl.api import load_pack
+from jiceng.platform.services.decision_chain import canonical_jsonable
+from jiceng.platform.services.log_append import utc_now_text
+from jiceng.platform.services.pack_store import ResolvedPack
+from jiceng.platform.services.forms import CANONICAL_TASK, FormSnapshot
+
+
+def test_cached_reason_and_pack_texts_equal_fresh_encoding():
+    pack = load_pack("changsha", "rule_packs")
+    resolved = ResolvedPack(pack, ({"tenant": "changsha", "number": 1, "version": pack.version},),
+                            CANONICAL_TASK, FormSnapshot(0, {}))
+    tasks = [{"title": "t", "category": "招商引资", "role": "responsible", "one_vote_veto": True},
+             {"title": "t", "item_code": "NOPE"}, {"title": "t"}]
+    for task in tasks:
+        for level in ("street", "community"):
+            d = pack.decide(task, {"level": level})
+            assert resolved.reasons_text(d) == canonical_jsonable(d.reasons)
+    assert resolved.log_info_text == canonical_jsonable(resolved.log_info())
+
+
+def test_timestamps_are_iso_utc_with_microseconds():
+    before = datetime.now(timezone.utc)
+    stamp = utc_now_text()
+    after = datetime.now(timezone.utc)
+    parsed = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    assert before - timedelta(milliseconds=1) <= parsed <= after  # microseconds are truncated

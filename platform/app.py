@@ -14,7 +14,8 @@ from flask import Flask, request
 from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.routing import IntegerConverter
 
-from .api import admission, decisions, form_pages, forms, grids, packs, site, standards, tasks, tenants, units
+from .api import (admission, decisions, form_pages, forms, grids, operator_pages, packs, site, standards, tasks,
+                  tenants, units)
 from .api.admission_fast_path import AdmissionFastPath
 from .api.errors import register_error_handlers
 from .api.runtime import EXTENSION
@@ -23,7 +24,7 @@ from .db.engine import Database
 from .services.runtime import Runtime
 
 BLUEPRINTS = (site.bp, admission.bp, tenants.bp, packs.bp, tasks.bp, forms.bp, decisions.bp, standards.bp,
-              form_pages.bp, units.bp, grids.bp)
+              form_pages.bp, units.bp, grids.bp, operator_pages.bp)
 
 
 class IdConverter(IntegerConverter):

@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
@@ -45,6 +46,12 @@ class StoredForm:
     def uri(self) -> str:
         return form_uri(self.tenant, self.name)
 
+    @cached_property
+    def digest(self) -> str:
+        """Hash of the schema's content: caches key on this, never on database ids (a test
+        process holds several databases, and a database may be re-created under a server)."""
+        return hashlib.sha256(canonical(self.schema).encode("utf-8")).hexdigest()
+
     def to_dict(self) -> dict:
         return {"id": self.id, "tenant": self.tenant, "name": self.name, "version": self.version,
                 "schema": self.schema}
@@ -60,6 +67,12 @@ class FormSnapshot:
     key: int
     forms: dict[tuple[str, str], StoredForm]
     _by_uri: dict[str, dict] = field(default_factory=dict)
+
+    @cached_property
+    def digest(self) -> str:
+        """Hash of every form's content in the snapshot (see :attr:`StoredForm.digest`)."""
+        parts = sorted(f"{t}/{n}:{f.digest}" for (t, n), f in self.forms.items())
+        return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
 
     def __post_init__(self):
         for f in self.forms.values():

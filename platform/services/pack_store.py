@@ -119,7 +119,7 @@ class PackCompiler:
         digests = {t: v[2] for t, v in force.versions.items()}
         if draft is not None:
             digests[leaf] = files_digest(draft)
-        key = (leaf, tuple(sorted(digests.items())), forms.key)
+        key = (leaf, tuple(sorted(digests.items())), forms.digest)  # content, not ids: see StoredForm.digest
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None:

@@ -55,7 +55,7 @@ class _Plan:
 
 
 def _plan(form: StoredForm, snapshot: FormSnapshot) -> tuple[tuple, _Plan]:
-    key = (form.id, form.tenant, form.name, form.version, snapshot.key)
+    key = (form.digest, form.tenant, form.name, snapshot.digest)
     plan = _plans.get(key)
     if plan is None:
         root = dict(form.schema)

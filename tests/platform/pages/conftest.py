@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from jiceng.platform.services import validation
 
 REPO = Path(__file__).resolve().parents[3]
 PRESENTATION = ("title", "description", "x-order", "x-enum-labels", "x-widget", "x-unit")
@@ -41,21 +40,3 @@ def labelled_api(api):
 @pytest.fixture(scope="session")
 def task_form() -> dict:
     return labelled_task_form()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def no_forms_of_other_databases():
-    """Start and leave with validation's compiled forms forgotten.
-
-    ``validation`` caches a compiled form by its database ids (form id, version, highest form id),
-    and every test database repeats the same ids: a task form another module stored as Changsha's
-    second version would be used to validate ours, and ours theirs.
-    """
-    _forget_compiled_forms()
-    yield
-    _forget_compiled_forms()
-
-
-def _forget_compiled_forms() -> None:
-    validation._plans.clear()
-    validation._compiled.clear()

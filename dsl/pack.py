@@ -14,6 +14,7 @@ from typing import Any, Mapping, Optional
 from .checker import Checked
 from .compiler import CompiledPack
 from .diagnostics import MESSAGES, Diagnostic
+from .jsonvalue import jsonable
 from .types import BOOL, DATE, STR, ArrayOf, Enum, Num, Record, SetOf, Type
 
 OUTCOMES = ("admit", "conditional", "reject")
@@ -220,7 +221,7 @@ class Pack:
         if explain:
             rules = self.rules
             trace = [{"rule": rules[i].id, "pack": rules[i].pack, "effect": rules[i].effect,
-                      "fired": ok, "values": _jsonable(seen)} for i, ok, seen in raw]
+                      "fired": ok, "values": jsonable(seen)} for i, ok, seen in raw]
         return Decision(self, fired, flags, trace, today)
 
     def _input_error(self, task, target, history, source, exc: Exception) -> DecisionInputError:
@@ -311,15 +312,3 @@ def _is_date(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _jsonable(v):
-    if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
-    if isinstance(v, (set, frozenset)):
-        return sorted((_jsonable(x) for x in v), key=str)
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    return v

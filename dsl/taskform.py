@@ -59,6 +59,34 @@ class FormError(Exception):
     """A form schema the checker cannot read (bad $ref, cycle)."""
 
 
+def follow_ref(ref: str, base: str, root: dict, resolve: Resolver) -> tuple[dict, str, dict]:
+    """Follow a ``$ref`` (another document by URI, relative to ``base``, and/or a JSON
+    pointer): (the schema it points to, that document's URI, that document).
+
+    Raises :class:`FormError` when the document is unknown or the pointer leads nowhere
+    or to something that is not a schema object.
+    """
+    doc_ref, _, fragment = ref.partition("#")
+    if doc_ref:
+        uri = urljoin(base, doc_ref)
+        doc = resolve(uri)
+        if doc is None:
+            raise FormError(f"无法解析表单引用 {ref}(相对于 {base})")
+        base, root = uri, doc
+    node: object = root
+    for part in filter(None, fragment.split("/")):
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            raise FormError(f"表单引用 {ref} 指向不存在的位置")
+    if not isinstance(node, dict):
+        raise FormError(f"表单引用 {ref} 指向的不是对象")
+    return node, base, root
+
+
 class _Reader:
     def __init__(self, units: UnitTable, resolve: Resolver):
         self.units = units
@@ -66,21 +94,7 @@ class _Reader:
         self._active: set[str] = set()
 
     def load_ref(self, ref: str, base: str, root: dict) -> tuple[dict, str, dict]:
-        """Follow ``$ref``: returns (schema, its base uri, its document root)."""
-        doc_ref, _, fragment = ref.partition("#")
-        if doc_ref:
-            uri = urljoin(base, doc_ref)
-            doc = self.resolve(uri)
-            if doc is None:
-                raise FormError(f"无法解析表单引用 {ref}(相对于 {base})")
-            base, root = uri, doc
-        node = root
-        for part in filter(None, fragment.split("/")):
-            part = part.replace("~1", "/").replace("~0", "~")
-            if not isinstance(node, dict) or part not in node:
-                raise FormError(f"表单引用 {ref} 指向不存在的位置")
-            node = node[part]
-        return node, base, root
+        return follow_ref(ref, base, root, self.resolve)
 
     def fields(self, schema: dict, base: str, root: dict) -> tuple[dict[str, Type], set[str]]:
         """Properties and required names of an object schema, through refs."""

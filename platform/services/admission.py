@@ -18,7 +18,7 @@ from .decision_chain import canonical, canonical_jsonable
 from .deciding import decide, default_history
 from .errors import Invalid, NotFound
 from .history import facts_from
-from .jsonsafe import jsonable
+from jiceng.dsl.jsonvalue import jsonable
 from .runtime import Runtime, UnitInfo
 from .tokens import Principal
 

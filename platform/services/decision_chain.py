@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any, Mapping
 
-from .jsonsafe import jsonable
+from jiceng.dsl.jsonvalue import jsonable
 
 GENESIS_HASH = "0" * 64
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional
 from urllib.parse import urljoin
 
+from jiceng.dsl.taskform import FormError, follow_ref
+
 Resolver = Callable[[str], Optional[dict]]  # absolute URI without fragment -> schema document
 MAX_DEPTH = 32  # nesting of objects and arrays a form may have, and of $ref chains
 
@@ -122,25 +124,10 @@ class _Reader:
         """The schema ``ref`` points to: (schema, its document's URI, its document)."""
         if depth > MAX_DEPTH:
             raise FormReadError(f"表单引用层次过深或出现循环:{ref}")
-        doc_ref, _, fragment = ref.partition("#")
-        if doc_ref:
-            uri = urljoin(base, doc_ref)
-            doc = self.resolve(uri)
-            if doc is None:
-                raise FormReadError(f"无法解析表单引用 {ref}(相对于 {base})")
-            base, root = uri, doc
-        node: Any = root
-        for part in filter(None, fragment.split("/")):
-            part = unescape(part)
-            if isinstance(node, dict) and part in node:
-                node = node[part]
-            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
-            else:
-                raise FormReadError(f"表单引用 {ref} 指向不存在的位置")
-        if not isinstance(node, dict):
-            raise FormReadError(f"表单引用 {ref} 指向的不是对象")
-        return node, base, root
+        try:
+            return follow_ref(ref, base, root, self.resolve)
+        except FormError as e:
+            raise FormReadError(str(e)) from None
 
     def flatten(self, schema: dict, base: str, root: dict, depth: int = 0) -> tuple[dict, dict, set]:
         """(own keywords merged, {property: [(schema, base, root)]}, required) through $ref and allOf."""

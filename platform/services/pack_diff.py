@@ -11,7 +11,7 @@ from typing import Optional
 
 from jiceng.dsl.pack import Pack
 
-from .jsonsafe import jsonable
+from jiceng.dsl.jsonvalue import jsonable
 
 
 def _source_text(pack: Pack, span) -> Optional[str]:

@@ -32,7 +32,7 @@ from .errors import NotFound
 from .group_commit import GroupCommit
 from .history import count_parameters, counting
 from .decision_chain import canonical_jsonable
-from .jsonsafe import jsonable
+from jiceng.dsl.jsonvalue import jsonable
 from .log_append import Canonical
 from .pack_store import InForce, PackCompiler, ResolvedPack, deciding_pack_name, in_force
 from .tenants import TenantDirectory, unit_facts

@@ -27,7 +27,7 @@ from jiceng.dsl.pack import Pack
 from jiceng.dsl.types import LEVEL_LABELS, LEVELS
 
 from .errors import Invalid, NotFound
-from .jsonsafe import jsonable
+from jiceng.dsl.jsonvalue import jsonable
 from .runtime import Runtime
 from .unit_columns import NUMBER_COLUMNS, TEXT_COLUMNS, UnitColumns, load_units, unit_names
 

@@ -11,7 +11,7 @@ from typing import Callable, Iterator, Optional, Sequence, TextIO
 
 import numpy as np
 
-from .jsonsafe import jsonable
+from jiceng.dsl.jsonvalue import jsonable
 from .runtime import Runtime
 from .standards import STATUS_LABEL, TIER_LABEL, StandardRun
 from .unit_columns import unit_names, unit_names_at

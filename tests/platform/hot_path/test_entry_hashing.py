@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 from jiceng.platform.services import log_append
 from jiceng.platform.services.decision_chain import (HASHED_FIELDS, canonical, canonical_jsonable, chained_hash,
                                                      entry_hash)
-from jiceng.platform.services.jsonsafe import jsonable
+from jiceng.dsl.jsonvalue import jsonable
 
 leaves = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.text(max_size=8),
                    st.floats(allow_nan=False, allow_infinity=False),

@@ -6,7 +6,7 @@ import dataclasses
 from datetime import date
 
 from jiceng.platform.services.deciding import target_facts
-from jiceng.platform.services.jsonsafe import jsonable
+from jiceng.dsl.jsonvalue import jsonable
 from jiceng.platform.services.runtime import Runtime
 
 

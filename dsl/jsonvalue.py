@@ -1,4 +1,5 @@
-"""Values as JSON: what the rule language computes may hold Fractions, sets or tuples."""
+"""Values as JSON: what rules compute and what the runtime logs may hold Fractions, sets,
+tuples or dates; :func:`jsonable` turns them into what :mod:`json` writes exactly."""
 from __future__ import annotations
 
 from datetime import date, datetime

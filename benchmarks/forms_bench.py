@@ -98,8 +98,8 @@ def _fastjsonschema(docs: dict, root_uri: str):
 
 
 def _service(docs: dict, root_uri: str):
-    from jiceng.platform.services import validation
-    from jiceng.platform.services.forms import FormSnapshot, StoredForm
+    from jiceng.platform.forms import validation
+    from jiceng.platform.forms.store import FormSnapshot, StoredForm
     forms = {}
     for i, (uri, doc) in enumerate(docs.items(), 1):
         tenant, name = uri[len(BASE):].split("/")

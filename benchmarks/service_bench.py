@@ -2,7 +2,7 @@
 
 * ``Pack.decide`` in process: the ceiling a request cannot beat.
 * ``POST /api/v1/tenants/changsha/admission/check`` served by gunicorn with the service's settings
-  (``platform/gunicorn_conf.py``: 2 gthread workers, keep-alive) on loopback, loaded from a second
+  (``platform/serving/gunicorn_conf.py``: 2 gthread workers, keep-alive) on loopback, loaded from a second
   process: ``wrk`` when installed (Debian package ``wrk``: a C client that leaves the cores to the
   server), else a Python client with one request in flight per connection. Requests per second,
   p50/p99 latency, and the CPU time per request spent in the workers and in PostgreSQL's backends
@@ -51,7 +51,7 @@ def database(kind: str, tmp: Path) -> Iterator:
     """A loaded database (repository data): SQLite file or a fresh PostgreSQL schema."""
     from sqlalchemy import create_engine
     from jiceng.platform.db.engine import Database, normalise_url
-    from jiceng.platform.services.bootstrap import run_init
+    from jiceng.platform.tenants.bootstrap import run_init
     if kind == "sqlite":
         url, schema = f"sqlite:///{tmp / 'bench.db'}", None
         db = Database(url)
@@ -86,8 +86,8 @@ def pg_available() -> bool:
 
 
 def token(db, role: str = "department", unit: Optional[str] = None) -> str:
-    from jiceng.platform.services.tenants import TenantDirectory
-    from jiceng.platform.services.tokens import issue
+    from jiceng.platform.tenants.directory import TenantDirectory
+    from jiceng.platform.auth.tokens import issue
     with db.write() as s:
         return issue(s, TenantDirectory.load(s), TENANT, role, unit, label="bench")[0]
 
@@ -96,7 +96,7 @@ def sample(db) -> dict:
     """A representative check: an assist item without funding, to a community (conditional)."""
     from sqlalchemy import select
     from jiceng.platform.db.models import OrgUnit
-    from jiceng.platform.services.runtime import Runtime
+    from jiceng.platform.runtime import Runtime
     rt = Runtime(db)
     with db.read() as s:
         communities = list(s.execute(select(OrgUnit.code).where(OrgUnit.tenant_code == TENANT,
@@ -112,8 +112,8 @@ def sample(db) -> dict:
 
 # ---------------------------------------------------------------------- in-process decide
 def bench_decide(db, seconds: float) -> dict:
-    from jiceng.platform.services.deciding import default_history, target_facts
-    from jiceng.platform.services.runtime import Runtime
+    from jiceng.platform.admission.deciding import default_history, target_facts
+    from jiceng.platform.runtime import Runtime
     s_ = sample(db)
     with db.read() as s:
         target = target_facts(Runtime(db).unit(s, s_["communities"][0]), s_["pack"])
@@ -142,7 +142,7 @@ def empty_app(environ, start_response):
     return [body]
 
 
-SERVER = "gunicorn -w 2 (jiceng.platform.gunicorn_conf: balanced gthread, 4 threads)"
+SERVER = "gunicorn -w 2 (jiceng.platform.serving.gunicorn_conf: balanced gthread, 4 threads)"
 
 
 @contextmanager
@@ -153,7 +153,7 @@ def gunicorn(url: str, schema: Optional[str], app: str = "jiceng.platform.app:cr
     env = dict(os.environ, JICENG_DATABASE_URL=url, PGAPPNAME=f"jiceng-bench-{port}")
     if schema:
         env["JICENG_DATABASE_SCHEMA"] = schema
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:jiceng.platform.gunicorn_conf",
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:jiceng.platform.serving.gunicorn_conf",
                              "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
                              "--pythonpath", str(Path(__file__).parent), app], env=env, cwd=ROOT)
     try:
@@ -372,9 +372,9 @@ def bench_ceilings(url: str, seconds: float, connections: int) -> dict:
 # ---------------------------------------------------------------------- assignments
 def _assignment_jobs(db, count: int, spare_tasks: int):
     """(runtime, principal, [(task id, community)]) for ``count`` single-target assignments."""
-    from jiceng.platform.services.assignment import assign, create_task
-    from jiceng.platform.services.runtime import Runtime
-    from jiceng.platform.services.tokens import authenticate
+    from jiceng.platform.assignments.tasks import assign, create_task
+    from jiceng.platform.runtime import Runtime
+    from jiceng.platform.auth.tokens import authenticate
     rt = Runtime(db)
     s_ = sample(db)
     with db.read() as s:
@@ -391,7 +391,7 @@ def _assignment_jobs(db, count: int, spare_tasks: int):
 
 def bench_assignments(db, count: int, threads: int) -> dict:
     """``count`` single-target assignments (each its own transaction), ``threads`` threads in this process."""
-    from jiceng.platform.services.assignment import assign
+    from jiceng.platform.assignments.tasks import assign
     rt, principal, jobs = _assignment_jobs(db, count, threads)
     outcomes: dict[str, int] = {}
     lock = threading.Lock()
@@ -417,8 +417,8 @@ def bench_assignments(db, count: int, threads: int) -> dict:
 def _assign_worker(url: str, schema: Optional[str], token_text: str, jobs: list, start_at: float, out) -> None:
     """One process, as one gunicorn worker would be: its own engine and caches."""
     from jiceng.platform.db.engine import Database
-    from jiceng.platform.services.assignment import assign
-    from jiceng.platform.services.runtime import Runtime
+    from jiceng.platform.assignments.tasks import assign
+    from jiceng.platform.runtime import Runtime
     db = Database(url, schema=schema, pool_size=2)
     rt = Runtime(db)
     with db.read() as s:
@@ -434,7 +434,7 @@ def _assign_worker(url: str, schema: Optional[str], token_text: str, jobs: list,
 
 def bench_assignment_batches(db, count: int) -> dict:
     """A street's way: one call assigns a task to every community of the sample, one transaction each."""
-    from jiceng.platform.services.assignment import assign
+    from jiceng.platform.assignments.tasks import assign
     rt, principal, jobs = _assignment_jobs(db, count, 1)
     by_task: dict[int, list[str]] = {}
     for task_id, community in jobs:

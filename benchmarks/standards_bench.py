@@ -106,8 +106,8 @@ def _peak_mb() -> int:
 # ---------------------------------------------------------------------- phases (each in a child process)
 def phase_load(url: str, schema: Optional[str], root: str, scale: float) -> dict:
     from jiceng.platform.db.engine import Database
-    from jiceng.platform.services.bootstrap import run_init
-    from jiceng.platform.services.unit_store import insert_units
+    from jiceng.platform.tenants.bootstrap import run_init
+    from jiceng.platform.units.store import insert_units
     import national_tree
     db = Database(url, schema=schema)
     report = run_init(db, Path(root))
@@ -133,10 +133,10 @@ def phase_load(url: str, schema: Optional[str], root: str, scale: float) -> dict
 
 def phase_evaluate(url: str, schema: Optional[str]) -> dict:
     from jiceng.platform.db.engine import Database
-    from jiceng.platform.services import standards_output
-    from jiceng.platform.services.runtime import Runtime
-    from jiceng.platform.services.standards import run_standards
-    from jiceng.platform.services.standards_report import render
+    from jiceng.platform.units import standards_output
+    from jiceng.platform.runtime import Runtime
+    from jiceng.platform.units.standards import run_standards
+    from jiceng.platform.units.standards_report import render
     db = Database(url, schema=schema)
     rt = Runtime(db)
     marks: list[float] = []
@@ -178,7 +178,7 @@ def check_sample(db, rt, runs) -> dict:
     import numpy as np
     from sqlalchemy import select
     from jiceng.platform.db.models import OrgUnit
-    from jiceng.platform.services.tenants import unit_facts
+    from jiceng.platform.tenants.directory import unit_facts
     rng = random.Random(6)
     disagreements, checked, evaluating, fetching, fetched = 0, 0, 0.0, 0.0, 0
     for run in runs:

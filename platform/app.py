@@ -14,14 +14,15 @@ from flask import Flask, request
 from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.routing import IntegerConverter
 
-from .api import (admission, decisions, form_pages, forms, grids, operator_pages, packs, site, standards, tasks,
-                  tenants, units)
-from .api.admission_fast_path import AdmissionFastPath
-from .api.errors import register_error_handlers
-from .api.runtime import EXTENSION
-from .config import load_config
-from .db.engine import Database
-from .services.runtime import Runtime
+from jiceng.platform.api import admission, decisions, forms, grids, packs, site, standards, tasks, tenants, units
+from jiceng.platform.pages import form_pages
+from jiceng.platform.pages import operator_pages
+from jiceng.platform.api.admission_fast_path import AdmissionFastPath
+from jiceng.platform.api.errors import register_error_handlers
+from jiceng.platform.api.context import EXTENSION
+from jiceng.platform.config import load_config
+from jiceng.platform.db.engine import Database
+from jiceng.platform.runtime import Runtime
 
 BLUEPRINTS = (site.bp, admission.bp, tenants.bp, packs.bp, tasks.bp, forms.bp, decisions.bp, standards.bp,
               form_pages.bp, units.bp, grids.bp, operator_pages.bp)

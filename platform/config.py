@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping, Optional
 
-from .db.engine import DEFAULT_URL
+from jiceng.platform.db.engine import DEFAULT_URL
 
 MAX_CONTENT_LENGTH = 1024 * 1024  # 1 MiB: a pack draft or a task fits; anything larger is refused (413)
 

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request
 
-from ..services.admission import CheckRequest, check
-from .auth import authorize
-from .body import load, parse_json
-from .openapi import operation
-from .runtime import runtime
-from .schemas import CheckRequestSchema, CheckResponseSchema
+from jiceng.platform.admission.check import CheckRequest, check
+from jiceng.platform.api.auth import authorize
+from jiceng.platform.api.body import load, parse_json
+from jiceng.platform.api.openapi import operation
+from jiceng.platform.api.context import runtime
+from jiceng.platform.api.schemas import CheckRequestSchema, CheckResponseSchema
 
 bp = Blueprint("admission", __name__, url_prefix="/api/v1/tenants/<tenant>")
 REQUEST = CheckRequestSchema()

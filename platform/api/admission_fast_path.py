@@ -27,10 +27,10 @@ from typing import Optional
 
 from flask import Flask
 
-from ..services.admission import check
-from .admission import FAILED, check_request_from
-from .auth import authorize_header
-from .runtime import EXTENSION
+from jiceng.platform.admission.check import check
+from jiceng.platform.api.admission import FAILED, check_request_from
+from jiceng.platform.api.auth import authorize_header
+from jiceng.platform.api.context import EXTENSION
 
 log = logging.getLogger("jiceng.platform")
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from flask import request
 
-from ..services.errors import NotFound
-from ..services.runtime import Runtime
-from ..services.tokens import Principal
-from .errors import ApiError
-from .runtime import runtime
+from jiceng.platform.errors import NotFound
+from jiceng.platform.runtime import Runtime
+from jiceng.platform.auth.tokens import Principal
+from jiceng.platform.api.errors import ApiError
+from jiceng.platform.api.context import runtime
 
 
 def authorize(tenant: str, permission: str) -> Principal:

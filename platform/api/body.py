@@ -13,7 +13,7 @@ from typing import Any
 from flask import request
 from marshmallow import Schema, ValidationError
 
-from .errors import ApiError
+from jiceng.platform.api.errors import ApiError
 
 MAX_DEPTH = 64
 
@@ -88,7 +88,7 @@ def query_args(schema: Schema) -> dict:
 
 
 def _convert_query(field, value: str):
-    from .fields import Bool, Int
+    from jiceng.platform.api.fields import Bool, Int
     if isinstance(field, Int):
         try:
             return int(value)

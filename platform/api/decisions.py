@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from ..services import decision_log, replay as replay_service
-from .auth import authorize
-from .body import query_args
-from .openapi import operation
-from .respond import respond
-from .runtime import runtime
-from .schemas import DecisionListSchema, DecisionQuerySchema, DecisionSchema, ReplaySchema, VerifySchema
+from jiceng.platform.decisions import log as decision_log
+from jiceng.platform.decisions import replay as replay_service
+from jiceng.platform.api.auth import authorize
+from jiceng.platform.api.body import query_args
+from jiceng.platform.api.openapi import operation
+from jiceng.platform.api.respond import respond
+from jiceng.platform.api.context import runtime
+from jiceng.platform.api.schemas import DecisionListSchema, DecisionQuerySchema, DecisionSchema, ReplaySchema, VerifySchema
 
 bp = Blueprint("decisions", __name__, url_prefix="/api/v1/tenants/<tenant>/decisions")
 TAGS = ["决定记录"]

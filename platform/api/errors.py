@@ -12,7 +12,7 @@ from flask import Flask, jsonify
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from ..services.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
+from jiceng.platform.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 
 log = logging.getLogger("jiceng.platform")
 

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from ..services import form_admin as service
-from .auth import authorize
-from .body import json_body, query_args
-from .openapi import operation
-from .respond import respond
-from .runtime import runtime
-from .schemas import (FormListSchema, FormPutResponseSchema, FormPutSchema, FormQuerySchema, FormSchema,
-                      FormValidateRequestSchema, FormValidateResponseSchema, FormVersionsSchema)
+from jiceng.platform.forms import editing as service
+from jiceng.platform.api.auth import authorize
+from jiceng.platform.api.body import json_body, query_args
+from jiceng.platform.api.openapi import operation
+from jiceng.platform.api.respond import respond
+from jiceng.platform.api.context import runtime
+from jiceng.platform.api.schemas import FormListSchema, FormPutResponseSchema, FormPutSchema, FormQuerySchema, FormSchema, FormValidateRequestSchema, FormValidateResponseSchema, FormVersionsSchema
 
 bp = Blueprint("forms", __name__, url_prefix="/api/v1/tenants/<tenant>/forms")
 TAGS = ["表单"]

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from ..services.grid_planner import plan
-from .auth import authorize
-from .body import json_body
-from .openapi import operation
-from .respond import respond
-from .runtime import runtime
-from .schemas import GridPlanRequestSchema, GridPlanSchema
+from jiceng.platform.units.grid_planner import plan
+from jiceng.platform.api.auth import authorize
+from jiceng.platform.api.body import json_body
+from jiceng.platform.api.openapi import operation
+from jiceng.platform.api.respond import respond
+from jiceng.platform.api.context import runtime
+from jiceng.platform.api.schemas import GridPlanRequestSchema, GridPlanSchema
 
 bp = Blueprint("grids", __name__, url_prefix="/api/v1/tenants/<tenant>")
 

@@ -15,7 +15,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 from marshmallow import Schema
 
-from .schemas import ErrorSchema
+from jiceng.platform.api.schemas import ErrorSchema
 
 API_VERSION = "1.0.0"
 ERROR_STATUSES = {400: "请求体不是有效的 JSON", 401: "缺少或无效的令牌", 403: "角色无此权限",

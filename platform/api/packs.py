@@ -3,15 +3,13 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from ..services import packs as service
-from .auth import authorize
-from .body import json_body, query_args
-from .openapi import operation
-from .respond import respond
-from .runtime import runtime
-from .schemas import (DiffQuerySchema, DiffResponseSchema, DraftRequestSchema, EmptySchema, ImpactRequestSchema,
-                      ImpactResponseSchema, PackListSchema, PackVersionSchema, PublishRequestSchema,
-                      PublishResponseSchema, TestReportSchema)
+from jiceng.platform.packs import lifecycle as service
+from jiceng.platform.api.auth import authorize
+from jiceng.platform.api.body import json_body, query_args
+from jiceng.platform.api.openapi import operation
+from jiceng.platform.api.respond import respond
+from jiceng.platform.api.context import runtime
+from jiceng.platform.api.schemas import DiffQuerySchema, DiffResponseSchema, DraftRequestSchema, EmptySchema, ImpactRequestSchema, ImpactResponseSchema, PackListSchema, PackVersionSchema, PublishRequestSchema, PublishResponseSchema, TestReportSchema
 
 bp = Blueprint("packs", __name__, url_prefix="/api/v1/tenants/<tenant>/packs")
 TAGS = ["规则包"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import validates_schema, ValidationError
 
-from .fields import Bool, Date, Dict, Float, Int, List, Nested, Raw, Str, ZhSchema, int_range, length, one_of
+from jiceng.platform.api.fields import Bool, Date, Dict, Float, Int, List, Nested, Raw, Str, ZhSchema, int_range, length, one_of
 
 OUTCOMES = ("admit", "conditional", "reject")
 

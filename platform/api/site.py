@@ -11,8 +11,8 @@ from flask import Blueprint, current_app, jsonify, render_template, send_from_di
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
-from .openapi import build_spec, operation
-from .schemas import HealthSchema
+from jiceng.platform.api.openapi import build_spec, operation
+from jiceng.platform.api.schemas import HealthSchema
 
 bp = Blueprint("site", __name__)
 SWAGGER_FILES = Path(swagger_ui_path)

@@ -6,14 +6,14 @@ from datetime import date
 
 from flask import Blueprint, current_app
 
-from ..services.standards import evaluate, run_standards
-from ..services.standards_report import render
-from .auth import authorize
-from .body import query_args
-from .openapi import operation
-from .respond import respond
-from .runtime import runtime
-from .schemas import StandardListSchema, StandardQuerySchema, StandardReportQuerySchema, StandardsResponseSchema
+from jiceng.platform.units.standards import evaluate, run_standards
+from jiceng.platform.units.standards_report import render
+from jiceng.platform.api.auth import authorize
+from jiceng.platform.api.body import query_args
+from jiceng.platform.api.openapi import operation
+from jiceng.platform.api.respond import respond
+from jiceng.platform.api.context import runtime
+from jiceng.platform.api.schemas import StandardListSchema, StandardQuerySchema, StandardReportQuerySchema, StandardsResponseSchema
 
 bp = Blueprint("standards", __name__, url_prefix="/api/v1/tenants/<tenant>")
 QUERY, RESPONSE, REPORT = StandardQuerySchema(), StandardsResponseSchema(), StandardReportQuerySchema()

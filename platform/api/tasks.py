@@ -3,14 +3,13 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from ..services import assignment as service
-from .auth import authorize
-from .body import json_body
-from .openapi import operation
-from .respond import respond
-from .runtime import runtime
-from .schemas import (AssignmentPatchResponseSchema, AssignmentPatchSchema, AssignmentSchema,
-                      AssignRequestSchema, AssignResponseSchema, TaskCreateSchema, TaskListSchema, TaskSchema)
+from jiceng.platform.assignments import tasks as service
+from jiceng.platform.api.auth import authorize
+from jiceng.platform.api.body import json_body
+from jiceng.platform.api.openapi import operation
+from jiceng.platform.api.respond import respond
+from jiceng.platform.api.context import runtime
+from jiceng.platform.api.schemas import AssignmentPatchResponseSchema, AssignmentPatchSchema, AssignmentSchema, AssignRequestSchema, AssignResponseSchema, TaskCreateSchema, TaskListSchema, TaskSchema
 
 bp = Blueprint("tasks", __name__, url_prefix="/api/v1/tenants/<tenant>")
 TAGS = ["任务与下派"]

@@ -5,12 +5,12 @@ from datetime import date
 
 from flask import Blueprint
 
-from ..services.tenants import unit_tree
-from .auth import authorize
-from .openapi import operation
-from .respond import respond
-from .runtime import runtime
-from .schemas import ListsResponseSchema, TenantSchema, UnitDetailSchema, UnitTreeSchema
+from jiceng.platform.tenants.directory import unit_tree
+from jiceng.platform.api.auth import authorize
+from jiceng.platform.api.openapi import operation
+from jiceng.platform.api.respond import respond
+from jiceng.platform.api.context import runtime
+from jiceng.platform.api.schemas import ListsResponseSchema, TenantSchema, UnitDetailSchema, UnitTreeSchema
 
 bp = Blueprint("tenants", __name__, url_prefix="/api/v1/tenants")
 TENANT, LISTS, TREE, UNIT = TenantSchema(), ListsResponseSchema(), UnitTreeSchema(), UnitDetailSchema()

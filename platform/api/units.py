@@ -6,16 +6,16 @@ import binascii
 
 from flask import Blueprint, request
 
-from ..services.errors import Forbidden
-from ..services.standards import forget
-from ..services.unit_import import import_units
-from .auth import authorize
-from .body import json_body, query_args
-from .errors import ApiError
-from .openapi import operation
-from .respond import respond
-from .runtime import runtime
-from .schemas import UnitImportBodySchema, UnitImportQuerySchema, UnitImportSchema
+from jiceng.platform.errors import Forbidden
+from jiceng.platform.units.standards import forget
+from jiceng.platform.units.importer import import_units
+from jiceng.platform.api.auth import authorize
+from jiceng.platform.api.body import json_body, query_args
+from jiceng.platform.api.errors import ApiError
+from jiceng.platform.api.openapi import operation
+from jiceng.platform.api.respond import respond
+from jiceng.platform.api.context import runtime
+from jiceng.platform.api.schemas import UnitImportBodySchema, UnitImportQuerySchema, UnitImportSchema
 
 bp = Blueprint("units", __name__, url_prefix="/api/v1/tenants/<tenant>")
 #: a file sent as itself may be far larger than a JSON request (a province's units in one XLSX)

@@ -33,7 +33,7 @@ from sqlalchemy import bindparam, create_engine, event, exc, select
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from .raw import Prepared, RawConnections
+from jiceng.platform.db.raw import Prepared, RawConnections
 
 DEFAULT_URL = "sqlite:///instance/jiceng.db"
 SQLITE_BUSY_TIMEOUT_S = 30

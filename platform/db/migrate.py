@@ -6,7 +6,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from .engine import Database
+from jiceng.platform.db.engine import Database
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 

@@ -19,9 +19,9 @@ from sqlalchemy import create_engine
 
 from jiceng.platform.app import create_app
 from jiceng.platform.db.engine import Database, normalise_url
-from jiceng.platform.services.bootstrap import run_init
-from jiceng.platform.services.tenants import TenantDirectory
-from jiceng.platform.services.tokens import ROLES, issue
+from jiceng.platform.tenants.bootstrap import run_init
+from jiceng.platform.tenants.directory import TenantDirectory
+from jiceng.platform.auth.tokens import ROLES, issue
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PG_URL = os.environ.get("JICENG_TEST_DATABASE_URL")

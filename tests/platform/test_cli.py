@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from jiceng.platform import commands
+from jiceng.platform.cli import service as commands
 from jiceng.platform.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -4,7 +4,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 from sqlalchemy import delete, select, update
 
-from jiceng.platform import commands
+from jiceng.platform.cli import service as commands
 from jiceng.platform.db.models import Decision
 
 CHECK = "/api/v1/tenants/changsha/admission/check"

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 
 from jiceng.platform.db.migrate import current_revision, upgrade
 from jiceng.platform.db.models import Base, OrgUnit, PackVersion, Publication, Tenant
-from jiceng.platform.services.bootstrap import run_init
-from jiceng.platform.services.errors import Invalid
-from jiceng.platform.services.runtime import Runtime
-from jiceng.platform.services.tenant_files import read_tenants
+from jiceng.platform.tenants.bootstrap import run_init
+from jiceng.platform.errors import Invalid
+from jiceng.platform.runtime import Runtime
+from jiceng.platform.tenants.files import read_tenants
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from jiceng.dsl.api import load_pack
-from jiceng.platform.services.decision_chain import canonical_jsonable
-from jiceng.platform.services.log_append import utc_now_text
-from jiceng.platform.services.pack_store import ResolvedPack
-from jiceng.platform.services.forms import CANONICAL_TASK, FormSnapshot
+from jiceng.platform.decisions.chain import canonical_jsonable
+from jiceng.platform.decisions.append import utc_now_text
+from jiceng.platform.packs.versions import ResolvedPack
+from jiceng.platform.forms.store import CANONICAL_TASK, FormSnapshot
 
 
 def test_cached_reason_and_pack_texts_equal_fresh_encoding():

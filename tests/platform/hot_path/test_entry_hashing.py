@@ -8,9 +8,8 @@ from fractions import Fraction
 
 from hypothesis import given, settings, strategies as st
 
-from jiceng.platform.services import log_append
-from jiceng.platform.services.decision_chain import (HASHED_FIELDS, canonical, canonical_jsonable, chained_hash,
-                                                     entry_hash)
+from jiceng.platform.decisions import append as log_append
+from jiceng.platform.decisions.chain import HASHED_FIELDS, canonical, canonical_jsonable, chained_hash, entry_hash
 from jiceng.dsl.jsonvalue import jsonable
 
 leaves = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.text(max_size=8),

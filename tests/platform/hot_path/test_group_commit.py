@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from jiceng.platform.services.group_commit import GroupCommit
+from jiceng.platform.decisions.group_commit import GroupCommit
 
 
 class Recorder:

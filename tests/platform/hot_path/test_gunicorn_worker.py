@@ -38,7 +38,7 @@ def answer(sock: socket.socket) -> str:
 
 def test_simultaneous_connections_are_shared_between_the_workers():
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:jiceng.platform.gunicorn_conf",
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:jiceng.platform.serving.gunicorn_conf",
                              "-w", "2", "--threads", "2", "-b", f"127.0.0.1:{port}", "--log-level", "warning",
                              "--pythonpath", str(Path(__file__).parent), "pid_wsgi:app"],
                             env=dict(os.environ), stderr=subprocess.DEVNULL)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from jiceng.platform.db.models import Decision
-from jiceng.platform.services import log_append
-from jiceng.platform.services.decision_chain import chained_hash
-from jiceng.platform.services.decision_log import verify
+from jiceng.platform.decisions import append as log_append
+from jiceng.platform.decisions.chain import chained_hash
+from jiceng.platform.decisions.log import verify
 
 AWKWARD = ["引号\"与反斜杠\\", "换行\n制表\t回车\r", "\u2028\u2029", "😀 emoji", "'; DROP TABLE decisions; --",
            "\\u0041 is not A", "{\"json\": \"in text\"}"]

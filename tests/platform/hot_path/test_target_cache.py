@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
-from jiceng.platform.services.deciding import target_facts
+from jiceng.platform.admission.deciding import target_facts
 from jiceng.dsl.jsonvalue import jsonable
-from jiceng.platform.services.runtime import Runtime
+from jiceng.platform.runtime import Runtime
 
 
 def test_target_facts_follow_the_unit_snapshot_and_the_pack(database, units):

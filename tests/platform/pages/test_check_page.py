@@ -4,7 +4,7 @@ from __future__ import annotations
 import html
 import re
 
-from jiceng.platform.services import check_page
+from jiceng.platform.pages import check_form as check_page
 
 PAGE = "/check/{}"
 CHECK = "/api/v1/tenants/{}/admission/check"

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from jiceng.platform import commands
+from jiceng.platform.cli import service as commands
 from jiceng.platform.app import create_app
-from jiceng.platform.services.bootstrap import run_init
-from jiceng.platform.services.tenants import TenantDirectory
-from jiceng.platform.services.tokens import ROLES, issue
+from jiceng.platform.tenants.bootstrap import run_init
+from jiceng.platform.tenants.directory import TenantDirectory
+from jiceng.platform.auth.tokens import ROLES, issue
 
 REPO = Path(__file__).resolve().parents[3]
 _spec = importlib.util.spec_from_file_location("_platform_test_helpers", Path(__file__).parents[1] / "conftest.py")

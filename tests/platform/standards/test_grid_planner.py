@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from jiceng.platform.cli import main
-from jiceng.platform.services.grid_planner import plan_grids
+from jiceng.platform.units.grid_planner import plan_grids
 
 
 def _sizes(plan) -> list[int]:

@@ -6,9 +6,9 @@ import csv
 import importlib.util
 from pathlib import Path
 
-from jiceng.platform.services.runtime import Runtime
-from jiceng.platform.services.standards import run_standards
-from jiceng.platform.services.unit_import import import_units
+from jiceng.platform.runtime import Runtime
+from jiceng.platform.units.standards import run_standards
+from jiceng.platform.units.importer import import_units
 
 REPO = Path(__file__).resolve().parents[3]
 _spec = importlib.util.spec_from_file_location("national_tree", REPO / "tenants" / "national_tree.py")

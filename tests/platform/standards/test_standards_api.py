@@ -13,7 +13,7 @@ import pytest
 
 from jiceng.dsl import load_pack
 from jiceng.platform.cli import main
-from jiceng.platform.services.tenant_files import read_tenants
+from jiceng.platform.tenants.files import read_tenants
 
 REPO = Path(__file__).resolve().parents[3]
 

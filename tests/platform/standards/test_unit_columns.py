@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from jiceng.platform.services.unit_columns import load_units
-from jiceng.platform.services.unit_store import insert_units
+from jiceng.platform.units.columns import load_units
+from jiceng.platform.units.store import insert_units
 
 TENANT = "zhuzhou"  # a tenant of the platform fixtures; its own units are replaced here
 

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from openpyxl import Workbook
 from sqlalchemy import select
 
-from jiceng.platform import commands
+from jiceng.platform.cli import service as commands
 from jiceng.platform.cli import main
 from jiceng.platform.db.models import OrgUnit
 

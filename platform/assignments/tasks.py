@@ -1,0 +1,316 @@
+"""Tasks and their downward assignment.
+
+A department (or a street) assigns a task to one or many units below it; each
+target is decided by the pack chain in force at that target's tenant on the
+decision date:
+
+* ``reject`` — no assignment (the decision is logged);
+* ``conditional`` — a *pending* assignment that waits until a PATCH supplies
+  what it requires, which decides again;
+* ``admit`` — an *admitted* assignment.
+
+History facts (``history.assessments_this_year`` …) are counted in the same
+transaction, after the targets are locked (row locks on PostgreSQL, the
+database lock on SQLite), so concurrent assignments cannot both slip under a
+cap. Locks are taken in one order everywhere — units by code, then log heads
+by tenant — so concurrent batches cannot deadlock.
+
+However many targets, an assignment costs the same few statements: the task,
+the targets' locks, one query for every target's history counts and live
+assignment (with the pack generations), one append of all the log entries,
+one insert of all the new assignments.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from types import SimpleNamespace
+from typing import Optional
+
+from sqlalchemy import and_, bindparam, case, func, insert, select
+from sqlalchemy.orm import Session
+
+from jiceng.platform.db.models import Assignment, OrgUnit, Task
+from jiceng.platform.decisions import log as decision_log
+from jiceng.platform.decisions import append as log_append
+from jiceng.platform.forms import validation
+from jiceng.platform.forms.store import version_by_id
+from jiceng.platform.admission.check import lookup_unit, source_facts
+from jiceng.platform.admission.deciding import decide
+from jiceng.platform.errors import Conflict, Forbidden, Invalid, NotFound
+from jiceng.platform.admission.history import COUNTS_OF_JOINED, count_parameters, facts_from, history_facts
+from jiceng.platform.runtime import GENERATIONS, Runtime, UnitInfo
+from jiceng.platform.auth.tokens import Principal
+
+MAX_TARGETS = 500
+#: task fields an assignment fixes itself: a PATCH may not change them
+FIXED_FIELDS = ("target_unit", "source_unit")
+STATUS_OF = {"admit": "admitted", "conditional": "pending", "reject": "rejected"}
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# ---------------------------------------------------------------------- tasks
+def create_task(rt: Runtime, principal: Principal, tenant: str, data: dict) -> dict:
+    """Store a task filed on the tenant's task form (422 with every form problem)."""
+    principal.require("task.write")
+    with rt.db.write() as session:
+        resolved = rt.pack_for(session, tenant, date.today())
+        validation.require_valid(resolved.task_form, resolved.forms, data)
+        source = data.get("source_unit") or principal.unit
+        if source is not None:
+            unit = lookup_unit(session, rt, tenant, source, "/source_unit")
+            if principal.unit and unit.code != principal.unit and not unit.is_below(principal.unit):
+                raise Forbidden("unit_out_of_scope", f"令牌只代表单位 {principal.unit},不能以 {source} 的名义创建任务")
+        task = Task(tenant_code=tenant, data=data, source_unit=source, form_id=resolved.task_form.id,
+                    created_by=principal.actor, created_at=_now())
+        session.add(task)
+        session.flush()
+        return task_dict(task, [])
+
+
+_TASKS, _ASSIGNMENTS = Task.__table__, Assignment.__table__  # Core on the assignment path: no ORM overhead
+_TASK = select(_TASKS).where(_TASKS.c.id == bindparam("id"))
+_HELD = select(_ASSIGNMENTS.c.id).where(_ASSIGNMENTS.c.task_id == bindparam("task"),
+                                        _ASSIGNMENTS.c.target_unit == bindparam("unit"),
+                                        _ASSIGNMENTS.c.status == "admitted")
+_LIVE = select(_ASSIGNMENTS).where(_ASSIGNMENTS.c.task_id == bindparam("task"),
+                                   _ASSIGNMENTS.c.target_unit == bindparam("unit"),
+                                   _ASSIGNMENTS.c.status != "rejected")
+_INSERT = insert(_ASSIGNMENTS).returning(_ASSIGNMENTS.c.id, sort_by_parameter_order=True)
+#: per target: the pack generations, whether it holds the task already (live), its history counts
+_TARGETS = (select(OrgUnit.code, *GENERATIONS,
+                   func.coalesce(func.sum(case((and_(Assignment.task_id == bindparam("task"),
+                                                     Assignment.status != "rejected"), 1), else_=0)), 0),
+                   *COUNTS_OF_JOINED)
+            .select_from(OrgUnit).outerjoin(Assignment, Assignment.target_unit == OrgUnit.code)
+            .where(OrgUnit.code.in_(bindparam("units", expanding=True)))
+            .group_by(OrgUnit.code))
+
+
+def get_task(session: Session, rt: Runtime, tenant: str, task_id):
+    """The task (a row: ``id tenant_code data source_unit …``) if it belongs to ``tenant``."""
+    task = (rt.task(task_id, lambda: session.connection().execute(_TASK, {"id": task_id}).first())
+            if isinstance(task_id, int) else None)
+    if task is None or task.tenant_code != tenant:
+        raise NotFound("task_not_found", f"找不到任务 {task_id}")
+    return task
+
+
+def read_task(rt: Runtime, tenant: str, task_id: int) -> dict:
+    with rt.db.read() as session:
+        task = get_task(session, rt, tenant, task_id)
+        rows = session.execute(select(Assignment).where(Assignment.task_id == task.id)
+                               .order_by(Assignment.id)).scalars()
+        return task_dict(task, [assignment_dict(a) for a in rows])
+
+
+def list_tasks(rt: Runtime, tenant: str, limit: int = 50) -> list[dict]:
+    with rt.db.read() as session:
+        rows = session.execute(select(Task).where(Task.tenant_code == tenant).order_by(Task.id.desc())
+                               .limit(limit)).scalars()
+        return [task_dict(t, None) for t in rows]
+
+
+def task_dict(task: Task, assignments: Optional[list]) -> dict:
+    out = {"id": task.id, "tenant": task.tenant_code, "task": task.data, "source_unit": task.source_unit,
+           "created_by": task.created_by, "created_at": task.created_at.isoformat()}
+    if assignments is not None:
+        out["assignments"] = assignments
+    return out
+
+
+def assignment_dict(a: Assignment) -> dict:
+    return {"id": a.id, "task_id": a.task_id, "tenant": a.tenant_code, "target_unit": a.target_unit,
+            "source_unit": a.source_unit, "status": a.status, "requirements": a.requirements,
+            "decision_id": a.decision_id, "decided_on": a.decided_on.isoformat(), "task": a.task_data,
+            "created_by": a.created_by, "created_at": a.created_at.isoformat(),
+            "updated_at": a.updated_at.isoformat()}
+
+
+# ---------------------------------------------------------------------- assigning
+def assign(rt: Runtime, principal: Principal, tenant: str, task_id: int, targets: list[str],
+           children_of_unit: Optional[str] = None, on: Optional[date] = None) -> dict:
+    """Assign the task to every target (one transaction); one result per target, in request order."""
+    principal.require("task.write")
+    on = on or date.today()
+    with rt.db.write() as session:
+        task = get_task(session, rt, tenant, task_id)
+        source = _assigning_unit(session, principal, task)
+        codes = list(dict.fromkeys(targets))
+        if children_of_unit is not None:
+            parent = lookup_unit(session, rt, tenant, children_of_unit, "/children_of")
+            codes += [c["code"] for c in parent.children if c["code"] not in codes]
+        if not codes:
+            raise Invalid("no_targets", "没有要下派的单位", [{"path": "/targets", "message": "至少给出一个单位"}])
+        if len(codes) > MAX_TARGETS:
+            raise Invalid("too_many_targets", f"一次最多下派 {MAX_TARGETS} 个单位",
+                          [{"path": "/targets", "message": f"共 {len(codes)} 个"}])
+        units = _target_units(session, rt, tenant, codes, source, targets)
+        rt.db.lock(session, OrgUnit.code, codes)
+        state = {row[0]: row[1:] for row in
+                 session.connection().execute(_TARGETS, {"task": task.id, "units": codes,
+                                                         **count_parameters(None, on)})}
+        gone = [c for c in codes if c not in state]  # removed since the unit cache read them
+        if gone:
+            raise Invalid("targets_invalid", f"{len(gone)} 个下派对象无效",
+                          [{"path": "/targets", "message": f"找不到单位 {c}"} for c in gone])
+        session.info["jiceng.generation"] = tuple(next(iter(state.values()))[:2])  # read after the locks
+        results, decided = {}, []
+        for unit in sorted(units, key=lambda u: (u.tenant, u.code)):  # log heads in tenant order
+            _pub, _form, live, *counts = state[unit.code]
+            if live:
+                row = session.connection().execute(_LIVE, {"task": task.id, "unit": unit.code}).first()
+                results[unit.code] = {"target": unit.code, "status": "exists", "assignment": assignment_dict(row)}
+                continue
+            task_data = dict(task.data, target_unit=unit.code)
+            if source is not None:
+                task_data["source_unit"] = source
+            outcome = _decide(session, rt, principal, task.tenant_code, task_data, unit, source, on,
+                              facts_from(counts), task.form_id)
+            if "error" in outcome:
+                results[unit.code] = {"target": unit.code, "status": "invalid", "error": outcome["error"]}
+            else:
+                decided.append((unit, task_data, outcome))
+        _log_and_insert(session, principal, task, source, on, decided, results)
+        return {"task_id": task.id, "decided_on": on.isoformat(), "results": [results[c] for c in codes]}
+
+
+def _log_and_insert(session: Session, principal: Principal, task, source: Optional[str], on: date,
+                    decided: list, results: dict) -> None:
+    """Append every decision to the log (one statement) and insert the assignments they
+    admit (one statement); fill in each target's result."""
+    if not decided:
+        return
+    appended = decision_log.append_all(session, [outcome["entry"] for _u, _t, outcome in decided])
+    now, rows = _now(), []
+    for (unit, task_data, outcome), entry in zip(decided, appended):
+        body = outcome["body"]
+        results[unit.code] = {"target": unit.code, "status": STATUS_OF[body["decision"]], **body,
+                              "decision_id": entry.id, "assignment": None}
+        if body["decision"] != "reject":
+            rows.append((unit.code, dict(task_id=task.id, tenant_code=unit.tenant, target_unit=unit.code,
+                                         source_unit=source, status=STATUS_OF[body["decision"]],
+                                         kind=_kind(task_data), task_data=task_data,
+                                         requirements=body["requirements"], decision_id=entry.id, decided_on=on,
+                                         created_by=principal.actor, created_at=now, updated_at=now)))
+    if rows:
+        ids = session.connection().execute(_INSERT, [values for _code, values in rows]).scalars().all()
+        for (code, values), new_id in zip(rows, ids):
+            results[code]["assignment"] = assignment_dict(SimpleNamespace(**values, id=new_id))
+
+
+def _assigning_unit(session: Session, principal: Principal, task) -> Optional[str]:
+    """Who assigns: the token's unit, else the task's source. A unit other than the
+    task's source passes the task further down only once it holds it, admitted."""
+    if principal.unit is None or principal.unit == task.source_unit:
+        return task.source_unit
+    held = session.connection().execute(_HELD, {"task": task.id, "unit": principal.unit}).first()
+    if held is None:
+        raise Forbidden("task_not_held", f"单位 {principal.unit} 没有已准入的该任务,不能向下转派")
+    return principal.unit
+
+
+def _target_units(session: Session, rt: Runtime, tenant: str, codes: list[str], source: Optional[str],
+                  given: list[str]) -> list[UnitInfo]:
+    units, problems = [], []
+    for i, code in enumerate(codes):
+        path = f"/targets/{given.index(code)}" if code in given else "/children_of"
+        try:
+            unit = lookup_unit(session, rt, tenant, code, path)
+        except Invalid as e:
+            problems += e.details
+            continue
+        if source is not None and not unit.is_below(source):
+            problems.append({"path": path, "message": f"单位 {code} 不在下派单位 {source} 之下(只能向下级下派)"})
+            continue
+        units.append(unit)
+    if problems:
+        raise Invalid("targets_invalid", f"{len(problems)} 个下派对象无效", problems)
+    return units
+
+
+def _kind(task_data: dict) -> Optional[str]:
+    kind = task_data.get("kind")
+    return kind if isinstance(kind, str) and len(kind) <= 32 else None  # longer is no kind history counts
+
+
+def _decide(session: Session, rt: Runtime, principal: Principal, reach: str, task_data: dict,
+            unit: UnitInfo, source: Optional[str], on: date, history: dict,
+            filed_form_id: Optional[int]) -> dict:
+    """Decide for one locked target: ``{"body", "entry"}`` (the entry still to be appended), or
+    ``{"error"}`` when the target's form refuses the task."""
+    resolved = rt.pack_for(session, unit.tenant, on)
+    form = resolved.task_form
+    if filed_form_id is not None and form.id != filed_form_id:
+        filed = version_by_id(session, filed_form_id)
+        if filed is not None and (filed.tenant, filed.name) == (form.tenant, form.name):
+            form = filed  # a task stays valid under the version of the form it was filed on
+    found = validation.problems(form, resolved.forms, task_data, prefix="/task")
+    if found:
+        return {"error": {"code": "form_invalid", "message": f"任务不符合 {unit.tenant} 的任务表单",
+                          "details": found}}
+    target = rt.target_facts(unit, resolved.pack)
+    src = source_facts(session, rt, reach, source) if source else {}
+    try:
+        d = decide(resolved.pack, task_data, target, history, src, on)
+    except Invalid as e:
+        return {"error": {"code": e.code, "message": e.message, "details": e.details}}
+    body = d.to_dict()
+    entry = log_append.entry(
+        tenant=unit.tenant, kind="assignment", actor=principal.actor, decided_on=on.isoformat(),
+        input={"task": task_data, "source": src, "what_if": False}, target=target, history=history,
+        pack=resolved.log_info(), outcome=d.decision, reasons=body["reasons"],
+        requirements=body["requirements"])
+    return {"body": body, "entry": entry}
+
+
+# ---------------------------------------------------------------------- meeting requirements
+def update_assignment(rt: Runtime, principal: Principal, tenant: str, assignment_id: int, changes: dict,
+                      on: Optional[date] = None) -> dict:
+    """Supply what a pending assignment requires (task fields) and decide again."""
+    principal.require("task.write")
+    on = on or date.today()
+    fixed = [f for f in FIXED_FIELDS if f in changes]
+    if fixed:
+        raise Invalid("field_fixed", "下派对象和下派单位不能修改",
+                      [{"path": f"/task/{f}", "message": "该字段由下派记录确定,不能修改"} for f in fixed])
+    with rt.db.write() as session:
+        a = _get_assignment(session, tenant, assignment_id)
+        if principal.unit and a.source_unit != principal.unit:
+            raise Forbidden("unit_out_of_scope", f"该下派由 {a.source_unit} 发出,令牌所属单位 {principal.unit} 不能修改")
+        rt.db.lock(session, OrgUnit.code, [a.target_unit])
+        a = session.execute(select(Assignment).where(Assignment.id == a.id).with_for_update()
+                            .execution_options(populate_existing=True)).scalar_one()
+        if a.status != "pending":
+            raise Conflict("assignment_not_pending", f"下派记录 {a.id} 的状态是 {a.status},不在等待补充条件",
+                           {"status": a.status})
+        task_data = {**a.task_data, **changes}
+        unit = rt.unit(session, a.target_unit)
+        filed_form_id = session.execute(select(Task.form_id).where(Task.id == a.task_id)).scalar_one()
+        outcome = _decide(session, rt, principal, tenant, task_data, unit, a.source_unit, on,
+                          history_facts(session, unit.code, on), filed_form_id)
+        if "error" in outcome:
+            err = outcome["error"]
+            raise Invalid(err["code"], err["message"], err["details"])
+        body = outcome["body"]
+        [entry] = decision_log.append_all(session, [outcome["entry"]])
+        a.status, a.task_data, a.requirements = STATUS_OF[body["decision"]], task_data, body["requirements"]
+        a.kind, a.decision_id, a.decided_on, a.updated_at = _kind(task_data), entry.id, on, _now()
+        session.flush()
+        return {**body, "decision_id": entry.id, "status": a.status, "assignment": assignment_dict(a)}
+
+
+def _get_assignment(session: Session, tenant: str, assignment_id) -> Assignment:
+    row = session.execute(select(Assignment).join(Task, Task.id == Assignment.task_id).where(
+        Assignment.id == assignment_id, Task.tenant_code == tenant)).scalar_one_or_none() \
+        if isinstance(assignment_id, int) else None
+    if row is None:
+        raise NotFound("assignment_not_found", f"找不到下派记录 {assignment_id}")
+    return row
+
+
+def read_assignment(rt: Runtime, tenant: str, assignment_id: int) -> dict:
+    with rt.db.read() as session:
+        return assignment_dict(_get_assignment(session, tenant, assignment_id))

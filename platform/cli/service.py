@@ -1,0 +1,178 @@
+"""The runtime's commands of the ``jiceng`` CLI: serve, init, token, decisions; standards,
+units and grids come from :mod:`.standards_commands`.
+
+They use the database named by ``JICENG_DATABASE_URL`` (default
+``sqlite:///instance/jiceng.db``) and print zh-CN; exit 0 on success, 1 when
+something was found wrong (a broken hash chain, a pack that does not
+compile), 2 on unusable input.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+
+from jiceng.platform.config import load_config
+from jiceng.platform.db.engine import Database
+from jiceng.platform.errors import ServiceError
+from jiceng.platform.cli.units import grids, standards, units
+
+
+def _database() -> Database:
+    cfg = load_config()
+    return Database(cfg["DATABASE_URL"], schema=cfg["DATABASE_SCHEMA"])
+
+
+def _fail(e: ServiceError) -> None:
+    click.echo(f"错误 {e.code}:{e.message}", err=True)
+    if isinstance(e.details, list):
+        for d in e.details[:20]:
+            click.echo(f"  {json.dumps(d, ensure_ascii=False)}", err=True)
+    sys.exit(2)
+
+
+# ----------------------------------------------------------------------- serve
+@click.command("serve")
+@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1 或 $HOST")
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "8000")), type=int,
+              show_default="8000 或 $PORT")
+@click.option("--workers", default=None, type=click.IntRange(1, 64), help="进程数(默认 2 或 $JICENG_WORKERS)")
+@click.option("--threads", default=None, type=click.IntRange(1, 64), help="每个进程的线程数(默认 4 或 $JICENG_THREADS)")
+def serve(host: str, port: int, workers: Optional[int], threads: Optional[int]) -> None:
+    """启动 HTTP 服务(gunicorn,设置见 platform/serving/gunicorn_conf.py;没有 gunicorn 的系统上用开发服务器)。"""
+    click.echo(f"jiceng 服务:http://{host}:{port}/  接口文档:http://{host}:{port}/docs")
+    try:
+        from gunicorn.app.base import BaseApplication
+    except ImportError:  # gunicorn runs on POSIX only
+        from werkzeug.serving import run_simple
+        from jiceng.platform.app import create_app
+        run_simple(host, port, create_app(), threaded=True, use_reloader=False)
+        return
+    from jiceng.platform.serving.gunicorn_conf import settings
+
+    class Server(BaseApplication):
+        def load_config(self):
+            for name, value in settings(host, port, workers, threads).items():
+                self.cfg.set(name, value)
+
+        def load(self):
+            from jiceng.platform.app import create_app
+            return create_app()
+
+    Server().run()
+
+
+# ----------------------------------------------------------------------- init
+@click.command("init")
+@click.option("--root", default=".", type=click.Path(file_okay=False, path_type=Path),
+              help="含 tenants/、rule_packs/、form_schemas/ 的目录", show_default=True)
+@click.option("--demo-tokens", is_flag=True, help="为演示租户的每个角色签发新令牌(吊销上次的演示令牌)")
+@click.option("--demo-tenant", default=None, help="演示令牌所属租户(默认:最下级的有规则包的租户)")
+def init(root: Path, demo_tokens: bool, demo_tenant: Optional[str]) -> None:
+    """初始化数据库并载入租户、表单与规则包(可重复运行:未改动的不会重复载入)。"""
+    from jiceng.platform.tenants.bootstrap import run_init
+    try:
+        report = run_init(_database(), root, demo_tokens=demo_tokens, demo_tenant=demo_tenant)
+    except ServiceError as e:
+        _fail(e)
+    click.echo(f"租户:{report.tenants_changed} 个有更新,写入 {report.units_written} 个组织单位;"
+               f"表单:新增 {report.forms_added} 个版本")
+    for p in report.packs:
+        if p["status"] == "error":
+            click.echo(f"规则包 {p['tenant']}:无法编译,未发布 — {p['message']}", err=True)
+            for d in p.get("diagnostics") or []:
+                click.echo(f"  {d['file']}:{d['line']}:{d['column']}: {d['code']}: {d['message']}", err=True)
+        elif p["status"] == "published":
+            click.echo(f"规则包 {p['tenant']}:第 {p['number']} 版已发布,自 {p['effective_from']} 起生效")
+        else:
+            click.echo(f"规则包 {p['tenant']}:未改动(第 {p['number']} 版)")
+    if report.tokens:
+        click.echo(f"\n演示令牌(租户 {report.demo_tenant},每次运行重新签发):")
+        for role, token in report.tokens.items():
+            click.echo(f"  {role:<10} {token}")
+    sys.exit(0 if report.ok else 1)
+
+
+# ----------------------------------------------------------------------- token
+@click.group("token")
+def token() -> None:
+    """身份令牌。"""
+
+
+@token.command("issue")
+@click.option("--tenant", required=True, help="令牌所属租户")
+@click.option("--role", required=True, help="admin designer department township auditor 之一")
+@click.option("--unit", default=None, help="令牌代表的单位代码(可选)")
+@click.option("--label", default="", help="备注")
+def token_issue(tenant: str, role: str, unit: Optional[str], label: str) -> None:
+    """签发令牌;令牌只显示这一次,单独打印在最后一行。"""
+    from jiceng.platform.auth import tokens
+    from jiceng.platform.tenants.directory import TenantDirectory
+    db = _database()
+    try:
+        with db.write() as session:
+            text, row = tokens.issue(session, TenantDirectory.load(session), tenant, role, unit, label)
+            token_id = row.id
+    except ServiceError as e:
+        _fail(e)
+    click.echo(f"已签发令牌 #{token_id}:租户 {tenant},角色 {role}" + (f",单位 {unit}" if unit else ""), err=True)
+    click.echo(text)
+
+
+# ----------------------------------------------------------------------- decisions
+@click.group("decisions")
+def decisions() -> None:
+    """决定记录。"""
+
+
+@decisions.command("verify")
+@click.option("--tenant", default=None, help="只校验该租户的记录链")
+@click.option("--json", "as_json", is_flag=True)
+def decisions_verify(tenant: Optional[str], as_json: bool) -> None:
+    """校验决定记录的哈希链:发现被修改或删除的记录时退出码为 1。"""
+    from jiceng.platform.decisions.log import verify
+    db = _database()
+    with db.read() as session:
+        reports = verify(session, [tenant] if tenant else None)
+    bad = [p for r in reports for p in r.problems]
+    if as_json:
+        click.echo(json.dumps({"ok": not bad, "chains": [r.to_dict() for r in reports]}, ensure_ascii=False, indent=2))
+    else:
+        for r in reports:
+            state = "完好" if not r.problems else f"发现 {len(r.problems)} 处问题"
+            click.echo(f"{r.tenant}:{r.entries} 条记录,{state};链尾哈希 {r.head_hash}")
+            for p in r.problems:
+                click.echo(f"  [{p.code}] {p.message}")
+        click.echo("全部完好" if not bad else f"共发现 {len(bad)} 处问题")
+    sys.exit(1 if bad else 0)
+
+
+# ----------------------------------------------------------------------- jiceng check's unit lookup
+def unit_from_tenants(root: Path, tenant: str, code: str) -> Optional[dict]:
+    """Target facts for `jiceng check`: the unit ``code`` from ``tenants/`` beside the packs' root,
+    when it belongs to ``tenant`` or a tenant below it."""
+    from jiceng.platform.tenants.files import find_unit, read_tenants
+    folder = Path(root).resolve().parent / "tenants"
+    if not folder.is_dir():
+        return None
+    try:
+        found = find_unit(folder, code)
+        parents = {t.code: t.parent for t in read_tenants(folder)}
+    except ServiceError:
+        return None
+    if found is None:
+        return None
+    owner, facts = found
+    cur: Optional[str] = owner
+    while cur is not None:
+        if cur == tenant:
+            return facts
+        cur = parents.get(cur)
+    return None
+
+
+COMMANDS = [serve, init, token, standards, units, grids, decisions]

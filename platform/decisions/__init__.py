@@ -1,0 +1,1 @@
+"""The decision log: hash chain, appends (group commit), reading, replay and printable notices."""

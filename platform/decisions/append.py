@@ -1,0 +1,182 @@
+"""Appending to the decision log: entries serialised once, written in one go per database.
+
+An :class:`Entry` holds the canonical JSON payload of everything its hash
+covers, split around ``seq`` (:func:`.decision_chain.split_payload`): the
+chain's head is read, and ``seq`` and the previous hash filled in, only under
+the head's lock. :func:`write` appends any number of entries, of any tenants,
+on a DBAPI cursor inside the caller's transaction (or as one autocommit
+statement on PostgreSQL):
+
+* SQLite: the heads (already held by ``BEGIN IMMEDIATE``), one multi-row
+  ``INSERT … RETURNING``, the heads' ``UPDATE``; the hashes computed here.
+* PostgreSQL: a single statement — lock the heads in tenant order, chain the
+  entries (a recursive CTE hashing ``prev || '\\n' || payload`` with
+  ``sha256``, exactly :func:`.decision_chain.chained_hash`), insert the rows
+  *parsed from the hashed payload itself*, move the heads — one round trip.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from json.encoder import encode_basestring
+from typing import Sequence, Union
+
+from jiceng.platform.decisions.chain import canonical, canonical_jsonable, chained_hash, split_payload
+
+_JSON_FIELDS = ("input", "target", "history", "pack", "reasons", "requirements")
+_TEXT_FIELDS = ("tenant_code", "kind", "actor", "created_at", "decided_on", "outcome")
+#: the columns of a new row (SQLite binds them in this order)
+COLUMNS = (*_TEXT_FIELDS, *_JSON_FIELDS, "seq", "prev_hash", "hash")
+
+
+_stamp: tuple[int, str] = (0, "")  # (a whole second, its text): replaced whole, never edited
+
+
+def utc_now_text() -> str:
+    """Now, as the log stores it (ISO-8601 UTC with microseconds); strftime once a second."""
+    global _stamp
+    now = time.time()
+    second = int(now)
+    cached_second, text = _stamp
+    if cached_second != second:
+        text = datetime.fromtimestamp(second, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        _stamp = (second, text)
+    return f"{text}.{int((now - second) * 1_000_000):06d}Z"
+
+
+class Canonical(str):
+    """Canonical JSON text already made (:func:`.decision_chain.canonical_jsonable`) for one
+    field of an entry: parts that are the same for every decision of a pack are encoded once."""
+
+    __slots__ = ()
+
+
+def _text(value) -> str:
+    return value if isinstance(value, Canonical) else canonical_jsonable(value)
+
+
+@dataclass(frozen=True)
+class Appended:
+    id: int
+    seq: int
+    hash: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An entry ready to append: every field serialised once, in canonical JSON (what is stored
+    is what is hashed); only ``seq`` and the previous hash wait for the chain's head."""
+
+    tenant: str
+    values: tuple  # the first columns of :data:`COLUMNS`: the text fields, then the JSON texts
+    prefix: str
+    suffix: str
+
+    def json_text(self, field: str) -> str:
+        """The canonical JSON of one of the JSON fields (``target``, ``reasons`` …), as logged."""
+        return self.values[len(_TEXT_FIELDS) + _JSON_FIELDS.index(field)]
+
+
+class NoChainHead(LookupError):
+    """The tenant has no decision-log head (it was never loaded by `jiceng init`)."""
+
+
+def entry(*, tenant: str, kind: str, actor: str, decided_on: str, input: dict, target: dict, history: dict,
+          pack: dict, outcome: str, reasons: list, requirements: list) -> Entry:
+    """One entry of ``tenant``'s chain, stamped now. Any JSON field may be given as
+    :class:`Canonical` text instead of an object."""
+    texts = {"input": _text(input), "target": _text(target), "history": _text(history), "pack": _text(pack),
+             "reasons": _text(reasons), "requirements": _text(requirements)}
+    plain = {"tenant_code": tenant, "kind": kind, "actor": actor, "created_at": utc_now_text(),
+             "decided_on": decided_on, "outcome": outcome}
+    prefix, suffix = split_payload({**texts, **{k: canonical(v) for k, v in plain.items()}})
+    return Entry(tenant, tuple(plain[k] for k in _TEXT_FIELDS) + tuple(texts[k] for k in _JSON_FIELDS),
+                 prefix, suffix)
+
+
+def write(cursor, entries: Sequence[Entry], *, sqlite: bool) -> list[Union[Appended, Exception]]:
+    """Append ``entries`` (in order, per tenant) on a DBAPI cursor; one result per entry:
+    :class:`Appended`, or :class:`NoChainHead` for an entry whose tenant has no chain.
+
+    Heads are locked in tenant order (the order every writer takes them in: no deadlocks)
+    and held until the transaction ends.
+    """
+    return _write_sqlite(cursor, entries) if sqlite else _write_postgresql(cursor, entries)
+
+
+# ---------------------------------------------------------------------- SQLite
+def _write_sqlite(cursor, entries: Sequence[Entry]) -> list[Union[Appended, Exception]]:
+    tenants = sorted({e.tenant for e in entries})
+    cursor.execute("SELECT tenant_code, last_seq, last_hash FROM decision_log_heads WHERE tenant_code IN "
+                   f"({', '.join('?' * len(tenants))})", tenants)
+    heads = {t: [seq, h] for t, seq, h in cursor.fetchall()}
+    results: list[Union[Appended, Exception]] = []
+    rows: list[tuple] = []
+    for e in entries:
+        head = heads.get(e.tenant)
+        if head is None:
+            results.append(NoChainHead(f"decision log of tenant {e.tenant!r} has no head"))
+            continue
+        seq, prev = head[0] + 1, head[1]
+        digest = chained_hash(prev, e.prefix, seq, e.suffix)
+        head[0], head[1] = seq, digest
+        rows.append(e.values + (seq, prev, digest))
+        results.append(Appended(0, seq, digest))
+    if not rows:
+        return results
+    one = "(" + ", ".join("?" * len(COLUMNS)) + ")"
+    cursor.execute(f"INSERT INTO decisions ({', '.join(COLUMNS)}) VALUES {', '.join([one] * len(rows))} "
+                   "RETURNING id, tenant_code, seq", [v for row in rows for v in row])
+    ids = {(t, seq): i for i, t, seq in cursor.fetchall()}  # RETURNING's order is not promised
+    cursor.executemany("UPDATE decision_log_heads SET last_seq = ?, last_hash = ? WHERE tenant_code = ?",
+                       [(seq, h, t) for t, (seq, h) in heads.items()])
+    return [Appended(ids[(e.tenant, r.seq)], r.seq, r.hash) if isinstance(r, Appended) else r
+            for e, r in zip(entries, results)]
+
+
+# ---------------------------------------------------------------------- PostgreSQL
+#: one parameter: the batch as JSON, [{"t": tenant, "n": 1-based position in its tenant, "p": prefix, "s": suffix}].
+#: Nothing in the plan depends on the parameter's value, so PostgreSQL keeps one generic plan for
+#: the prepared statement instead of planning it anew on every call (which cost more than running
+#: it); the heads are still found through their primary key.
+_APPEND_POSTGRESQL = """
+WITH RECURSIVE
+ batch AS MATERIALIZED (SELECT * FROM json_to_recordset(%(batch)s::json) AS b(t text, n int, p text, s text)),
+ head AS (SELECT tenant_code, last_seq, last_hash FROM decision_log_heads
+          WHERE tenant_code = ANY(ARRAY(SELECT t FROM batch)) ORDER BY tenant_code FOR UPDATE),
+ chain(tenant, n, seq, hash, prev_hash, payload) AS (
+   SELECT tenant_code, 0, last_seq, last_hash::text, NULL::text, NULL::text FROM head
+   UNION ALL
+   SELECT c.tenant, b.n, c.seq + 1,
+          encode(sha256(convert_to(c.hash || E'\\n' || b.p || (c.seq + 1) || b.s, 'UTF8')), 'hex'),
+          c.hash, b.p || (c.seq + 1) || b.s
+   FROM chain c JOIN batch b ON b.t = c.tenant AND b.n = c.n + 1),
+ added AS (
+   INSERT INTO decisions (tenant_code, seq, kind, actor, created_at, decided_on, outcome, input, target, history,
+                          pack, reasons, requirements, prev_hash, hash)
+   SELECT c.tenant, c.seq, r.kind, r.actor, r.created_at, r.decided_on, r.outcome, r.input, r.target, r.history,
+          r.pack, r.reasons, r.requirements, c.prev_hash, c.hash
+   FROM chain c CROSS JOIN LATERAL json_to_record(c.payload::json) AS r(
+        kind text, actor text, created_at text, decided_on text, outcome text, input json, target json,
+        history json, pack json, reasons json, requirements json)
+   WHERE c.n > 0 ORDER BY c.tenant, c.seq
+   RETURNING id, tenant_code, seq, hash),
+ moved AS (
+   UPDATE decision_log_heads h SET last_seq = last.seq, last_hash = last.hash
+   FROM (SELECT DISTINCT ON (tenant) tenant, n, seq, hash FROM chain ORDER BY tenant, n DESC) last
+   WHERE h.tenant_code = ANY(ARRAY(SELECT t FROM batch)) AND h.tenant_code = last.tenant AND last.n > 0)
+SELECT a.id, a.tenant_code, c.n, a.seq, a.hash FROM added a JOIN chain c ON c.tenant = a.tenant_code AND c.seq = a.seq
+"""
+
+
+def _write_postgresql(cursor, entries: Sequence[Entry]) -> list[Union[Appended, Exception]]:
+    positions, counts, parts = [], {}, []
+    for e in entries:
+        counts[e.tenant] = n = counts.get(e.tenant, 0) + 1
+        positions.append((e.tenant, n))
+        parts.append(f'{{"t":{encode_basestring(e.tenant)},"n":{n},"p":{encode_basestring(e.prefix)},'
+                     f'"s":{encode_basestring(e.suffix)}}}')
+    cursor.execute(_APPEND_POSTGRESQL, {"batch": f"[{','.join(parts)}]"})
+    added = {(t, n): Appended(i, seq, h) for i, t, n, seq, h in cursor.fetchall()}
+    return [added.get(p) or NoChainHead(f"decision log of tenant {p[0]!r} has no head") for p in positions]

@@ -1,0 +1,1 @@
+"""Server-rendered HTML pages (zh-CN, no external assets) and the page models behind them."""

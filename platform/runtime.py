@@ -1,0 +1,227 @@
+"""What the service keeps between requests: the database handle and caches.
+
+Nothing here is per request. Every cache is safe to share between threads:
+
+* the pack chain in force and the forms are re-validated on every call by
+  one cheap query (the highest publication and form ids), so a publish or a
+  new form is seen by the very next request, in every process;
+* compiled packs are kept by content digest (:class:`PackCompiler`);
+* tokens and org units — changed only by `jiceng token issue` and `jiceng
+  init` — are kept for :data:`TTL_SECONDS`;
+* tenants are reloaded when one is asked for that is not known yet;
+* tasks, which never change once filed, are kept once read.
+
+It also holds the admission checks' group commit of the decision log
+(:attr:`Runtime.check_log`, see :mod:`.group_commit`).
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import date
+from typing import Callable, Optional
+
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session
+
+from jiceng.platform.db.engine import Database
+from jiceng.platform.db.models import FormVersion, OrgUnit, Publication
+from jiceng.platform.forms import store as form_store
+from jiceng.platform.decisions import append as log_append
+from jiceng.platform.admission.deciding import target_facts
+from jiceng.platform.errors import NotFound
+from jiceng.platform.decisions.group_commit import GroupCommit
+from jiceng.platform.admission.history import count_parameters, counting
+from jiceng.platform.decisions.chain import canonical_jsonable
+from jiceng.dsl.jsonvalue import jsonable
+from jiceng.platform.decisions.append import Canonical
+from jiceng.platform.packs.versions import InForce, PackCompiler, ResolvedPack, deciding_pack_name, in_force
+from jiceng.platform.tenants.directory import TenantDirectory, unit_facts
+from jiceng.platform.auth.tokens import Principal, authenticate, hash_token
+from jiceng.platform.caching import TTLCache
+
+TTL_SECONDS = 10.0
+#: the publication and form generations: any publish or new form raises one of them
+GENERATIONS = (select(func.coalesce(func.max(Publication.id), 0)).scalar_subquery(),
+                select(func.coalesce(func.max(FormVersion.id), 0)).scalar_subquery())
+_GENERATION = select(*GENERATIONS)
+_GENERATION_AND_HISTORY = counting(*GENERATIONS)
+_UNIT = select(OrgUnit).where(OrgUnit.code == bindparam("code"))
+_CHILDREN = select(OrgUnit).where(OrgUnit.parent_code == bindparam("code")).order_by(OrgUnit.code)
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    """An org unit as decisions need it: facts, owning tenant, ancestors (root first), children's facts."""
+
+    code: str
+    tenant: str
+    level: str
+    facts: dict
+    ancestors: tuple[str, ...]
+    children: tuple[dict, ...]
+
+    def is_below(self, code: str) -> bool:
+        return code in self.ancestors
+
+
+class Runtime:
+    """The service's shared state: one per process (per app)."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self.compiler = PackCompiler()
+        self._directory: Optional[TenantDirectory] = None
+        self._forms: Optional[form_store.FormSnapshot] = None
+        self._force: dict[tuple[date, int], InForce] = {}
+        self._resolved: dict[tuple, ResolvedPack] = {}
+        self._principals: TTLCache[Optional[Principal]] = TTLCache(TTL_SECONDS)
+        self._units: TTLCache[Optional[UnitInfo]] = TTLCache(TTL_SECONDS)
+        self._targets: dict[tuple[str, str], tuple] = {}
+        self._tasks: dict[int, object] = {}
+        self._lock = threading.Lock()
+        #: appends admission checks' log entries, those of concurrent requests in one transaction
+        self.check_log: GroupCommit[log_append.Entry, log_append.Appended] = GroupCommit(self._write_entries)
+
+    def _write_entries(self, entries) -> list:
+        """One transaction: SQLite's writer lock, or PostgreSQL's single append statement."""
+        if self.db.is_sqlite:
+            with self.db.raw_write() as cursor:
+                return log_append.write(cursor, entries, sqlite=True)
+        with self.db.autocommit() as cursor:
+            return log_append.write(cursor, entries, sqlite=False)
+
+    # ------------------------------------------------------------------ tenants, tokens, units
+    def directory(self, session: Session, need: Optional[str] = None) -> TenantDirectory:
+        """All tenants; reloaded when ``need`` is not among them (a later `jiceng init`)."""
+        d = self._directory
+        if d is None or (need is not None and d.get(need) is None):
+            d = TenantDirectory.load(session)
+            with self._lock:
+                self._directory = d
+        return d
+
+    def principal(self, session: Session, token: str) -> Optional[Principal]:
+        return self._principals.get_or_load(hash_token(token), lambda: authenticate(session, token))
+
+    def unit(self, session: Session, code: str) -> Optional[UnitInfo]:
+        """The unit ``code`` (None when unknown)."""
+        if not isinstance(code, str) or len(code) > 32:
+            return None
+        return self._units.get_or_load(code, lambda: self._load_unit(session, code))
+
+    def _load_unit(self, session: Session, code: str) -> Optional[UnitInfo]:
+        row = session.execute(_UNIT, {"code": code}).scalar_one_or_none()
+        if row is None:
+            return None
+        parent = self.unit(session, row.parent_code) if row.parent_code and row.parent_code != code else None
+        ancestors = (parent.ancestors + (parent.code,)) if parent is not None and code not in parent.ancestors else ()
+        children = tuple(unit_facts(c) for c in session.execute(_CHILDREN, {"code": code}).scalars())
+        return UnitInfo(row.code, row.tenant_code, row.level, unit_facts(row), ancestors, children)
+
+    def task(self, task_id: int, load: Callable[[], object]) -> object:
+        """The task ``task_id`` (whatever ``load`` returns for it; None when there is none).
+        A task is never changed or deleted once filed, so what was read once stays true."""
+        task = self._tasks.get(task_id)
+        if task is None:
+            task = load()
+            if task is not None:
+                with self._lock:
+                    if len(self._tasks) >= 10_000:
+                        self._tasks.clear()
+                    self._tasks[task_id] = task
+        return task
+
+    def target_facts(self, unit: UnitInfo, pack) -> dict:
+        """``jsonable(target_facts(unit, pack))``: a unit's facts with those its pack's standards
+        export, kept as long as this unit snapshot (see :meth:`unit`) and this pack are current.
+        Shared between requests: read it, never change it."""
+        return self._target(unit, pack)[2]
+
+    def target_facts_text(self, unit: UnitInfo, pack) -> Canonical:
+        """:meth:`target_facts` in canonical JSON, made once per cached entry (it is in every log entry)."""
+        return self._target(unit, pack)[3]
+
+    def _target(self, unit: UnitInfo, pack) -> tuple:
+        key = (unit.code, pack.digest)
+        hit = self._targets.get(key)
+        if hit is not None and hit[0] is unit and hit[1] is pack:
+            return hit
+        facts = jsonable(target_facts(unit, pack))
+        hit = (unit, pack, facts, Canonical(canonical_jsonable(facts)))
+        with self._lock:
+            if len(self._targets) >= 10_000:
+                self._targets.clear()
+            self._targets[key] = hit
+        return hit
+
+    def unit_in_reach(self, session: Session, tenant: str, code) -> UnitInfo:
+        """The unit if it belongs to ``tenant`` or a tenant below it, else :class:`NotFound`."""
+        u = self.unit(session, code)
+        if u is None or u.tenant not in self.directory(session).descendants(tenant):
+            raise NotFound("unit_not_found", f"找不到单位 {code}")
+        return u
+
+    # ------------------------------------------------------------------ packs and forms
+    def _state(self, session: Session, on: date) -> tuple[InForce, form_store.FormSnapshot]:
+        """The versions in force on ``on`` and the forms, checked against one query."""
+        pub_gen, form_gen = session.connection().execute(_GENERATION).one()
+        return self._state_at(session, on, pub_gen, form_gen)
+
+    def _state_at(self, session: Session, on: date, pub_gen: int, form_gen: int
+                  ) -> tuple[InForce, form_store.FormSnapshot]:
+        force = self._force.get((on, pub_gen))
+        if force is None:
+            force = in_force(session, on)
+            with self._lock:
+                if len(self._force) > 64:
+                    self._force.clear()
+                self._force[(on, pub_gen)] = force
+        snap = self._forms
+        if snap is None or snap.key != form_gen:
+            snap = form_store.load_snapshot(session)
+            with self._lock:
+                self._forms = snap
+        return force, snap
+
+    def forms(self, session: Session) -> form_store.FormSnapshot:
+        """The latest version of every form."""
+        return self._state(session, date.today())[1]
+
+    def pack_for(self, session: Session, tenant: str, on: date) -> ResolvedPack:
+        """The compiled pack chain in force for ``tenant`` on ``on``.
+
+        The publication and form generations are read once per session (a session is one
+        request's transaction), so a batch of targets costs one query, not one per target.
+        """
+        gens = session.info.get("jiceng.generation")
+        if gens is None:
+            gens = session.info["jiceng.generation"] = tuple(session.connection().execute(_GENERATION).one())
+        return self.pack_at(session, tenant, on, gens)
+
+    def check_state(self, unit_code: Optional[str], on: date) -> tuple[tuple[int, int], Optional[tuple]]:
+        """What an admission check reads from the database, in one statement (one round trip):
+        the generations for :meth:`pack_at` and, given a unit, its history counts
+        (:func:`.history.facts_from`)."""
+        with self.db.autocommit() as cursor:
+            if unit_code is None:
+                return self.db.prepared(_GENERATION).one(cursor, {}), None
+            row = self.db.prepared(_GENERATION_AND_HISTORY).one(cursor, count_parameters(unit_code, on))
+            return row[:2], row[2:]
+
+    def pack_at(self, session: Session, tenant: str, on: date, gens: tuple[int, int]) -> ResolvedPack:
+        """The compiled pack chain in force for ``tenant`` on ``on`` at the generations ``gens``;
+        ``session`` is used only when the pack is not cached yet."""
+        pub_gen, form_gen = gens
+        key = (tenant, on, pub_gen, form_gen)
+        resolved = self._resolved.get(key)
+        if resolved is None:
+            force, forms = self._state_at(session, on, pub_gen, form_gen)
+            directory = self.directory(session)
+            leaf = deciding_pack_name(force, directory.ancestors(tenant) or [tenant])
+            resolved = self.compiler.resolve(session, leaf, force, forms)
+            with self._lock:
+                if len(self._resolved) > 256:
+                    self._resolved.clear()
+                self._resolved[key] = resolved
+        return resolved

@@ -1,0 +1,1 @@
+"""Running the WSGI app under gunicorn (settings and worker)."""

@@ -1,0 +1,55 @@
+"""gunicorn settings for the service (``jiceng serve`` uses them too)::
+
+    gunicorn -c python:jiceng.platform.serving.gunicorn_conf 'jiceng.platform.app:create_app()'
+
+Why these settings:
+
+* ``gthread`` workers keep connections alive; gunicorn's ``sync`` workers close
+  every connection after one request, so each request also pays a TCP
+  handshake and teardown in Python. A worker's threads also wait on the
+  database together, and their decision-log entries are committed in one
+  transaction (see ``services/group_commit.py``). Our subclass
+  (``gunicorn_worker.py``) stops accepting while all its threads are busy, so
+  kept-alive connections spread over the workers instead of piling on one.
+* a few threads per worker: enough requests in flight to batch the log and to
+  overlap database round trips, few enough that the GIL does not stretch the
+  tail latency (measured in ``benchmarks/service_bench.py``).
+* ``preload_app``: the app is built once, before the workers fork; each worker
+  then drops any database connection it inherited (``post_fork``).
+
+``HOST``/``PORT`` (default 127.0.0.1:8000), ``JICENG_WORKERS`` (default 2) and
+``JICENG_THREADS`` (default 4) override them.
+"""
+from __future__ import annotations
+
+import os
+
+DEFAULT_WORKERS = 2
+DEFAULT_THREADS = 4
+
+
+def settings(host: str | None = None, port: int | None = None, workers: int | None = None,
+             threads: int | None = None) -> dict:
+    """gunicorn's settings by name; arguments left out come from the environment, then the defaults."""
+    host = host or os.environ.get("HOST", "127.0.0.1")
+    port = port or int(os.environ.get("PORT", "8000"))
+    return {
+        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+        "workers": workers or int(os.environ.get("JICENG_WORKERS", DEFAULT_WORKERS)),
+        "worker_class": "jiceng.platform.serving.gunicorn_worker.BalancedThreadWorker",
+        "threads": threads or int(os.environ.get("JICENG_THREADS", DEFAULT_THREADS)),
+        "keepalive": 5,
+        "preload_app": True,
+        "post_fork": post_fork,
+    }
+
+
+def post_fork(server, worker) -> None:
+    """Connections opened before the fork belong to the master: a worker opens its own."""
+    app = getattr(worker.app, "callable", None)
+    runtime = getattr(app, "extensions", {}).get("jiceng")
+    if runtime is not None:
+        runtime.db.engine.dispose(close=False)
+
+
+globals().update(settings())

@@ -1,0 +1,1 @@
+"""The tenant registry and its seed files, and ``jiceng init`` (bootstrap)."""

@@ -1,0 +1,562 @@
+"""Standards over a tenant's org units (SPEC §6): results per unit, totals up the tree, pages.
+
+A standard is evaluated over every unit of its levels at once (:mod:`jiceng.dsl.columnar`)
+on columns read set-based (:mod:`.unit_columns`); a standard using a construct the
+columnar backend lacks is evaluated per unit by the pack's compiled Python instead, with
+the same results. With ``descendants`` each tenant's units are judged by that tenant's own
+pack in force (a city may have raised a ratio).
+
+Runs are kept for :data:`CACHE_SECONDS` so that paging through a national tree does not
+evaluate it again for every page.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from dataclasses import dataclass, field
+from datetime import date
+from functools import partial
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+
+from jiceng.dsl import nodes as n
+from jiceng.dsl.columnar import StandardColumns, Unsupported, Val, compile_standard
+from jiceng.dsl.pack import Pack
+from jiceng.dsl.types import LEVEL_LABELS, LEVELS
+
+from jiceng.platform.errors import Invalid, NotFound
+from jiceng.dsl.jsonvalue import jsonable
+from jiceng.platform.runtime import Runtime
+from jiceng.platform.units.columns import NUMBER_COLUMNS, TEXT_COLUMNS, UnitColumns, load_units, unit_names
+
+STATUSES = ("compliant", "failing", "error", "not_applicable")
+STATUS_LABEL = {"compliant": "达标", "failing": "不达标", "error": "无法计算", "not_applicable": "不适用"}
+#: levels of the tree totals are given for; streets and townships are one tier
+TIERS = {"province": ("province",), "city": ("city",), "county": ("county",), "street": ("street", "township"),
+         "community": ("community", "village")}
+TIER_LABEL = {"province": "省", "city": "市", "county": "县(区)", "street": "街道(乡镇)", "community": "社区(村)"}
+CACHE_SECONDS = 10.0
+MAX_LIMIT = 10_000
+Progress = Callable[[int, int, str], None]  # (steps done, steps in all, what was done)
+
+
+# ---------------------------------------------------------------------- one run
+@dataclass
+class StandardRun:
+    """One standard over the units of one or more tenants, each judged by its own pack."""
+
+    tenant: str
+    pack: Pack                       # the requested tenant's pack
+    info: Any                        # its StandardInfo
+    units: UnitColumns
+    rows: np.ndarray                 # table rows of the standard's levels, in code order
+    status: np.ndarray               # index into STATUSES, per entry of ``rows``
+    measures: dict[str, Val]
+    failed: list[np.ndarray]         # per expect: where it does not hold
+    packs: list[Pack]                # per tenant of ``units.tenants``: its pack
+    backend: str                     # "columnar" | "per-unit"
+    params: list[dict] = field(default_factory=list)
+    facts: list[str] = field(default_factory=list)
+    actual: Optional[str] = None     # the unit field the expectation compares (社区工作者 in post …)
+    _ratios: Optional[dict] = field(default=None, repr=False)
+
+    # -- selections
+    def scope(self, *, level: Optional[str] = None, under: Optional[str] = None,
+              tenant: Optional[str] = None) -> np.ndarray:
+        """Positions in ``rows`` of the units in scope (a level, a subtree, a tenant)."""
+        keep = np.ones(len(self.rows), dtype=bool)
+        if level is not None:
+            keep &= self.units.levels()[self.rows] == LEVELS.index(level)
+        if tenant is not None:
+            index = self.units.tenants.index(tenant) if tenant in self.units.tenants else -2
+            keep &= self.units.tenant_of[self.rows] == index
+        if under is not None:
+            top = self.units.row_of(under)
+            inside = np.zeros(len(self.rows), dtype=bool)
+            if top is not None:
+                cur = self.rows.copy()
+                for _ in range(len(LEVELS) + 8):  # deep enough for any tree of the known levels
+                    inside |= cur == top
+                    cur = np.where(cur >= 0, self.units.table.parent[np.maximum(cur, 0)], -1)
+                    if not (cur >= 0).any():
+                        break
+            keep &= inside
+        return np.flatnonzero(keep)
+
+    def listing(self, scope: np.ndarray, status: Optional[Sequence[str]] = None,
+                order: Optional[str] = None) -> np.ndarray:
+        """Positions of ``scope`` with one of the ``status`` (default: every judged unit), ordered."""
+        wanted = [STATUSES.index(s) for s in (status or STATUSES[:3])]
+        return self.ordered(scope[np.isin(self.status[scope], wanted)], order)
+
+    def counts(self, positions: np.ndarray) -> dict:
+        found = np.bincount(self.status[positions], minlength=len(STATUSES))
+        return {"units": int(found[0] + found[1] + found[2]), "compliant": int(found[0]),
+                "failing": int(found[1]), "errors": int(found[2]), "not_applicable": int(found[3])}
+
+    def numeric(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Facts and measures that are numbers, by column name: (values, present)."""
+        out = {}
+        for f in self.facts:
+            data, valid = self.units.table.numbers[f]
+            out[f] = (data[self.rows], np.ones(len(self.rows), bool) if valid is None else valid[self.rows])
+        for name, v in self.measures.items():
+            if v.kind == "num":
+                out[name] = (v.data, np.asarray(v.valid, dtype=bool))
+        return out
+
+    def sums(self, positions: np.ndarray) -> dict:
+        """Sums of the numeric facts and measures over the evaluated units (compliant or failing)."""
+        judged = positions[self.status[positions] <= 1]
+        return {name: _sum(np.where(valid[judged], data[judged], 0.0).sum())
+                for name, (data, valid) in self.numeric().items()}
+
+    def totals(self, tier: str, positions: np.ndarray) -> list[dict]:
+        """Per unit of ``tier`` above the evaluated units: counts and sums (names not filled)."""
+        anc = self.units.ancestors_at(TIERS[tier])[self.rows[positions]]
+        has = anc >= 0
+        pos, anc = positions[has], anc[has]
+        groups = np.flatnonzero(np.bincount(anc, minlength=self.units.size))
+        index = np.searchsorted(groups, anc)  # each unit's group, 0 … len(groups) - 1
+        size = len(groups)
+        status = self.status[pos]
+        tally = np.bincount(index * 4 + status, minlength=size * 4).reshape(size, 4)
+        judged = status <= 1
+        sums = {name: _readable(np.bincount(index, weights=np.where(valid[pos] & judged, data[pos], 0.0),
+                                            minlength=size))
+                for name, (data, valid) in self.numeric().items()}
+        codes, level_of = self.units.code_list(groups), self.units.levels()[groups]
+        out = []
+        for g, (c, f, e, _n) in enumerate(tally.tolist()):
+            out.append({"code": codes[g], "name": None, "level": LEVELS[level_of[g]], "units": c + f + e,
+                        "compliant": c, "failing": f, "errors": e, "sums": {k: v[g] for k, v in sums.items()}})
+        return out
+
+    def ordered(self, positions: np.ndarray, order: Optional[str]) -> np.ndarray:
+        """``positions`` sorted by code (the default) or by a measure or fact (``-gap``: largest first)."""
+        if not order or order == "code":
+            return positions
+        key = order.lstrip("-")
+        column = self.numeric().get(key)
+        if column is None:
+            raise Invalid("order_invalid", f"不能按 {key} 排序;可用:code、{'、'.join(self.numeric())}",
+                          [{"path": "?order", "message": f"没有数值列 {key}"}])
+        data, valid = column
+        values = np.where(valid[positions], data[positions], -np.inf)
+        if order.startswith("-"):
+            values = -values
+        return positions[np.lexsort((positions, values))]
+
+    # -- rows
+    def row_dicts(self, positions: Sequence[int], names: dict[str, str]) -> list[dict]:
+        """One dict per position: flat columns (code, level, facts, ratio, measures, actual) and,
+        for clients of the first version, ``unit``/``measures``/``failed_expectations``."""
+        positions = list(positions)
+        rows = self.rows[positions] if positions else np.zeros(0, np.int64)
+        codes = self.units.code_list(rows)
+        parents = self.units.table.parent[rows]
+        parent_codes = [c if p >= 0 else None for c, p in
+                        zip(self.units.code_list(np.maximum(parents, 0)), parents.tolist())]
+        levels = [LEVELS[x] for x in self.units.levels()[rows].tolist()]
+        tenants = [self.units.tenants[x] for x in self.units.tenant_of[rows].tolist()]
+        statuses = [STATUSES[x] for x in self.status[positions].tolist()] if positions else []
+        measure_values = {k: _values(v, positions) for k, v in self.measures.items()}
+        fact_values = {f: _values(_fact(self.units, f, rows), list(range(len(positions)))) for f in self.facts}
+        messages = [self.expect_message(k) for k in range(len(self.failed))]
+        failed = list(zip(*(f[positions].tolist() for f in self.failed))) if positions and self.failed \
+            else [()] * len(positions)
+        out = []
+        for i, code in enumerate(codes):
+            tenant, status = tenants[i], statuses[i]
+            unit = {"code": code, "name": names.get(code), "level": levels[i], "tenant": tenant}
+            flat: dict[str, Any] = {**unit, "parent": parent_codes[i], "status": status}
+            entry = {"unit": unit, "status": status}
+            if status == "error":
+                entry["message"] = "单位数据不完整或不可用,无法计算(如除数为零)"
+            elif status != "not_applicable":
+                measures = {k: v[i] for k, v in measure_values.items()}
+                for f, v in fact_values.items():
+                    flat[f] = v[i]
+                ratio = self.ratio_text(tenant)
+                if ratio is not None:
+                    flat["ratio"] = ratio
+                flat.update(measures)
+                if self.actual is not None:
+                    flat["actual"] = fact_values[self.actual][i] if self.actual in fact_values else None
+                entry["measures"] = measures
+                entry["failed_expectations"] = [m for m, bad in zip(messages, failed[i]) if bad]
+            out.append({**flat, **entry})
+        return out
+
+    def ratio_text(self, tenant: str) -> Optional[str]:
+        """The ratio param as written in the pack that judges ``tenant``'s units."""
+        if self._ratios is None:
+            ratios = [p["name"] for p in self.params if p["ratio"]]
+            self._ratios = {t: (pack.checked.params[ratios[0]].text if len(ratios) == 1 else None)
+                            for t, pack in zip(self.units.tenants, self.packs)}
+        return self._ratios[tenant]
+
+    def expect_message(self, index: int) -> str:
+        x = self.info.expects[index]
+        return getattr(x, "message", None) or self.info.title or self.info.name
+
+    def header(self) -> dict:
+        """What the standard is, where it is declared, and the params it uses, as written."""
+        info, pack = self.info, self.pack
+        versions = {c["tenant"]: c["version"] for c in pack.chain}
+        cites = []
+        for c in info.cites:
+            src, _p = pack.checked.linked.sources[c.source]
+            cites.append({"source": c.source, "title": src.title, "clause": c.clause})
+        ratio = next((p["value"] for p in self.params if p["ratio"]), None) \
+            if sum(p["ratio"] for p in self.params) == 1 else None
+        return {"name": info.name, "title": info.title, "level": info.level, "levels": list(info.levels),
+                "level_labels": [LEVEL_LABELS[x] for x in info.levels],
+                "declared_in": info.pack, "declared_version": versions.get(info.pack),
+                "cites": cites, "params": self.params, "ratio": ratio,
+                "measures": [{"name": m, "title": t} for m, t, _v, _t in info.measures],
+                "expects": [getattr(x, "message", None) or info.title for x in info.expects],
+                "exports": {fact: measure for fact, (measure, _t) in info.exports.items()},
+                "facts": self.facts, "actual": self.actual, "backend": self.backend}
+
+    def pack_refs(self) -> list[dict]:
+        seen, out = set(), []
+        for pack in self.packs:
+            if pack.digest not in seen:
+                seen.add(pack.digest)
+                out.append({"tenant": pack.tenant, "version": pack.version, "digest": pack.digest,
+                            "judges": [t for t, p in zip(self.units.tenants, self.packs) if p.digest == pack.digest]})
+        return out
+
+
+# ---------------------------------------------------------------------- evaluating
+def run_standards(rt: Runtime, tenant: str, names: Optional[Sequence[str]] = None, *, descendants: bool = False,
+                  on: Optional[date] = None, progress: Optional[Progress] = None) -> list[StandardRun]:
+    """Standards ``names`` (all of the tenant's pack when None) over the tenant's units."""
+    on = on or date.today()
+    note = progress or (lambda _done, _total, _label: None)
+    with rt.db.read() as session:
+        pack = rt.pack_for(session, tenant, on).pack
+        available = [s.name for s in pack.checked.standards]
+        names = list(names) if names is not None else available
+        for name in names:
+            if name not in available:
+                raise NotFound("standard_not_found", f"规则包 {pack.tenant} 中没有标准 {name}",
+                               {"available": sorted(available)})
+        tenants = tuple(sorted(rt.directory(session).descendants(tenant))) if descendants else (tenant,)
+        packs = {t: rt.pack_for(session, t, on).pack for t in tenants}
+        distinct = {p.digest: p for p in packs.values()}.values()
+        compiled = dict(_compiled(p, name) for p in distinct for name in names)
+        numbers, texts = set(), set()
+        for c in compiled.values():
+            if c is None:  # per-unit evaluation needs every fact
+                numbers |= set(NUMBER_COLUMNS)
+                texts |= {"name"}
+            else:
+                numbers |= c.fields & set(NUMBER_COLUMNS)
+                texts |= c.fields & set(TEXT_COLUMNS)
+        units = _cached(rt, ("units", tenants, frozenset(numbers), frozenset(texts)),
+                        lambda: load_units(rt.db, tenants, numbers, texts))
+    note(1, len(names) + 1, f"已读取 {units.size} 个单位")
+    runs = []
+    for name in names:
+        key = ("run", tenants, on, name, tuple(p.digest for p in packs.values()), id(units))
+        runs.append(_cached(rt, key, partial(_run, tenant, pack, name, units, packs, compiled)))
+        note(len(runs) + 1, len(names) + 1, f"已评价标准 {name}")
+    return runs
+
+
+def _run(tenant: str, pack: Pack, name: str, units: UnitColumns, packs: dict[str, Pack],
+         compiled: dict) -> StandardRun:
+    info = pack.standards[name]
+    by_digest: dict[str, list[int]] = {}
+    for i, t in enumerate(units.tenants):
+        by_digest.setdefault(packs[t].digest, []).append(i)
+    parts, backend = [], "columnar"
+    for digest, tenant_indexes in by_digest.items():
+        judge = packs[units.tenants[tenant_indexes[0]]]
+        within = np.flatnonzero(np.isin(units.tenant_of, tenant_indexes))
+        standard = compiled[(digest, name)]
+        if standard is None:
+            backend = "per-unit"
+            parts.append(_per_unit(judge, name, units, within))
+        else:
+            parts.append(standard.evaluate(units.table, within))
+    merged = _merge(parts)
+    status = np.where(merged.error, 2, np.where(~merged.applies, 3, np.where(merged.compliant, 0, 1))).astype(np.int8)
+    failed = [~x & merged.applies & ~merged.error for x in merged.expects]
+    params = _params_used(pack, info)
+    facts = [f for f in NUMBER_COLUMNS if f in _fields_read(info)]
+    return StandardRun(tenant, pack, info, units, merged.rows, status, merged.measures, failed,
+                       [packs[t] for t in units.tenants], backend, params, facts, _actual_field(info, facts))
+
+
+def _compiled(pack: Pack, name: str):
+    key = (pack.digest, name)
+    with _LOCK:
+        if key in _COMPILED:
+            return key, _COMPILED[key]
+    try:
+        standard = compile_standard(pack.checked, name)
+    except Unsupported:
+        standard = None
+    with _LOCK:
+        _COMPILED[key] = standard
+    return key, standard
+
+
+def _merge(parts: list[StandardColumns]) -> StandardColumns:
+    if len(parts) == 1:
+        return parts[0]
+    rows = np.concatenate([p.rows for p in parts])
+    order = np.argsort(rows, kind="stable")
+    cat = lambda arrays: np.concatenate(arrays)[order]  # noqa: E731
+
+    def merge_val(vals: list[Val]) -> Val:
+        if vals[0].kind == "str":
+            cats = tuple(sorted({c for v in vals for c in v.cats}))
+            codes = [np.array([cats.index(c) for c in v.cats] + [-1], dtype=np.int32)[v.data] for v in vals]
+            return Val("str", cat(codes), cat([np.asarray(v.valid) for v in vals]), cats)
+        return Val(vals[0].kind, cat([v.data for v in vals]), cat([np.asarray(v.valid) for v in vals]))
+    return StandardColumns(parts[0].name, rows[order], cat([p.error for p in parts]), cat([p.applies for p in parts]),
+                           cat([p.compliant for p in parts]),
+                           [cat([p.expects[k] for p in parts]) for k in range(len(parts[0].expects))],
+                           {m: merge_val([p.measures[m] for p in parts]) for m in parts[0].measures})
+
+
+def _per_unit(pack: Pack, name: str, units: UnitColumns, within: np.ndarray) -> StandardColumns:
+    """The pack's compiled Python, unit by unit, for a standard the columnar backend cannot take."""
+    table = units.table
+    codes = units.code_list(np.arange(units.size))
+    subjects = []
+    for row in range(units.size):
+        facts = {"code": codes[row], "level": LEVELS[table.texts["level"][0][row]]
+                 if table.texts["level"][0][row] >= 0 else None}
+        for f, (data, valid) in table.numbers.items():
+            facts[f] = None if valid is not None and not valid[row] else _number(float(data[row]))
+        for f, (values, cats) in table.texts.items():
+            if f != "level":
+                facts[f] = cats[values[row]] if values[row] >= 0 else None
+        facts["children"] = []
+        subjects.append(facts)
+    for row, parent in enumerate(table.parent.tolist()):
+        if parent >= 0:
+            subjects[parent]["children"].append(subjects[row])
+        subjects[row].setdefault("parent", codes[parent] if parent >= 0 else None)
+    info = pack.standards[name]
+    rows = table.level_rows(info.levels)
+    rows = rows[np.isin(rows, within)]
+    size = len(rows)
+    error, applies, compliant = np.zeros(size, bool), np.zeros(size, bool), np.zeros(size, bool)
+    expects = [np.zeros(size, bool) for _ in info.expects]
+    values: dict[str, list] = {m: [None] * size for m, _t, _v, _ty in info.measures}
+    for i, row in enumerate(rows.tolist()):
+        try:
+            result = pack.evaluate_standard(name, subjects[row])
+        except Exception:  # noqa: BLE001 - data the measures cannot use: the unit is reported as an error
+            error[i] = True
+            continue
+        if result is None:
+            continue
+        applies[i], compliant[i] = True, bool(result["compliant"])
+        for k in range(len(expects)):
+            expects[k][i] = k not in result["failed"]
+        for m in values:
+            values[m][i] = result.get(m)
+    return StandardColumns(name, rows, error, applies, compliant, expects,
+                           {m: _as_val(v) for m, v in values.items()})
+
+
+def _as_val(values: list) -> Val:
+    present = [v for v in values if v is not None]
+    valid = np.array([v is not None for v in values], dtype=bool)
+    if present and all(isinstance(v, bool) for v in present):
+        return Val("bool", np.array([bool(v) for v in values], dtype=bool), valid)
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+        return Val("num", np.array([float(v) if v is not None else 0.0 for v in values]), valid)
+    cats = tuple(sorted({str(v) for v in present}))
+    return Val("str", np.array([cats.index(str(v)) if v is not None else -1 for v in values], dtype=np.int32),
+               valid, cats)
+
+
+# ---------------------------------------------------------------------- what a standard reads
+def _walk(e):
+    """Every node below ``e`` (expressions are small frozen dataclasses)."""
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, n.Expr):
+            yield x
+            for name in x.__dataclass_fields__:
+                stack.append(getattr(x, name))
+        elif isinstance(x, tuple):
+            stack.extend(x)
+
+
+def _expressions(info) -> list:
+    out = [info.where] if info.where is not None else []
+    out += [value for _n, _t, value, _ty in info.measures]
+    out += [x.condition for x in info.expects]
+    return out
+
+
+def _fields_read(info) -> set[str]:
+    return {x.name for e in _expressions(info) for x in _walk(e) if isinstance(x, n.Attr)}
+
+
+def _params_used(pack: Pack, info) -> list[dict]:
+    """Each param the standard reads: its value as written and the pack (version) that set it."""
+    checked = pack.checked
+    names = []
+    for e in _expressions(info):
+        for x in _walk(e):
+            if isinstance(x, n.Name) and checked.bindings.get(id(x), ("",))[0] == "param" and x.id not in names:
+                names.append(x.id)
+    versions = {c["tenant"]: c["version"] for c in pack.chain}
+    out = []
+    for name in names:
+        p = checked.params[name]
+        decl = checked.linked.param_decls[name][-1][0]
+        out.append({"name": name, "title": p.title, "value": p.text, "policy": p.policy, "set_by": p.pack,
+                    "set_by_version": versions.get(p.pack), "ratio": isinstance(decl.value, n.Ratio)})
+    return out
+
+
+def _actual_field(info, facts: list[str]) -> Optional[str]:
+    """The unit's own figure the first expectation compares (``unit.workers >= required`` → workers)."""
+    for x in info.expects:
+        c = x.condition
+        if isinstance(c, n.Compare):
+            for side in (c.left, c.right):
+                if isinstance(side, n.Attr) and isinstance(side.obj, n.Name) and side.obj.id == "unit" \
+                        and side.name in facts:
+                    return side.name
+    return None
+
+
+# ---------------------------------------------------------------------- helpers
+def _number(x: float):
+    return int(x) if float(x).is_integer() else x
+
+
+def _sum(x: float):
+    """A sum for people to read: float noise of many additions rounded off (2575957.5999999996)."""
+    return _number(round(float(x), 6))
+
+
+def _readable(sums: np.ndarray) -> list:
+    """:func:`_sum` of each element, vectorised."""
+    return [int(x) if x.is_integer() else x for x in np.round(sums, 6).tolist()]
+
+
+def _values(v: Val, positions: list[int]) -> list:
+    valid = np.broadcast_to(np.asarray(v.valid, dtype=bool), np.shape(v.data))[positions].tolist() \
+        if np.ndim(v.data) else [bool(v.valid)] * len(positions)
+    if v.kind == "str":
+        codes = np.asarray(v.data)[positions].tolist()
+        return [v.cats[c] if ok and c >= 0 else None for c, ok in zip(codes, valid)]
+    data = np.asarray(v.data)[positions].tolist()
+    if v.kind == "num":
+        data = [_number(x) for x in data]
+    return [x if ok else None for x, ok in zip(data, valid)]
+
+
+def _fact(units: UnitColumns, name: str, rows: np.ndarray) -> Val:
+    data, valid = units.table.numbers[name]
+    return Val("num", data[rows], np.ones(len(rows), bool) if valid is None else valid[rows])
+
+
+_LOCK = threading.Lock()
+_COMPILED: dict = {}
+
+
+class _Expiring:
+    """A few recent values, each for :data:`CACHE_SECONDS` (tables of a national tree are large)."""
+
+    def __init__(self, size: int = 6):
+        self.size, self.items = size, {}
+
+    def get_or_load(self, key, load):
+        now = time.monotonic()
+        with _LOCK:
+            for k in [k for k, (t, _v) in self.items.items() if t <= now]:
+                del self.items[k]
+            hit = self.items.get(key)
+        if hit is not None:
+            return hit[1]
+        value = load()
+        with _LOCK:
+            if len(self.items) >= self.size:
+                self.items.pop(next(iter(self.items)))
+            self.items[key] = (now + CACHE_SECONDS, value)
+        return value
+
+
+_CACHES: "weakref.WeakKeyDictionary[Runtime, _Expiring]" = weakref.WeakKeyDictionary()
+
+
+def _cached(rt: Runtime, key, load):
+    with _LOCK:
+        cache = _CACHES.get(rt)
+        if cache is None:
+            cache = _CACHES[rt] = _Expiring()
+    return cache.get_or_load(key, load)
+
+
+def forget(rt: Runtime) -> None:
+    """Drop the runtime's cached tables and runs (after an import changed the units)."""
+    with _LOCK:
+        _CACHES.pop(rt, None)
+
+
+# ---------------------------------------------------------------------- the API's answer
+def evaluate(rt: Runtime, tenant: str, name: str, *, descendants: bool = False, on: Optional[date] = None,
+             status: Optional[Sequence[str]] = None, level: Optional[str] = None, under: Optional[str] = None,
+             unit_tenant: Optional[str] = None, order: Optional[str] = None, offset: int = 0,
+             limit: Optional[int] = None, totals: Sequence[str] = ()) -> dict:
+    """A standard's results: summary, sums and totals over the scope, and one page of units."""
+    run = run_standards(rt, tenant, [name], descendants=descendants, on=on)[0]
+    return answer(rt, run, status=status, level=level, under=under, unit_tenant=unit_tenant, order=order,
+                  offset=offset, limit=limit, totals=totals)
+
+
+def answer(rt: Runtime, run: StandardRun, *, status=None, level=None, under=None, unit_tenant=None, order=None,
+           offset: int = 0, limit: Optional[int] = None, totals: Sequence[str] = ()) -> dict:
+    """The JSON answer for a run (see :func:`evaluate`)."""
+    check_filters(run, status, level, totals)
+    scope = run.scope(level=level, under=under, tenant=unit_tenant)
+    listed = run.listing(scope, status, order)
+    page = listed[offset: offset + limit] if limit is not None else listed[offset:]
+    groups = {tier: run.totals(tier, scope) for tier in totals}
+    codes = run.units.code_list(run.rows[page]) + [g["code"] for gs in groups.values() for g in gs]
+    with rt.db.read() as session:
+        names = unit_names(session, codes)
+    for gs in groups.values():
+        for g in gs:
+            g["name"] = names.get(g["code"])
+    end = offset + len(page)
+    return jsonable({
+        "tenant": run.tenant, "pack": {"tenant": run.pack.tenant, "version": run.pack.version,
+                                       "digest": run.pack.digest},
+        "packs": run.pack_refs(), "standard": run.header(), "summary": run.counts(scope),
+        "sums": run.sums(scope), "totals": groups,
+        "page": {"offset": offset, "limit": limit, "total": int(len(listed)),
+                 "next_offset": end if end < len(listed) else None},
+        "results": run.row_dicts(page.tolist(), names)})
+
+
+def check_filters(run: StandardRun, status, level, totals) -> None:
+    """422 ``invalid_request`` for a status, level or totals tier the run does not have."""
+    problems = []
+    for s in status or ():
+        if s not in STATUSES:
+            problems.append({"path": "?status", "message": f"{s} 不是 {'、'.join(STATUSES)} 之一"})
+    if level is not None and level not in run.info.levels:
+        problems.append({"path": "?level", "message": f"标准 {run.info.name} 评价 {'、'.join(run.info.levels)} 级单位"})
+    for t in totals:
+        if t not in TIERS:
+            problems.append({"path": "?totals", "message": f"{t} 不是 {'、'.join(TIERS)} 之一"})
+    if problems:
+        raise Invalid("invalid_request", f"查询参数不符合要求(共 {len(problems)} 处问题)", problems)

@@ -174,19 +174,36 @@ def test(path: Optional[Path], coverage: bool, as_json: bool) -> None:
 
 
 # ----------------------------------------------------------------------- check
-@click.command("check")
-@click.option("--tenant", required=True, help="租户(规则包名),如 changsha")
-@click.argument("task_file", type=click.File("r", encoding="utf-8"))
-@click.option("--root", default="rule_packs", show_default=True, type=click.Path(path_type=Path),
-              help="规则包目录")
-@click.option("--explain", is_flag=True, help="逐条列出规则是否触发及条件看到的值")
-@click.option("--json", "as_json", is_flag=True, help="输出与 API 相同的 JSON")
-@click.option("--today", default=None, help="决定日期 YYYY-MM-DD(默认今天)")
-def check(tenant: str, task_file, root: Path, explain: bool, as_json: bool, today: Optional[str]) -> None:
-    """判断一个任务能否下派:退出码 0 准入,1 有条件准入或不予准入,2 输入错误。
+#: (rule_packs root, tenant, unit code) -> the unit's target facts, or None when not found
+UnitLookup = Callable[[Path, str, str], Optional[dict]]
 
-    TASK.json 是任务本身,或 {"task": {...}, "target": {...}, "history": {...}}。
-    """
+
+def make_check_command(unit_lookup: Optional[UnitLookup] = None) -> click.Command:
+    """The ``check`` command. ``unit_lookup`` supplies the target facts of a TASK.json that names
+    only ``task.target_unit``: the language knows nothing of where org units live, so whoever
+    assembles the command line and owns that data (the platform) passes it in. Without it the
+    target facts come from TASK.json alone."""
+
+    @click.command("check")
+    @click.option("--tenant", required=True, help="租户(规则包名),如 changsha")
+    @click.argument("task_file", type=click.File("r", encoding="utf-8"))
+    @click.option("--root", default="rule_packs", show_default=True, type=click.Path(path_type=Path),
+                  help="规则包目录")
+    @click.option("--explain", is_flag=True, help="逐条列出规则是否触发及条件看到的值")
+    @click.option("--json", "as_json", is_flag=True, help="输出与 API 相同的 JSON")
+    @click.option("--today", default=None, help="决定日期 YYYY-MM-DD(默认今天)")
+    def check(tenant: str, task_file, root: Path, explain: bool, as_json: bool, today: Optional[str]) -> None:
+        """判断一个任务能否下派:退出码 0 准入,1 有条件准入或不予准入,2 输入错误。
+
+        TASK.json 是任务本身,或 {"task": {...}, "target": {...}, "history": {...}}。
+        """
+        _check(tenant, task_file, root, explain, as_json, today, unit_lookup)
+
+    return check
+
+
+def _check(tenant: str, task_file, root: Path, explain: bool, as_json: bool, today: Optional[str],
+           unit_lookup: Optional[UnitLookup]) -> None:
     try:
         body = json.load(task_file)
     except ValueError as e:
@@ -197,8 +214,8 @@ def check(tenant: str, task_file, root: Path, explain: bool, as_json: bool, toda
         sys.exit(2)
     task = body.get("task", body) if "task" in body else body
     target, history = body.get("target") or {}, body.get("history") or {}
-    if not target and isinstance(task, dict) and task.get("target_unit"):
-        target = _unit_facts(root, tenant, task["target_unit"]) or {}
+    if not target and unit_lookup is not None and isinstance(task, dict) and task.get("target_unit"):
+        target = unit_lookup(root, tenant, task["target_unit"]) or {}
     try:
         pack = load_pack(tenant, root)
         d = pack.decide(task, target, history, today=today, explain=explain)
@@ -240,13 +257,13 @@ def render_decision(d) -> str:
     return "\n".join(lines)
 
 
-#: (rule_packs root, tenant, unit code) -> target facts; set by the runtime,
-#: which owns the org-unit data (the language knows nothing of where units live)
-unit_lookup: Optional[Callable[[Path, str, str], Optional[dict]]] = None
+#: the language's check: target facts from TASK.json only
+check = make_check_command()
 
 
-def _unit_facts(root: Path, tenant: str, code: str) -> Optional[dict]:
-    return unit_lookup(root, tenant, code) if unit_lookup else None
+def make_commands(unit_lookup: Optional[UnitLookup] = None) -> list[click.Command]:
+    """lint, fmt, test and a ``check`` that looks units up with ``unit_lookup``."""
+    return [lint, fmt, test, make_check_command(unit_lookup)]
 
 
 COMMANDS = [lint, fmt, test, check]

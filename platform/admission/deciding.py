@@ -2,15 +2,26 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Optional
+from typing import Mapping, Optional, Protocol, Sequence
 
 from jiceng.dsl.functions import default_registry
 from jiceng.dsl.pack import Decision, DecisionInputError, Pack
 
 from jiceng.platform.errors import Invalid
 
-if TYPE_CHECKING:  # the runtime caches what target_facts computes
-    from jiceng.platform.runtime import UnitInfo
+
+class UnitView(Protocol):
+    """What :func:`target_facts` reads of a unit (the runtime's ``UnitInfo``, which caches the result;
+    a protocol here so that this module does not depend back on the runtime)."""
+
+    @property
+    def level(self) -> str: ...
+
+    @property
+    def facts(self) -> Mapping: ...
+
+    @property
+    def children(self) -> Sequence[Mapping]: ...
 
 
 def default_history() -> dict:
@@ -18,7 +29,7 @@ def default_history() -> dict:
     return {name: fact.default for name, fact in default_registry().history.items()}
 
 
-def target_facts(unit: "UnitInfo", pack: Pack) -> dict:
+def target_facts(unit: UnitView, pack: Pack) -> dict:
     """The unit's facts plus those its pack's standards export (``target.staffing_gap`` …)."""
     facts = dict(unit.facts)
     standards = [s for s in pack.checked.standards if s.applies_to(unit.level) and s.exports]

@@ -1,7 +1,10 @@
 """The ``jiceng`` command line: one group, commands contributed by each part.
 
 The rule-language commands (lint, fmt, test, check) live in
-:mod:`jiceng.dsl.commands`; the runtime adds its own (serve, init, token, …).
+:mod:`jiceng.dsl.commands`; the runtime adds its own (serve, init, token, …,
+:mod:`.service`; standards, units, grids, :mod:`.units`). ``jiceng check`` is
+built here with the runtime's unit lookup, so a TASK.json naming only
+``task.target_unit`` gets that unit's facts from ``tenants/``.
 """
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import click
 
 from jiceng.dsl import commands as dsl_commands
 from jiceng.platform.cli import service as service_commands
+from jiceng.platform.cli import units as unit_commands
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,11 +21,9 @@ def main() -> None:
     """基层治理规则平台 jiceng。"""
 
 
-for _command in dsl_commands.COMMANDS + service_commands.COMMANDS:
+for _command in (dsl_commands.make_commands(unit_lookup=service_commands.unit_from_tenants)
+                 + service_commands.COMMANDS + unit_commands.COMMANDS):
     main.add_command(_command)
-
-# `jiceng check TASK.json` with only task.target_unit: the unit's facts come from tenants/
-dsl_commands.unit_lookup = service_commands.unit_from_tenants
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""The runtime's commands of the ``jiceng`` CLI: serve, init, token, decisions; standards,
-units and grids come from :mod:`.standards_commands`.
+"""The runtime's commands of the ``jiceng`` CLI: serve, init, token, decisions (standards,
+units and grids are in :mod:`.units`, which uses this module's database and error report).
 
 They use the database named by ``JICENG_DATABASE_URL`` (default
 ``sqlite:///instance/jiceng.db``) and print zh-CN; exit 0 on success, 1 when
@@ -19,10 +19,10 @@ import click
 from jiceng.platform.config import load_config
 from jiceng.platform.db.engine import Database
 from jiceng.platform.errors import ServiceError
-from jiceng.platform.cli.units import grids, standards, units
 
 
 def _database() -> Database:
+    """The database the commands use (tests substitute this function)."""
     cfg = load_config()
     return Database(cfg["DATABASE_URL"], schema=cfg["DATABASE_SCHEMA"])
 
@@ -175,4 +175,4 @@ def unit_from_tenants(root: Path, tenant: str, code: str) -> Optional[dict]:
     return None
 
 
-COMMANDS = [serve, init, token, standards, units, grids, decisions]
+COMMANDS = [serve, init, token, decisions]

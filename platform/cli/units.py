@@ -2,6 +2,7 @@
 
 They use the database named by ``JICENG_DATABASE_URL`` like the other runtime commands;
 exit 0 on success, 2 on unusable input (a file with bad rows imports nothing).
+The database and the error report are :mod:`.service`'s (this module depends on it, not the reverse).
 """
 from __future__ import annotations
 
@@ -12,15 +13,15 @@ from typing import Optional
 
 import click
 
+from jiceng.platform.cli import service
+
 
 def _database():
-    from jiceng.platform.cli.service import _database as database  # looked up at call time (tests substitute it)
-    return database()
+    return service._database()  # looked up at call time: tests substitute it
 
 
 def _fail(e) -> None:
-    from jiceng.platform.cli.service import _fail as fail
-    fail(e)
+    service._fail(e)
 
 
 def _levels(text: str) -> list[str]:
@@ -223,3 +224,6 @@ def grids_plan(tenant: str, households: Optional[int], unit: Optional[str], low:
         sizes = "、".join(f"{s['count']} 个 {s['households']} 户" for s in alt["sizes"]) or "—"
         click.echo(f"  另可:{alt['grids']} 个网格({sizes}):{alt['note']}")
     sys.exit(0)
+
+
+COMMANDS = [standards, units, grids]

@@ -25,6 +25,7 @@ from jiceng.dsl.taskform import CANONICAL_TASK_SCHEMA, TaskForm, read_task_form
 from jiceng.platform.db.models import FormVersion
 from jiceng.platform.decisions.chain import canonical
 from jiceng.platform.errors import Invalid, NotFound
+from jiceng.platform.forms.vocabulary import check_schema
 
 FORM_BASE = "https://jiceng.invalid/form_schemas/"
 FORM_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
@@ -167,7 +168,6 @@ def sync_folder(session: Session, folder: Path) -> int:
 
     Every file is read first, so a form is checked with the forms it refers to (``$ref``) at hand.
     """
-    from jiceng.platform.forms.validation import check_schema
     if not folder.is_dir():
         return 0
     found: dict[tuple[str, str], dict] = {}

@@ -14,6 +14,7 @@ import click
 from jiceng.dsl import commands as dsl_commands
 from jiceng.platform.cli import service as service_commands
 from jiceng.platform.cli import units as unit_commands
+from jiceng.platform.cli import departments as department_commands
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,7 +23,7 @@ def main() -> None:
 
 
 for _command in (dsl_commands.make_commands(unit_lookup=service_commands.unit_from_tenants)
-                 + service_commands.COMMANDS + unit_commands.COMMANDS):
+                 + service_commands.COMMANDS + unit_commands.COMMANDS + department_commands.COMMANDS):
     main.add_command(_command)
 
 

@@ -214,3 +214,36 @@ class Decision(Base):
     requirements: Mapped[list[Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class Department(Base):
+    """A body of a tenant's department registry (职能部门名录): a 职能部门 (``functional``) or a
+    党委政府 body that deploys work as a whole (``government``), attached to one of the tenant's
+    org units, with its 权责清单 (the 清单 item codes and 事项类别 it is responsible for).
+
+    ``unit_code`` has no foreign key: `jiceng init` may drop units no longer in a tenant's file,
+    and a department left without its unit is then simply not found from any task's unit.
+    """
+
+    __tablename__ = "departments"
+    __table_args__ = (UniqueConstraint("tenant_code", "code", name="uq_departments_tenant_code_key"),
+                      UniqueConstraint("tenant_code", "unit_code", "name", name="uq_departments_unit_name"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_code: Mapped[str] = mapped_column(String(64), ForeignKey("tenants.code"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    unit_code: Mapped[str] = mapped_column(String(32), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # functional | government
+    items: Mapped[list[Any]] = mapped_column(JSON)
+    categories: Mapped[list[Any]] = mapped_column(JSON)
+
+
+class DepartmentSource(Base):
+    """Per tenant, the digest of the departments file `jiceng init` last loaded: an unchanged
+    file is not loaded again, so what an admin imported since stays."""
+
+    __tablename__ = "department_sources"
+
+    tenant_code: Mapped[str] = mapped_column(String(64), ForeignKey("tenants.code"), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))

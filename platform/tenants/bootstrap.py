@@ -21,6 +21,7 @@ from jiceng.dsl.resolver import PackNotFound, load_chain
 from jiceng.platform.db.engine import Database
 from jiceng.platform.db.migrate import upgrade
 from jiceng.platform.db.models import PackHead, PackVersion, Tenant
+from jiceng.platform.departments.importer import seed_departments
 from jiceng.platform.forms import store as form_store
 from jiceng.platform.auth import tokens as token_service
 from jiceng.platform.errors import Invalid
@@ -62,6 +63,7 @@ def run_init(db: Database, root: Path, *, demo_tokens: bool = False, demo_tenant
             lock_head(session, code)
         report.forms_added = form_store.sync_folder(session, root / "form_schemas")
     report.packs = _load_packs(rt, root / "rule_packs")
+    seed_departments(rt, tenants)  # after the packs: 权责清单 item codes are checked against the 清单 in force
     if demo_tokens:
         report.demo_tenant, report.tokens = _demo_tokens(rt, demo_tenant)
     return report

@@ -8,6 +8,7 @@
     level = "city"
     division_code = "430100000000"
     units = "changsha_units.csv"        # relative to tenants/
+    departments = "changsha.departments.csv"  # its department registry, loaded by jiceng.platform.departments
 
 The CSV starts with ``# `` comment lines, then the header
 ``code,parent,level,name,population,urban_population,households,workers,grid_workers,facility_area_m2``;
@@ -30,7 +31,7 @@ UNIT_LEVELS = ("province", "city", "county", "township", "street", "community", 
 INT_COLUMNS = ("population", "urban_population", "households", "workers", "grid_workers")
 FLOAT_COLUMNS = ("facility_area_m2",)
 UNIT_COLUMNS = ("code", "parent", "level", "name") + INT_COLUMNS + FLOAT_COLUMNS
-TENANT_KEYS = ("code", "name", "parent", "level", "division_code", "units")
+TENANT_KEYS = ("code", "name", "parent", "level", "division_code", "units", "departments")
 
 
 @dataclass
@@ -66,6 +67,8 @@ class TenantFile:
     units: list[UnitRow] = field(default_factory=list)
     digest: str = ""
     path: str = ""
+    departments_file: str = ""   # the departments file named in the TOML ("" when none), and its bytes
+    departments: bytes = b""
 
 
 def read_tenants(folder: Path | str) -> list[TenantFile]:
@@ -90,7 +93,7 @@ def read_tenant(path: Path) -> TenantFile:
     for key in ("code", "name", "level"):
         if not isinstance(doc.get(key), str) or not doc[key].strip():
             raise Invalid("tenant_file_invalid", f"{path}:缺少键 {key}(应为非空字符串)")
-    for key in ("parent", "division_code", "units"):
+    for key in ("parent", "division_code", "units", "departments"):
         if key in doc and not isinstance(doc[key], str):
             raise Invalid("tenant_file_invalid", f"{path}:键 {key} 应为字符串")
     if doc["code"] != path.stem:
@@ -105,8 +108,16 @@ def read_tenant(path: Path) -> TenantFile:
             raise Invalid("tenant_file_invalid", f"{path}:无法读取单位文件 {csv_path}:{e.strerror}") from e
         digest.update(b"\0" + data)
         units = read_units_csv(data, str(csv_path))
+    departments_file, departments = "", b""
+    if doc.get("departments"):
+        departments_file = str(path.parent / doc["departments"])
+        try:
+            departments = Path(departments_file).read_bytes()
+        except OSError as e:
+            raise Invalid("tenant_file_invalid", f"{path}:无法读取部门文件 {departments_file}:{e.strerror}") from e
     return TenantFile(doc["code"], doc["name"], doc.get("parent") or None, doc["level"],
-                      doc.get("division_code") or None, units, digest.hexdigest(), str(path))
+                      doc.get("division_code") or None, units, digest.hexdigest(), str(path), departments_file,
+                      departments)
 
 
 def read_units_csv(data: bytes, where: str) -> list[UnitRow]:

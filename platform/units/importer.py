@@ -70,6 +70,24 @@ DIVISION_CODE = re.compile(r"[1-9]\d{11}|0{12}")
 GRID_CODE = re.compile(r"[1-9]\d{14}")
 
 
+@dataclass(frozen=True)
+class Layout:
+    """What one kind of import file looks like, so that other registries (departments) read
+    their files with this module's reader: the headers it knows, the columns it requires (the
+    first one finds the header row), their labels, the prefix of its error codes, the noun its
+    messages count (单位), and its row limit."""
+
+    headers: dict[str, str]
+    required: tuple[str, ...]
+    labels: dict[str, str]
+    prefix: str
+    noun: str
+    max_rows: int
+
+
+UNITS = Layout(HEADERS, REQUIRED, COLUMN_LABEL, "units", "单位", MAX_ROWS)
+
+
 @dataclass
 class Cell:
     header: str          # as written in the file
@@ -108,26 +126,37 @@ class Problem:
 class ImportProblems(Invalid):
     """The file cannot be imported; ``details`` lists every problem found."""
 
-    def __init__(self, problems: list[Problem], total: Optional[int] = None):
+    def __init__(self, problems: list[Problem], total: Optional[int] = None, layout: Layout = UNITS):
         total = total if total is not None else len(problems)
         shown = problems[:MAX_ERRORS]
         more = f"(只列出前 {len(shown)} 处)" if total > len(shown) else ""
-        super().__init__("units_import_invalid", f"导入文件有 {total} 处问题{more},未导入任何单位",
+        super().__init__(f"{layout.prefix}_import_invalid", f"导入文件有 {total} 处问题{more},未导入任何{layout.noun}",
                          [p.to_dict() for p in shown])
         self.total = total
 
+    def lines(self) -> list[str]:
+        """One zh-CN line per problem listed, for a terminal: 第 5 行,列“户数”(G5):code:message."""
+        out = []
+        for d in self.details:
+            where = f"第 {d['row']} 行" if d["row"] else "文件"
+            column = f",列“{d['column']}”" if d["column"] else ""
+            cell = f"({d['cell']})" if d.get("cell") else ""
+            out.append(f"{where}{column}{cell}:{d['code']}:{d['message']}")
+        return out
+
 
 # ---------------------------------------------------------------------- reading the file
-def read_file(data: bytes, filename: str = "") -> ParsedFile:
+def read_file(data: bytes, filename: str = "", layout: Layout = UNITS) -> ParsedFile:
     """The file's rows under their recognised headers. Raises :class:`ImportProblems` for an unreadable file."""
     if not data.strip():
-        raise ImportProblems([Problem(None, None, "units_file_empty", "文件是空的")])
+        raise ImportProblems([Problem(None, None, f"{layout.prefix}_file_empty", "文件是空的")], layout=layout)
     if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
-        return _read_xlsx(data)
-    return _read_csv(data)
+        return _read_xlsx(data, layout)
+    return _read_csv(data, layout)
 
 
-def _read_csv(data: bytes) -> ParsedFile:
+def _read_csv(data: bytes, layout: Layout) -> ParsedFile:
+    unreadable = partial(_unreadable, layout)
     for encoding in ("utf-8-sig", "gb18030"):  # Excel in a Chinese locale saves CSV as GBK
         try:
             text = data.decode(encoding)
@@ -135,15 +164,19 @@ def _read_csv(data: bytes) -> ParsedFile:
         except UnicodeDecodeError:
             continue
     else:
-        raise ImportProblems([Problem(None, None, "units_file_unreadable", "文件不是 UTF-8 或 GBK 编码的 CSV")])
+        raise unreadable("文件不是 UTF-8 或 GBK 编码的 CSV")
     if "\x00" in text:
-        raise ImportProblems([Problem(None, None, "units_file_unreadable", "文件中含有 NUL 字符,不是文本文件")])
+        raise unreadable("文件中含有 NUL 字符,不是文本文件")
     lines = text.splitlines()
     try:
         records = list(csv.reader(lines, delimiter="\t" if _tabbed(lines) else ","))
     except csv.Error as e:  # e.g. a field longer than the csv module allows: not a units file
-        raise ImportProblems([Problem(None, None, "units_file_unreadable", f"无法按 CSV 读取:{e}")]) from None
-    return _rows(records, "csv", None)
+        raise unreadable(f"无法按 CSV 读取:{e}") from None
+    return _rows(records, "csv", None, layout)
+
+
+def _unreadable(layout: Layout, message: str) -> ImportProblems:
+    return ImportProblems([Problem(None, None, f"{layout.prefix}_file_unreadable", message)], layout=layout)
 
 
 def _tabbed(lines: list[str]) -> bool:
@@ -151,49 +184,50 @@ def _tabbed(lines: list[str]) -> bool:
     return "\t" in first and "," not in first
 
 
-def _read_xlsx(data: bytes) -> ParsedFile:
+def _read_xlsx(data: bytes, layout: Layout) -> ParsedFile:
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
-        raise ImportProblems([Problem(None, None, "units_file_unreadable",
-                                      f"无法读取 Excel 文件(.xlsx):{type(e).__name__}")]) from None
+        raise _unreadable(layout, f"无法读取 Excel 文件(.xlsx):{type(e).__name__}") from None
     try:
         sheet = book.worksheets[0]
         records = [list(r) for r in sheet.iter_rows(values_only=True)]
     finally:
         book.close()
-    return _rows(records, "xlsx", get_column_letter)
+    return _rows(records, "xlsx", get_column_letter, layout)
 
 
-def _rows(records: list[list], fmt: str, letter) -> ParsedFile:
+def _rows(records: list[list], fmt: str, letter, layout: Layout) -> ParsedFile:
+    headers, labels, prefix = layout.headers, layout.labels, layout.prefix
     header_at = None
     for i, record in enumerate(records[:50]):
         names = [_normalise(v) for v in record]
-        if "code" in {HEADERS.get(x) for x in names}:
+        if layout.required[0] in {headers.get(x) for x in names}:
             header_at = i
             break
     if header_at is None:
-        raise ImportProblems([Problem(None, None, "units_header_missing",
-                                      "找不到表头:应有“代码(code)”“上级代码(parent)”“层级(level)”“名称(name)”等列")])
+        wanted = "".join(f"“{labels[c]}({c})”" for c in layout.required)
+        raise ImportProblems([Problem(None, None, f"{prefix}_header_missing", f"找不到表头:应有{wanted}等列")],
+                             layout=layout)
     header = records[header_at]
     columns: dict[int, str] = {}
     ignored, problems = [], []
     for j, raw in enumerate(header):
-        name = HEADERS.get(_normalise(raw))
+        name = headers.get(_normalise(raw))
         if name is None:
             if raw not in (None, ""):
                 ignored.append(str(raw))
         elif name in columns.values():
-            problems.append(Problem(header_at + 1, str(raw), "units_header_duplicate", f"列“{raw}”与前面的列重复"))
+            problems.append(Problem(header_at + 1, str(raw), f"{prefix}_header_duplicate", f"列“{raw}”与前面的列重复"))
         else:
             columns[j] = name
-    missing = [COLUMN_LABEL[c] + f"({c})" for c in REQUIRED if c not in columns.values()]
+    missing = [labels[c] + f"({c})" for c in layout.required if c not in columns.values()]
     if missing:
-        problems.append(Problem(header_at + 1, None, "units_header_missing", f"表头缺少列:{'、'.join(missing)}"))
+        problems.append(Problem(header_at + 1, None, f"{prefix}_header_missing", f"表头缺少列:{'、'.join(missing)}"))
     if problems:
-        raise ImportProblems(problems)
+        raise ImportProblems(problems, layout=layout)
     rows = []
     for i, record in enumerate(records[header_at + 1:], start=header_at + 2):
         if not any(v not in (None, "") and str(v).strip() for v in record):
@@ -203,10 +237,12 @@ def _rows(records: list[list], fmt: str, letter) -> ParsedFile:
         cells = {name: Cell(str(header[j]), record[j] if j < len(record) else None,
                             f"{letter(j + 1)}{i}" if letter else None) for j, name in columns.items()}
         rows.append(Row(i, cells))
-        if len(rows) > MAX_ROWS:
-            raise ImportProblems([Problem(i, None, "units_file_too_large", f"文件超过 {MAX_ROWS} 行,请分批导入")])
+        if len(rows) > layout.max_rows:
+            raise ImportProblems([Problem(i, None, f"{prefix}_file_too_large",
+                                          f"文件超过 {layout.max_rows} 行,请分批导入")], layout=layout)
     if not rows:
-        raise ImportProblems([Problem(None, None, "units_file_empty", "表头之下没有单位")])
+        raise ImportProblems([Problem(None, None, f"{prefix}_file_empty", f"表头之下没有{layout.noun}")],
+                             layout=layout)
     return ParsedFile(fmt, rows, ignored)
 
 
@@ -233,7 +269,7 @@ def check_rows(parsed: ParsedFile) -> tuple[list[UnitRecord], list[Problem]]:
     for row in parsed.rows:
         found: list[Problem] = []
         bad = partial(_report, row, found)
-        values = {c: _text(row.cells.get(c)) for c in ("code", "parent", "level", "name")}
+        values = {c: cell_text(row.cells.get(c)) for c in ("code", "parent", "level", "name")}
         level = values["level"]
         if not level:
             bad("level", "unit_level_missing", "缺少层级")
@@ -284,7 +320,8 @@ def _report(row: Row, found: list[Problem], column: str, code: str, message: str
                          cell.ref if cell else None))
 
 
-def _text(cell: Optional[Cell]) -> str:
+def cell_text(cell: Optional[Cell]) -> str:
+    """A cell's value as stripped text ("" when empty)."""
     if cell is None or cell.value is None:
         return ""
     value = cell.value
@@ -426,7 +463,7 @@ def import_units(rt: Runtime, tenant: str, data: bytes, filename: str = "", *, d
     parsed = read_file(data, filename)
     records, problems = check_rows(parsed)
     good = {r.values["code"] for r in records}
-    rejected = frozenset(_text(row.cells.get("code")) for row in parsed.rows) - good
+    rejected = frozenset(cell_text(row.cells.get("code")) for row in parsed.rows) - good
     with rt.db.write() as session:
         if session.get(Tenant, tenant) is None:
             raise NotFound("tenant_not_found", f"找不到租户 {tenant}")

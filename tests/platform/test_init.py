@@ -27,7 +27,7 @@ def counts(db) -> dict:
 
 
 def test_migrations_match_the_models(fresh_database):
-    assert current_revision(fresh_database) == "0001"
+    assert current_revision(fresh_database) == "0002"
     upgrade(fresh_database)  # a second upgrade is a no-op
     with fresh_database.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)

@@ -85,11 +85,8 @@ class Runtime:
 
     def _write_entries(self, entries) -> list:
         """One transaction: SQLite's writer lock, or PostgreSQL's single append statement."""
-        if self.db.is_sqlite:
-            with self.db.raw_write() as cursor:
-                return log_append.write(cursor, entries, sqlite=True)
-        with self.db.autocommit() as cursor:
-            return log_append.write(cursor, entries, sqlite=False)
+        with self.db.transaction() if self.db.is_sqlite else self.db.autocommit() as conn:
+            return log_append.write(conn, entries)
 
     # ------------------------------------------------------------------ tenants, tokens, units
     def directory(self, session: Session, need: Optional[str] = None) -> TenantDirectory:
@@ -203,11 +200,11 @@ class Runtime:
         """What an admission check reads from the database, in one statement (one round trip):
         the generations for :meth:`pack_at` and, given a unit, its history counts
         (:func:`.history.facts_from`)."""
-        with self.db.autocommit() as cursor:
+        with self.db.autocommit() as conn:
             if unit_code is None:
-                return self.db.prepared(_GENERATION).one(cursor, {}), None
-            row = self.db.prepared(_GENERATION_AND_HISTORY).one(cursor, count_parameters(unit_code, on))
-            return row[:2], row[2:]
+                return tuple(conn.execute(_GENERATION).one()), None
+            row = conn.execute(_GENERATION_AND_HISTORY, count_parameters(unit_code, on)).one()
+            return tuple(row[:2]), tuple(row[2:])
 
     def pack_at(self, session: Session, tenant: str, on: date, gens: tuple[int, int]) -> ResolvedPack:
         """The compiled pack chain in force for ``tenant`` on ``on`` at the generations ``gens``;

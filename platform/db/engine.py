@@ -15,11 +15,13 @@ SQLite (the default) and PostgreSQL behave alike for the service:
 Either way a decision that depends on counts (history facts) is made on data
 no concurrent writer can change before the decision is committed.
 
-The admission check's hot path skips the ORM: :meth:`Database.autocommit` and
-:meth:`Database.raw_write` hand out a pooled DBAPI connection (a session and a
-Core statement cost several times what the statement itself costs), with
-driver errors turned into SQLAlchemy's, so the API answers them as it answers
-any database error.
+The admission check's hot path skips the ORM session, not SQLAlchemy:
+:meth:`Database.autocommit` and :meth:`Database.transaction` hand out a Core
+:class:`~sqlalchemy.engine.Connection` from the engine's pool. The pool pings a
+PostgreSQL connection before handing it out (``pool_pre_ping``), so connections
+a server restart has cut are replaced instead of failing the request, and it
+hands out the most recently used one first (``pool_use_lifo``): under light
+load the same few stay warm and the rest time out at the server.
 """
 from __future__ import annotations
 
@@ -27,13 +29,11 @@ import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
-from sqlalchemy import bindparam, create_engine, event, exc, select
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy import bindparam, create_engine, event, select
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
-
-from jiceng.platform.db.raw import Prepared, RawConnections
 
 DEFAULT_URL = "sqlite:///instance/jiceng.db"
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -61,9 +61,9 @@ class Database:
         # finds everything it needs in the runtime's caches never checks a connection out at all
         reads = self.engine.execution_options(sqlite_autocommit=True) if self.is_sqlite else self.engine
         self._read_sessions = sessionmaker(reads, expire_on_commit=False, autoflush=False)
-        self._dbapi_error = self.engine.dialect.loaded_dbapi.Error
-        self._prepared: dict = {}
-        self._raw = RawConnections(self.engine)
+        # one statement, one transaction: no BEGIN and ROLLBACK round trips around it
+        self._autocommit = self.engine.execution_options(
+            **({"sqlite_autocommit": True} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}))
 
     # ------------------------------------------------------------------ engine
     def _create_engine(self, pool_size: int) -> Engine:
@@ -71,6 +71,7 @@ class Database:
             path = self.url.database
             if path and path != ":memory:" and not path.startswith("file:"):
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # no pre-ping: a file has no server that could drop the connection
             engine = create_engine(self.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S,
                                                            "check_same_thread": False}, pool_use_lifo=True)
             _configure_sqlite(engine)
@@ -79,7 +80,7 @@ class Database:
         if self.schema:
             connect_args["options"] = f"-csearch_path={self.schema}"
         return create_engine(self.url, connect_args=connect_args, pool_size=pool_size,
-                             max_overflow=pool_size, pool_pre_ping=False, pool_use_lifo=True)
+                             max_overflow=pool_size, pool_pre_ping=True, pool_use_lifo=True)
 
     def _lock_file(self) -> Optional[Path]:
         path = self.url.database
@@ -88,7 +89,6 @@ class Database:
         return Path(path).with_name(Path(path).name + ".write-lock")
 
     def dispose(self) -> None:
-        self._raw.close_all()
         self.engine.dispose()
         if self._writer is not None:
             self._writer.close()
@@ -124,54 +124,25 @@ class Database:
             finally:
                 session.close()
 
-    # ------------------------------------------------------------------ the hot path: DBAPI
-    def prepared(self, stmt) -> Prepared:
-        """``stmt`` (a module-level Core statement) compiled once for this database."""
-        p = self._prepared.get(stmt)
-        if p is None:
-            p = self._prepared[stmt] = Prepared(stmt, self.engine.dialect)
-        return p
+    # ------------------------------------------------------------------ the hot path: Core connections
+    @contextmanager
+    def autocommit(self) -> Iterator[Connection]:
+        """A pooled connection in autocommit mode: each statement is a transaction of its own
+        (a read sees the latest commit; a write is durable when the statement returns) and
+        costs one round trip."""
+        with self._autocommit.connect() as conn:
+            yield conn
 
     @contextmanager
-    def autocommit(self) -> Iterator[Any]:
-        """A DBAPI cursor in autocommit mode: each statement is a transaction of its own (a read
-        sees the latest commit; a write is durable when the statement returns) and costs one
-        round trip (no BEGIN, no COMMIT or ROLLBACK)."""
-        conn = self._raw.take()
-        cursor = conn.cursor()
-        try:
-            yield cursor
-            cursor.close()  # nothing left half-read (on SQLite that would hold a read snapshot)
-        except BaseException as e:
-            self._raw.discard(conn, cursor)
-            if isinstance(e, self._dbapi_error):
-                raise self._wrapped(e, conn) from e
-            raise
-        self._raw.give_back(conn)
-
-    @contextmanager
-    def raw_write(self) -> Iterator[Any]:
-        """A DBAPI cursor inside a write transaction, committed when the block ends normally,
+    def transaction(self) -> Iterator[Connection]:
+        """A pooled connection inside a write transaction, committed when the block ends normally,
         else rolled back. SQLite: ``BEGIN IMMEDIATE`` behind the writer queue, as :meth:`write`."""
         with self._writer if self._writer is not None else _NO_QUEUE:
-            conn = self._raw.take()
-            cursor = conn.cursor()
-            try:
-                cursor.execute("BEGIN IMMEDIATE" if self.is_sqlite else "BEGIN")
-                yield cursor
-                cursor.execute("COMMIT")
-                cursor.close()
-            except BaseException as e:
-                self._raw.discard(conn, cursor)  # rolled back and closed: the lock is released now
-                if isinstance(e, self._dbapi_error):
-                    raise self._wrapped(e, conn) from e
-                raise
-            self._raw.give_back(conn)
-
-    def _wrapped(self, e: Exception, conn) -> exc.DBAPIError:
-        """A driver error as SQLAlchemy raises it (the API answers those: 503 when busy)."""
-        broken = self.engine.dialect.is_disconnect(e, conn, None)
-        return exc.DBAPIError.instance(None, None, e, self._dbapi_error, connection_invalidated=broken)
+            conn = self.engine.connect()
+            if self.is_sqlite:
+                conn = conn.execution_options(sqlite_immediate=True)
+            with conn, conn.begin():
+                yield conn
 
     def lock(self, session: Session, column, keys: Sequence) -> None:
         """Row-lock the rows whose ``column`` is in ``keys``, in key order (no deadlocks).

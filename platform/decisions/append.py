@@ -4,8 +4,8 @@ An :class:`Entry` holds the canonical JSON payload of everything its hash
 covers, split around ``seq`` (:func:`.decision_chain.split_payload`): the
 chain's head is read, and ``seq`` and the previous hash filled in, only under
 the head's lock. :func:`write` appends any number of entries, of any tenants,
-on a DBAPI cursor inside the caller's transaction (or as one autocommit
-statement on PostgreSQL):
+on a SQLAlchemy connection inside the caller's transaction (or as one
+autocommit statement on PostgreSQL):
 
 * SQLite: the heads (already held by ``BEGIN IMMEDIATE``), one multi-row
   ``INSERT … RETURNING``, the heads' ``UPDATE``; the hashes computed here.
@@ -22,11 +22,15 @@ from datetime import datetime, timezone
 from json.encoder import encode_basestring
 from typing import Sequence, Union
 
+from sqlalchemy import Text, bindparam, insert, select, text, update
+from sqlalchemy.engine import Connection
+
+from jiceng.platform.db.models import Decision, LogHead
 from jiceng.platform.decisions.chain import canonical, canonical_jsonable, chained_hash, split_payload
 
 _JSON_FIELDS = ("input", "target", "history", "pack", "reasons", "requirements")
 _TEXT_FIELDS = ("tenant_code", "kind", "actor", "created_at", "decided_on", "outcome")
-#: the columns of a new row (SQLite binds them in this order)
+#: the columns of a new row, in the order of an entry's values then the chain's three
 COLUMNS = (*_TEXT_FIELDS, *_JSON_FIELDS, "seq", "prev_hash", "hash")
 
 
@@ -95,24 +99,35 @@ def entry(*, tenant: str, kind: str, actor: str, decided_on: str, input: dict, t
                  prefix, suffix)
 
 
-def write(cursor, entries: Sequence[Entry], *, sqlite: bool) -> list[Union[Appended, Exception]]:
-    """Append ``entries`` (in order, per tenant) on a DBAPI cursor; one result per entry:
+def write(conn: Connection, entries: Sequence[Entry]) -> list[Union[Appended, Exception]]:
+    """Append ``entries`` (in order, per tenant) on ``conn``; one result per entry:
     :class:`Appended`, or :class:`NoChainHead` for an entry whose tenant has no chain.
 
     Heads are locked in tenant order (the order every writer takes them in: no deadlocks)
     and held until the transaction ends.
     """
-    return _write_sqlite(cursor, entries) if sqlite else _write_postgresql(cursor, entries)
+    if conn.dialect.name == "sqlite":
+        return _write_sqlite(conn, entries)
+    return _write_postgresql(conn, entries)
 
 
 # ---------------------------------------------------------------------- SQLite
-def _write_sqlite(cursor, entries: Sequence[Entry]) -> list[Union[Appended, Exception]]:
+_HEADS, _DECISIONS = LogHead.__table__, Decision.__table__
+_READ_HEADS = (select(_HEADS.c.tenant_code, _HEADS.c.last_seq, _HEADS.c.last_hash)
+               .where(_HEADS.c.tenant_code.in_(bindparam("tenants", expanding=True))))
+#: every value bound as text: the JSON fields are already canonical JSON, stored as they were hashed
+_INSERT = (insert(_DECISIONS).values({c: bindparam(c, type_=Text()) for c in COLUMNS if c != "seq"}
+                                     | {"seq": bindparam("seq")})
+           .returning(_DECISIONS.c.id, _DECISIONS.c.tenant_code, _DECISIONS.c.seq))
+_MOVE_HEAD = (update(_HEADS).where(_HEADS.c.tenant_code == bindparam("tenant"))
+              .values(last_seq=bindparam("last_seq"), last_hash=bindparam("last_hash")))
+
+
+def _write_sqlite(conn: Connection, entries: Sequence[Entry]) -> list[Union[Appended, Exception]]:
     tenants = sorted({e.tenant for e in entries})
-    cursor.execute("SELECT tenant_code, last_seq, last_hash FROM decision_log_heads WHERE tenant_code IN "
-                   f"({', '.join('?' * len(tenants))})", tenants)
-    heads = {t: [seq, h] for t, seq, h in cursor.fetchall()}
+    heads = {t: [seq, h] for t, seq, h in conn.execute(_READ_HEADS, {"tenants": tenants})}
     results: list[Union[Appended, Exception]] = []
-    rows: list[tuple] = []
+    rows: list[dict] = []
     for e in entries:
         head = heads.get(e.tenant)
         if head is None:
@@ -121,16 +136,13 @@ def _write_sqlite(cursor, entries: Sequence[Entry]) -> list[Union[Appended, Exce
         seq, prev = head[0] + 1, head[1]
         digest = chained_hash(prev, e.prefix, seq, e.suffix)
         head[0], head[1] = seq, digest
-        rows.append(e.values + (seq, prev, digest))
+        rows.append(dict(zip(COLUMNS, e.values + (seq, prev, digest))))
         results.append(Appended(0, seq, digest))
     if not rows:
         return results
-    one = "(" + ", ".join("?" * len(COLUMNS)) + ")"
-    cursor.execute(f"INSERT INTO decisions ({', '.join(COLUMNS)}) VALUES {', '.join([one] * len(rows))} "
-                   "RETURNING id, tenant_code, seq", [v for row in rows for v in row])
-    ids = {(t, seq): i for i, t, seq in cursor.fetchall()}  # RETURNING's order is not promised
-    cursor.executemany("UPDATE decision_log_heads SET last_seq = ?, last_hash = ? WHERE tenant_code = ?",
-                       [(seq, h, t) for t, (seq, h) in heads.items()])
+    # one multi-row INSERT … RETURNING (SQLAlchemy's "insertmanyvalues"), whose row order is not promised
+    ids = {(t, seq): i for i, t, seq in conn.execute(_INSERT, rows)}
+    conn.execute(_MOVE_HEAD, [{"tenant": t, "last_seq": seq, "last_hash": h} for t, (seq, h) in heads.items()])
     return [Appended(ids[(e.tenant, r.seq)], r.seq, r.hash) if isinstance(r, Appended) else r
             for e, r in zip(entries, results)]
 
@@ -138,11 +150,11 @@ def _write_sqlite(cursor, entries: Sequence[Entry]) -> list[Union[Appended, Exce
 # ---------------------------------------------------------------------- PostgreSQL
 #: one parameter: the batch as JSON, [{"t": tenant, "n": 1-based position in its tenant, "p": prefix, "s": suffix}].
 #: Nothing in the plan depends on the parameter's value, so PostgreSQL keeps one generic plan for
-#: the prepared statement instead of planning it anew on every call (which cost more than running
-#: it); the heads are still found through their primary key.
-_APPEND_POSTGRESQL = """
+#: the statement psycopg prepares after a few runs instead of planning it anew on every call (which
+#: cost more than running it); the heads are still found through their primary key.
+_APPEND_POSTGRESQL = text("""
 WITH RECURSIVE
- batch AS MATERIALIZED (SELECT * FROM json_to_recordset(%(batch)s::json) AS b(t text, n int, p text, s text)),
+ batch AS MATERIALIZED (SELECT * FROM json_to_recordset(CAST(:batch AS json)) AS b(t text, n int, p text, s text)),
  head AS (SELECT tenant_code, last_seq, last_hash FROM decision_log_heads
           WHERE tenant_code = ANY(ARRAY(SELECT t FROM batch)) ORDER BY tenant_code FOR UPDATE),
  chain(tenant, n, seq, hash, prev_hash, payload) AS (
@@ -167,16 +179,16 @@ WITH RECURSIVE
    FROM (SELECT DISTINCT ON (tenant) tenant, n, seq, hash FROM chain ORDER BY tenant, n DESC) last
    WHERE h.tenant_code = ANY(ARRAY(SELECT t FROM batch)) AND h.tenant_code = last.tenant AND last.n > 0)
 SELECT a.id, a.tenant_code, c.n, a.seq, a.hash FROM added a JOIN chain c ON c.tenant = a.tenant_code AND c.seq = a.seq
-"""
+""")
 
 
-def _write_postgresql(cursor, entries: Sequence[Entry]) -> list[Union[Appended, Exception]]:
+def _write_postgresql(conn: Connection, entries: Sequence[Entry]) -> list[Union[Appended, Exception]]:
     positions, counts, parts = [], {}, []
     for e in entries:
         counts[e.tenant] = n = counts.get(e.tenant, 0) + 1
         positions.append((e.tenant, n))
         parts.append(f'{{"t":{encode_basestring(e.tenant)},"n":{n},"p":{encode_basestring(e.prefix)},'
                      f'"s":{encode_basestring(e.suffix)}}}')
-    cursor.execute(_APPEND_POSTGRESQL, {"batch": f"[{','.join(parts)}]"})
-    added = {(t, n): Appended(i, seq, h) for i, t, n, seq, h in cursor.fetchall()}
+    rows = conn.execute(_APPEND_POSTGRESQL, {"batch": f"[{','.join(parts)}]"})
+    added = {(t, n): Appended(i, seq, h) for i, t, n, seq, h in rows}
     return [added.get(p) or NoChainHead(f"decision log of tenant {p[0]!r} has no head") for p in positions]

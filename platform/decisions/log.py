@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
-from sqlalchemy import exc, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jiceng.platform.db.models import Decision, LogHead
@@ -24,12 +24,7 @@ from jiceng.platform.decisions.append import Appended, Entry, write
 def append_all(session: Session, entries: list[Entry]) -> list[Appended]:
     """Append ``entries`` (:func:`.log_append.entry`) in ``session``'s transaction, in one statement
     on PostgreSQL; their chains' heads stay locked until it commits."""
-    conn = session.connection()
-    dialect = conn.dialect
-    try:
-        results = write(conn.connection.driver_connection.cursor(), entries, sqlite=dialect.name == "sqlite")
-    except dialect.loaded_dbapi.Error as err:  # the API answers SQLAlchemy's errors (503 when busy)
-        raise exc.DBAPIError.instance(None, None, err, dialect.loaded_dbapi.Error) from err
+    results = write(session.connection(), entries)
     for result in results:
         if isinstance(result, Exception):
             raise result

@@ -25,8 +25,8 @@ def make(tenant: str, i: int) -> log_append.Entry:
 def test_a_batch_of_several_tenants_chains_each_and_verifies(fresh_database):
     db = fresh_database
     batch = [make(t, i) for i, t in enumerate(["changsha", "hunan", "changsha", "nowhere", "changsha", "hunan"])]
-    with db.raw_write() as cursor:
-        results = log_append.write(cursor, batch, sqlite=db.is_sqlite)
+    with db.transaction() as conn:
+        results = log_append.write(conn, batch)
     assert isinstance(results[3], log_append.NoChainHead)
     appended = [r for r in results if not isinstance(r, Exception)]
     assert [r.seq for r in appended] == [1, 1, 2, 3, 2]
@@ -49,8 +49,8 @@ def test_appends_in_turn_link_to_each_other(fresh_database):
     db = fresh_database
     hashes = []
     for i in range(3):
-        with db.raw_write() as cursor:
-            [r] = log_append.write(cursor, [make("changsha", i)], sqlite=db.is_sqlite)
+        with db.transaction() as conn:
+            [r] = log_append.write(conn, [make("changsha", i)])
         hashes.append(r.hash)
     with db.read() as s:
         rows = s.execute(select(Decision).order_by(Decision.seq)).scalars().all()

@@ -1,0 +1,111 @@
+"""The hot path's connections come from the engine's pool: a failed statement or transaction
+gives back a usable connection and releases its locks at once, and on PostgreSQL connections
+the server has cut (a restart) are replaced before a request uses them."""
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, exc, text
+
+from jiceng.platform.app import create_app
+from jiceng.platform.auth.tokens import issue
+from jiceng.platform.db.engine import Database, normalise_url
+from jiceng.platform.tenants.bootstrap import run_init
+from jiceng.platform.tenants.directory import TenantDirectory
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+PG_URL = os.environ.get("JICENG_TEST_DATABASE_URL")
+CHECK = "/api/v1/tenants/changsha/admission/check"
+COMMUNITY = "430102001001"  # a Changsha community of the fixtures
+
+
+def test_a_failed_statement_leaves_the_pool_usable(fresh_database):
+    db = fresh_database
+    with pytest.raises(exc.DBAPIError):
+        with db.autocommit() as conn:
+            conn.execute(text("SELECT * FROM no_such_table"))
+    for _ in range(3):
+        with db.autocommit() as conn:
+            assert conn.execute(text("SELECT 1")).scalar() == 1
+
+
+@pytest.mark.parametrize("failure", ["statement", "caller"])
+def test_a_failed_write_releases_the_database_at_once(fresh_database, failure):
+    db = fresh_database
+    touch = text("UPDATE decision_log_heads SET last_seq = last_seq WHERE tenant_code = 'changsha'")
+    with pytest.raises((exc.IntegrityError, RuntimeError)):
+        with db.transaction() as conn:
+            conn.execute(touch)
+            if failure == "caller":
+                raise RuntimeError("the caller failed mid-transaction")
+            conn.execute(text("INSERT INTO decision_log_heads (tenant_code, last_seq, last_hash) "
+                              "SELECT tenant_code, 0, 'x' FROM decision_log_heads"))  # duplicate keys
+    done = []
+
+    def other_writer():
+        with db.transaction() as conn:
+            conn.execute(touch)
+        done.append(time.monotonic())
+
+    start = time.monotonic()
+    t = threading.Thread(target=other_writer)
+    t.start()
+    t.join(10)
+    assert done and done[0] - start < 2.0  # not a busy timeout (30 s) or a lock wait
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: JICENG_TEST_DATABASE_URL is not set")
+def test_checks_go_on_after_the_server_cut_every_pooled_connection():
+    """What a PostgreSQL restart does to a running service: every connection in its pool is
+    closed by the server. Only this test's own connections are cut — they carry an
+    application_name of their own; other tests (pytest-xdist workers) share the server."""
+    app_name = f"jiceng-test-{uuid.uuid4().hex[:12]}"
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(normalise_url(PG_URL))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    db = Database(normalise_url(PG_URL).update_query_dict({"application_name": app_name}), schema=schema,
+                  pool_size=4)
+    try:
+        run_init(db, FIXTURES)
+        app = create_app({"DATABASE": db})
+        with db.write() as session:
+            token = issue(session, TenantDirectory.load(session), "changsha", "department")[0]
+        headers = {"Authorization": f"Bearer {token}"}
+        body = {"task": {"title": "初审", "item_code": "X01", "target_unit": COMMUNITY}}
+
+        def check():
+            return app.test_client().post(CHECK, headers=headers, json=body)
+
+        answers: list = []
+        warm = [threading.Thread(target=lambda: answers.append(check().status_code)) for _ in range(6)]
+        for t in warm:
+            t.start()
+        for t in warm:
+            t.join(30)
+        assert answers == [200] * 6
+
+        with admin.connect() as conn:
+            cut = conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                                    "AND application_name = :name"), {"name": app_name}).scalars().all()
+        assert cut and all(cut)  # the pool held connections, and each of them is gone now
+        r = check()
+        assert r.status_code == 200, r.json
+        assert r.json["decision"] in ("admit", "conditional", "reject")
+        auditor = app.test_client()
+        with db.write() as session:
+            audit = issue(session, TenantDirectory.load(session), "changsha", "auditor")[0]
+        report = auditor.get("/api/v1/tenants/changsha/decisions/verify",
+                             headers={"Authorization": f"Bearer {audit}"}).json
+        assert report["ok"] is True and report["chains"][0]["entries"] == 7
+    finally:
+        db.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -17,7 +17,6 @@ from werkzeug.routing import IntegerConverter
 from jiceng.platform.api import admission, decisions, forms, grids, packs, site, standards, tasks, tenants, units
 from jiceng.platform.pages import form_pages
 from jiceng.platform.pages import operator_pages
-from jiceng.platform.api.admission_fast_path import AdmissionFastPath
 from jiceng.platform.api.errors import register_error_handlers
 from jiceng.platform.api.context import EXTENSION
 from jiceng.platform.config import load_config
@@ -50,7 +49,6 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
         app.register_blueprint(bp)
     register_error_handlers(app)
     app.before_request(_refuse_control_characters)
-    app.wsgi_app = AdmissionFastPath(app, known_before_request=(_refuse_control_characters,))
     return app
 
 

@@ -20,16 +20,9 @@ REQUEST = CheckRequestSchema()
            description="目标单位的事实由 task.target_unit 查得;给出 target 对象则为假设检查。"
                        "除写入决定记录外没有副作用。任务不符合租户任务表单时返回 422,details 为 [{path, message}]。")
 def admission_check(tenant: str):
-    failed = request.environ.pop(FAILED, None)
-    if failed is not None:  # the fast path tried this very request (admission_fast_path.py)
-        raise failed
     principal = authorize(tenant, "check")
     answer = check(runtime(), principal, tenant, check_request_from(request.get_data(cache=True)))
     return current_app.response_class(answer, mimetype="application/json")
-
-
-#: set by the admission fast path on a request it could not answer: the exception to answer with
-FAILED = "jiceng.admission_fast_path.failed"
 
 
 def check_request_from(raw: bytes) -> CheckRequest:

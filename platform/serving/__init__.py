@@ -1,1 +1,1 @@
-"""Running the WSGI app under gunicorn (settings and worker)."""
+"""Running the WSGI app under gunicorn (its settings and server hooks)."""

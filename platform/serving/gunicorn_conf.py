@@ -4,18 +4,19 @@
 
 Why these settings:
 
-* ``gthread`` workers keep connections alive; gunicorn's ``sync`` workers close
-  every connection after one request, so each request also pays a TCP
-  handshake and teardown in Python. A worker's threads also wait on the
-  database together, and their decision-log entries are committed in one
-  transaction (see ``services/group_commit.py``). Our subclass
-  (``gunicorn_worker.py``) stops accepting while all its threads are busy, so
-  kept-alive connections spread over the workers instead of piling on one.
+* gunicorn's stock ``gthread`` workers keep connections alive; its ``sync``
+  workers close every connection after one request, so each request would
+  also pay a TCP handshake and teardown in Python. A worker's threads also
+  wait on the database together, and their decision-log entries are committed
+  in one transaction (see ``decisions/group_commit.py``).
 * a few threads per worker: enough requests in flight to batch the log and to
   overlap database round trips, few enough that the GIL does not stretch the
   tail latency (measured in ``benchmarks/service_bench.py``).
 * ``preload_app``: the app is built once, before the workers fork; each worker
   then drops any database connection it inherited (``post_fork``).
+
+Only gunicorn's documented settings and server hooks are used, so a new
+gunicorn release does not break serving.
 
 ``HOST``/``PORT`` (default 127.0.0.1:8000), ``JICENG_WORKERS`` (default 2) and
 ``JICENG_THREADS`` (default 4) override them.
@@ -36,7 +37,7 @@ def settings(host: str | None = None, port: int | None = None, workers: int | No
     return {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers or int(os.environ.get("JICENG_WORKERS", DEFAULT_WORKERS)),
-        "worker_class": "jiceng.platform.serving.gunicorn_worker.BalancedThreadWorker",
+        "worker_class": "gthread",
         "threads": threads or int(os.environ.get("JICENG_THREADS", DEFAULT_THREADS)),
         "keepalive": 5,
         "preload_app": True,

@@ -31,9 +31,10 @@ def test_tenant_file(code, tenants, repo: Path):
     assert t["level"] == level
     assert t["division_code"] == division
     assert (repo / "rule_packs" / code).is_dir(), "tenant id == pack name == rule_packs/<code>/"
-    assert set(t) <= {"code", "name", "parent", "level", "division_code", "units"}
-    if "units" in t:
-        assert (repo / "tenants" / t["units"]).is_file()
+    assert set(t) <= {"code", "name", "parent", "level", "division_code", "units", "departments"}
+    for key in ("units", "departments"):
+        if key in t:
+            assert (repo / "tenants" / t[key]).is_file()
 
 
 @pytest.mark.parametrize("code", sorted(EXPECTED))

@@ -24,6 +24,8 @@ import json
 import operator
 from typing import Any, Callable, Optional
 
+from jsonpointer import JsonPointerException, resolve_pointer, unescape
+
 from jiceng.platform.forms.messages import shown
 
 OPS: dict[str, Callable[[Any, Any], bool]] = {"<": operator.lt, "<=": operator.le, ">": operator.gt,
@@ -33,16 +35,12 @@ _MISSING = object()
 
 
 def _at(obj: Any, pointer: str) -> Any:
-    node = obj
-    for part in pointer.split("/")[1:]:
-        part = part.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return _MISSING
-    return node
+    """The value at ``pointer`` in ``obj``, or :data:`_MISSING` when there is none there (or
+    ``pointer`` is no JSON pointer): the check is then skipped, as for any missing operand."""
+    try:
+        return resolve_pointer(obj, pointer, _MISSING)
+    except JsonPointerException:  # raised for the pointer's own syntax; a missing member gives _MISSING
+        return _MISSING
 
 
 def _is_number(x: Any) -> bool:
@@ -77,7 +75,7 @@ def keyword(labels: dict[str, str]):
     """The custom-keyword class for the validator; ``labels`` names fields by property name."""
 
     def label(pointer: str) -> str:
-        name = pointer.rsplit("/", 1)[-1].replace("~1", "/").replace("~0", "~")
+        name = unescape(pointer.rsplit("/", 1)[-1])
         return labels.get(name, name)
 
     class XCompare:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional
 from urllib.parse import urljoin
 
+from jsonpointer import escape
+
 from jiceng.dsl.taskform import FormError, follow_ref
 
 Resolver = Callable[[str], Optional[dict]]  # absolute URI without fragment -> schema document
@@ -105,15 +107,6 @@ class FormModel:
                     yield f"{here}/*", f.item
                     yield from visit(f"{here}/*", f.item.children)
         yield from visit("", self.fields)
-
-
-def escape(name: str) -> str:
-    """One JSON-pointer segment."""
-    return str(name).replace("~", "~0").replace("/", "~1")
-
-
-def unescape(segment: str) -> str:
-    return segment.replace("~1", "/").replace("~0", "~")
 
 
 class _Reader:

@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Optional
+
+from jsonpointer import resolve_pointer
 
 from jiceng.dsl.diagnostics import did_you_mean
 from jiceng.dsl.functions import default_registry
 from jiceng.dsl.types import Num, RangeOf
 from jiceng.dsl.units import dims_of, format_dims
 
-from jiceng.platform.forms.model import unescape
 from jiceng.platform.forms.vocabulary import BOUND_KEYWORDS, subschemas
 
 
@@ -144,22 +145,13 @@ def materialise(docs: dict[str, dict], bounds: list[Bound]) -> dict[str, dict]:
         if uri not in copied:
             out[uri] = copy.deepcopy(docs[uri])
             copied.add(uri)
-        node = locate(out[uri], bound.binding.pointer)
+        node = resolve_pointer(out[uri], bound.binding.pointer)  # found by bindings(): it is there
         if bound.binding.use == "factor":
             node["factor"] = bound.keywords["factor"]
             node["factor_citation"] = bound.citation
         else:
             node.update(bound.keywords)
     return out
-
-
-def locate(doc: Any, pointer: str) -> Any:
-    """The node at JSON pointer ``pointer`` in ``doc``."""
-    node = doc
-    for part in filter(None, pointer.split("/")):
-        part = unescape(part)
-        node = node[int(part)] if isinstance(node, list) else node[part]
-    return node
 
 
 def citations(bounds: list[Bound]) -> dict[tuple[str, str], str]:

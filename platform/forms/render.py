@@ -12,7 +12,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
-from jiceng.platform.forms.model import Field, FormModel, escape
+from jsonpointer import escape
+
+from jiceng.platform.forms.model import Field, FormModel
 
 EXTRA_ROWS = 1
 

@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 import jsonschema_rs
+from jsonpointer import escape
 
 from jiceng.platform.forms import vocabulary as form_vocabulary
 from jiceng.platform.errors import Invalid
 from jiceng.platform.forms.compare import keyword as compare_keyword
 from jiceng.platform.forms.messages import message
-from jiceng.platform.forms.model import FormReadError, closure, escape, read_model
+from jiceng.platform.forms.model import FormReadError, closure, read_model
 from jiceng.platform.forms.params import Binding, bindings, citations, materialise, resolve
 from jiceng.platform.forms.store import FormSnapshot, StoredForm
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+from jsonpointer import escape, unescape
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from jsonschema_specifications import REGISTRY as SPECIFICATIONS
@@ -31,7 +32,7 @@ from referencing.jsonschema import DRAFT202012
 from jiceng.dsl.functions import default_registry
 
 from jiceng.platform.forms.messages import message
-from jiceng.platform.forms.model import FormReadError, escape, unescape, visible_properties
+from jiceng.platform.forms.model import FormReadError, visible_properties
 
 FORM_META_URI = "https://jiceng.invalid/meta/form.schema.json"
 WIDGETS = ("text", "textarea", "number", "select", "radio", "checkbox", "date")

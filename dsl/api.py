@@ -21,7 +21,7 @@ from .checker import Checker
 from .compiler import compile_checked
 from .diagnostics import CompileError, Diagnostic, make
 from .functions import Registry, default_registry
-from .loader import FileLoader, Loader
+from .loader import FileLoader, Loader, ParentOf, tenant_registry
 from .pack import Pack
 from .resolver import PackNotFound, link, load_chain
 from .taskform import FileForms, FormError, TaskForm, canonical_task_form, read_task_form
@@ -46,12 +46,14 @@ Forms = Union[str, Path, FormSource, None]
 
 def load_pack(tenant: str, root: Union[str, Path] = "rule_packs", *, forms: Forms = None,
               task_form: Optional[Union[TaskForm, Mapping]] = None,
-              registry: Optional[Registry] = None) -> Pack:
+              registry: Optional[Registry] = None, parent_of: Optional[ParentOf] = None) -> Pack:
     """The tenant's pack with its ancestors, checked and compiled.
 
     ``root`` holds one folder per tenant; task forms are read from ``forms``
     (default: ``form_schemas/`` beside ``root``), the nearest tenant's
     ``task.schema.json`` along the chain, else the canonical task of SPEC §5.
+    The chain is the tenant registry's, ``parent_of`` (default: the
+    ``tenants/*.toml`` files beside ``root``, when there are any).
     Raises :class:`CompileError` with every diagnostic if the pack is wrong,
     :class:`PackNotFound` if the tenant has no pack.
     """
@@ -59,13 +61,18 @@ def load_pack(tenant: str, root: Union[str, Path] = "rule_packs", *, forms: Form
     if forms is None:
         guess = root.parent / "form_schemas"
         forms = guess if guess.is_dir() else None
-    return compile_pack(tenant, FileLoader(root), forms=forms, task_form=task_form, registry=registry)
+    if parent_of is None:
+        parent_of = tenant_registry(root.parent / "tenants")
+    return compile_pack(tenant, FileLoader(root), forms=forms, task_form=task_form, registry=registry,
+                        parent_of=parent_of)
 
 
 def compile_pack(tenant: str, loader: Loader, *, forms: Forms = None,
                  task_form: Optional[Union[TaskForm, Mapping]] = None,
-                 registry: Optional[Registry] = None) -> Pack:
-    pack, diags, sources = _build(tenant, loader, forms, task_form, registry)
+                 registry: Optional[Registry] = None, parent_of: Optional[ParentOf] = None) -> Pack:
+    """Like :func:`load_pack`, from any loader; ``parent_of`` is the tenant registry
+    the chain must follow (none: ``extends`` as written)."""
+    pack, diags, sources = _build(tenant, loader, forms, task_form, registry, parent_of)
     if pack is None:
         raise CompileError(diags, sources)
     return pack
@@ -73,9 +80,10 @@ def compile_pack(tenant: str, loader: Loader, *, forms: Forms = None,
 
 def check_pack(tenant: str, loader: Loader, *, forms: Forms = None,
                task_form: Optional[Union[TaskForm, Mapping]] = None,
-               registry: Optional[Registry] = None) -> tuple[Optional[Pack], list[Diagnostic], dict]:
+               registry: Optional[Registry] = None, parent_of: Optional[ParentOf] = None
+               ) -> tuple[Optional[Pack], list[Diagnostic], dict]:
     """(pack or None, every diagnostic including warnings, sources for rendering)."""
-    pack, diags, sources = _build(tenant, loader, forms, task_form, registry)
+    pack, diags, sources = _build(tenant, loader, forms, task_form, registry, parent_of)
     if pack is not None:
         diags = list(pack.warnings)
     return pack, diags, sources
@@ -125,14 +133,14 @@ def _collector_paused():
             gc.enable()
 
 
-def _build(tenant, loader, forms, task_form, registry):
+def _build(tenant, loader, forms, task_form, registry, parent_of):
     with _collector_paused():
-        return _build_unpaused(tenant, loader, forms, task_form, registry)
+        return _build_unpaused(tenant, loader, forms, task_form, registry, parent_of)
 
 
-def _build_unpaused(tenant, loader, forms, task_form, registry):
+def _build_unpaused(tenant, loader, forms, task_form, registry, parent_of):
     registry = registry or default_registry()
-    units, diags = load_chain(tenant, loader)
+    units, diags = load_chain(tenant, loader, parent_of)
     sources = {f.path: f.text for u in units for f in u.source.files}
     if any(d.is_error for d in diags):
         return None, diags, sources

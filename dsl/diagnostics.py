@@ -73,6 +73,8 @@ MESSAGES: dict[str, str] = {
     "E409": "参数 {name} 的类型 {value_type} 与上级规则包的 {inherited_type} 不一致",
     "E410": "参数 {name} 的覆盖策略 {policy} 不适用于 {value_type}",
     "E411": "清单 {name} 是{kind_label}清单,下级规则包只能增加事项,不能移除 {code}",
+    "E412": "规则包 {name} 的继承与租户登记不符:规则包{declared},而租户登记中 {registered};规则包只能继承本租户登记的上级",
+    "E413": "租户登记中没有租户 {name},无法确定规则包 {name} 的上级",
     # decision input (raised by Pack.decide, not by the compiler)
     "E701": "输入数据不符合规则所需的类型:{path} 应为{expected},实际为{actual}",
     "E702": "计算规则 {rule} 时出错:{detail}",

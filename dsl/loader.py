@@ -1,15 +1,21 @@
-"""Where pack sources come from: a folder tree or memory.
+"""Where pack sources come from: a folder tree or memory; and who each tenant's parent is.
 
 A pack is every ``*.jc`` file under ``<root>/<tenant>/`` (sub-folders
 included, e.g. ``tests/``), or the single file ``<root>/<tenant>.jc``. The
 service stores pack versions in its database and hands them over through
 :class:`MemoryLoader`; the compiler never cares which.
+
+A pack's parent is not its own choice (SPEC §4.4): the tenant registry names
+it. The service passes its registry to the resolver; on disk the registry is
+``tenants/<code>.toml`` (:class:`TenantFiles`), read by the language alone so
+that `jiceng lint` and `jiceng test` hold packs to the same chain as the service.
 """
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional, Protocol
+from typing import Callable, Mapping, Optional, Protocol
 
 EXTENSION = ".jc"
 
@@ -96,3 +102,44 @@ class MemoryLoader:
             return self.fallback.load(tenant) if self.fallback else None
         return PackSource(tenant, tuple(SourceFile(name, f"{tenant}/{name}", text)
                                         for name, text in sorted(files.items())), tenant)
+
+
+#: the tenant registry as the resolver asks it: a tenant's parent, None for the root;
+#: raises LookupError for a tenant the registry does not know
+ParentOf = Callable[[str], Optional[str]]
+
+
+class TenantFiles:
+    """The registry of ``tenants/<code>.toml`` files (``code`` and ``parent`` keys), read on first use.
+
+    Only what the chain needs is read here; the platform reads and checks the rest of
+    these files (names, levels, units) when `jiceng init` loads them.
+    """
+
+    def __init__(self, folder: Path | str):
+        self.folder = Path(folder)
+        self._parents: Optional[dict[str, Optional[str]]] = None
+
+    def __call__(self, tenant: str) -> Optional[str]:
+        if self._parents is None:
+            self._parents = self._read()
+        return self._parents[tenant]  # KeyError is a LookupError: a tenant not registered
+
+    def _read(self) -> dict[str, Optional[str]]:
+        parents: dict[str, Optional[str]] = {}
+        for path in sorted(self.folder.glob("*.toml")):
+            try:
+                doc = tomllib.loads(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+                raise ReadError(str(path), f"租户文件 {path.name} 无法读取:{e}") from e
+            parent = doc.get("parent")
+            if not isinstance(parent, (str, type(None))):
+                raise ReadError(str(path), f"租户文件 {path.name} 的 parent 应为字符串")
+            parents[str(doc.get("code", path.stem))] = parent or None
+        return parents
+
+
+def tenant_registry(folder: Path | str) -> Optional[TenantFiles]:
+    """The registry in ``folder`` (e.g. ``tenants/`` beside ``rule_packs/``), None when it has no tenant files."""
+    folder = Path(folder)
+    return TenantFiles(folder) if folder.is_dir() and any(folder.glob("*.toml")) else None

@@ -1,7 +1,12 @@
 """Resolve a tenant's pack chain and merge it (national → province → city).
 
 Reads each pack of the chain through a :class:`~.loader.Loader`, parses it,
-checks headers and the ``extends`` chain, then merges declarations:
+checks headers and the ``extends`` chain, then merges declarations. Given the
+tenant registry (``parent_of``), the chain is the registry's: each pack must
+``extends`` exactly its tenant's parent, and a pack that names another is
+refused before that other pack is read.
+
+Merging:
 
 * lists with the same name merge (items added, replaced or ``remove``-d; the
   kind is fixed by the first declaration);
@@ -20,7 +25,7 @@ from typing import Optional
 
 from . import nodes as n
 from .diagnostics import Diagnostic, Note, did_you_mean, make
-from .loader import Loader, PackSource, ReadError
+from .loader import Loader, PackSource, ParentOf, ReadError
 from .parser import parse
 
 MAX_CHAIN = 16
@@ -107,8 +112,15 @@ class Linked:
         return self.leaf.tenant
 
 
-def load_chain(tenant: str, loader: Loader) -> tuple[list[PackUnit], list[Diagnostic]]:
-    """Parse ``tenant``'s pack and its ancestors (root first)."""
+def load_chain(tenant: str, loader: Loader, parent_of: Optional[ParentOf] = None
+               ) -> tuple[list[PackUnit], list[Diagnostic]]:
+    """Parse ``tenant``'s pack and its ancestors (root first).
+
+    With ``parent_of`` (the tenant registry) every pack's ``extends`` must be its
+    tenant's registered parent (E412) and every tenant must be registered (E413);
+    without it, ``extends`` is followed as written (packs outside any registry,
+    such as the language's own tests).
+    """
     chain: list[PackUnit] = []
     diags: list[Diagnostic] = []
     seen: list[str] = []
@@ -163,8 +175,32 @@ def load_chain(tenant: str, loader: Loader) -> tuple[list[PackUnit], list[Diagno
         chain.append(unit)
         via = unit.header
         name = unit.header.extends if unit.header else None
+        if parent_of is not None and unit.header is not None:
+            problem = _registry_mismatch(unit.tenant, unit.header, parent_of)
+            if problem is not None:
+                diags.append(problem)
+                break  # never read the pack a wrong extends names: it may be outside the uploader's reach
     chain.reverse()
     return chain, diags
+
+
+def _registry_mismatch(tenant: str, header: n.PackHeader, parent_of: ParentOf) -> Optional[Diagnostic]:
+    """E412 when ``header.extends`` is not the registry's parent of ``tenant``, E413 when the
+    registry does not know ``tenant``, E100 when the registry cannot be read."""
+    try:
+        registered = parent_of(tenant)
+    except ReadError as e:
+        return make("E100", n.Span(e.path, 1, 1, 1, 1), reason=e.reason)
+    except LookupError:
+        return make("E413", header.span, name=tenant)
+    if header.extends == registered:
+        return None
+    declared = f"写的是 extends {header.extends}" if header.extends else "没有写 extends"
+    if registered is None:
+        return make("E412", header.span, name=tenant, declared=declared,
+                    registered=f"{tenant} 没有上级(是根租户)", hint="请删去 extends")
+    return make("E412", header.span, name=tenant, declared=declared,
+                registered=f"{tenant} 的上级是 {registered}", hint=f"请写 extends {registered}")
 
 
 def link(units: list[PackUnit]) -> tuple[Linked, list[Diagnostic]]:

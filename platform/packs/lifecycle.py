@@ -176,9 +176,10 @@ def publish(rt: Runtime, principal: Principal, tenant: str, number: int, effecti
 
 def publish_version(session: Session, rt: Runtime, head: PackHead, v: PackVersion, effective_from: date,
                     actor: str) -> Publication:
-    """Publish ``v`` (its head locked): it must compile over the ancestors in force on ``effective_from``."""
+    """Publish ``v`` (its head locked): it must compile over the ancestors in force on ``effective_from``
+    and pass its own tests there (422 ``pack_tests_failed`` naming each failing test)."""
     force = in_force(session, effective_from).replaced(v.tenant_code, v)
-    rt.compiler.resolve(session, v.tenant_code, force, rt.forms(session))
+    require_passing_tests(rt.compiler.resolve(session, v.tenant_code, force, rt.forms(session)).pack)
     check_publication(session, rt, v.tenant_code, force)  # descendants' packs and the forms' param bindings
     pub = Publication(tenant_code=v.tenant_code, version_id=v.id, effective_from=effective_from,
                       published_by=actor, published_at=_now())
@@ -186,6 +187,18 @@ def publish_version(session: Session, rt: Runtime, head: PackHead, v: PackVersio
     session.flush()
     head.latest_publication_id = pub.id
     return pub
+
+
+def require_passing_tests(pack) -> None:
+    """:class:`Invalid` ``pack_tests_failed`` unless every ``test`` the pack itself declares passes:
+    a published pack decides for real, and its tests are its author's statement of what it must decide."""
+    failed = [r for r in pack.run_tests().results if not r.passed]
+    if failed:
+        raise Invalid("pack_tests_failed",
+                      f"规则包 {pack.tenant} 自带的测试有 {len(failed)} 个未通过,不能发布:"
+                      + "、".join(r.name for r in failed),
+                      [{"test": r.name, "message": ";".join(r.failures) or "未通过", "file": r.file, "line": r.line}
+                       for r in failed])
 
 
 # ---------------------------------------------------------------------- diff, test, impact

@@ -7,7 +7,10 @@ day D is the one of the publication with the latest ``effective_from`` ≤ D
 
 Compiling is done once per distinct chain of file sets and task-form
 snapshot; :class:`PackCompiler` keeps the compiled packs keyed by the
-digests of the files, so the hot path only looks the pack up.
+digests of the files, so the hot path only looks the pack up. Every compile
+follows the tenant registry: a pack extends its tenant's registered parent
+(SPEC §4.4), so no version — draft or published — can take another tenant's
+pack as its parent.
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ from jiceng.platform.decisions.chain import canonical_jsonable
 from jiceng.platform.decisions.append import Canonical
 from jiceng.platform.errors import Conflict, Invalid, NotFound
 from jiceng.platform.forms.store import FormSnapshot, StoredForm
+from jiceng.platform.tenants.directory import TenantDirectory
 
 ALWAYS = date(1970, 1, 1)  # effective_from of packs loaded by the first `jiceng init`
 
@@ -114,18 +118,21 @@ class PackCompiler:
                 draft: Optional[Mapping[str, str]] = None) -> ResolvedPack:
         """Compile ``leaf`` with the versions of ``force`` (``draft`` replacing the leaf's files).
 
-        Raises :class:`Invalid` (``pack_invalid``) with every diagnostic when it does not compile.
+        Raises :class:`Invalid` (``pack_invalid``) with every diagnostic when it does not compile
+        (among them a chain that is not the tenant registry's: E412, E413).
         """
+        directory = TenantDirectory.load(session)
         digests = {t: v[2] for t, v in force.versions.items()}
         if draft is not None:
             digests[leaf] = files_digest(draft)
-        key = (leaf, tuple(sorted(digests.items())), forms.digest)  # content, not ids: see StoredForm.digest
+        # content, not ids (see StoredForm.digest); and the registry's chain, which the compile followed
+        key = (leaf, tuple(sorted(digests.items())), forms.digest, tuple(directory.ancestors(leaf)))
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None:
                 self._cache.move_to_end(key)
         if hit is None:
-            hit = self._compile(session, leaf, force, forms, draft)
+            hit = self._compile(session, leaf, force, forms, draft, directory)
             with self._lock:
                 self._cache[key] = hit
                 while len(self._cache) > self._size:
@@ -138,14 +145,15 @@ class PackCompiler:
         return ResolvedPack(pack, tuple(chain), form, forms)
 
     def _compile(self, session: Session, leaf: str, force: InForce, forms: FormSnapshot,
-                 draft: Optional[Mapping[str, str]]) -> tuple[Pack, StoredForm]:
+                 draft: Optional[Mapping[str, str]], directory: TenantDirectory) -> tuple[Pack, StoredForm]:
         ids = [v[0] for t, v in force.versions.items() if not (draft is not None and t == leaf)]
         files = {r.tenant_code: r.files for r in session.execute(
             select(PackVersion).where(PackVersion.id.in_(ids))).scalars()} if ids else {}
         if draft is not None:
             files[leaf] = dict(draft)
         try:
-            pack = compile_pack(leaf, MemoryLoader(files), forms=forms.compiler_forms())
+            pack = compile_pack(leaf, MemoryLoader(files), forms=forms.compiler_forms(),
+                                parent_of=directory.parent_of)
         except CompileError as e:
             raise Invalid("pack_invalid", f"规则包 {leaf} 无法编译:{len(e.errors)} 个错误",
                           [_diagnostic(d) for d in e.diagnostics]) from None

@@ -4,7 +4,9 @@ Packs under ``rule_packs/`` become published versions: a pack seen for the
 first time is in force from the start (1970-01-01, so what-if checks on past
 dates work); a changed pack becomes a new version in force from today; an
 unchanged one is left alone. Each is compiled over its ancestors as they
-stand after this load, parents first.
+stand after this load, parents first, and published like any other version:
+it must extend its tenant's registered parent and pass its own tests; a pack
+that does not is reported (status ``error``) and nothing of it is stored.
 """
 from __future__ import annotations
 
@@ -15,8 +17,7 @@ from typing import Optional
 
 from sqlalchemy import select
 
-from jiceng.dsl.loader import FileLoader, MemoryLoader, ReadError
-from jiceng.dsl.resolver import PackNotFound, load_chain
+from jiceng.dsl.loader import FileLoader, ReadError
 
 from jiceng.platform.db.engine import Database
 from jiceng.platform.db.migrate import upgrade
@@ -84,35 +85,35 @@ def _disk_packs(folder: Path) -> dict[str, dict[str, str]]:
 
 def _load_packs(rt: Runtime, folder: Path) -> list[dict]:
     disk = _disk_packs(folder) if folder.is_dir() else {}
-    depth = {}
-    for name in disk:  # chain length from parsing alone: parents are loaded first
-        try:
-            depth[name] = len(load_chain(name, MemoryLoader(disk))[0])
-        except PackNotFound:
-            depth[name] = 0
+    with rt.db.read() as session:
+        directory = TenantDirectory.load(session)
     results = []
-    for name in sorted(disk, key=lambda n: (depth[n], n)):
-        files = disk[name]
-        with rt.db.write() as session:
-            latest = session.execute(select(PackVersion).where(PackVersion.tenant_code == name,
-                                                               PackVersion.origin == "init")
-                                     .order_by(PackVersion.number.desc()).limit(1)).scalar_one_or_none()
-            if latest is not None and latest.files_digest == files_digest(files):
-                results.append({"tenant": name, "number": latest.number, "status": "unchanged"})
-                continue
-            try:
-                resolved = rt.compiler.resolve(session, name, in_force(session, date.today()), rt.forms(session),
-                                               draft=files)
-            except Invalid as e:
-                results.append({"tenant": name, "status": "error", "message": e.message, "diagnostics": e.details})
-                continue
-            v = store_version(session, name, files, resolved, "init", INIT_ACTOR)
-            head = session.get(PackHead, name)
-            effective = ALWAYS if head.latest_publication_id is None else date.today()
-            publish_version(session, rt, head, v, effective, INIT_ACTOR)
-            results.append({"tenant": name, "number": v.number, "status": "published",
-                            "effective_from": effective.isoformat()})
+    # parents first, as the registry orders them (a pack of an unregistered tenant fails with E413)
+    for name in sorted(disk, key=lambda n: (len(directory.ancestors(n)), n)):
+        try:
+            results.append(_load_pack(rt, name, disk[name]))
+        except Invalid as e:  # the transaction rolled back: nothing of this pack is stored
+            result = {"tenant": name, "status": "error", "message": e.message}
+            result["tests" if e.code == "pack_tests_failed" else "diagnostics"] = e.details
+            results.append(result)
     return results
+
+
+def _load_pack(rt: Runtime, name: str, files: dict[str, str]) -> dict:
+    """Store and publish one pack from disk unless unchanged; :class:`Invalid` when it cannot be."""
+    with rt.db.write() as session:
+        latest = session.execute(select(PackVersion).where(PackVersion.tenant_code == name,
+                                                           PackVersion.origin == "init")
+                                 .order_by(PackVersion.number.desc()).limit(1)).scalar_one_or_none()
+        if latest is not None and latest.files_digest == files_digest(files):
+            return {"tenant": name, "number": latest.number, "status": "unchanged"}
+        resolved = rt.compiler.resolve(session, name, in_force(session, date.today()), rt.forms(session),
+                                       draft=files)
+        v = store_version(session, name, files, resolved, "init", INIT_ACTOR)
+        head = session.get(PackHead, name)
+        effective = ALWAYS if head.latest_publication_id is None else date.today()
+        publish_version(session, rt, head, v, effective, INIT_ACTOR)
+        return {"tenant": name, "number": v.number, "status": "published", "effective_from": effective.isoformat()}
 
 
 def _demo_tokens(rt: Runtime, tenant: Optional[str]) -> tuple[Optional[str], dict[str, str]]:

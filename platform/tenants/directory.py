@@ -49,6 +49,11 @@ class TenantDirectory:
     def get(self, code: str) -> Optional[TenantInfo]:
         return self.by_code.get(code)
 
+    def parent_of(self, code: str) -> Optional[str]:
+        """``code``'s parent (None for a root): the only pack ``code``'s pack may extend.
+        Raises :class:`LookupError` for a tenant that is not registered."""
+        return self.by_code[code].parent
+
     def ancestors(self, code: str) -> list[str]:
         """``code``'s chain from the root down to ``code`` itself."""
         out, seen = [], set()

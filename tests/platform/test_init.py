@@ -36,7 +36,7 @@ def test_migrations_match_the_models(fresh_database):
 
 def test_init_twice_changes_nothing(fresh_database):
     before = counts(fresh_database)
-    assert before == {"Tenant": 4, "OrgUnit": 17, "PackVersion": 4, "Publication": 4}
+    assert before == {"Tenant": 5, "OrgUnit": 17, "PackVersion": 4, "Publication": 4}
     report = run_init(fresh_database, FIXTURES)
     assert report.tenants_changed == 0 and report.forms_added == 0
     assert {p["status"] for p in report.packs} == {"unchanged"}

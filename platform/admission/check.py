@@ -4,6 +4,12 @@ Target facts come from ``task.target_unit`` (the unit must be within the
 tenant's reach) or, for what-if questions, from an explicit ``target``
 object. The pack chain is the one in force at the target's tenant on the
 decision date.
+
+A check is decided at the server's date, like an assignment. A check given
+another date (``on``) or an explicit ``target`` is a *what-if*: its answer and
+its log entry say so (``what_if``). What-ifs are logged like any check, and
+neither kind is ever history: history facts count assignments only
+(:mod:`.history`).
 """
 from __future__ import annotations
 
@@ -60,6 +66,7 @@ def check(rt: Runtime, principal: Principal, tenant: str, req: CheckRequest) -> 
     (group commit: :attr:`Runtime.check_log`).
     """
     principal.require("check")
+    what_if = req.target is not None or req.on is not None
     on = req.on or date.today()
     if req.history is not None and req.target is None:
         raise Invalid("history_not_allowed", "只有假设检查(给出 target)才能指定 history",
@@ -82,7 +89,7 @@ def check(rt: Runtime, principal: Principal, tenant: str, req: CheckRequest) -> 
     d = decide(resolved.pack, req.task, facts, history, source, on, req.explain)
     entry = log_append.entry(
         tenant=decider, kind="check", actor=principal.actor, decided_on=on.isoformat(),
-        input={"task": req.task, "source": source, "what_if": req.target is not None},
+        input={"task": req.task, "source": source, "what_if": what_if},
         target=target, history=history, pack=resolved.log_info_text, outcome=d.decision,
         reasons=resolved.reasons_text(d), requirements=d.requirements)
     appended = rt.check_log.submit(entry)
@@ -91,4 +98,5 @@ def check(rt: Runtime, principal: Principal, tenant: str, req: CheckRequest) -> 
     return (f'{{"decision":{canonical(d.decision)},"reasons":{entry.json_text("reasons")},'
             f'"requirements":{entry.json_text("requirements")},"pack":{canonical(pack)}{trace},'
             f'"decision_id":{appended.id},"decided_on":{canonical(on.isoformat())},'
+            f'"what_if":{"true" if what_if else "false"},'
             f'"target":{entry.json_text("target")}}}\n')

@@ -37,7 +37,8 @@ class CheckRequestSchema(ZhSchema):
     task = Dict(required=True, metadata={"description": "任务(租户任务表单上的字段,SPEC §5)"})
     target = Dict(allow_none=True, metadata={"description": "假设检查:直接给出接收单位的事实,如 {\"level\": \"street\"}"})
     history = Dict(allow_none=True, metadata={"description": "假设检查时的历史事实(仅与 target 同用)"})
-    on = Date(allow_none=True, metadata={"description": "决定日期(默认今天),决定用当天生效的规则包"})
+    on = Date(allow_none=True, metadata={"description": "假设检查:按这一天判定(用当天生效的规则包,历史事实按当天统计);"
+                                                   "不给则按服务器当天判定。给出 on 的检查是假设检查"})
     explain = Bool(load_default=False, metadata={"description": "附上每条规则是否触发及条件看到的值"})
 
 
@@ -70,7 +71,8 @@ class CheckResponseSchema(ZhSchema):
     requirements = List(Nested(RequirementSchema), required=True)
     pack = Nested(PackRefSchema, required=True)
     decision_id = Int(metadata={"description": "决定记录编号(可用于 replay)"})
-    decided_on = Str()
+    decided_on = Str(metadata={"description": "判定所用的日期:on,或服务器当天"})
+    what_if = Bool(metadata={"description": "是否假设检查(给出了 on 或 target):同样写入决定记录,但从不计入历史事实"})
     target = Dict(metadata={"description": "判定所用的接收单位事实"})
     trace = List(Dict(), metadata={"description": "explain 时:每条规则是否触发及看到的值"})
 
@@ -365,7 +367,7 @@ class AssignRequestSchema(ZhSchema):
     targets = List(Str(validate=length(1, 32)), load_default=list,
                    metadata={"description": "接收单位代码列表"})
     children_of = Str(allow_none=True, metadata={"description": "下派给该单位的全部下级单位(如街道下的全部社区)"})
-    on = Date(allow_none=True)
+    on = Date(allow_none=True, metadata={"description": "不接受:下派按服务器当天的日期判定,给出即 422 on_not_allowed"})
 
     @validates_schema
     def _some_target(self, data, **_kw):
@@ -392,8 +394,11 @@ class AssignResponseSchema(ZhSchema):
 
 
 class AssignmentPatchSchema(ZhSchema):
-    task = Dict(required=True, metadata={"description": "补充或修改的任务字段,如 {\"funding_provided\": true}"})
-    on = Date(allow_none=True)
+    evidence = Dict(metadata={"description": "{要求代码: 证明材料},只能是该下派记录等待的代码:funding {amount(元), source}、"
+                                            "work_conditions {description}、approval {document_no}、filing {filing_no}、"
+                                            "staffing {count}、information 及租户自定的代码 {facts: {任务字段: 取值}}"})
+    task = Dict(metadata={"description": "不接受:任务一经建立不可修改,给出即 422 task_immutable"})
+    on = Date(allow_none=True, metadata={"description": "不接受:按服务器当天的日期重新判定,给出即 422 on_not_allowed"})
 
 
 class AssignmentPatchResponseSchema(ZhSchema):
@@ -403,6 +408,7 @@ class AssignmentPatchResponseSchema(ZhSchema):
     pack = Nested(PackRefSchema, required=True)
     decision_id = Int(required=True)
     status = Str(required=True)
+    evidence = Dict(required=True, metadata={"description": "至今补充的全部证明材料(同一代码以最后一次为准)"})
     assignment = Nested(AssignmentSchema, required=True)
 
 

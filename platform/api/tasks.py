@@ -58,11 +58,13 @@ def read_assignment(tenant: str, assignment_id: int):
 
 
 @bp.patch("/assignments/<id:assignment_id>")
-@operation("补充下派记录所需的条件并重新判定", TAGS, body=AssignmentPatchSchema,
-           response=AssignmentPatchResponseSchema, errors=(401, 403, 404, 409))
+@operation("为下派记录等待的条件补充证明材料并重新判定", TAGS, body=AssignmentPatchSchema,
+           response=AssignmentPatchResponseSchema, errors=(401, 403, 404, 409, 422),
+           description="evidence 只能给出该下派记录等待的要求代码及其证明材料;任务一经建立不可修改(给出 task 时 "
+                       "422 task_immutable);按服务器当天的日期重新判定(给出 on 时 422 on_not_allowed)。")
 def patch_assignment(tenant: str, assignment_id: int):
     principal = authorize(tenant, "task.write")
     body = json_body(AssignmentPatchSchema())
     return respond(AssignmentPatchResponseSchema(),
-                   service.update_assignment(runtime(), principal, tenant, assignment_id, body["task"],
-                                             body.get("on")))
+                   service.update_assignment(runtime(), principal, tenant, assignment_id, body.get("evidence"),
+                                             body.get("task"), body.get("on")))

@@ -6,8 +6,13 @@ decision date:
 
 * ``reject`` — no assignment (the decision is logged);
 * ``conditional`` — a *pending* assignment that waits until a PATCH supplies
-  what it requires, which decides again;
+  evidence for what it requires (:mod:`.evidence`), which decides again;
 * ``admit`` — an *admitted* assignment.
+
+Assignments are decided at the server's date, and so are their history windows:
+a request cannot choose the date its own cap is counted in (what-if questions
+about other dates are admission checks). A task is immutable once filed; a
+PATCH adds evidence, never task fields.
 
 History facts (``history.assessments_this_year`` …) are counted in the same
 transaction, after the targets are locked (row locks on PostgreSQL, the
@@ -30,11 +35,13 @@ from sqlalchemy import and_, bindparam, case, func, insert, select
 from sqlalchemy.orm import Session
 
 from jiceng.platform.db.models import Assignment, OrgUnit, Task
+from jiceng.platform.db.models import Decision as LogEntry
 from jiceng.platform.decisions import log as decision_log
 from jiceng.platform.decisions import append as log_append
 from jiceng.platform.forms import validation
 from jiceng.platform.forms.store import version_by_id
 from jiceng.platform.admission.check import lookup_unit, source_facts
+from jiceng.platform.assignments import evidence as evidence_rules
 from jiceng.platform.admission.deciding import decide
 from jiceng.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from jiceng.platform.admission.history import COUNTS_OF_JOINED, count_parameters, facts_from, history_facts
@@ -42,8 +49,6 @@ from jiceng.platform.runtime import GENERATIONS, Runtime, UnitInfo
 from jiceng.platform.auth.tokens import Principal
 
 MAX_TARGETS = 500
-#: task fields an assignment fixes itself: a PATCH may not change them
-FIXED_FIELDS = ("target_unit", "source_unit")
 STATUS_OF = {"admit": "admitted", "conditional": "pending", "reject": "rejected"}
 
 
@@ -61,8 +66,7 @@ def create_task(rt: Runtime, principal: Principal, tenant: str, data: dict) -> d
         source = data.get("source_unit") or principal.unit
         if source is not None:
             unit = lookup_unit(session, rt, tenant, source, "/source_unit")
-            if principal.unit and unit.code != principal.unit and not unit.is_below(principal.unit):
-                raise Forbidden("unit_out_of_scope", f"令牌只代表单位 {principal.unit},不能以 {source} 的名义创建任务")
+            principal.require_unit(unit.code, f"以 {source} 的名义创建任务", unit.ancestors)
         task = Task(tenant_code=tenant, data=data, source_unit=source, form_id=resolved.task_form.id,
                     created_by=principal.actor, created_at=_now())
         session.add(task)
@@ -130,11 +134,23 @@ def assignment_dict(a: Assignment) -> dict:
 
 
 # ---------------------------------------------------------------------- assigning
+def refuse_date(on: Optional[date]) -> None:
+    """422 ``on_not_allowed`` when a request asks for a decision date (``on``) where only the
+    server's date may decide: assignments and their re-decisions are real, and their history
+    caps count in the server's year and month."""
+    if on is not None:
+        raise Invalid("on_not_allowed", "下派和补充条件一律按服务器当天的日期判定,不能指定 on;"
+                      "按其他日期判定请用准入检查(admission/check,假设检查)",
+                      [{"path": "/on", "message": "下派不接受 on"}])
+
+
 def assign(rt: Runtime, principal: Principal, tenant: str, task_id: int, targets: list[str],
            children_of_unit: Optional[str] = None, on: Optional[date] = None) -> dict:
-    """Assign the task to every target (one transaction); one result per target, in request order."""
+    """Assign the task to every target (one transaction) at the server's date; one result per
+    target, in request order. ``on``, a date the request asked for, is refused (:func:`refuse_date`)."""
     principal.require("task.write")
-    on = on or date.today()
+    refuse_date(on)
+    on = date.today()
     with rt.db.write() as session:
         task = get_task(session, rt, tenant, task_id)
         source = _assigning_unit(session, principal, task)
@@ -238,9 +254,10 @@ def _kind(task_data: dict) -> Optional[str]:
 
 def _decide(session: Session, rt: Runtime, principal: Principal, reach: str, task_data: dict,
             unit: UnitInfo, source: Optional[str], on: date, history: dict,
-            filed_form_id: Optional[int]) -> dict:
+            filed_form_id: Optional[int], evidence: Optional[dict] = None) -> dict:
     """Decide for one locked target: ``{"body", "entry"}`` (the entry still to be appended), or
-    ``{"error"}`` when the target's form refuses the task."""
+    ``{"error"}`` when the target's form refuses the task. ``evidence`` (a re-decision's) is
+    logged with the input; ``task_data`` already holds the facts it establishes."""
     resolved = rt.pack_for(session, unit.tenant, on)
     form = resolved.task_form
     if filed_form_id is not None and form.id != filed_form_id:
@@ -258,48 +275,62 @@ def _decide(session: Session, rt: Runtime, principal: Principal, reach: str, tas
     except Invalid as e:
         return {"error": {"code": e.code, "message": e.message, "details": e.details}}
     body = d.to_dict()
+    logged_input = {"task": task_data, "source": src, "what_if": False}
+    if evidence is not None:
+        logged_input["evidence"] = evidence
     entry = log_append.entry(
         tenant=unit.tenant, kind="assignment", actor=principal.actor, decided_on=on.isoformat(),
-        input={"task": task_data, "source": src, "what_if": False}, target=target, history=history,
+        input=logged_input, target=target, history=history,
         pack=resolved.log_info(), outcome=d.decision, reasons=body["reasons"],
         requirements=body["requirements"])
     return {"body": body, "entry": entry}
 
 
 # ---------------------------------------------------------------------- meeting requirements
-def update_assignment(rt: Runtime, principal: Principal, tenant: str, assignment_id: int, changes: dict,
-                      on: Optional[date] = None) -> dict:
-    """Supply what a pending assignment requires (task fields) and decide again."""
+def update_assignment(rt: Runtime, principal: Principal, tenant: str, assignment_id: int, evidence,
+                      task: Optional[dict] = None, on: Optional[date] = None) -> dict:
+    """Supply ``evidence`` for requirements a pending assignment waits for and decide again, at the
+    server's date, on the task as filed plus the facts all its evidence so far establishes.
+
+    ``task`` (any task field) is refused: 422 ``task_immutable`` — a changed task is a new task;
+    ``on`` is refused like an assignment's (:func:`refuse_date`); evidence problems are 422
+    ``invalid_evidence`` with JSON pointers (:mod:`.evidence`).
+    """
     principal.require("task.write")
-    on = on or date.today()
-    fixed = [f for f in FIXED_FIELDS if f in changes]
-    if fixed:
-        raise Invalid("field_fixed", "下派对象和下派单位不能修改",
-                      [{"path": f"/task/{f}", "message": "该字段由下派记录确定,不能修改"} for f in fixed])
+    if task is not None:
+        raise Invalid("task_immutable", "任务一经建立不可修改;需要改动的,请新建任务。补充条件请用 evidence",
+                      [{"path": f"/task/{f}", "message": "任务字段不能修改"} for f in task]
+                      or [{"path": "/task", "message": "任务字段不能修改"}])
+    refuse_date(on)
+    on = date.today()
     with rt.db.write() as session:
         a = _get_assignment(session, tenant, assignment_id)
-        if principal.unit and a.source_unit != principal.unit:
-            raise Forbidden("unit_out_of_scope", f"该下派由 {a.source_unit} 发出,令牌所属单位 {principal.unit} 不能修改")
+        principal.require_unit(a.source_unit, f"修改由 {a.source_unit or '未指定单位'} 发出的下派")
         rt.db.lock(session, OrgUnit.code, [a.target_unit])
         a = session.execute(select(Assignment).where(Assignment.id == a.id).with_for_update()
                             .execution_options(populate_existing=True)).scalar_one()
         if a.status != "pending":
             raise Conflict("assignment_not_pending", f"下派记录 {a.id} 的状态是 {a.status},不在等待补充条件",
                            {"status": a.status})
-        task_data = {**a.task_data, **changes}
         unit = rt.unit(session, a.target_unit)
+        known = rt.pack_for(session, unit.tenant, on).pack.checked.linked.requirements
+        evidence_rules.require_valid(evidence, [q["code"] for q in a.requirements], known, a.task_data)
+        earlier = session.get(LogEntry, a.decision_id).input.get("evidence") or {}
+        supplied = {**earlier, **evidence}
+        task_data = {**a.task_data, **evidence_rules.facts(supplied)}
         filed_form_id = session.execute(select(Task.form_id).where(Task.id == a.task_id)).scalar_one()
         outcome = _decide(session, rt, principal, tenant, task_data, unit, a.source_unit, on,
-                          history_facts(session, unit.code, on), filed_form_id)
+                          history_facts(session, unit.code, on), filed_form_id, supplied)
         if "error" in outcome:
             err = outcome["error"]
             raise Invalid(err["code"], err["message"], err["details"])
         body = outcome["body"]
         [entry] = decision_log.append_all(session, [outcome["entry"]])
-        a.status, a.task_data, a.requirements = STATUS_OF[body["decision"]], task_data, body["requirements"]
-        a.kind, a.decision_id, a.decided_on, a.updated_at = _kind(task_data), entry.id, on, _now()
+        a.status, a.requirements = STATUS_OF[body["decision"]], body["requirements"]
+        a.decision_id, a.decided_on, a.updated_at = entry.id, on, _now()
         session.flush()
-        return {**body, "decision_id": entry.id, "status": a.status, "assignment": assignment_dict(a)}
+        return {**body, "decision_id": entry.id, "status": a.status, "evidence": supplied,
+                "assignment": assignment_dict(a)}
 
 
 def _get_assignment(session: Session, tenant: str, assignment_id) -> Assignment:

@@ -74,25 +74,33 @@ def test_conditional_waits_then_patch_admits(api, units):
     assert res["status"] == "pending" and res["requirements"][0]["code"] == "funding"
     assignment_id = res["assignment"]["id"]
     path = f"/api/v1/tenants/changsha/assignments/{assignment_id}"
-    r = api.patch(path, DEPT, json={"task": {"work_conditions_provided": True}})
-    assert r.json["status"] == "pending"  # still no funding
-    r = api.patch(path, DEPT, json={"task": {"funding_provided": True}})
+    r = api.patch(path, DEPT, json={"evidence": {"work_conditions": {"description": "办公室一间"}}})
+    assert r.status_code == 422 and r.json["error"]["code"] == "invalid_evidence"  # it waits for funding only
+    funding = {"funding": {"amount": 5000, "source": "市民政局"}}
+    r = api.patch(path, DEPT, json={"evidence": funding})
     assert r.status_code == 200 and r.json["status"] == "admitted" and r.json["decision"] == "admit"
-    assert r.json["assignment"]["task"]["funding_provided"] is True
-    r = api.patch(path, DEPT, json={"task": {"funding_provided": True}})
+    assert r.json["assignment"]["task"] == res["assignment"]["task"]  # the task as filed
+    r = api.patch(path, DEPT, json={"evidence": funding})
     assert r.status_code == 409 and r.json["error"]["code"] == "assignment_not_pending"
     r = api.patch(path, DEPT, json={"task": {"target_unit": units.cs_communities[0]}})
-    assert r.status_code == 422 and r.json["error"]["code"] == "field_fixed"
-    log = api.get("/api/v1/tenants/changsha/decisions?kind=assignment&limit=3", ("changsha", "auditor")).json
-    assert [d["outcome"] for d in log["decisions"]][:3] == ["admit", "conditional", "conditional"]
+    assert r.status_code == 422 and r.json["error"]["code"] == "task_immutable"
+    log = api.get("/api/v1/tenants/changsha/decisions?kind=assignment&limit=2", ("changsha", "auditor")).json
+    assert [d["outcome"] for d in log["decisions"]][:2] == ["admit", "conditional"]
 
 
-def test_patch_can_reject(api, units):
-    task_id = create(api, {"title": "优待证", "item_code": "X01", "source_unit": units.cs_city})
-    res = assign(api, task_id, targets=[units.cs_communities[2]]).json["results"][0]
+def test_patch_decides_on_todays_history(api, units):
+    """A pending assessment whose target reached its yearly cap meanwhile is rejected once funded."""
+    target = units.cs_communities[2]
+    task_id = create(api, {"title": "优待证考核", "item_code": "X01", "kind": "assessment", "source_unit": units.cs_city})
+    res = assign(api, task_id, targets=[target]).json["results"][0]
+    assert res["status"] == "pending"
+    for i in range(2):
+        other = create(api, {"title": f"考核{i}", "item_code": "Z01", "kind": "assessment", "source_unit": units.cs_city})
+        assert assign(api, other, targets=[target]).json["results"][0]["status"] == "admitted"
     path = f"/api/v1/tenants/changsha/assignments/{res['assignment']['id']}"
-    r = api.patch(path, DEPT, json={"task": {"one_vote_veto": True}})
+    r = api.patch(path, DEPT, json={"evidence": {"funding": {"amount": 800, "source": "区财政"}}})
     assert r.json["status"] == "rejected" and r.json["decision"] == "reject"
+    assert [x["rule"] for x in r.json["reasons"] if x["effect"] == "reject"] == ["考核频次"]
     assert api.get(path, DEPT).json["status"] == "rejected"
 
 

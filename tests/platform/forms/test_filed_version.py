@@ -23,7 +23,7 @@ def test_a_task_is_assigned_under_the_form_version_it_was_filed_on(api, units):
     assert result["status"] != "invalid", result
     if result["status"] == "pending":
         path = f"/api/v1/tenants/changsha/assignments/{result['assignment']['id']}"
-        again = api.patch(path, DEPT, json={"task": {"funding_provided": True, "work_conditions_provided": True}})
+        again = api.patch(path, DEPT, json={"evidence": {"funding": {"amount": 3000, "source": "区财政"}}})
         assert again.status_code == 200 and again.json["status"] != "invalid", again.json
     fresh = api.post("/api/v1/tenants/changsha/tasks", DEPT, json={"task": task})
     assert fresh.status_code == 422  # a new task is filed on the latest version

@@ -64,7 +64,7 @@ def test_understaffed_community_takes_a_workload_only_with_staffing_or_funding(r
     assert "加强社区工作者职业体系建设" in understaffed["reasons"][0]["citation"]
     assert staffed["status"] == "admitted"
     patched = repo_api.patch(f"/api/v1/tenants/changsha/assignments/{understaffed['assignment']['id']}", dept,
-                             json={"task": {"funding_provided": True}})
+                             json={"evidence": {"staffing": {"count": 6}}})  # 兴隆社区缺 6 人
     assert patched.status_code == 200 and patched.json["status"] == "admitted", patched.json
 
 

@@ -40,9 +40,10 @@ def read_version(tenant: str, number: int):
 
 @bp.post("/<id:number>/publish")
 @operation("发布(或回滚到)一个版本", TAGS, body=PublishRequestSchema, response=PublishResponseSchema,
-           errors=(401, 403, 404, 409),
+           errors=(401, 403, 404, 409, 422),
            description="原子发布。若当前最新发布已不是 expected_current(默认:草稿创建时的最新发布),返回 409 stale_version。"
-                       "重新发布较早的版本即回滚。")
+                       "重新发布较早的版本即回滚。规则包自带的测试有不通过的,返回 422 pack_tests_failed,"
+                       "details 逐个列出 {test, message, file, line};继承与租户登记不符等编译错误返回 422 pack_invalid。")
 def publish(tenant: str, number: int):
     principal = authorize(tenant, "pack.write")
     body = json_body(PublishRequestSchema())

@@ -1,21 +1,24 @@
 """Source text -> :class:`~.nodes.Module`, with positions and recoverable errors.
 
-Lark reads ``grammar.lark`` once and builds the LALR(1) tables and the
-reduction callbacks (our :class:`AstBuilder`, as an inline transformer). This
-module then runs those tables with a loop of its own:
+Built on Lark's public API alone. ``Lark(grammar, parser="lalr",
+transformer=AstBuilder())`` reads ``grammar.lark`` once; each parse is an
+interactive parser (``Lark.parse_interactive()``) that this module feeds one
+token at a time with ``feed_token``:
 
-* scanning is one compiled regular expression, and — like Lark's contextual
-  lexer — a word is a keyword only where the current parser state accepts
-  that keyword, so ``rule test`` names a rule ``test``;
-* reductions call the builder directly, so nodes are built while parsing,
+* scanning is one compiled regular expression, and a word is a keyword only
+  where the parser's current state accepts that keyword
+  (``InteractiveParser.choices()``), so ``rule test`` names a rule ``test``.
+  Lark's own contextual lexer decides per state too, but it would read
+  ``thenx`` as ``then`` + ``x`` and ``==`` as two ``=`` where only those fit,
+  moving the position of syntax errors;
+* the inline transformer (:class:`AstBuilder`) builds nodes as Lark reduces,
   without a parse tree and without Python recursion (5,000 nested ``not`` end
   as a clean ``E105``, not a RecursionError);
 * every node's span runs from its first token to its last — what Lark's
-  ``propagate_positions`` computes, which Lark cannot combine with an inline
-  transformer.
+  ``propagate_positions`` computes for trees, which Lark does not offer to an
+  inline transformer.
 
-Driving the tables directly is three times faster than Lark's generic loop on
-large packs (a 2,000-rule pack parses in about 0.2 s; see benchmarks/).
+A 2,000-rule pack parses in about 0.3 s (see benchmarks/run.py).
 
 Recovery: when a file has a syntax error, it is parsed again declaration by
 declaration (a declaration starts on a line whose first word is a declaration
@@ -24,15 +27,14 @@ keyword), so one run reports every broken declaration.
 from __future__ import annotations
 
 import re
-import sys
 import threading
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
-from lark import Lark
-from lark.lexer import PatternStr
+from lark import Lark, Token, Transformer
+from lark.exceptions import UnexpectedToken
 
 from . import nodes as n
 from .diagnostics import Diagnostic, make
@@ -62,32 +64,25 @@ _TERMINAL_NAMES = {"NAME": "名称", "STRING": "带引号的文字", "NUMBER": "
                    "COMP_OP": "比较符", "$END": "文件结尾"}
 
 
-class Tok(str):
-    """A token: its text, plus its terminal type and position."""
-
-    __slots__ = ("type", "line", "column", "end_line", "end_column")
-
-    def __new__(cls, type_: str, value: str, line: int, column: int, end_column: int):
-        tok = str.__new__(cls, value)
-        tok.type, tok.line, tok.column, tok.end_line, tok.end_column = type_, line, column, line, end_column
-        return tok
-
-
 class LexError(Exception):
+    """Text no token starts with (E101) or a string without its closing quote (E104)."""
+
     def __init__(self, code: str, line: int, column: int, **fields):
-        super().__init__(code)
         self.code, self.line, self.column, self.fields = code, line, column, fields
 
 
-class UnexpectedToken(Exception):
-    def __init__(self, token: Tok, expected):
-        super().__init__(token)
-        self.token, self.expected = token, set(expected)
+class SyntaxMismatch(Exception):
+    """A token the grammar does not allow where it stands, with the terminals
+    that would have fit there."""
+
+    def __init__(self, token: Token, expected):
+        self.token, self.expected = token, {str(t) for t in expected}
 
 
 class NestingTooDeep(Exception):
+    """An expression nested deeper than :data:`MAX_DEPTH` (E105)."""
+
     def __init__(self, span: n.Span):
-        super().__init__("nesting")
         self.span = span
 
 
@@ -118,13 +113,13 @@ class _Part:
 
 
 def _start(x) -> tuple[int, int]:
-    if isinstance(x, Tok):
+    if isinstance(x, Token):
         return x.line, x.column
     return x.span.line, x.span.column
 
 
 def _end(x) -> tuple[int, int]:
-    if isinstance(x, Tok):
+    if isinstance(x, Token):
         return x.end_line, x.end_column
     return x.span.end_line, x.span.end_column
 
@@ -134,7 +129,7 @@ def _span(children) -> n.Span:
     return n.Span(_state.file, l1, c1, l2, c2)
 
 
-def _tok_span(t: Tok) -> n.Span:
+def _tok_span(t: Token) -> n.Span:
     return n.Span(_state.file, t.line, t.column, t.end_line, t.end_column)
 
 
@@ -147,11 +142,11 @@ def unescape(literal: str) -> str:
 
 
 def _nodes(children):
-    return [c for c in children if not isinstance(c, Tok)]
+    return [c for c in children if not isinstance(c, Token)]
 
 
 def _toks(children, *types):
-    return [c for c in children if isinstance(c, Tok) and c.type in types]
+    return [c for c in children if isinstance(c, Token) and c.type in types]
 
 
 def _str(children) -> Optional[str]:
@@ -159,17 +154,48 @@ def _str(children) -> Optional[str]:
     return unescape(s[0]) if s else None
 
 
-class AstBuilder:
-    """Inline transformer: one method per grammar rule or alias."""
+def _deep(node: n.Expr, *children) -> n.Expr:
+    """``node``, after checking its nesting depth against :data:`MAX_DEPTH`.
 
-    # -- depth bookkeeping: nodes are immutable, so depth lives beside them
-    def _expr(self, node: n.Expr, *children) -> n.Expr:
-        depth = _state.depth
-        d = 1 + max((depth.get(id(c), 1) for c in children), default=0)
-        if d > MAX_DEPTH:
-            raise NestingTooDeep(node.span)
-        depth[id(node)] = d
-        return node
+    Nodes are immutable, so the depth of each lives beside it, by id, for the
+    duration of one parse."""
+    depth = _state.depth
+    d = 1 + max((depth.get(id(c), 1) for c in children), default=0)
+    if d > MAX_DEPTH:
+        raise NestingTooDeep(node.span)
+    depth[id(node)] = d
+    return node
+
+
+def _boolop(op, c):
+    operands = tuple(_nodes(c))
+    return _deep(n.BoolOp(_span(c), op, operands), *operands)
+
+
+def _compare(op, c):
+    left, right = c[0], c[-1]
+    return _deep(n.Compare(_span(c), op, left, right), left, right)
+
+
+def _arith(c):
+    node = c[0]
+    for i in range(1, len(c), 2):
+        right = c[i + 1]
+        span = n.Span(_state.file, node.span.line, node.span.column, right.span.end_line,
+                      right.span.end_column)
+        node = _deep(n.Arith(span, str(c[i]), node, right), node, right)
+    return node
+
+
+def _names_expectation(kind, c, part):
+    names, spans = part.value
+    return n.Expectation(_span(c), kind, None, names, (), spans)
+
+
+class AstBuilder(Transformer):
+    """The inline transformer Lark calls on each reduction: one method per
+    grammar rule or alias, each given the children (tokens included) and
+    returning an AST node or a :class:`_Part`."""
 
     # -- file
     def start(self, children):
@@ -212,7 +238,7 @@ class AstBuilder:
 
     # -- lists
     def list_decl(self, c):
-        title = unescape(c[2]) if isinstance(c[2], Tok) and c[2].type == "STRING" else None
+        title = unescape(c[2]) if isinstance(c[2], Token) and c[2].type == "STRING" else None
         kind = next((p for p in _nodes(c) if isinstance(p, _Part)), None)
         cite = next((p for p in _nodes(c) if isinstance(p, n.Cite)), None)
         entries = tuple(p for p in _nodes(c) if isinstance(p, (n.Item, n.Remove)))
@@ -242,7 +268,7 @@ class AstBuilder:
 
     # -- rules
     def rule_decl(self, c):
-        title = unescape(c[2]) if len(c) > 2 and isinstance(c[2], Tok) and c[2].type == "STRING" else None
+        title = unescape(c[2]) if len(c) > 2 and isinstance(c[2], Token) and c[2].type == "STRING" else None
         cites, whens, effects, overridable = [], [], [], False
         for p in _nodes(c):
             if isinstance(p, n.Cite):
@@ -282,7 +308,7 @@ class AstBuilder:
 
     # -- standards
     def standard_decl(self, c):
-        title = unescape(c[2]) if len(c) > 2 and isinstance(c[2], Tok) and c[2].type == "STRING" else None
+        title = unescape(c[2]) if len(c) > 2 and isinstance(c[2], Token) and c[2].type == "STRING" else None
         cites, levels, level_span, where = [], [], None, None
         measures, expects, exports = [], [], []
         for p in _nodes(c):
@@ -365,18 +391,14 @@ class AstBuilder:
         tokens = _toks(c, "NAME")
         return _Part(_span(c), (tuple(str(t) for t in tokens), tuple(_tok_span(t) for t in tokens)))
 
-    def _names_expectation(self, kind, c, part):
-        names, spans = part.value
-        return n.Expectation(_span(c), kind, None, names, (), spans)
-
     def expect_fires(self, c):
-        return self._names_expectation("fires", c, c[1])
+        return _names_expectation("fires", c, c[1])
 
     def expect_not_fires(self, c):
-        return self._names_expectation("not_fires", c, c[2])
+        return _names_expectation("not_fires", c, c[2])
 
     def expect_requires(self, c):
-        return self._names_expectation("requires", c, c[1])
+        return _names_expectation("requires", c, c[1])
 
     def expect_standard(self, c):
         measures = c[3].value if len(c) > 3 else ()
@@ -421,55 +443,41 @@ class AstBuilder:
         return _Part(_span(c), [p.value for p in _nodes(c)])
 
     # -- expressions
-    def _boolop(self, op, c):
-        operands = tuple(_nodes(c))
-        return self._expr(n.BoolOp(_span(c), op, operands), *operands)
-
     def or_expr(self, c):
-        return self._boolop("or", c)
+        return _boolop("or", c)
 
     def and_expr(self, c):
-        return self._boolop("and", c)
+        return _boolop("and", c)
 
     def not_(self, c):
-        return self._expr(n.Not(_span(c), c[1]), c[1])
-
-    def _compare(self, op, c):
-        left, right = c[0], c[-1]
-        return self._expr(n.Compare(_span(c), op, left, right), left, right)
+        return _deep(n.Not(_span(c), c[1]), c[1])
 
     def compare(self, c):
-        return self._compare(str(c[1]), c)
+        return _compare(str(c[1]), c)
 
     def in_(self, c):
-        return self._compare("in", c)
+        return _compare("in", c)
 
     def not_in(self, c):
-        return self._compare("not in", c)
+        return _compare("not in", c)
 
     def contains(self, c):
-        return self._compare("contains", c)
+        return _compare("contains", c)
 
-    def _arith(self, c):
-        node = c[0]
-        for i in range(1, len(c), 2):
-            right = c[i + 1]
-            span = n.Span(_state.file, node.span.line, node.span.column, right.span.end_line,
-                          right.span.end_column)
-            node = self._expr(n.Arith(span, str(c[i]), node, right), node, right)
-        return node
+    def sum(self, c):
+        return _arith(c)
 
-    sum = _arith
-    product = _arith
+    def product(self, c):
+        return _arith(c)
 
     def neg(self, c):
-        return self._expr(n.Neg(_span(c), c[1]), c[1])
+        return _deep(n.Neg(_span(c), c[1]), c[1])
 
     def attr(self, c):
-        return self._expr(n.Attr(_span(c), c[0], str(c[2])), c[0])
+        return _deep(n.Attr(_span(c), c[0], str(c[2])), c[0])
 
     def index(self, c):
-        return self._expr(n.Index(_span(c), c[0], c[2]), c[0], c[2])
+        return _deep(n.Index(_span(c), c[0], c[2]), c[0], c[2])
 
     def number(self, c):
         return n.Number(_span(c), Fraction(str(c[0])))
@@ -507,7 +515,7 @@ class AstBuilder:
 
     def call(self, c):
         args = tuple(p for p in _nodes(c))
-        return self._expr(n.Call(_span(c), str(c[0]), args), *args)
+        return _deep(n.Call(_span(c), str(c[0]), args), *args)
 
     def quantifier(self, c):
         parts = _nodes(c)  # [kind token via quant_kw, iterable, body?]
@@ -516,68 +524,65 @@ class AstBuilder:
         iterable = parts[0]
         body = parts[1] if len(parts) > 1 else None
         node = n.Quantifier(_span(c), kind, var, iterable, body)
-        return self._expr(node, *parts)
+        return _deep(node, *parts)
 
     def quant_kw(self, c):
         return c[0]
 
     def set_literal(self, c):
         items = tuple(_nodes(c))
-        return self._expr(n.SetLit(_span(c), items), *items)
+        return _deep(n.SetLit(_span(c), items), *items)
 
     def atom(self, c):  # "(" expr ")"
         return c[1]
 
 
-def _json_number(tok: Tok):
+def _json_number(tok: Token):
     text = str(tok)
     return float(text) if "." in text else int(text)
 
 
-class _Tables:
-    """Lark's LALR tables, reshaped for the driver: per state, token type ->
-    next state (shift/goto, an int) or (size, origin, callback) (reduce)."""
+# ------------------------------------------------------------------ the language
+class _Language:
+    """The Lark parser for ``grammar.lark``, and how our scanner's words and
+    punctuation map onto its terminals."""
 
-    def __init__(self, lark: Lark):
-        frontend = lark.parser.parser
-        table, callbacks = frontend._parse_table, frontend.parser.callbacks
-        self.start, self.end = table.start_states["start"], table.end_states["start"]
-        self.states: dict[int, dict] = {}
-        for state, row in table.states.items():
-            # plain interned str keys: Lark's keys are Tokens, whose Python-level
-            # __eq__ would run on every lookup
-            self.states[state] = {sys.intern(str(ttype)): (arg if action.name == "Shift" else
-                                                           (len(arg.expansion), sys.intern(str(arg.origin.name)),
-                                                            callbacks[arg]))
-                                  for ttype, (action, arg) in row.items()}
+    def __init__(self):
+        grammar = Path(__file__).with_name("grammar.lark").read_text(encoding="utf-8")
+        # The lexer Lark builds here goes unused: tokens come from _SCAN.
+        # keep_all_tokens: keywords and punctuation reach the builder, so a
+        # node's span can start and end on them.
+        self.lark = Lark(grammar, parser="lalr", lexer="basic", transformer=AstBuilder(),
+                         keep_all_tokens=True, maybe_placeholders=False)
         self.keywords: dict[str, str] = {}
         self.punctuation: dict[str, str] = {op: "COMP_OP" for op in _COMPARISONS}
-        self.literals: dict[str, str] = {}
-        for term in lark.terminals:
-            if isinstance(term.pattern, PatternStr):
+        self.literals: dict[str, str] = {}  # terminal -> its text, for messages
+        for term in self.lark.terminals:
+            if term.pattern.type == "str":
                 value = term.pattern.value
                 self.literals[term.name] = value
                 (self.keywords if value[0].isalpha() else self.punctuation)[value] = term.name
 
 
 @lru_cache(maxsize=1)
-def _tables() -> _Tables:
-    grammar = (Path(__file__).with_name("grammar.lark")).read_text(encoding="utf-8")
-    lark = Lark(grammar, parser="lalr", lexer="basic", transformer=AstBuilder(),
-                keep_all_tokens=True, maybe_placeholders=False)
-    return _Tables(lark)
+def _language() -> _Language:
+    """The parser, built on first use (about 0.1 s) and shared by all threads:
+    each parse has its own interactive parser state."""
+    return _Language()
 
 
-def _terminals(row: dict) -> list[str]:
-    """The token types a table row accepts (its other keys are gotos)."""
-    return [k for k in row if k.isupper() or k == "$END"]
+def _terminals(choices: dict) -> list[str]:
+    """The token types a parser state accepts (its other keys are rules, for gotos)."""
+    return [str(k) for k in choices if k.isupper()]
 
 
 def _run(text: str, line_offset: int) -> list:
-    """Scan ``text`` and run the LALR automaton over it; returns the decls."""
-    t = _tables()
-    states, keywords, punctuation = t.states, t.keywords, t.punctuation
-    stack, values = [t.start], []
+    """Scan ``text`` and feed its tokens to a fresh interactive parser;
+    returns the declarations."""
+    lang = _language()
+    keywords, punctuation = lang.keywords, lang.punctuation
+    parser = lang.lark.parse_interactive()
+    feed, choices = parser.feed_token, parser.choices
     # A keyword read as a name because no keyword fits here (`a > then`) is the
     # likely culprit if the very next token fails: report the error there.
     demoted: Optional[tuple] = None
@@ -586,28 +591,6 @@ def _run(text: str, line_offset: int) -> list:
     pos, size = 0, len(text)
     line, line_start = 1 + line_offset, 0
 
-    def feed(tok: Tok):
-        ttype = tok.type
-        while True:
-            act = states[stack[-1]].get(ttype)
-            if act is None:
-                raise UnexpectedToken(tok, _terminals(states[stack[-1]]))
-            if act.__class__ is int:
-                stack.append(act)
-                values.append(tok)
-                return None
-            count, origin, callback = act
-            if count:
-                children = values[-count:]
-                del values[-count:]
-                del stack[-count:]
-            else:
-                children = []
-            values.append(callback(children))
-            stack.append(states[stack[-1]][origin])
-            if ttype == "$END" and stack[-1] == t.end:
-                return values[-1]
-
     while pos < size:
         m = match(text, pos)
         if m is None:
@@ -615,21 +598,24 @@ def _run(text: str, line_offset: int) -> list:
         kind = m.lastgroup
         value = m.group()
         column = pos - line_start + 1
-        pos = m.end()
+        start, pos = pos, m.end()
         if kind == "ws" or kind == "comment":
             if kind == "comment":
                 comments.append(n.Comment(n.Span(file, line, column, line, column + len(value)), value))
             newlines = value.count("\n")
             if newlines:
                 line += newlines
-                line_start = m.start() + value.rindex("\n") + 1
+                line_start = start + value.rindex("\n") + 1
             continue
         was_demoted, demoted = demoted, None
         if kind == "name":
             ttype = keywords.get(value)
-            if ttype is None or ttype not in states[stack[-1]]:
-                if ttype is not None:
-                    demoted = (value, line, column, _terminals(states[stack[-1]]))
+            if ttype is not None:
+                accepted = choices()
+                if ttype not in accepted:
+                    demoted = (value, start, line, column, _terminals(accepted))
+                    ttype = "NAME"
+            else:
                 ttype = "NAME"
         elif kind == "op":
             ttype = punctuation.get(value)
@@ -640,29 +626,33 @@ def _run(text: str, line_offset: int) -> list:
         else:
             ttype = _UPPER[kind]
         try:
-            feed(Tok(ttype, value, line, column, column + len(value)))
-        except UnexpectedToken:
+            feed(Token(ttype, value, start, line, column, line, column + len(value), pos))
+        except UnexpectedToken as e:
             if was_demoted is None:
-                raise
-            word, w_line, w_column, expected = was_demoted
-            raise UnexpectedToken(Tok("NAME", word, w_line, w_column, w_column + len(word)), expected) from None
+                raise SyntaxMismatch(e.token, e.expected) from None
+            word, w_start, w_line, w_column, expected = was_demoted
+            raise SyntaxMismatch(Token("NAME", word, w_start, w_line, w_column, w_line, w_column + len(word),
+                                       w_start + len(word)), expected) from None
     end_column = pos - line_start + 1
-    return feed(Tok("$END", "", line, end_column, end_column + 1))
+    try:
+        return feed(Token("$END", "", pos, line, end_column, line, end_column + 1, pos))
+    except UnexpectedToken as e:
+        raise SyntaxMismatch(e.token, e.expected) from None
 
 
 # ------------------------------------------------------------------ errors
-def _describe(terminal: str, tables: _Tables) -> str:
+def _describe(terminal: str, lang: _Language) -> str:
     if terminal in _TERMINAL_NAMES:
         return _TERMINAL_NAMES[terminal]
-    literal = tables.literals.get(terminal)
+    literal = lang.literals.get(terminal)
     return f"“{literal}”" if literal is not None else terminal
 
 
-def _order(terminal: str, tables: _Tables) -> tuple:
+def _order(terminal: str, lang: _Language) -> tuple:
     """Names and values first, then keywords, then punctuation."""
     if terminal in _TERMINAL_NAMES:
         return (0, list(_TERMINAL_NAMES).index(terminal), terminal)
-    literal = tables.literals.get(terminal, terminal)
+    literal = lang.literals.get(terminal, terminal)
     return (1 if literal[:1].isalpha() else 2, 0, literal)
 
 
@@ -671,10 +661,10 @@ def _syntax_diagnostic(e: Exception, file: str) -> Diagnostic:
         return make(e.code, n.Span(file, e.line, e.column, e.line, e.column + 1), **e.fields)
     if isinstance(e, NestingTooDeep):
         return make("E105", e.span, limit=MAX_DEPTH)
-    assert isinstance(e, UnexpectedToken)
-    tables = _tables()
-    expected = sorted(e.expected, key=lambda x: _order(x, tables))
-    names = list(dict.fromkeys(_describe(x, tables) for x in expected))
+    assert isinstance(e, SyntaxMismatch)
+    lang = _language()
+    expected = sorted(e.expected, key=lambda x: _order(x, lang))
+    names = list(dict.fromkeys(_describe(x, lang) for x in expected))
     shown = "、".join(names[:8]) + ("等" if len(names) > 8 else "")
     tok = e.token
     span = n.Span(file, tok.line, tok.column, tok.end_line, tok.end_column)
@@ -683,7 +673,7 @@ def _syntax_diagnostic(e: Exception, file: str) -> Diagnostic:
     return make("E102", span, found=f"“{tok}”", expected=shown or "其他内容")
 
 
-_ERRORS = (UnexpectedToken, LexError, NestingTooDeep)
+_ERRORS = (SyntaxMismatch, LexError, NestingTooDeep)
 
 _DECL_START = re.compile(r"^[ \t\u3000]*(" + "|".join(DECL_KEYWORDS) + r")(?=[ \t\u3000]|$)(?![ \t]*\.)",
                          re.MULTILINE)

@@ -1,7 +1,9 @@
 """The application factory: ``create_app(config=None)``.
 
 Wires the database (``JICENG_DATABASE_URL``, SQLite by default), the shared
-runtime, one blueprint per resource, the JSON error handlers and the docs.
+runtime, one blueprint per resource, the JSON error handlers, the docs, and
+the one request hook that authenticates and authorizes every request
+(:func:`~jiceng.platform.api.auth.load_caller`).
 The schema is not migrated here: `jiceng init` does that.
 """
 from __future__ import annotations
@@ -17,6 +19,7 @@ from werkzeug.routing import IntegerConverter
 from jiceng.platform.api import admission, decisions, forms, grids, packs, site, standards, tasks, tenants, units
 from jiceng.platform.pages import form_pages
 from jiceng.platform.pages import operator_pages
+from jiceng.platform.api.auth import load_caller, require_declarations
 from jiceng.platform.api.errors import register_error_handlers
 from jiceng.platform.api.context import EXTENSION
 from jiceng.platform.config import load_config
@@ -36,7 +39,8 @@ class IdConverter(IntegerConverter):
 def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     """A configured Flask app. ``config`` may hold ``DATABASE`` (a ready :class:`Database`)."""
     here = Path(__file__).resolve().parent
-    app = Flask(__name__, root_path=str(here), template_folder=str(here / "templates"),
+    # no /static route: pages carry their styles, /docs its assets; every route declares its access
+    app = Flask(__name__, root_path=str(here), template_folder=str(here / "templates"), static_folder=None,
                 instance_path=str(Path.cwd() / "instance"))
     settings = load_config(config)
     app.config.update({k: v for k, v in settings.items() if k != "DATABASE"})
@@ -48,7 +52,9 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     for bp in BLUEPRINTS:
         app.register_blueprint(bp)
     register_error_handlers(app)
+    require_declarations(app)
     app.before_request(_refuse_control_characters)
+    app.before_request(load_caller)
     return app
 
 

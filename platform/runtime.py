@@ -6,8 +6,9 @@ Nothing here is per request. Every cache is safe to share between threads:
   one cheap query (the highest publication and form ids), so a publish or a
   new form is seen by the very next request, in every process;
 * compiled packs are kept by content digest (:class:`PackCompiler`);
-* tokens and org units — changed only by `jiceng token issue` and `jiceng
-  init` — are kept for :data:`TTL_SECONDS`;
+* tokens and org units — changed only by `jiceng token` and `jiceng init` —
+  are kept for :data:`TTL_SECONDS` (a revocation made in this process is
+  seen at once, :class:`~jiceng.platform.auth.tokens.PrincipalCache`);
 * tenants are reloaded when one is asked for that is not known yet;
 * tasks, which never change once filed, are kept once read.
 
@@ -37,7 +38,7 @@ from jiceng.dsl.jsonvalue import jsonable
 from jiceng.platform.decisions.append import Canonical
 from jiceng.platform.packs.versions import InForce, PackCompiler, ResolvedPack, deciding_pack_name, in_force
 from jiceng.platform.tenants.directory import TenantDirectory, unit_facts
-from jiceng.platform.auth.tokens import Principal, authenticate, hash_token
+from jiceng.platform.auth.tokens import Principal, PrincipalCache
 from jiceng.platform.caching import TTLCache
 
 TTL_SECONDS = 10.0
@@ -75,7 +76,8 @@ class Runtime:
         self._forms: Optional[form_store.FormSnapshot] = None
         self._force: dict[tuple[date, int], InForce] = {}
         self._resolved: dict[tuple, ResolvedPack] = {}
-        self._principals: TTLCache[Optional[Principal]] = TTLCache(TTL_SECONDS)
+        #: who is behind a token; public so that tests can give it a clock of their own
+        self.principals = PrincipalCache(TTL_SECONDS)
         self._units: TTLCache[Optional[UnitInfo]] = TTLCache(TTL_SECONDS)
         self._targets: dict[tuple[str, str], tuple] = {}
         self._tasks: dict[int, object] = {}
@@ -99,7 +101,8 @@ class Runtime:
         return d
 
     def principal(self, session: Session, token: str) -> Optional[Principal]:
-        return self._principals.get_or_load(hash_token(token), lambda: authenticate(session, token))
+        """The principal behind ``token`` (None when unknown or revoked), cached: see :attr:`principals`."""
+        return self.principals.get(session, token)
 
     def unit(self, session: Session, code: str) -> Optional[UnitInfo]:
         """The unit ``code`` (None when unknown)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, request
 
 from jiceng.platform.admission.check import CheckRequest, check
-from jiceng.platform.api.auth import authorize
+from jiceng.platform.api.auth import caller, requires
 from jiceng.platform.api.body import load, parse_json
 from jiceng.platform.api.openapi import operation
 from jiceng.platform.api.context import runtime
@@ -19,9 +19,9 @@ REQUEST = CheckRequestSchema()
            errors=(401, 403, 404, 409),
            description="目标单位的事实由 task.target_unit 查得;给出 target 对象则为假设检查。"
                        "除写入决定记录外没有副作用。任务不符合租户任务表单时返回 422,details 为 [{path, message}]。")
+@requires("check")
 def admission_check(tenant: str):
-    principal = authorize(tenant, "check")
-    answer = check(runtime(), principal, tenant, check_request_from(request.get_data(cache=True)))
+    answer = check(runtime(), caller(), tenant, check_request_from(request.get_data(cache=True)))
     return current_app.response_class(answer, mimetype="application/json")
 
 

@@ -5,7 +5,7 @@ from flask import Blueprint
 
 from jiceng.platform.decisions import log as decision_log
 from jiceng.platform.decisions import replay as replay_service
-from jiceng.platform.api.auth import authorize
+from jiceng.platform.api.auth import requires
 from jiceng.platform.api.body import query_args
 from jiceng.platform.api.openapi import operation
 from jiceng.platform.api.respond import respond
@@ -24,8 +24,8 @@ def _scope(tenant: str) -> list[str]:
 @bp.get("")
 @operation("决定记录(新的在前)", TAGS, query=DecisionQuerySchema, response=DecisionListSchema,
            errors=(401, 403, 404, 422))
+@requires("decisions.read")
 def list_decisions(tenant: str):
-    authorize(tenant, "decisions.read")
     q = query_args(DecisionQuerySchema())
     with runtime().db.read() as session:
         rows = decision_log.listing(session, _scope(tenant), limit=q["limit"], before=q.get("before"),
@@ -37,8 +37,8 @@ def list_decisions(tenant: str):
 
 @bp.get("/verify")
 @operation("校验本租户决定记录的哈希链(发现被修改或删除的记录)", TAGS, response=VerifySchema, errors=(401, 403, 404))
+@requires("decisions.read")
 def verify(tenant: str):
-    authorize(tenant, "decisions.read")
     with runtime().db.read() as session:
         reports = decision_log.verify(session, _scope(tenant))
     return respond(VerifySchema(), {"ok": all(not r.problems for r in reports),
@@ -47,14 +47,14 @@ def verify(tenant: str):
 
 @bp.get("/<id:decision_id>")
 @operation("一条决定记录", TAGS, response=DecisionSchema, errors=(401, 403, 404))
+@requires("decisions.read")
 def read_decision(tenant: str, decision_id: int):
-    authorize(tenant, "decisions.read")
     with runtime().db.read() as session:
         return respond(DecisionSchema(), decision_log.to_dict(decision_log.get(session, _scope(tenant), decision_id)))
 
 
 @bp.get("/<id:decision_id>/replay")
 @operation("用记录的规则包版本重算一条决定,与原结论并列", TAGS, response=ReplaySchema, errors=(401, 403, 404, 422))
+@requires("decisions.read")
 def replay(tenant: str, decision_id: int):
-    authorize(tenant, "decisions.read")
     return respond(ReplaySchema(), replay_service.replay(runtime(), _scope(tenant), decision_id))

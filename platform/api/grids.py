@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from jiceng.platform.units.grid_planner import plan
-from jiceng.platform.api.auth import authorize
+from jiceng.platform.api.auth import requires
 from jiceng.platform.api.body import json_body
 from jiceng.platform.api.openapi import operation
 from jiceng.platform.api.respond import respond
@@ -19,8 +19,8 @@ bp = Blueprint("grids", __name__, url_prefix="/api/v1/tenants/<tenant>")
            body=GridPlanRequestSchema, response=GridPlanSchema, errors=(401, 404, 409),
            description="范围取当前生效规则包中网格规模标准所用的参数(如湖南“网格户数 = 300..500 户”),也可用 min、max "
                        "假设。放不下时 fits 为 false,并给出低于下限、高于上限的最近划分或微网格等办法。只计算,不写入。")
+@requires("read")
 def grid_plan(tenant: str):
-    authorize(tenant, "read")
     body = json_body(GridPlanRequestSchema())
     return respond(GridPlanSchema(), plan(runtime(), tenant, households=body.get("households"),
                                           unit=body.get("unit"), low=body.get("min"), high=body.get("max")))

@@ -2,7 +2,9 @@
 
 Each view states what it takes and returns with :func:`operation`; the spec
 walks the URL map, so a route without a declaration is a visible omission
-(``tests/platform/test_openapi.py`` checks that none exists).
+(``tests/platform/test_openapi.py`` checks that none exists). Whether an
+operation needs a bearer token, and may answer 403, follows from the
+permission the view declares (:mod:`.auth`).
 """
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 from marshmallow import Schema
 
+from jiceng.platform.api.auth import access_of
 from jiceng.platform.api.schemas import ErrorSchema
+from jiceng.platform.auth.tokens import PERMISSIONS, ROLES
 
 API_VERSION = "1.0.0"
 ERROR_STATUSES = {400: "请求体不是有效的 JSON", 401: "缺少或无效的令牌", 403: "角色无此权限",
@@ -33,7 +37,6 @@ class Operation:
     status: int = 200
     description: str = ""
     errors: tuple[int, ...] = (401, 404)
-    auth: bool = True
     extra: dict = field(default_factory=dict)
 
 
@@ -74,12 +77,23 @@ def build_spec(app: Flask) -> dict:
             doc["description"] = op.description
         if op.body is not None:
             doc["requestBody"] = {"required": True, "content": {"application/json": {"schema": op.body}}}
-        for status in sorted(set(op.errors) | ({400, 413, 422} if op.body else set())):
-            doc["responses"][str(status)] = {"description": ERROR_STATUSES.get(status, "错误"),
-                                             "content": {"application/json": {"schema": "Error"}}}
-        if op.auth:
-            doc["security"] = [{"bearer": []}]
-        doc.update(op.extra)
-        methods = sorted(m.lower() for m in rule.methods - {"HEAD", "OPTIONS"})
-        spec.path(path=path, operations={m: dict(doc) for m in methods})
+        access = access_of(app, rule.endpoint)
+        operations = {}
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            permission = access.permission_for(method)
+            errors = set(op.errors) | ({400, 413, 422} if op.body else set())
+            # pages list their own refusals, as HTML, in ``extra``
+            if permission is not None and not access.token_in_page and PERMISSIONS[permission] != set(ROLES):
+                errors.add(403)
+            d = {**doc, "responses": dict(doc["responses"])}
+            for status in sorted(errors):
+                d["responses"][str(status)] = {"description": ERROR_STATUSES.get(status, "错误"),
+                                               "content": {"application/json": {"schema": "Error"}}}
+            if permission is not None:
+                d["x-permission"] = {"permission": permission, "roles": sorted(PERMISSIONS[permission])}
+                if not access.token_in_page:
+                    d["security"] = [{"bearer": []}]
+            d.update(op.extra)
+            operations[method.lower()] = d
+        spec.path(path=path, operations=operations)
     return spec.to_dict()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from jiceng.platform.packs import lifecycle as service
-from jiceng.platform.api.auth import authorize
+from jiceng.platform.api.auth import caller, requires
 from jiceng.platform.api.body import json_body, query_args
 from jiceng.platform.api.openapi import operation
 from jiceng.platform.api.respond import respond
@@ -17,24 +17,24 @@ TAGS = ["规则包"]
 
 @bp.get("")
 @operation("规则包的全部版本", TAGS, response=PackListSchema)
+@requires("read")
 def list_packs(tenant: str):
-    authorize(tenant, "read")
     return respond(PackListSchema(), service.list_versions(runtime(), tenant))
 
 
 @bp.post("")
 @operation("上传草稿(编译不通过时 422,details 为全部诊断 {file, line, column, code, message})", TAGS,
            body=DraftRequestSchema, response=PackVersionSchema, status=201, errors=(401, 403, 404))
+@requires("pack.write")
 def create_draft(tenant: str):
-    principal = authorize(tenant, "pack.write")
     files = json_body(DraftRequestSchema())["files"]
-    return respond(PackVersionSchema(), service.create_draft(runtime(), principal, tenant, files), 201)
+    return respond(PackVersionSchema(), service.create_draft(runtime(), caller(), tenant, files), 201)
 
 
 @bp.get("/<id:number>")
 @operation("一个版本及其源文件", TAGS, response=PackVersionSchema)
+@requires("read")
 def read_version(tenant: str, number: int):
-    authorize(tenant, "read")
     return respond(PackVersionSchema(), service.read_version(runtime(), tenant, number))
 
 
@@ -44,36 +44,36 @@ def read_version(tenant: str, number: int):
            description="原子发布。若当前最新发布已不是 expected_current(默认:草稿创建时的最新发布),返回 409 stale_version。"
                        "重新发布较早的版本即回滚。规则包自带的测试有不通过的,返回 422 pack_tests_failed,"
                        "details 逐个列出 {test, message, file, line};继承与租户登记不符等编译错误返回 422 pack_invalid。")
+@requires("pack.write")
 def publish(tenant: str, number: int):
-    principal = authorize(tenant, "pack.write")
     body = json_body(PublishRequestSchema())
     kw = {"expected_current": body["expected_current"]} if "expected_current" in body else {}
-    return respond(PublishResponseSchema(), service.publish(runtime(), principal, tenant, number,
+    return respond(PublishResponseSchema(), service.publish(runtime(), caller(), tenant, number,
                                                             body.get("effective_from"), **kw))
 
 
 @bp.get("/<id:number>/diff")
 @operation("与另一版本的语义差异(清单事项、参数、规则、标准)", TAGS, query=DiffQuerySchema,
            response=DiffResponseSchema, errors=(401, 404, 422))
+@requires("read")
 def diff(tenant: str, number: int):
-    authorize(tenant, "read")
     against = query_args(DiffQuerySchema()).get("against")
     return respond(DiffResponseSchema(), service.diff(runtime(), tenant, number, against))
 
 
 @bp.post("/<id:number>/test")
 @operation("运行规则包自带的测试", TAGS, response=TestReportSchema, errors=(401, 403, 404, 422))
+@requires("pack.write")
 def run_tests(tenant: str, number: int):
-    principal = authorize(tenant, "pack.write")
     json_body(EmptySchema())
-    return respond(TestReportSchema(), service.run_tests(runtime(), principal, tenant, number))
+    return respond(TestReportSchema(), service.run_tests(runtime(), caller(), tenant, number))
 
 
 @bp.post("/<id:number>/impact")
 @operation("影响评估:用此版本重放最近的决定,统计结论变化", TAGS, body=ImpactRequestSchema,
            response=ImpactResponseSchema, errors=(401, 403, 404))
+@requires("pack.write")
 def impact(tenant: str, number: int):
-    principal = authorize(tenant, "pack.write")
     body = json_body(ImpactRequestSchema())
-    return respond(ImpactResponseSchema(), service.impact(runtime(), principal, tenant, number,
+    return respond(ImpactResponseSchema(), service.impact(runtime(), caller(), tenant, number,
                                                           body["limit"], body["examples"]))

@@ -11,6 +11,7 @@ from flask import Blueprint, current_app, jsonify, render_template, send_from_di
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
+from jiceng.platform.api.auth import public
 from jiceng.platform.api.openapi import build_spec, operation
 from jiceng.platform.api.schemas import HealthSchema
 
@@ -21,17 +22,20 @@ SWAGGER_ALLOWED = {"swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "s
 
 
 @bp.get("/")
+@public
 def index():
     return render_template("index.html")
 
 
 @bp.get("/healthz")
-@operation("健康检查", ["服务"], response=HealthSchema, errors=(), auth=False)
+@operation("健康检查", ["服务"], response=HealthSchema, errors=())
+@public
 def healthz():
     return jsonify({"status": "ok"})
 
 
 @bp.get("/api/v1/openapi.json")
+@public
 def openapi():
     spec = current_app.extensions.get("jiceng.openapi")
     if spec is None:
@@ -40,11 +44,13 @@ def openapi():
 
 
 @bp.get("/docs")
+@public
 def docs():
     return render_template("docs.html")
 
 
 @bp.get("/docs/assets/<path:name>")
+@public
 def docs_asset(name: str):
     if name not in SWAGGER_ALLOWED:
         raise HTTPNotFound()

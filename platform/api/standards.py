@@ -8,7 +8,7 @@ from flask import Blueprint, current_app
 
 from jiceng.platform.units.standards import evaluate, run_standards
 from jiceng.platform.units.standards_report import render
-from jiceng.platform.api.auth import authorize
+from jiceng.platform.api.auth import requires
 from jiceng.platform.api.body import query_args
 from jiceng.platform.api.openapi import operation
 from jiceng.platform.api.respond import respond
@@ -26,8 +26,8 @@ def _split(text):
 
 @bp.get("/standards")
 @operation("规则包中的标准(可按单位评价的要求)", TAGS, response=StandardListSchema, errors=(401, 404, 409))
+@requires("read")
 def standard_list(tenant: str):
-    authorize(tenant, "read")
     rt = runtime()
     with rt.db.read() as session:
         pack = rt.pack_for(session, tenant, date.today()).pack
@@ -43,8 +43,8 @@ def standard_list(tenant: str):
            description="用当前生效规则包中的标准逐个评价本租户的单位(descendants=true 时含下级租户的单位,各按本租户的"
                        "规则包)。summary、sums、totals 针对范围(level、under、tenant)内的单位;results 按 status 筛选、"
                        "按 order 排序后分页(offset、limit,page.next_offset 为下一页)。")
+@requires("read")
 def standard(tenant: str, name: str):
-    authorize(tenant, "read")
     args = query_args(QUERY)
     return respond(RESPONSE, evaluate(
         runtime(), tenant, name, descendants=args["descendants"], status=_split(args.get("status")),
@@ -57,8 +57,8 @@ def standard(tenant: str, name: str):
            errors=(401, 404, 409, 422),
            extra={"responses": {"200": {"description": "HTML 报告(zh-CN,不引用外部资源)",
                                         "content": {"text/html": {"schema": {"type": "string"}}}}}})
+@requires("read")
 def standard_report(tenant: str, name: str):
-    authorize(tenant, "read")
     args = query_args(REPORT)
     rt = runtime()
     runs = run_standards(rt, tenant, [name], descendants=args["descendants"])

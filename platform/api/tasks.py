@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from jiceng.platform.assignments import tasks as service
-from jiceng.platform.api.auth import authorize
+from jiceng.platform.api.auth import caller, requires
 from jiceng.platform.api.body import json_body
 from jiceng.platform.api.openapi import operation
 from jiceng.platform.api.respond import respond
@@ -18,23 +18,23 @@ TAGS = ["任务与下派"]
 @bp.post("/tasks")
 @operation("按租户任务表单创建任务(不符合表单时 422,details 为 [{path, message}])", TAGS,
            body=TaskCreateSchema, response=TaskSchema, status=201, errors=(401, 403, 404, 409))
+@requires("task.write")
 def create_task(tenant: str):
-    principal = authorize(tenant, "task.write")
     data = json_body(TaskCreateSchema())["task"]
-    return respond(TaskSchema(), service.create_task(runtime(), principal, tenant, data), 201)
+    return respond(TaskSchema(), service.create_task(runtime(), caller(), tenant, data), 201)
 
 
 @bp.get("/tasks")
 @operation("最近的任务", TAGS, response=TaskListSchema)
+@requires("read")
 def list_tasks(tenant: str):
-    authorize(tenant, "read")
     return respond(TaskListSchema(), {"tasks": service.list_tasks(runtime(), tenant)})
 
 
 @bp.get("/tasks/<id:task_id>")
 @operation("一个任务及其全部下派记录", TAGS, response=TaskSchema)
+@requires("read")
 def read_task(tenant: str, task_id: int):
-    authorize(tenant, "read")
     return respond(TaskSchema(), service.read_task(runtime(), tenant, task_id))
 
 
@@ -43,17 +43,17 @@ def read_task(tenant: str, task_id: int):
            response=AssignResponseSchema, errors=(401, 403, 404, 409),
            description="不予准入的单位不产生下派记录;有条件准入的单位产生待补充(pending)的下派记录,"
                        "用 PATCH 补充条件后重新判定。children_of 表示该单位的全部下级。")
+@requires("task.write")
 def assign(tenant: str, task_id: int):
-    principal = authorize(tenant, "task.write")
     body = json_body(AssignRequestSchema())
-    return respond(AssignResponseSchema(), service.assign(runtime(), principal, tenant, task_id, body["targets"],
+    return respond(AssignResponseSchema(), service.assign(runtime(), caller(), tenant, task_id, body["targets"],
                                                           body.get("children_of"), body.get("on")))
 
 
 @bp.get("/assignments/<id:assignment_id>")
 @operation("一条下派记录", TAGS, response=AssignmentSchema)
+@requires("read")
 def read_assignment(tenant: str, assignment_id: int):
-    authorize(tenant, "read")
     return respond(AssignmentSchema(), service.read_assignment(runtime(), tenant, assignment_id))
 
 
@@ -62,9 +62,9 @@ def read_assignment(tenant: str, assignment_id: int):
            response=AssignmentPatchResponseSchema, errors=(401, 403, 404, 409, 422),
            description="evidence 只能给出该下派记录等待的要求代码及其证明材料;任务一经建立不可修改(给出 task 时 "
                        "422 task_immutable);按服务器当天的日期重新判定(给出 on 时 422 on_not_allowed)。")
+@requires("task.write")
 def patch_assignment(tenant: str, assignment_id: int):
-    principal = authorize(tenant, "task.write")
     body = json_body(AssignmentPatchSchema())
     return respond(AssignmentPatchResponseSchema(),
-                   service.update_assignment(runtime(), principal, tenant, assignment_id, body.get("evidence"),
+                   service.update_assignment(runtime(), caller(), tenant, assignment_id, body.get("evidence"),
                                              body.get("task"), body.get("on")))

@@ -6,7 +6,7 @@ from datetime import date
 from flask import Blueprint
 
 from jiceng.platform.tenants.directory import unit_tree
-from jiceng.platform.api.auth import authorize
+from jiceng.platform.api.auth import requires
 from jiceng.platform.api.openapi import operation
 from jiceng.platform.api.respond import respond
 from jiceng.platform.api.context import runtime
@@ -18,8 +18,8 @@ TENANT, LISTS, TREE, UNIT = TenantSchema(), ListsResponseSchema(), UnitTreeSchem
 
 @bp.get("/<tenant>")
 @operation("租户信息及其下级租户", ["租户与单位"], response=TenantSchema)
+@requires("read")
 def tenant_info(tenant: str):
-    authorize(tenant, "read")
     rt = runtime()
     with rt.db.read() as session:
         d = rt.directory(session)
@@ -29,8 +29,8 @@ def tenant_info(tenant: str):
 
 @bp.get("/<tenant>/lists")
 @operation("当前生效的清单(含继承合并)", ["租户与单位"], response=ListsResponseSchema, errors=(401, 404, 409))
+@requires("read")
 def lists(tenant: str):
-    authorize(tenant, "read")
     rt = runtime()
     with rt.db.read() as session:
         pack = rt.pack_for(session, tenant, date.today()).pack
@@ -41,16 +41,16 @@ def lists(tenant: str):
 
 @bp.get("/<tenant>/units")
 @operation("租户的组织单位树", ["租户与单位"], response=UnitTreeSchema)
+@requires("read")
 def units(tenant: str):
-    authorize(tenant, "read")
     with runtime().db.read() as session:
         return respond(TREE, {"tenant": tenant, "units": unit_tree(session, tenant)})
 
 
 @bp.get("/<tenant>/units/<code>")
 @operation("一个单位的事实(SPEC §5)及其下级单位", ["租户与单位"], response=UnitDetailSchema)
+@requires("read")
 def unit(tenant: str, code: str):
-    authorize(tenant, "read")
     rt = runtime()
     with rt.db.read() as session:
         u = rt.unit_in_reach(session, tenant, code)

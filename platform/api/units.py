@@ -6,10 +6,9 @@ import binascii
 
 from flask import Blueprint, request
 
-from jiceng.platform.errors import Forbidden
 from jiceng.platform.units.standards import forget
 from jiceng.platform.units.importer import import_units
-from jiceng.platform.api.auth import authorize
+from jiceng.platform.api.auth import requires
 from jiceng.platform.api.body import json_body, query_args
 from jiceng.platform.api.errors import ApiError
 from jiceng.platform.api.openapi import operation
@@ -34,11 +33,8 @@ FILE_TYPES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreads
            extra={"requestBody": {"required": True, "content": {
                **{t: {"schema": {"type": "string", "format": "binary"}} for t in FILE_TYPES},
                "application/json": {"schema": UnitImportBodySchema}}}})
+@requires("units.import")
 def import_file(tenant: str):
-    principal = authorize(tenant, "read")
-    if principal.role != "admin":
-        raise Forbidden("forbidden", f"角色 {principal.role} 无权导入组织单位(仅省、市级管理员 admin)",
-                        {"role": principal.role, "permission": "units.import"})
     args = query_args(UnitImportQuerySchema())
     filename = args.get("filename") or ""
     if request.mimetype in FILE_TYPES:

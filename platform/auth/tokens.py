@@ -2,19 +2,30 @@
 
 A token is shown once, when issued; only its SHA-256 is stored. A token of
 tenant T reaches T and its descendants; ``unit`` narrows a township or
-department token to one unit's subtree for assignments.
+department token to acting for that one unit (:meth:`Principal.require_unit`).
+
+:data:`PERMISSIONS` is the one table of who may do what: each route names the
+permission it needs (``jiceng.platform.api.auth.requires``) and one request
+hook checks it.
+
+A service process keeps principals for a few seconds (:class:`PrincipalCache`):
+a revocation (:func:`revoke`) is seen at once by the process that made it and
+within the cache's lifetime by every other.
 """
 from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Optional
+from typing import Callable, Iterable, Optional
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, event, select, update
 from sqlalchemy.orm import Session
 
+from jiceng.platform.caching import TTLCache
 from jiceng.platform.db.models import ApiToken, OrgUnit
 from jiceng.platform.errors import Forbidden, Invalid
 from jiceng.platform.tenants.directory import TenantDirectory
@@ -32,9 +43,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "form.validate": frozenset(ROLES),
     "task.write": frozenset({"admin", "department", "township"}),
     "decisions.read": frozenset({"admin", "auditor"}),          # log, replay, verify
+    "notice.read": frozenset({"admin", "department", "township", "auditor"}),  # whoever checks or reads the log
+    "units.import": frozenset({"admin"}),
+    "departments.import": frozenset({"admin"}),
 }
 PERMISSION_LABEL = {"read": "查看", "check": "准入检查", "pack.write": "管理规则包", "form.write": "编辑表单",
-                    "form.validate": "校验表单数据", "task.write": "创建和下派任务", "decisions.read": "查阅决定记录"}
+                    "form.validate": "校验表单数据", "task.write": "创建和下派任务", "decisions.read": "查阅决定记录",
+                    "notice.read": "查阅决定告知书", "units.import": "导入组织单位",
+                    "departments.import": "导入职能部门名录"}
 TOKEN_PREFIX = "jc_"
 
 
@@ -54,12 +70,25 @@ class Principal:
         return f"token:{self.token_id} {self.role}@{self.tenant}{unit}"
 
     def require(self, permission: str) -> None:
+        """:class:`Forbidden` unless the caller's role holds ``permission`` (:data:`PERMISSIONS`)."""
         if self.role not in PERMISSIONS[permission]:
             raise Forbidden("forbidden", f"角色 {self.role}({ROLE_LABEL[self.role]})无权{PERMISSION_LABEL[permission]}",
                             {"role": self.role, "permission": permission})
 
+    def require_unit(self, unit: Optional[str], doing: str, ancestors: Iterable[str] = ()) -> None:
+        """:class:`Forbidden` when a unit-bound token acts for a unit other than its own.
+
+        ``unit`` is the unit the caller acts for; given its ``ancestors``, a unit below the
+        token's own is accepted too. ``doing`` completes the zh-CN message ("不能……").
+        A token without a unit acts for any unit in its reach.
+        """
+        if self.unit is not None and unit != self.unit and self.unit not in ancestors:
+            raise Forbidden("unit_out_of_scope", f"令牌只代表单位 {self.unit},不能{doing}",
+                            {"token_unit": self.unit, "unit": unit})
+
 
 def hash_token(token: str) -> str:
+    """What is stored of a token: its SHA-256, in hex."""
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -92,8 +121,53 @@ def authenticate(session: Session, token: str) -> Optional[Principal]:
     return Principal(row.id, row.tenant_code, row.role, row.unit_code) if row else None
 
 
+def revoke(session: Session, token_id: int) -> bool:
+    """Revoke the token ``token_id``; False when there is no such token or it is revoked already.
+    Takes effect when ``session`` commits (see :class:`PrincipalCache`)."""
+    return _revoke(session, ApiToken.id == token_id) > 0
+
+
+def token_id(session: Session, token: str) -> Optional[int]:
+    """The id of the token whose text is ``token`` (revoked or not), None when there is none."""
+    return session.execute(select(ApiToken.id).where(ApiToken.token_hash == hash_token(token))).scalar_one_or_none()
+
+
 def revoke_labelled(session: Session, label: str) -> int:
     """Revoke every live token carrying ``label`` (the demo tokens of `make run`)."""
-    result = session.execute(update(ApiToken).where(ApiToken.label == label, ApiToken.revoked_at.is_(None))
+    return _revoke(session, ApiToken.label == label)
+
+
+def _revoke(session: Session, which) -> int:
+    result = session.execute(update(ApiToken).where(which, ApiToken.revoked_at.is_(None))
                              .values(revoked_at=datetime.now(timezone.utc)))
+    if result.rowcount:
+        # after the commit, not before: a principal read in between would be cached as valid
+        event.listen(session, "after_commit", _count_revocation, once=True)
     return result.rowcount or 0
+
+
+_revocations = 0
+_revocations_lock = threading.Lock()
+
+
+def _count_revocation(_session: Session) -> None:
+    global _revocations
+    with _revocations_lock:
+        _revocations += 1
+
+
+class PrincipalCache:
+    """Principals by token, each kept ``ttl`` seconds of ``clock`` (one query per token and period,
+    not per request).
+
+    Entries are keyed by this process's revocation count as well: a revocation committed in this
+    process makes every entry loaded before it unreachable at once; one made elsewhere (`jiceng
+    token revoke`) is seen once the entry expires, within ``ttl`` seconds.
+    """
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic):
+        self._cache: TTLCache[Optional[Principal]] = TTLCache(ttl, clock=clock)
+
+    def get(self, session: Session, token: str) -> Optional[Principal]:
+        """The principal behind ``token``, or None for an unknown or revoked token."""
+        return self._cache.get_or_load((_revocations, hash_token(token)), lambda: authenticate(session, token))

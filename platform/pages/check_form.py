@@ -83,9 +83,9 @@ def page(rt: Runtime, principal: Principal, tenant: str, submitted: Optional[dic
     The view holds the task's inputs, the receiving unit's input and choices, the what-if level,
     the errors beside each, and — once the check ran — the answer of the admission check
     (``result``) with ``notice_tenant``, the tenant whose decision log holds it. ``status`` is the
-    HTTP status the page answers with.
+    HTTP status the page answers with. Whether ``principal`` may check at all is settled before,
+    by the page's declared permission (``operator_pages.check``).
     """
-    principal.require("check")
     fields = dict(submitted or {})
     what_if, code = fields.pop(WHAT_IF, "").strip(), fields.get(TARGET, "").strip()
     with rt.db.read() as session:

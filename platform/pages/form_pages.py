@@ -3,74 +3,28 @@
 The page authenticates with the same tokens as the API, carried in the page
 itself because a browser form cannot set an ``Authorization`` header: a
 ``token`` query parameter on GET, a hidden ``token`` field on POST (also
-accepted: ``Authorization: Bearer``). Without a token the page asks for one
-(401); a tenant or form out of the token's reach answers 404, exactly like one
-that does not exist. POST validates server-side and shows each message beside
-its field; nothing is stored.
+accepted: ``Authorization: Bearer``). It declares its permission with
+:func:`.access.page`, and the app's request hook checks it: without a token
+the page asks for one (401); a tenant or form out of the token's reach
+answers 404, exactly like one that does not exist. POST validates server-side
+and shows each message beside its field; nothing is stored.
 """
 from __future__ import annotations
 
 import json
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, request
 
 from jiceng.platform.forms import editing as service
-from jiceng.platform.errors import Forbidden, Invalid, NotFound
-from jiceng.platform.auth.tokens import Principal
+from jiceng.platform.api.auth import caller, page_token
 from jiceng.platform.api.body import parse_json
 from jiceng.platform.api.errors import ApiError
 from jiceng.platform.api.openapi import operation
 from jiceng.platform.api.context import runtime
+from jiceng.platform.pages.access import answer_refusals_as_pages, page, render_page
 
 bp = Blueprint("form_pages", __name__)
-
-
-def page_token() -> str:
-    """The token a page request carries: ``Authorization: Bearer``, else the ``token`` query parameter
-    (GET) or form field (POST)."""
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip()
-    source = request.form if request.method == "POST" else request.args
-    return (source.get("token") or "").strip()
-
-
-HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}
-
-
-def render_page(template: str, status: int, **context):
-    """An HTML page answer, never cached nor leaking its address (it may hold a token)."""
-    return render_template(template, **context), status, HEADERS
-
-
-class TokenNeeded(Exception):
-    """A page request without a usable token: answered 401 by a page asking for one."""
-
-    def __init__(self, title: str, message: str):
-        super().__init__(message)
-        self.title, self.message = title, message
-
-
-def page_caller(tenant: str) -> tuple[Principal, str]:
-    """The principal behind the page request's token, and the token: :class:`TokenNeeded` without
-    a valid one, :class:`NotFound` when ``tenant`` is out of its reach (as if it did not exist)."""
-    token = page_token()
-    if not token:
-        raise TokenNeeded("需要身份令牌", "请输入身份令牌(jiceng token issue 签发)后打开页面。")
-    rt = runtime()
-    with rt.db.read() as session:
-        principal = rt.principal(session, token)
-        directory = rt.directory(session, need=tenant)
-    if principal is None:
-        raise TokenNeeded("身份令牌无效", "身份令牌无效或已吊销,请重新输入。")
-    if not directory.reaches(principal.tenant, tenant):
-        raise NotFound("tenant_not_found", f"找不到租户 {tenant}")
-    return principal, token
-
-
-def token_page(e: TokenNeeded):
-    """The 401 page: why, and a field to enter a token and open the same page again."""
-    return render_page("form_message.html", 401, title=e.title, message=e.message, ask_token=True)
+answer_refusals_as_pages(bp)
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -83,29 +37,21 @@ HTML_RESPONSES = {"responses": {
 
 
 @bp.route("/forms/<tenant>/<name>", methods=["GET", "POST"])
-@operation("表单的 HTML 页面(GET 显示,POST 在服务器端校验并把问题列在字段旁)", ["表单"], auth=False, errors=(),
+@operation("表单的 HTML 页面(GET 显示,POST 在服务器端校验并把问题列在字段旁)", ["表单"], errors=(),
            description="令牌放在查询参数 token(GET)或表单字段 token(POST)中,也可用 Authorization: Bearer。"
                        "POST 只接受 HTML 表单(application/x-www-form-urlencoded);程序请用 "
                        "POST /api/v1/tenants/{tenant}/forms/{name}/validate。", extra=HTML_RESPONSES)
+@page("read", POST="form.validate", not_found=("找不到表单", "找不到该表单,或您无权访问。"), forbidden="无权访问",
+      invalid="表单无法使用")
 def form_page(tenant: str, name: str):
     if request.method == "POST" and request.mimetype not in FORM_TYPES:
         refuse_non_form_body("POST /api/v1/tenants/<租户>/forms/<名称>/validate")
-    try:
-        principal, token = page_caller(tenant)
-        submitted = request.form.to_dict() if request.method == "POST" else None
-        if submitted is not None:
-            submitted.pop("token", None)
-        view = service.page(runtime(), principal, tenant, name, submitted)
-    except TokenNeeded as e:
-        return token_page(e)
-    except NotFound:
-        return _not_found()
-    except Forbidden as e:
-        return render_page("form_message.html", 403, title="无权访问", message=e.message)
-    except Invalid as e:
-        return render_page("form_message.html", 422, title="表单无法使用", message=e.message)
+    submitted = request.form.to_dict() if request.method == "POST" else None
+    if submitted is not None:
+        submitted.pop("token", None)
+    view = service.page(runtime(), caller(), tenant, name, submitted)
     status = 422 if view["submitted"] and not view["valid"] else 200
-    return render_page("form_page.html", status, token=token,
+    return render_page("form_page.html", status, token=page_token(),
                        data_json=json.dumps(view["data"], ensure_ascii=False, indent=2), **view)
 
 
@@ -118,6 +64,3 @@ def refuse_non_form_body(api: str) -> None:
                    f"程序请用 {api}",
                    [{"path": "", "message": f"不支持的请求体类型 {request.mimetype or '(无)'}"}])
 
-
-def _not_found():
-    return render_page("form_message.html", 404, title="找不到表单", message="找不到该表单,或您无权访问。")

@@ -7,9 +7,10 @@
 * ``/decisions/<tenant>/<id>/notice``: a logged decision as a printable A4
   notice, for every role that may check or read the log.
 
-Pages authenticate as the form pages do (:func:`.form_pages.page_caller`):
-``?token=`` on GET, a hidden ``token`` field on POST, or ``Authorization:
-Bearer``; no token asks for one (401), out of reach reads as not found (404).
+Pages authenticate as the form pages do, declaring their permission with
+:func:`.access.page`: ``?token=`` on GET, a hidden ``token`` field on POST, or
+``Authorization: Bearer``; no token asks for one (401), out of reach reads as
+not found (404).
 """
 from __future__ import annotations
 
@@ -19,15 +20,14 @@ from jiceng.dsl.commands import EFFECT, LABEL
 
 from jiceng.platform.pages import check_form as check_page
 from jiceng.platform.decisions import notice as decision_notice
-from jiceng.platform.errors import Forbidden, Invalid, NotFound
-from jiceng.platform.auth.tokens import PERMISSIONS, ROLE_LABEL
-from jiceng.platform.pages.form_pages import FORM_TYPES, TokenNeeded, page_caller, refuse_non_form_body, render_page, token_page
+from jiceng.platform.pages.access import answer_refusals_as_pages, page, render_page
+from jiceng.platform.pages.form_pages import FORM_TYPES, refuse_non_form_body
+from jiceng.platform.api.auth import caller, page_token
 from jiceng.platform.api.openapi import operation
 from jiceng.platform.api.context import runtime
 
 bp = Blueprint("operator_pages", __name__)
-#: who may read a notice: whoever may check, or read the decision log
-NOTICE_ROLES = PERMISSIONS["check"] | PERMISSIONS["decisions.read"]
+answer_refusals_as_pages(bp)
 LABELS = {"outcome_labels": LABEL, "effect_labels": EFFECT}
 
 
@@ -37,51 +37,35 @@ def _html(codes: dict) -> dict:
 
 
 @bp.route("/check/<tenant>", methods=["GET", "POST"])
-@operation("准入检查页面(GET 显示任务表单,POST 做准入检查并显示结论、理由和依据条款)", ["准入"], auth=False,
-           errors=(), description="与 POST /api/v1/tenants/{tenant}/admission/check 调用同一个检查,同样写入决定记录。"
-                                  "令牌放在查询参数 token(GET)或表单字段 token(POST)中,也可用 Authorization: Bearer;"
-                                  "角色须为 township、department 或 admin。",
+@operation("准入检查页面(GET 显示任务表单,POST 做准入检查并显示结论、理由和依据条款)", ["准入"], errors=(),
+           description="与 POST /api/v1/tenants/{tenant}/admission/check 调用同一个检查,同样写入决定记录。"
+                       "令牌放在查询参数 token(GET)或表单字段 token(POST)中,也可用 Authorization: Bearer;"
+                       "角色须为 township、department 或 admin。",
            extra=_html({"200": "检查页面;POST 时显示结论(准入、有条件准入、不予准入)及告知书链接",
                         "401": "缺少或无效的令牌:页面请求输入令牌", "403": "角色无权做准入检查",
                         "404": "租户不存在或不在令牌可及范围内",
                         "409": "接收单位所在租户没有生效的规则包",
                         "422": "任务不符合任务表单或接收单位无效:问题列在各字段旁"}))
+@page("check", not_found=("找不到租户", "找不到该租户,或您无权访问。"), forbidden="无权做准入检查",
+      invalid="任务表单无法使用")
 def check(tenant: str):
     if request.method == "POST" and request.mimetype not in FORM_TYPES:
         refuse_non_form_body("POST /api/v1/tenants/<租户>/admission/check")
-    try:
-        principal, token = page_caller(tenant)
-        submitted = request.form.to_dict() if request.method == "POST" else None
-        if submitted is not None:
-            submitted.pop("token", None)
-        view = check_page.page(runtime(), principal, tenant, submitted)
-    except TokenNeeded as e:
-        return token_page(e)
-    except NotFound:
-        return render_page("form_message.html", 404, title="找不到租户", message="找不到该租户,或您无权访问。")
-    except Forbidden as e:
-        return render_page("form_message.html", 403, title="无权做准入检查", message=e.message)
-    except Invalid as e:
-        return render_page("form_message.html", 422, title="任务表单无法使用", message=e.message)
+    submitted = request.form.to_dict() if request.method == "POST" else None
+    if submitted is not None:
+        submitted.pop("token", None)
+    view = check_page.page(runtime(), caller(), tenant, submitted)
     status = view.pop("status")
-    return render_page("check_page.html", status, token=token, **LABELS, **view)
+    return render_page("check_page.html", status, token=page_token(), **LABELS, **view)
 
 
 @bp.get("/decisions/<tenant>/<id:decision_id>/notice")
-@operation("决定告知书(可打印的 A4 页面:准入决定告知书 / 不予准入告知书)", ["决定记录"], auth=False, errors=(),
+@operation("决定告知书(可打印的 A4 页面:准入决定告知书 / 不予准入告知书)", ["决定记录"], errors=(),
            description="令牌放在查询参数 token 中,也可用 Authorization: Bearer;角色须为 township、department、"
                        "auditor 或 admin。只显示本租户决定记录中的决定。",
            extra=_html({"200": "告知书", "401": "缺少或无效的令牌:页面请求输入令牌", "403": "角色无权查阅告知书",
                         "404": "决定不存在、不在本租户的决定记录中,或租户不在令牌可及范围内"}))
+@page("notice.read", not_found=("找不到决定", "找不到该决定,或您无权访问。"), forbidden="无权查阅告知书")
 def notice(tenant: str, decision_id: int):
-    try:
-        principal, _token = page_caller(tenant)
-        if principal.role not in NOTICE_ROLES:
-            return render_page("form_message.html", 403, title="无权查阅告知书",
-                               message=f"角色 {principal.role}({ROLE_LABEL[principal.role]})无权查阅决定告知书")
-        view = decision_notice.notice(runtime(), tenant, decision_id)
-    except TokenNeeded as e:
-        return token_page(e)
-    except NotFound:
-        return render_page("form_message.html", 404, title="找不到决定", message="找不到该决定,或您无权访问。")
+    view = decision_notice.notice(runtime(), tenant, decision_id)
     return render_page("decision_notice.html", 200, **LABELS, **view)

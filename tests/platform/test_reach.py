@@ -19,6 +19,9 @@ def resources(api, units):
                     json={"task": {"title": "优待证", "item_code": "X01", "source_unit": units.cs_city}}).json
     res = api.post(f"/api/v1/tenants/changsha/tasks/{task['id']}/assignments", dept,
                    json={"targets": [units.cs_communities[0]]}).json["results"][0]
+    registry = f"code,name,unit,kind\nwyl-dgw,街道党工委办事处,{units.cs_street},government\n"
+    assert api.post("/api/v1/tenants/changsha/departments/import", ("changsha", "admin"),
+                    data=registry.encode(), content_type="text/csv").status_code == 200
     return {"tenant": OWNER, "task_id": task["id"], "assignment_id": res["assignment"]["id"],
             "decision_id": res["decision_id"], "number": 1, "code": units.cs_street, "name": "task"}
 
@@ -32,6 +35,8 @@ def _routes(app, resources):
             value = resources[name]
             if name == "name" and "/standards/" in rule.rule:
                 value = "社区工作者配备"
+            if name == "code" and "/departments/" in rule.rule:
+                value = "wyl-dgw"
             path = path.replace(f"<{conv + ':' if conv else ''}{name}>", str(value))
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield method, path, rule.rule

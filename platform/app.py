@@ -17,6 +17,7 @@ from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.routing import IntegerConverter
 
 from jiceng.platform.api import admission, decisions, forms, grids, packs, site, standards, tasks, tenants, units
+from jiceng.platform.api import departments
 from jiceng.platform.pages import form_pages
 from jiceng.platform.pages import operator_pages
 from jiceng.platform.api.auth import load_caller, require_declarations
@@ -27,7 +28,7 @@ from jiceng.platform.db.engine import Database
 from jiceng.platform.runtime import Runtime
 
 BLUEPRINTS = (site.bp, admission.bp, tenants.bp, packs.bp, tasks.bp, forms.bp, decisions.bp, standards.bp,
-              form_pages.bp, units.bp, grids.bp, operator_pages.bp)
+              form_pages.bp, units.bp, grids.bp, operator_pages.bp, departments.bp)
 
 
 class IdConverter(IntegerConverter):

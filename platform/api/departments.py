@@ -2,27 +2,22 @@
 ``POST .../departments/import`` (admin; a CSV or XLSX file, like the org-unit import)."""
 from __future__ import annotations
 
-import base64
-import binascii
-
-from flask import Blueprint, request
+from flask import Blueprint
 
 from jiceng.platform.departments.importer import import_departments
 from jiceng.platform.departments.registry import KINDS, LIST_LIMIT, MAX_LIST_LIMIT, get_department, list_departments
 from jiceng.platform.api.auth import requires
-from jiceng.platform.api.body import json_body, query_args
+from jiceng.platform.api.body import query_args
 from jiceng.platform.api.context import runtime
-from jiceng.platform.api.errors import ApiError
 from jiceng.platform.api.fields import Bool, Dict, Int, List, Nested, Str, ZhSchema, int_range, length, one_of
 from jiceng.platform.api.openapi import operation
 from jiceng.platform.api.respond import respond
 from jiceng.platform.api.schemas import UnitImportBodySchema, UnitImportQuerySchema
+from jiceng.platform.api.units import FILE_TYPES, uploaded_file
 
 bp = Blueprint("departments", __name__, url_prefix="/api/v1/tenants/<tenant>")
 #: a registry is far smaller than a province's units: 50,000 rows of a few hundred bytes
 MAX_FILE_BYTES = 16 * 1024 * 1024
-FILE_TYPES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-              "application/octet-stream")
 TAGS = ["职能部门名录"]
 
 
@@ -115,19 +110,5 @@ def department(tenant: str, code: str):
 @requires("departments.import")
 def import_file(tenant: str):
     args = query_args(UnitImportQuerySchema())
-    filename = args.get("filename") or ""
-    if request.mimetype in FILE_TYPES:
-        request.max_content_length = MAX_FILE_BYTES
-        data = request.get_data(cache=False)
-    else:
-        body = json_body(UnitImportBodySchema())
-        if "csv" in body:
-            data = body["csv"].encode("utf-8")
-        else:
-            try:
-                data = base64.b64decode(body["xlsx_base64"], validate=True)
-            except (binascii.Error, ValueError):
-                raise ApiError(422, "invalid_request", "xlsx_base64 不是有效的 base64",
-                               [{"path": "/xlsx_base64", "message": "不是有效的 base64"}]) from None
-            filename = filename or "import.xlsx"
+    data, filename = uploaded_file(args, MAX_FILE_BYTES)
     return respond(IMPORTED, import_departments(runtime(), tenant, data, filename, dry_run=args["dry_run"]))

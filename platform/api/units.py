@@ -36,22 +36,27 @@ FILE_TYPES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreads
 @requires("units.import")
 def import_file(tenant: str):
     args = query_args(UnitImportQuerySchema())
-    filename = args.get("filename") or ""
-    if request.mimetype in FILE_TYPES:
-        request.max_content_length = MAX_FILE_BYTES
-        data = request.get_data(cache=False)
-    else:
-        body = json_body(UnitImportBodySchema())
-        if "csv" in body:
-            data = body["csv"].encode("utf-8")
-        else:
-            try:
-                data = base64.b64decode(body["xlsx_base64"], validate=True)
-            except (binascii.Error, ValueError):
-                raise ApiError(422, "invalid_request", "xlsx_base64 不是有效的 base64",
-                               [{"path": "/xlsx_base64", "message": "不是有效的 base64"}]) from None
-            filename = filename or "import.xlsx"
+    data, filename = uploaded_file(args, MAX_FILE_BYTES)
     result = import_units(runtime(), tenant, data, filename, dry_run=args["dry_run"])
     if not args["dry_run"]:
         forget(runtime())
     return respond(UnitImportSchema(), result)
+
+
+def uploaded_file(args: dict, max_bytes: int) -> tuple[bytes, str]:
+    """An import request's file and its name (``?filename=``): the body itself when sent as a
+    file (up to ``max_bytes``), else the JSON form ``{"csv": …}`` or ``{"xlsx_base64": …}``
+    (the app's request limit). Also the department registry's import."""
+    filename = args.get("filename") or ""
+    if request.mimetype in FILE_TYPES:
+        request.max_content_length = max_bytes
+        return request.get_data(cache=False), filename
+    body = json_body(UnitImportBodySchema())
+    if "csv" in body:
+        return body["csv"].encode("utf-8"), filename
+    try:
+        data = base64.b64decode(body["xlsx_base64"], validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(422, "invalid_request", "xlsx_base64 不是有效的 base64",
+                       [{"path": "/xlsx_base64", "message": "不是有效的 base64"}]) from None
+    return data, filename or "import.xlsx"

@@ -12,13 +12,13 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 import click
 
 from .api import check_pack, load_pack
 from .diagnostics import CompileError, render, render_all
-from .loader import EXTENSION, FileLoader
+from .loader import EXTENSION, FileLoader, tenant_registry
 from .pack import DecisionInputError
 from .resolver import PackNotFound
 
@@ -67,7 +67,8 @@ def lint(paths: tuple[Path, ...], as_json: bool) -> None:
     for path in paths:
         for root, tenant in packs_at(path):
             packs += 1
-            pack, diags, sources = check_pack(tenant, FileLoader(root), forms=_forms_for(root))
+            pack, diags, sources = check_pack(tenant, FileLoader(root), forms=_forms_for(root),
+                                              parent_of=tenant_registry(root.parent / "tenants"))
             errors += sum(d.is_error for d in diags)
             found += [d.to_dict() for d in diags]
             if not as_json:
@@ -174,15 +175,25 @@ def test(path: Optional[Path], coverage: bool, as_json: bool) -> None:
 
 
 # ----------------------------------------------------------------------- check
-#: (rule_packs root, tenant, unit code) -> the unit's target facts, or None when not found
-UnitLookup = Callable[[Path, str, str], Optional[dict]]
+class InputRefused(Exception):
+    """The input of ``jiceng check`` that the service would refuse too (exit 2)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
 
 
-def make_check_command(unit_lookup: Optional[UnitLookup] = None) -> click.Command:
-    """The ``check`` command. ``unit_lookup`` supplies the target facts of a TASK.json that names
-    only ``task.target_unit``: the language knows nothing of where org units live, so whoever
-    assembles the command line and owns that data (the platform) passes it in. Without it the
-    target facts come from TASK.json alone."""
+#: (rule_packs root, tenant, task, compiled pack, explicit target or None) -> the target facts.
+#: Raises :class:`InputRefused` for input the service refuses (a task that fails the tenant's
+#: form, an unknown ``target_unit``), so the trial tool never answers differently from the API.
+CheckGate = Callable[[Path, str, dict, Any, Optional[dict]], dict]
+
+
+def make_check_command(gate: Optional[CheckGate] = None) -> click.Command:
+    """The ``check`` command. ``gate`` validates the task and supplies the target facts: the
+    language knows nothing of forms as the service checks them or of where org units live, so
+    whoever assembles the command line and owns that data (the platform) passes it in. Without
+    it the target facts come from TASK.json alone."""
 
     @click.command("check")
     @click.option("--tenant", required=True, help="租户(规则包名),如 changsha")
@@ -197,13 +208,13 @@ def make_check_command(unit_lookup: Optional[UnitLookup] = None) -> click.Comman
 
         TASK.json 是任务本身,或 {"task": {...}, "target": {...}, "history": {...}}。
         """
-        _check(tenant, task_file, root, explain, as_json, today, unit_lookup)
+        _check(tenant, task_file, root, explain, as_json, today, gate)
 
     return check
 
 
 def _check(tenant: str, task_file, root: Path, explain: bool, as_json: bool, today: Optional[str],
-           unit_lookup: Optional[UnitLookup]) -> None:
+           gate: Optional[CheckGate]) -> None:
     try:
         body = json.load(task_file)
     except ValueError as e:
@@ -213,17 +224,20 @@ def _check(tenant: str, task_file, root: Path, explain: bool, as_json: bool, tod
         _echo_err(f"{task_file.name}: 错误 E002: 应为 JSON 对象")
         sys.exit(2)
     task = body.get("task", body) if "task" in body else body
-    target, history = body.get("target") or {}, body.get("history") or {}
-    if not target and unit_lookup is not None and isinstance(task, dict) and task.get("target_unit"):
-        target = unit_lookup(root, tenant, task["target_unit"]) or {}
+    target, history = body.get("target"), body.get("history") or {}
     try:
         pack = load_pack(tenant, root)
-        d = pack.decide(task, target, history, today=today, explain=explain)
+        if gate is not None:
+            target = gate(root, tenant, task, pack, target)
+        d = pack.decide(task, target or {}, history, today=today, explain=explain)
     except PackNotFound:
         _echo_err(f"错误 E213: 找不到租户 {tenant} 的规则包(在 {root} 下)")
         sys.exit(2)
     except CompileError as e:
         _echo_err(str(e))
+        sys.exit(2)
+    except InputRefused as e:
+        _echo_err(f"{task_file.name}: 错误 {e.code}: {e.message}")
         sys.exit(2)
     except DecisionInputError as e:
         _echo_err(f"{task_file.name}: 错误 {e.code}: {e.message}")
@@ -261,9 +275,9 @@ def render_decision(d) -> str:
 check = make_check_command()
 
 
-def make_commands(unit_lookup: Optional[UnitLookup] = None) -> list[click.Command]:
-    """lint, fmt, test and a ``check`` that looks units up with ``unit_lookup``."""
-    return [lint, fmt, test, make_check_command(unit_lookup)]
+def make_commands(gate: Optional[CheckGate] = None) -> list[click.Command]:
+    """lint, fmt, test and a ``check`` whose input passes ``gate`` first."""
+    return [lint, fmt, test, make_check_command(gate)]
 
 
 COMMANDS = [lint, fmt, test, check]

@@ -83,7 +83,9 @@ def init(root: Path, demo_tokens: bool, demo_tenant: Optional[str]) -> None:
                f"表单:新增 {report.forms_added} 个版本")
     for p in report.packs:
         if p["status"] == "error":
-            click.echo(f"规则包 {p['tenant']}:无法编译,未发布 — {p['message']}", err=True)
+            click.echo(f"规则包 {p['tenant']}:未发布 — {p['message']}", err=True)
+            for t in p.get("tests") or []:
+                click.echo(f"  {t['file']}:{t['line']}: 测试“{t['test']}”未通过:{t['message']}", err=True)
             for d in p.get("diagnostics") or []:
                 click.echo(f"  {d['file']}:{d['line']}:{d['column']}: {d['code']}: {d['message']}", err=True)
         elif p["status"] == "published":
@@ -171,30 +173,6 @@ def decisions_verify(tenant: Optional[str], as_json: bool) -> None:
                 click.echo(f"  [{p.code}] {p.message}")
         click.echo("全部完好" if not bad else f"共发现 {len(bad)} 处问题")
     sys.exit(1 if bad else 0)
-
-
-# ----------------------------------------------------------------------- jiceng check's unit lookup
-def unit_from_tenants(root: Path, tenant: str, code: str) -> Optional[dict]:
-    """Target facts for `jiceng check`: the unit ``code`` from ``tenants/`` beside the packs' root,
-    when it belongs to ``tenant`` or a tenant below it."""
-    from jiceng.platform.tenants.files import find_unit, read_tenants
-    folder = Path(root).resolve().parent / "tenants"
-    if not folder.is_dir():
-        return None
-    try:
-        found = find_unit(folder, code)
-        parents = {t.code: t.parent for t in read_tenants(folder)}
-    except ServiceError:
-        return None
-    if found is None:
-        return None
-    owner, facts = found
-    cur: Optional[str] = owner
-    while cur is not None:
-        if cur == tenant:
-            return facts
-        cur = parents.get(cur)
-    return None
 
 
 COMMANDS = [serve, init, token, decisions]

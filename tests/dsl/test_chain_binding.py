@@ -129,3 +129,25 @@ def test_an_unreadable_tenant_file_is_a_diagnostic_not_a_traceback(tmp_path):
     with pytest.raises(CompileError) as info:
         load_pack("changsha", packs)
     assert [d.code for d in info.value.errors] == ["E100"] and "hunan.toml" in info.value.errors[0].message
+
+
+def test_lint_checks_the_chain_against_tenants_beside_the_packs(tmp_path):
+    """`jiceng lint` reads ``tenants/*.toml`` beside ``rule_packs/`` as the registry, as `test` and `check` do."""
+    from click.testing import CliRunner
+
+    from jiceng.dsl.commands import lint
+
+    (tmp_path / "tenants").mkdir()
+    for tenant, parent in (("national", None), ("hunan", "national"), ("changsha", "hunan")):
+        line = f'parent = "{parent}"\n' if parent else ""
+        (tmp_path / "tenants" / f"{tenant}.toml").write_text(
+            f'code = "{tenant}"\nname = "{tenant}"\n{line}level = "province"\ndivision_code = "430000000000"\n',
+            encoding="utf-8")
+    packs = {**PACKS, "changsha": "pack changsha extends national"}
+    for tenant, text in packs.items():
+        if tenant != "heilongjiang":
+            (tmp_path / "rule_packs" / tenant).mkdir(parents=True)
+            (tmp_path / "rule_packs" / tenant / "pack.jc").write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(lint, [str(tmp_path / "rule_packs")])
+    assert result.exit_code == 1, result.output
+    assert "E412" in result.output and "changsha" in result.output

@@ -57,20 +57,41 @@ def test_standards_endpoint(api):
     assert api.get("/api/v1/tenants/changsha/standards/nope", ("changsha", "township")).status_code == 404
 
 
+def _check(tmp_path, task: dict, tenant: str = "changsha"):
+    (tmp_path / "task.json").write_text(json.dumps(task, ensure_ascii=False), encoding="utf-8")
+    return CliRunner().invoke(main, ["check", "--tenant", tenant, str(tmp_path / "task.json"), "--json",
+                                     "--root", str(tmp_path / "data" / "rule_packs")])
+
+
 def test_check_finds_target_facts_in_tenants(tmp_path, units):
     shutil.copytree(FIXTURES, tmp_path / "data")
-    task = tmp_path / "task.json"
-    task.write_text(json.dumps({"title": "招商", "category": "招商引资", "target_unit": units.cs_street},
-                               ensure_ascii=False), encoding="utf-8")
-    result = CliRunner().invoke(main, ["check", "--tenant", "changsha", str(task), "--json",
-                                       "--root", str(tmp_path / "data" / "rule_packs")])
+    result = _check(tmp_path, {"title": "招商", "category": "招商引资", "target_unit": units.cs_street})
     assert result.exit_code == 1, result.output
     assert json.loads(result.output)["reasons"][0]["rule"] == "街道取消招商引资"
-    foreign = {"title": "招商", "category": "招商引资", "target_unit": units.hlj_street}
-    task.write_text(json.dumps(foreign, ensure_ascii=False), encoding="utf-8")
-    result = CliRunner().invoke(main, ["check", "--tenant", "changsha", str(task), "--json",
-                                       "--root", str(tmp_path / "data" / "rule_packs")])
-    assert json.loads(result.output)["decision"] == "admit"  # a unit of another tenant gives no facts
+
+
+def test_check_refuses_a_unit_outside_the_tenant(tmp_path, units):
+    """A unit of another tenant (or none at all) is an input error, as the API's 422 — never 准入."""
+    shutil.copytree(FIXTURES, tmp_path / "data")
+    for code in (units.hlj_street, "999999999999"):
+        result = _check(tmp_path, {"title": "招商", "category": "招商引资", "target_unit": code})
+        assert result.exit_code == 2, result.output
+        assert "unit_not_found" in result.output and code in result.output
+
+
+@pytest.mark.parametrize("change", [{"kind": "reprot"}, {"role": "负责"}, {"funding_provided": "是"},
+                                    {"title": 3}])
+def test_check_refuses_what_the_task_form_refuses(tmp_path, units, api, change):
+    """The trial tool and the service answer alike: the form's 422 is the CLI's exit 2."""
+    shutil.copytree(FIXTURES, tmp_path / "data")
+    task = {"title": "协助", "category": "人口普查", "target_unit": units.cs_communities[0], **change}
+    api_answer = api.post("/api/v1/tenants/changsha/admission/check", ("changsha", "department"), json={"task": task})
+    assert api_answer.status_code == 422
+    result = _check(tmp_path, task)
+    assert result.exit_code == 2, result.output
+    assert "form_invalid" in result.output
+    for problem in api_answer.json["error"]["details"]:
+        assert problem["path"] in result.output
 
 
 def test_init_command_prints_demo_tokens(fresh_database, monkeypatch):

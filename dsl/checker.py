@@ -18,6 +18,7 @@ from typing import Any, Optional
 
 from . import nodes as n
 from .diagnostics import Diagnostic, Note, did_you_mean, make
+from .effects import DECISIONS
 from .formatter import expr as format_expr
 from .functions import Registry, apply_signature
 from .resolver import LIST_KINDS, Linked, MergedList
@@ -25,9 +26,9 @@ from .taskform import TaskForm
 from .types import (ANY, BOOL, DATE, LEVELS, NUMBER, STR, ArrayOf, Enum, ListRef, Num, RangeOf,
                     Record, SetOf, Type, is_stringy, same_kind, target_fields)
 from .units import PERCENT, dims_of, format_dims, mul_dims
+from .visitor import NodeTable, NodeVisitor, iter_child_nodes
 
 POLICIES = ("floor", "ceiling", "narrow", "fixed", "free")
-DECISIONS = ("admit", "conditional", "reject")
 GIVEN_ROOTS = ("task", "target", "history", "source", "unit")
 DAYS = Num((("天", 1),))
 
@@ -105,8 +106,8 @@ class Checked:
     target_record: Record
     unit_record: Record
     history_record: Record
-    types: dict[int, Type]
-    bindings: dict[int, tuple]
+    types: NodeTable[Type]  # every expression checked -> its type
+    bindings: NodeTable[tuple]  # every Name -> (kind, name): var measure root param list symbol
     warnings: list[Diagnostic]
     registry: Registry
 
@@ -135,14 +136,16 @@ class Scope:
         return out
 
 
-class Checker:
+class Checker(NodeVisitor):
+    """Checks a linked chain; as a visitor, types expressions (``infer``)."""
+
     def __init__(self, linked: Linked, form: TaskForm, registry: Registry):
         self.linked = linked
         self.form = form
         self.registry = registry
         self.diags: list[Diagnostic] = []
-        self.types: dict[int, Type] = {}
-        self.bindings: dict[int, tuple] = {}
+        self.types: NodeTable[Type] = NodeTable()
+        self.bindings: NodeTable[tuple] = NodeTable()
         self.params: dict[str, ParamInfo] = {}
         self.lists: dict[str, ListInfo] = {}
         self.history_record = Record("history", {k: f.type for k, f in registry.history.items()},
@@ -227,33 +230,7 @@ class Checker:
 
     def constant(self, e: n.Expr, name: str) -> tuple[Type, Any]:
         """Type and value of a param's constant expression."""
-        if isinstance(e, n.Neg):
-            t, v = self.constant(e.operand, name)
-            if isinstance(t, Num):
-                return t, -v
-        elif isinstance(e, (n.Number, n.Ratio, n.RangeLit, n.String, n.Bool, n.DateLit)):
-            t = self.infer(e, Scope())
-            if t == ANY:
-                return ANY, None
-            return t, literal_value(e, self.registry)
-        elif isinstance(e, n.SetLit):
-            values, elem = [], None
-            for item in e.items:
-                if isinstance(item, n.Name):  # a bare word in a set is text
-                    t, v = STR, item.id
-                else:
-                    t, v = self.constant(item, name)
-                if t == ANY:
-                    return ANY, None
-                if elem is not None and not same_kind(elem, t):
-                    self.error("E301", item.span, detail=f"集合中混有{elem}与{t}")
-                    return ANY, None
-                elem = elem or t
-                values.append(v)
-            self.types[id(e)] = SetOf(elem or ANY)
-            return SetOf(elem or ANY), frozenset(values)
-        self.error("E306", e.span, name=name)
-        return ANY, None
+        return _Constant(self, name).visit(e)
 
     # -------------------------------------------------------------- lists
     def _list_info(self, merged: MergedList) -> ListInfo:
@@ -464,110 +441,115 @@ class Checker:
             self.error("E307", span, test=test, path=where, expected=t, actual=_json_type(value))
 
     # -------------------------------------------------------------- expressions
+    # One visit_<Node>(e, scope, expected) per expression type. ``expected`` is
+    # the type the context wants, if it knows one: it lets a bare word or a text
+    # be checked against an enum (``target.level == street``).
     def infer(self, e: n.Expr, scope: Scope, expected: Optional[Type] = None) -> Type:
-        t = self._infer(e, scope, expected)
-        self.types[id(e)] = t
+        """The type of ``e`` (``ANY`` after an error), recorded for the backends."""
+        t = self.visit(e, scope, expected)
+        self.types[e] = t
         return t
 
-    def _infer(self, e: n.Expr, scope: Scope, expected: Optional[Type]) -> Type:
-        if isinstance(e, n.Number):
-            if e.unit is None:
-                return NUMBER
-            unit = PERCENT if e.unit == "%" else self.registry.units.get(e.unit)
-            if unit is None:
-                return self.error("E203", e.span, unit=e.unit, hint=did_you_mean(e.unit, self.registry.units.names()))
-            return Num(dims_of(unit))
-        if isinstance(e, n.Ratio):
-            units = []
-            for u in (e.numerator_unit, e.denominator_unit):
-                ud = PERCENT if u == "%" else self.registry.units.get(u)
-                if ud is None:
-                    return self.error("E203", e.span, unit=u, hint=did_you_mean(u, self.registry.units.names()))
-                units.append(ud)
-            if e.denominator == 0:
-                return self.error("E308", e.span)
-            return Num(mul_dims(dims_of(units[0]), dims_of(units[1]), -1))
-        if isinstance(e, n.RangeLit):
-            dims: tuple = ()
-            if e.unit is not None:
-                ud = PERCENT if e.unit == "%" else self.registry.units.get(e.unit)
-                if ud is None:
-                    return self.error("E203", e.span, unit=e.unit, hint=did_you_mean(e.unit, self.registry.units.names()))
-                dims = dims_of(ud)
-            if e.low > e.high:
-                return self.error("E301", e.span, detail=f"范围下限 {e.low} 大于上限 {e.high}")
-            return RangeOf(Num(dims))
-        if isinstance(e, n.String):
-            if isinstance(expected, Enum) and e.value not in expected.values:
-                return self.error("E217", e.span, value=e.value, owner=expected.name,
-                                  allowed="、".join(expected.values), hint=did_you_mean(e.value, expected.values))
-            return STR
-        if isinstance(e, n.DateLit):
-            if not _valid_date(e.value):
-                return self.error("E107", e.span, value=e.value)
-            return DATE
-        if isinstance(e, n.Bool):
-            return BOOL
-        if isinstance(e, n.Name):
-            return self._name(e, scope, expected)
-        if isinstance(e, n.Attr):
-            return self._attr(e, scope)
-        if isinstance(e, n.Index):
-            obj = self.infer(e.obj, scope)
-            if isinstance(obj, ListRef) and len(obj.names) == 1:
-                key = self.infer(e.key, scope)
-                if key != ANY and not is_stringy(key):
-                    return self.error("E301", e.key.span, detail=f"清单事项按代码查找,代码应为文字,实际为{key}")
-                return self.lists[obj.names[0]].item_type if obj.names[0] in self.lists else ANY
-            if obj == ANY:
-                return ANY
-            return self.error("E301", e.span, detail=f"只能按代码查找单个清单中的事项,不能对{obj}使用 [ ]")
-        if isinstance(e, n.Call):
-            return self._call(e, scope)
-        if isinstance(e, n.Quantifier):
-            return self._quantifier(e, scope)
-        if isinstance(e, n.SetLit):
-            elem_expected = expected.elem if isinstance(expected, (SetOf, ArrayOf)) else None
-            elem: Optional[Type] = None
-            for item in e.items:
-                t = self.infer(item, scope, elem_expected or elem)
-                if t == ANY:
-                    continue
-                if elem is not None and not same_kind(elem, t):
-                    return self.error("E301", item.span, detail=f"集合中混有{elem}与{t}")
-                elem = elem or t
-            return SetOf(elem or ANY)
-        if isinstance(e, n.Neg):
-            t = self.infer(e.operand, scope)
-            if t != ANY and not isinstance(t, Num):
-                return self.error("E301", e.span, detail=f"负号只能用于数字或数量,不能用于{t}")
-            return t
-        if isinstance(e, n.Not):
-            t = self.infer(e.operand, scope)
-            if t not in (BOOL, ANY):
-                return self.error("E303", e.operand.span, what="not 的对象", actual=t)
-            return BOOL
-        if isinstance(e, n.BoolOp):
-            for x in e.operands:
-                t = self.infer(x, scope)
-                if t not in (BOOL, ANY):
-                    self.error("E303", x.span, what=f"{e.op} 的每一项", actual=t)
-            return BOOL
-        if isinstance(e, n.Arith):
-            return self._arith(e, scope)
-        if isinstance(e, n.Compare):
-            return self._compare(e, scope)
-        raise AssertionError(f"unhandled node {type(e).__name__}")
+    def _unit(self, unit: str, span: n.Span):
+        """The definition of a unit name, or None after reporting E203."""
+        ud = PERCENT if unit == "%" else self.registry.units.get(unit)
+        if ud is None:
+            self.error("E203", span, unit=unit, hint=did_you_mean(unit, self.registry.units.names()))
+        return ud
 
-    def _name(self, e: n.Name, scope: Scope, expected: Optional[Type]) -> Type:
+    def visit_Number(self, e: n.Number, scope: Scope, expected: Optional[Type]) -> Type:
+        if e.unit is None:
+            return NUMBER
+        unit = self._unit(e.unit, e.span)
+        return ANY if unit is None else Num(dims_of(unit))
+
+    def visit_Ratio(self, e: n.Ratio, scope: Scope, expected: Optional[Type]) -> Type:
+        units = []
+        for u in (e.numerator_unit, e.denominator_unit):
+            ud = self._unit(u, e.span)
+            if ud is None:
+                return ANY
+            units.append(ud)
+        if e.denominator == 0:
+            return self.error("E308", e.span)
+        return Num(mul_dims(dims_of(units[0]), dims_of(units[1]), -1))
+
+    def visit_RangeLit(self, e: n.RangeLit, scope: Scope, expected: Optional[Type]) -> Type:
+        dims: tuple = ()
+        if e.unit is not None:
+            ud = self._unit(e.unit, e.span)
+            if ud is None:
+                return ANY
+            dims = dims_of(ud)
+        if e.low > e.high:
+            return self.error("E301", e.span, detail=f"范围下限 {e.low} 大于上限 {e.high}")
+        return RangeOf(Num(dims))
+
+    def visit_String(self, e: n.String, scope: Scope, expected: Optional[Type]) -> Type:
+        if isinstance(expected, Enum) and e.value not in expected.values:
+            return self.error("E217", e.span, value=e.value, owner=expected.name,
+                              allowed="、".join(expected.values), hint=did_you_mean(e.value, expected.values))
+        return STR
+
+    def visit_DateLit(self, e: n.DateLit, scope: Scope, expected: Optional[Type]) -> Type:
+        if not _valid_date(e.value):
+            return self.error("E107", e.span, value=e.value)
+        return DATE
+
+    def visit_Bool(self, e: n.Bool, scope: Scope, expected: Optional[Type]) -> Type:
+        return BOOL
+
+    def visit_Index(self, e: n.Index, scope: Scope, expected: Optional[Type]) -> Type:
+        obj = self.infer(e.obj, scope)
+        if isinstance(obj, ListRef) and len(obj.names) == 1:
+            key = self.infer(e.key, scope)
+            if key != ANY and not is_stringy(key):
+                return self.error("E301", e.key.span, detail=f"清单事项按代码查找,代码应为文字,实际为{key}")
+            return self.lists[obj.names[0]].item_type if obj.names[0] in self.lists else ANY
+        if obj == ANY:
+            return ANY
+        return self.error("E301", e.span, detail=f"只能按代码查找单个清单中的事项,不能对{obj}使用 [ ]")
+
+    def visit_SetLit(self, e: n.SetLit, scope: Scope, expected: Optional[Type]) -> Type:
+        elem_expected = expected.elem if isinstance(expected, (SetOf, ArrayOf)) else None
+        elem: Optional[Type] = None
+        for item in e.items:
+            t = self.infer(item, scope, elem_expected or elem)
+            if t == ANY:
+                continue
+            if elem is not None and not same_kind(elem, t):
+                return self.error("E301", item.span, detail=f"集合中混有{elem}与{t}")
+            elem = elem or t
+        return SetOf(elem or ANY)
+
+    def visit_Neg(self, e: n.Neg, scope: Scope, expected: Optional[Type]) -> Type:
+        t = self.infer(e.operand, scope)
+        if t != ANY and not isinstance(t, Num):
+            return self.error("E301", e.span, detail=f"负号只能用于数字或数量,不能用于{t}")
+        return t
+
+    def visit_Not(self, e: n.Not, scope: Scope, expected: Optional[Type]) -> Type:
+        t = self.infer(e.operand, scope)
+        if t not in (BOOL, ANY):
+            return self.error("E303", e.operand.span, what="not 的对象", actual=t)
+        return BOOL
+
+    def visit_BoolOp(self, e: n.BoolOp, scope: Scope, expected: Optional[Type]) -> Type:
+        for x in e.operands:
+            t = self.infer(x, scope)
+            if t not in (BOOL, ANY):
+                self.error("E303", x.span, what=f"{e.op} 的每一项", actual=t)
+        return BOOL
+
+    def visit_Name(self, e: n.Name, scope: Scope, expected: Optional[Type]) -> Type:
         var = scope.lookup_var(e.id)
         if var is not None:
-            self.bindings[id(e)] = ("var", e.id)
+            self.bindings[e] = ("var", e.id)
             return var
         s: Optional[Scope] = scope
         while s is not None:
             if e.id in s.measures:
-                self.bindings[id(e)] = ("measure", e.id)
+                self.bindings[e] = ("measure", e.id)
                 return s.measures[e.id]
             s = s.parent
         roots = {"task": self.form.record, "target": self.target_record, "source": self.target_record,
@@ -576,19 +558,19 @@ class Checker:
         if unit is not None:
             roots["unit"] = unit
         if e.id in roots:
-            self.bindings[id(e)] = ("root", e.id)
+            self.bindings[e] = ("root", e.id)
             return roots[e.id]
         if e.id in self.params:
-            self.bindings[id(e)] = ("param", e.id)
+            self.bindings[e] = ("param", e.id)
             return self.params[e.id].type
         if e.id in self.linked.param_decls:  # declared, but its value failed to check
             return ANY
         if e.id in self.lists:
-            self.bindings[id(e)] = ("list", e.id)
+            self.bindings[e] = ("list", e.id)
             return ListRef((e.id,))
         if isinstance(expected, Enum):
             if e.id in expected.values:
-                self.bindings[id(e)] = ("symbol", e.id)
+                self.bindings[e] = ("symbol", e.id)
                 return expected
             return self.error("E217", e.span, value=e.id, owner=expected.name,
                               allowed="、".join(expected.values), hint=did_you_mean(e.id, expected.values))
@@ -598,7 +580,7 @@ class Checker:
             hint = f"如果这是一段文字,请加引号:\"{e.id}\""
         return self.error("E201", e.span, name=e.id, hint=hint)
 
-    def _attr(self, e: n.Attr, scope: Scope) -> Type:
+    def visit_Attr(self, e: n.Attr, scope: Scope, expected: Optional[Type]) -> Type:
         obj = self.infer(e.obj, scope)
         if obj == ANY:
             return ANY
@@ -615,7 +597,7 @@ class Checker:
         detail = f"{obj}没有字段 {e.name}" + ("(范围只有 min 和 max)" if isinstance(obj, RangeOf) else "")
         return self.error("E301", e.span, detail=detail)
 
-    def _call(self, e: n.Call, scope: Scope) -> Type:
+    def visit_Call(self, e: n.Call, scope: Scope, expected: Optional[Type]) -> Type:
         fn = self.registry.functions.get(e.func)
         arg_types = [self.infer(a, scope) for a in e.args]
         if fn is None:
@@ -634,7 +616,7 @@ class Checker:
             return self.error(code, e.span, detail=f"{e.func}() {result}")
         return result
 
-    def _quantifier(self, e: n.Quantifier, scope: Scope) -> Type:
+    def visit_Quantifier(self, e: n.Quantifier, scope: Scope, expected: Optional[Type]) -> Type:
         it = self.infer(e.iterable, scope)
         if it == ANY:
             elem: Type = ANY
@@ -656,7 +638,7 @@ class Checker:
             return self.error("E303", e.body.span, what=f"{e.kind}() 的条件", actual=body)
         return NUMBER if e.kind == "count" else BOOL
 
-    def _arith(self, e: n.Arith, scope: Scope) -> Type:
+    def visit_Arith(self, e: n.Arith, scope: Scope, expected: Optional[Type]) -> Type:
         lt, rt = self.infer(e.left, scope), self.infer(e.right, scope)
         if ANY in (lt, rt):
             return ANY
@@ -694,7 +676,7 @@ class Checker:
         ta = self.infer(a, scope)
         return ta, self.infer(b, scope, ta)
 
-    def _compare(self, e: n.Compare, scope: Scope) -> Type:
+    def visit_Compare(self, e: n.Compare, scope: Scope, expected: Optional[Type]) -> Type:
         op = e.op
         if op in ("==", "!="):
             lt, rt = self._pair(e.left, e.right, scope)
@@ -815,25 +797,83 @@ def _json_type(value) -> Type:
     return ANY
 
 
-def literal_value(e: n.Expr, registry: Registry):
-    """The exact value of a literal, in base units (Fractions for numbers)."""
-    if isinstance(e, n.Number):
+class _Constant(NodeVisitor):
+    """(type, value) of a param's value: a literal, a negated number or a set of
+    them; anything else is reported (E306) and typed ``ANY``."""
+
+    def __init__(self, checker: Checker, param: str):
+        self.checker, self.param = checker, param
+
+    def _literal(self, e: n.Expr) -> tuple[Type, Any]:
+        t = self.checker.infer(e, Scope())
+        if t == ANY:
+            return ANY, None
+        return t, literal_value(e, self.checker.registry)
+
+    visit_Number = visit_Ratio = visit_RangeLit = visit_String = visit_Bool = visit_DateLit = _literal
+
+    def visit_Neg(self, e: n.Neg) -> tuple[Type, Any]:
+        t, v = self.visit(e.operand)
+        if isinstance(t, Num):
+            return t, -v
+        return self.generic_visit(e)
+
+    def visit_SetLit(self, e: n.SetLit) -> tuple[Type, Any]:
+        values, elem = [], None
+        for item in e.items:
+            if isinstance(item, n.Name):  # a bare word in a set is text
+                t, v = STR, item.id
+            else:
+                t, v = self.visit(item)
+            if t == ANY:
+                return ANY, None
+            if elem is not None and not same_kind(elem, t):
+                self.checker.error("E301", item.span, detail=f"集合中混有{elem}与{t}")
+                return ANY, None
+            elem = elem or t
+            values.append(v)
+        self.checker.types[e] = SetOf(elem or ANY)
+        return SetOf(elem or ANY), frozenset(values)
+
+    def generic_visit(self, e: n.Expr) -> tuple[Type, Any]:
+        self.checker.error("E306", e.span, name=self.param)
+        return ANY, None
+
+
+class _LiteralValue(NodeVisitor):
+    """See :func:`literal_value`; other nodes are an internal error."""
+
+    @staticmethod
+    def _factor(unit: Optional[str], registry: Registry) -> Fraction:
+        if unit is None:
+            return Fraction(1)
+        return (PERCENT if unit == "%" else registry.units.get(unit)).factor
+
+    def visit_Number(self, e: n.Number, registry: Registry):
         if e.unit is None:
             return e.value
-        unit = PERCENT if e.unit == "%" else registry.units.get(e.unit)
-        return e.value * unit.factor
-    if isinstance(e, n.Ratio):
-        u1 = PERCENT if e.numerator_unit == "%" else registry.units.get(e.numerator_unit)
-        u2 = PERCENT if e.denominator_unit == "%" else registry.units.get(e.denominator_unit)
-        return (e.numerator * u1.factor) / (e.denominator * u2.factor)
-    if isinstance(e, n.RangeLit):
-        factor = Fraction(1)
-        if e.unit is not None:
-            factor = (PERCENT if e.unit == "%" else registry.units.get(e.unit)).factor
+        return e.value * self._factor(e.unit, registry)
+
+    def visit_Ratio(self, e: n.Ratio, registry: Registry):
+        return ((e.numerator * self._factor(e.numerator_unit, registry))
+                / (e.denominator * self._factor(e.denominator_unit, registry)))
+
+    def visit_RangeLit(self, e: n.RangeLit, registry: Registry):
+        factor = self._factor(e.unit, registry)
         return (e.low * factor, e.high * factor)
-    if isinstance(e, (n.String, n.DateLit, n.Bool)):
+
+    def _plain(self, e, registry: Registry):
         return e.value
-    raise AssertionError(type(e).__name__)
+
+    visit_String = visit_DateLit = visit_Bool = _plain
+
+
+_LITERAL_VALUE = _LiteralValue()
+
+
+def literal_value(e: n.Expr, registry: Registry):
+    """The exact value of a literal, in base units (Fractions for numbers)."""
+    return _LITERAL_VALUE.visit(e, registry)
 
 
 def _violates(policy: str, old, new) -> Optional[str]:
@@ -851,21 +891,36 @@ def _violates(policy: str, old, new) -> Optional[str]:
     return None
 
 
-def children_depth(e: n.Expr, depth_of: Optional[dict] = None) -> int:
+class _ChildrenDepth(NodeVisitor):
+    """See :func:`children_depth`. ``depth_of``: quantifier variable -> how far
+    below ``unit`` the unit it names is."""
+
+    @staticmethod
+    def _children_of(e: n.Expr, depth_of: dict) -> Optional[int]:
+        """The depth ``X.children`` reaches, when ``e`` is that of a unit variable."""
+        if isinstance(e, n.Attr) and e.name == "children" and isinstance(e.obj, n.Name):
+            return (0 if e.obj.id == "unit" else depth_of.get(e.obj.id, 0)) + 1
+        return None
+
+    def visit_Quantifier(self, e: n.Quantifier, depth_of: dict) -> int:
+        inner = self._children_of(e.iterable, depth_of) or 0
+        return max(inner, self.visit(e.iterable, depth_of),
+                   self.visit(e.body, {**depth_of, e.var: inner}) if e.body is not None else 0)
+
+    def visit_Attr(self, e: n.Attr, depth_of: dict) -> int:
+        reach = self._children_of(e, depth_of)
+        return reach if reach is not None else self.generic_visit(e, depth_of)
+
+    def generic_visit(self, e: n.Expr, depth_of: dict) -> int:
+        return max((self.visit(x, depth_of) for x in iter_child_nodes(e)), default=0)
+
+
+_CHILDREN_DEPTH = _ChildrenDepth()
+
+
+def children_depth(e: n.Expr) -> int:
     """How many levels below ``unit`` an expression walks through ``.children``."""
-    depth_of = depth_of or {}
-    if isinstance(e, n.Quantifier):
-        inner = 0
-        it = e.iterable
-        if isinstance(it, n.Attr) and it.name == "children" and isinstance(it.obj, n.Name):
-            inner = (0 if it.obj.id == "unit" else depth_of.get(it.obj.id, 0)) + 1
-        return max(inner, children_depth(it, depth_of),
-                   children_depth(e.body, {**depth_of, e.var: inner}) if e.body is not None else 0)
-    if isinstance(e, n.Attr) and e.name == "children" and isinstance(e.obj, n.Name):
-        return (0 if e.obj.id == "unit" else depth_of.get(e.obj.id, 0)) + 1
-    parts = [getattr(e, f) for f in e.__dataclass_fields__ if f != "span"]
-    flat = [x for p in parts for x in (p if isinstance(p, tuple) else (p,)) if isinstance(x, n.Expr)]
-    return max((children_depth(x, depth_of) for x in flat), default=0)
+    return _CHILDREN_DEPTH.visit(e, {})
 
 
 # ------------------------------------------------------------------ never fires
@@ -936,7 +991,7 @@ def _const(e: n.Expr, checker: Checker):
     if isinstance(e, (n.Number, n.String, n.Bool, n.DateLit)):
         return literal_value(e, checker.registry)
     if isinstance(e, n.Name):
-        b = checker.bindings.get(id(e))
+        b = checker.bindings.get(e)
         if b and b[0] == "symbol":
             return b[1]
         if b and b[0] == "param" and not isinstance(checker.params[b[1]].value, (tuple, frozenset)):

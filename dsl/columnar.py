@@ -36,6 +36,7 @@ from . import nodes as n
 from .checker import Checked, StandardInfo
 from .compiler import NOT_STATIC, static_value
 from .types import BOOL, LEVELS, STR, ArrayOf, Enum, ListRef, Num, RangeOf, SetOf, Type
+from .visitor import NodeVisitor
 
 #: builtins with a vectorised form; others (and extensions) make a standard Unsupported
 _FUNCTIONS = ("ceil", "floor", "round", "abs", "min", "max", "present", "missing")
@@ -266,51 +267,38 @@ Code = Callable[[_Run, _Env, Any], Val]  # (run, env, reach) -> value; reach: ro
 
 
 # ---------------------------------------------------------------------- the compiler
-class _Compiler:
+class _Compiler(NodeVisitor):
+    """One visit_<Node>(e) per expression type that has a vectorised form: a :data:`Code`."""
+
     def __init__(self, checked: Checked):
         self.c = checked
         self.fields: set[str] = set()
         self.uses_children = False
 
     def kind_of(self, e: n.Expr) -> str:
-        t = self.c.types.get(id(e))
+        t = self.c.types.get(e)
         return _kind(t, e)
 
     # -- expressions
     def expr(self, e: n.Expr) -> Code:
+        """The vectorised code of ``e``; raises :class:`Unsupported` where there is none."""
         static = static_value(e, self.c)
         if static is not NOT_STATIC:  # literals, params, enum symbols, list codes
             const = _constant(static, self.kind_of(e), e)
             return lambda run, env, reach: const
-        if isinstance(e, n.Name):
-            return self.name(e)
-        if isinstance(e, n.Attr):
-            return self.attr(e)
-        if isinstance(e, n.Quantifier):
-            return self.quantifier(e)
-        if isinstance(e, n.Arith):
-            return self.arith(e)
-        if isinstance(e, n.Compare):
-            return self.compare(e)
-        if isinstance(e, n.BoolOp):
-            return self.boolop(e)
-        if isinstance(e, n.Not):
-            inner = self.expr(e.operand)
-            return lambda run, env, reach: Val("bool", _not(_truthy(inner(run, env, reach))))
-        if isinstance(e, n.Neg):
-            return self.neg(e)
-        if isinstance(e, n.Call):
-            return self.call(e)
+        return self.visit(e)
+
+    def generic_visit(self, e: n.Expr) -> Code:
         raise Unsupported(f"{type(e).__name__} 无法按列计算", e.span)
 
-    def name(self, e: n.Name) -> Code:
-        kind, name = self.c.bindings[id(e)]
+    def visit_Name(self, e: n.Name) -> Code:
+        kind, name = self.c.bindings[e]
         if kind == "measure":
             return lambda run, env, reach: env.frame.lift(env.measures[name], env.top)
         raise Unsupported(f"标准中单独使用 {name} 无法按列计算", e.span)
 
-    def attr(self, e: n.Attr) -> Code:
-        obj_t = self.c.types.get(id(e.obj))
+    def visit_Attr(self, e: n.Attr) -> Code:
+        obj_t = self.c.types.get(e.obj)
         if isinstance(obj_t, RangeOf):
             bound = static_value(e.obj, self.c)
             if bound is NOT_STATIC:
@@ -331,13 +319,13 @@ class _Compiler:
 
     def unit_var(self, e: n.Expr) -> Callable[[_Env], _Frame]:
         """The frame of a unit variable (``unit`` or a quantifier's variable)."""
-        binding = self.c.bindings.get(id(e)) if isinstance(e, n.Name) else None
+        binding = self.c.bindings.get(e) if isinstance(e, n.Name) else None
         if binding not in (("root", "unit"), ("var", getattr(e, "id", None))):
             raise Unsupported("只能读取单位(unit 或 children 中的单位)的字段", e.span)
         name = e.id
         return lambda env: env.vars[name]
 
-    def quantifier(self, e: n.Quantifier) -> Code:
+    def visit_Quantifier(self, e: n.Quantifier) -> Code:
         it = e.iterable
         if not (isinstance(it, n.Attr) and it.name == "children" and isinstance(it.obj, n.Name)):
             raise Unsupported(f"{e.kind}() 只能遍历某个单位的 children", e.span)
@@ -392,8 +380,8 @@ class _Compiler:
             vals.append(v)
         return vals, ok
 
-    def arith(self, e: n.Arith) -> Code:
-        lt, rt = self.c.types.get(id(e.left)), self.c.types.get(id(e.right))
+    def visit_Arith(self, e: n.Arith) -> Code:
+        lt, rt = self.c.types.get(e.left), self.c.types.get(e.right)
         if not (isinstance(lt, Num) and isinstance(rt, Num)):
             raise Unsupported(f"{lt} {e.op} {rt} 无法按列计算", e.span)
         left, right, op = self.expr(e.left), self.expr(e.right), e.op
@@ -426,11 +414,15 @@ class _Compiler:
             return Val("num", data, ok)
         return apply
 
-    def neg(self, e: n.Neg) -> Code:
+    def visit_Not(self, e: n.Not) -> Code:
+        inner = self.expr(e.operand)
+        return lambda run, env, reach: Val("bool", _not(_truthy(inner(run, env, reach))))
+
+    def visit_Neg(self, e: n.Neg) -> Code:
         inner = self.expr(e.operand)
         return lambda run, env, reach: (lambda v: Val("num", -v.data, v.valid))(inner(run, env, reach))
 
-    def compare(self, e: n.Compare) -> Code:
+    def visit_Compare(self, e: n.Compare) -> Code:
         op = e.op
         left, right = self.expr(e.left), self.expr(e.right)
         lk, rk = self.kind_of(e.left), self.kind_of(e.right)
@@ -455,7 +447,7 @@ class _Compiler:
             return order
         if op in ("in", "not in"):
             ls = static_value(e.left, self.c) is not NOT_STATIC
-            rt = self.c.types.get(id(e.right))
+            rt = self.c.types.get(e.right)
             right_value = static_value(e.right, self.c)
             if isinstance(rt, RangeOf) and right_value is not NOT_STATIC:
                 lo, hi = (_runtime(x) for x in right_value)
@@ -476,7 +468,7 @@ class _Compiler:
             return member
         raise Unsupported(f"{op} 无法按列计算", e.span)
 
-    def boolop(self, e: n.BoolOp) -> Code:
+    def visit_BoolOp(self, e: n.BoolOp) -> Code:
         ops = [self.expr(x) for x in e.operands]
         kinds = {self.kind_of(x) for x in e.operands}
         if kinds != {"bool"}:
@@ -498,7 +490,7 @@ class _Compiler:
             return Val("bool", data, valid)
         return combine
 
-    def call(self, e: n.Call) -> Code:
+    def visit_Call(self, e: n.Call) -> Code:
         fn = self.c.registry.functions.get(e.func)
         impl = getattr(fn, "impl", None)
         if e.func not in _FUNCTIONS or getattr(impl, "__module__", "") != "jiceng.dsl.functions" \

@@ -2,9 +2,10 @@
 
 The generated module is what runs: ``decide(T, G, H, D, S)`` evaluates every
 active rule over the task ``T``, target facts ``G``, history ``H``, decision
-date ``D`` and source unit ``S``, and returns ``(fired rule indexes, flags)``
-with flags ``4`` reject, ``2`` require, ``1`` warn. No AST is walked at
-decision time.
+date ``D`` and source unit ``S``, and returns ``(fired rule indexes, effects)``:
+``effects`` is the set of effects that fired, as bits (``effects |= REJECT``;
+:data:`.effects.EFFECT_BIT`), which :data:`.effects.DECISION_OF` turns into the
+decision. No AST is walked at decision time.
 
 * Units are erased: quantities are plain numbers in base units; ratios are
   applied as ``x * 18 / 10000`` so integer arithmetic stays exact.
@@ -27,11 +28,14 @@ from fractions import Fraction
 from typing import Any, Callable, Optional
 
 from . import nodes as n
-from .checker import Checked, RuleInfo, StandardInfo
+from .checker import Checked, RuleInfo, StandardInfo, literal_value
+from .effects import EFFECT_BIT
 from .functions import date_add, date_diff
 from .types import DATE, ArrayOf, ListRef, RangeOf, SetOf
+from .visitor import NodeVisitor
 
-FLAG = {"reject": 4, "require": 2, "warn": 1}
+# the generated code's name for the bit of each effect: ``effects |= REJECT``
+EFFECT_NAME = {kind: kind.upper() for kind in EFFECT_BIT}
 INDEX_MIN_RULES = 12   # below this a linear scan is as fast as a lookup
 INDEX_MAX_DEPTH = 3
 ROOT_VARS = {"task": "T", "target": "G", "history": "H", "today": "D", "source": "S", "unit": "U"}
@@ -49,7 +53,7 @@ def _rec(seen: dict, label: str, value):
 
 @dataclass
 class CompiledPack:
-    decide: Callable  # (T, G, H, D, S) -> (list[int], int)
+    decide: Callable  # (T, G, H, D, S) -> (fired rule indexes, effects that fired as bits)
     standards: dict[str, Callable]  # name -> (U) -> dict of measures + "compliant"
     source: str  # the generated Python of decide and the standards, for inspection
     reads: dict[str, set[str]]  # root -> fields read by the rules (for input errors)
@@ -59,7 +63,7 @@ class CompiledPack:
 
     @property
     def explain(self) -> Callable:
-        """(T, G, H, D, S, A) -> (fired, flags, trace); generated on first use —
+        """(T, G, H, D, S, A) -> (fired, effects, trace); generated on first use —
         most packs are never explained, and it doubles the generated code."""
         if self._explain is None:
             self._explain = self.make_explain()
@@ -74,12 +78,15 @@ class _Ctx:
     vars: dict = field(default_factory=dict)  # quantifier variable -> python name
 
 
-class Compiler:
+class Compiler(NodeVisitor):
+    """Generates the pack's module; as a visitor, the source of each expression."""
+
     def __init__(self, checked: Checked, source_text: Callable[[n.Span], str]):
         self.c = checked
         self.source_text = source_text
         self.ns: dict[str, Any] = {"_get": _get, "_rec": _rec, "_date_add": date_add,
-                                   "_date_diff": date_diff}
+                                   "_date_diff": date_diff,
+                                   **{EFFECT_NAME[kind]: bit for kind, bit in EFFECT_BIT.items()}}
         self._const_ids: dict[Any, str] = {}
         self._names = itertools.count()
         self.reads: dict[str, set[str]] = {}
@@ -115,58 +122,56 @@ class Compiler:
         return value
 
     def type_of(self, e: n.Expr):
-        return self.c.types.get(id(e))
+        return self.c.types.get(e)
 
     # -------------------------------------------------------------- expressions
     def expr(self, e: n.Expr, ctx: _Ctx) -> str:
-        code = self._expr(e, ctx)
+        """Python source for ``e``; under explain, a leaf also records its value."""
+        code = self.visit(e, ctx)
         if ctx.trace and _is_leaf(e, self.c):
             return f"_rec(_w, {self.source_text(e.span)!r}, {code})"
         return code
 
-    def _expr(self, e: n.Expr, ctx: _Ctx) -> str:
-        from .checker import literal_value
-        if isinstance(e, (n.Number, n.Ratio, n.String, n.Bool, n.DateLit)):
-            return self.literal(literal_value(e, self.c.registry))
-        if isinstance(e, n.RangeLit):
-            lo, hi = literal_value(e, self.c.registry)
-            return f"({self.literal(lo)}, {self.literal(hi)})"
-        if isinstance(e, n.Name):
-            return self._name(e, ctx)
-        if isinstance(e, n.Attr):
-            return self._attr(e, ctx)
-        if isinstance(e, n.Index):
-            lst = self.c.lists[self.type_of(e.obj).names[0]]
-            table = {it["code"]: _item_value(it) for it in lst.items}
-            return f"{self.const(table, 'I')}.get({self.expr(e.key, ctx)})"
-        if isinstance(e, n.Call):
-            fn = self.c.registry.functions[e.func]
-            fname = self.const(fn.impl, "F")
-            return f"{fname}({', '.join(self.expr(a, ctx) for a in e.args)})"
-        if isinstance(e, n.Quantifier):
-            return self._quantifier(e, ctx)
-        if isinstance(e, n.SetLit):
-            values = [static_value(i, self.c) for i in e.items]
-            if all(v is not NOT_STATIC for v in values):
-                return self.const(frozenset(self.runtime(v) for v in values))
-            return "frozenset((" + ", ".join(self.expr(i, ctx) for i in e.items) + ",))"
-        if isinstance(e, n.Neg):
-            if isinstance(e.operand, (n.Number, n.Ratio)):
-                return f"(-{self._expr(e.operand, ctx)})"
-            v = self.fresh()
-            return f"(None if ({v} := {self.expr(e.operand, ctx)}) is None else -{v})"
-        if isinstance(e, n.Not):
-            return f"(not {self.expr(e.operand, ctx)})"
-        if isinstance(e, n.BoolOp):
-            return "(" + f" {e.op} ".join(self.expr(x, ctx) for x in e.operands) + ")"
-        if isinstance(e, n.Arith):
-            return self._arith(e, ctx)
-        if isinstance(e, n.Compare):
-            return self._compare(e, ctx)
-        raise AssertionError(type(e).__name__)
+    # One visit_<Node>(e, ctx) per expression type: the Python source computing it.
+    def visit_Number(self, e: n.Expr, ctx: _Ctx) -> str:
+        return self.literal(literal_value(e, self.c.registry))
 
-    def _name(self, e: n.Name, ctx: _Ctx) -> str:
-        kind, name = self.c.bindings[id(e)]
+    visit_Ratio = visit_String = visit_Bool = visit_DateLit = visit_Number
+
+    def visit_RangeLit(self, e: n.RangeLit, ctx: _Ctx) -> str:
+        lo, hi = literal_value(e, self.c.registry)
+        return f"({self.literal(lo)}, {self.literal(hi)})"
+
+    def visit_Index(self, e: n.Index, ctx: _Ctx) -> str:
+        lst = self.c.lists[self.type_of(e.obj).names[0]]
+        table = {it["code"]: _item_value(it) for it in lst.items}
+        return f"{self.const(table, 'I')}.get({self.expr(e.key, ctx)})"
+
+    def visit_Call(self, e: n.Call, ctx: _Ctx) -> str:
+        fn = self.c.registry.functions[e.func]
+        fname = self.const(fn.impl, "F")
+        return f"{fname}({', '.join(self.expr(a, ctx) for a in e.args)})"
+
+    def visit_SetLit(self, e: n.SetLit, ctx: _Ctx) -> str:
+        values = [static_value(i, self.c) for i in e.items]
+        if all(v is not NOT_STATIC for v in values):
+            return self.const(frozenset(self.runtime(v) for v in values))
+        return "frozenset((" + ", ".join(self.expr(i, ctx) for i in e.items) + ",))"
+
+    def visit_Neg(self, e: n.Neg, ctx: _Ctx) -> str:
+        if isinstance(e.operand, (n.Number, n.Ratio)):
+            return f"(-{self.visit(e.operand, ctx)})"
+        v = self.fresh()
+        return f"(None if ({v} := {self.expr(e.operand, ctx)}) is None else -{v})"
+
+    def visit_Not(self, e: n.Not, ctx: _Ctx) -> str:
+        return f"(not {self.expr(e.operand, ctx)})"
+
+    def visit_BoolOp(self, e: n.BoolOp, ctx: _Ctx) -> str:
+        return "(" + f" {e.op} ".join(self.expr(x, ctx) for x in e.operands) + ")"
+
+    def visit_Name(self, e: n.Name, ctx: _Ctx) -> str:
+        kind, name = self.c.bindings[e]
         if kind == "var":
             return ctx.vars[name]
         if kind == "measure":
@@ -185,11 +190,11 @@ class Compiler:
             return self.const(self.c.lists[name].codes)
         raise AssertionError(kind)
 
-    def _attr(self, e: n.Attr, ctx: _Ctx) -> str:
+    def visit_Attr(self, e: n.Attr, ctx: _Ctx) -> str:
         obj_t = self.type_of(e.obj)
         if isinstance(obj_t, RangeOf):
             return f"{self.expr(e.obj, ctx)}[{0 if e.name == 'min' else 1}]"
-        if isinstance(e.obj, n.Name) and self.c.bindings.get(id(e.obj), ("",))[0] == "root":
+        if isinstance(e.obj, n.Name) and self.c.bindings.get(e.obj, ("",))[0] == "root":
             root = e.obj.id
             self.reads.setdefault(root, set()).add(e.name)
             default = None
@@ -207,7 +212,7 @@ class Compiler:
             return access
         return f"_get({self.expr(e.obj, ctx)}, {e.name!r})"
 
-    def _quantifier(self, e: n.Quantifier, ctx: _Ctx) -> str:
+    def visit_Quantifier(self, e: n.Quantifier, ctx: _Ctx) -> str:
         seq = f"({self.expr(e.iterable, ctx)} or ())"
         var = self.fresh("_q")
         inner = _Ctx(ctx.trace, ctx.hoist, ctx.hoist_lines, {**ctx.vars, e.var: var})
@@ -240,7 +245,7 @@ class Compiler:
             return "(not (" + " or ".join(checks) + f") and {build(names)})"
         return f"({on_null} if " + " or ".join(checks) + f" else {build(names)})"
 
-    def _arith(self, e: n.Arith, ctx: _Ctx) -> str:
+    def visit_Arith(self, e: n.Arith, ctx: _Ctx) -> str:
         lt, rt = self.type_of(e.left), self.type_of(e.right)
         if isinstance(lt, ListRef) or isinstance(lt, SetOf):
             left, right = static_value(e.left, self.c), static_value(e.right, self.c)
@@ -266,7 +271,7 @@ class Compiler:
         return self._nullsafe([(e.left, left_c), (e.right, right_c)],
                               lambda v: f"({v[0]} {op} {v[1]})", "None")
 
-    def _compare(self, e: n.Compare, ctx: _Ctx) -> str:
+    def visit_Compare(self, e: n.Compare, ctx: _Ctx) -> str:
         op = e.op
         left_c = self.expr(e.left, ctx)
         if op in ("==", "!="):
@@ -297,18 +302,18 @@ class Compiler:
 
     # -------------------------------------------------------------- rules
     def _rule_lines(self, rule: RuleInfo, cond: Optional[n.Expr], ctx: _Ctx, indent: str) -> list[str]:
-        flag = FLAG[rule.effect.kind]
+        fire = f"F.append({rule.index}); effects |= {EFFECT_NAME[rule.effect.kind]}"
         if cond is None or (isinstance(cond, n.Bool) and cond.value):
-            return [f"{indent}F.append({rule.index}); o |= {flag}"]
+            return [indent + fire]
         ctx.hoist_lines = []
         test = self.expr(cond, ctx)
         lines = [indent + line for line in ctx.hoist_lines]
-        lines += [f"{indent}if {test}:", f"{indent}    F.append({rule.index}); o |= {flag}"]
+        lines += [f"{indent}if {test}:", f"{indent}    {fire}"]
         return lines
 
     def _emit_rules(self, rules: list[tuple[RuleInfo, Optional[n.Expr]]], fname: str, depth: int,
                     out: list[str]) -> None:
-        """Emit ``def fname(T, G, H, D, S, F) -> flags`` for ``rules`` (in order)."""
+        """Emit ``def fname(T, G, H, D, S, F) -> effects`` for ``rules`` (in order)."""
         plan = _choose_index(rules, self.c) if depth < INDEX_MAX_DEPTH and len(rules) >= INDEX_MIN_RULES else None
         body: list[str] = []
         ctx = _Ctx(hoist={}, hoist_lines=[])
@@ -321,7 +326,7 @@ class Compiler:
             if len(rest) >= INDEX_MIN_RULES:  # the rules this field cannot index may split on another
                 sub = self.fresh("_rest")
                 self._emit_rules(rest, sub, depth + 1, out)
-                body.append(f"    o |= {sub}(T, G, H, D, S, F)")
+                body.append(f"    effects |= {sub}(T, G, H, D, S, F)")
             else:
                 for rule, cond in rest:
                     body += self._rule_lines(rule, cond, ctx, "    ")
@@ -339,12 +344,12 @@ class Compiler:
             self._pending_tables.append((tname, table))
             body += [f"    _b = {tname}.get({key})",
                      "    if _b is not None:",
-                     "        o |= _b(T, G, H, D, S, F)"]
-        out += [f"def {fname}(T, G, H, D, S, F):", "    o = 0", *body, "    return o", ""]
+                     "        effects |= _b(T, G, H, D, S, F)"]
+        out += [f"def {fname}(T, G, H, D, S, F):", "    effects = 0", *body, "    return effects", ""]
 
     def _explain_function(self, rules: list[RuleInfo]) -> list[str]:
         # A[0] names the rule being evaluated, so an error can say which rule failed
-        lines = ["def explain(T, G, H, D, S, A):", "    F = []", "    o = 0", "    TR = []"]
+        lines = ["def explain(T, G, H, D, S, A):", "    F = []", "    effects = 0", "    TR = []"]
         for rule in rules:
             ctx = _Ctx(trace=True)
             lines += [f"    A[0] = {rule.index}", "    _w = {}"]
@@ -353,8 +358,8 @@ class Compiler:
             else:
                 lines.append(f"    _c = bool({self.expr(rule.when, ctx)})")
             lines += [f"    TR.append(({rule.index}, _c, _w))",
-                      f"    if _c: F.append({rule.index}); o |= {FLAG[rule.effect.kind]}"]
-        lines += ["    return F, o, TR", ""]
+                      f"    if _c: F.append({rule.index}); effects |= {EFFECT_NAME[rule.effect.kind]}"]
+        lines += ["    return F, effects, TR", ""]
         return lines
 
     # -------------------------------------------------------------- standards
@@ -380,8 +385,8 @@ class Compiler:
         out: list[str] = ["# generated by jiceng.dsl.compiler — do not edit", ""]
         rules = [(r, r.when) for r in self.c.rules]
         self._emit_rules(rules, "_all", 0, out)
-        out += ["def decide(T, G, H, D, S):", "    F = []", "    o = _all(T, G, H, D, S, F)",
-                "    if len(F) > 1: F.sort()", "    return F, o", ""]
+        out += ["def decide(T, G, H, D, S):", "    F = []", "    effects = _all(T, G, H, D, S, F)",
+                "    if len(F) > 1: F.sort()", "    return F, effects", ""]
         std_names = {}
         for s in self.c.standards:
             fname = self.fresh("_standard")
@@ -411,15 +416,16 @@ class _NotStatic:
 NOT_STATIC = _NotStatic()
 
 
-def static_value(e: n.Expr, c: Checked):
-    """The compile-time value of ``e`` if it has one (literals, params,
-    enum symbols, list codes), else ``NOT_STATIC``. Used by every backend
-    (this compiler and ``columnar``) so constants mean the same everywhere."""
-    from .checker import literal_value
-    if isinstance(e, (n.Number, n.Ratio, n.String, n.Bool, n.DateLit, n.RangeLit)):
+class _StaticValue(NodeVisitor):
+    """See :func:`static_value`; any other node has no compile-time value."""
+
+    def _literal(self, e: n.Expr, c: Checked):
         return literal_value(e, c.registry)
-    if isinstance(e, n.Name):
-        b = c.bindings.get(id(e))
+
+    visit_Number = visit_Ratio = visit_String = visit_Bool = visit_DateLit = visit_RangeLit = _literal
+
+    def visit_Name(self, e: n.Name, c: Checked):
+        b = c.bindings.get(e)
         if b is None:
             return NOT_STATIC
         if b[0] == "symbol":
@@ -429,23 +435,40 @@ def static_value(e: n.Expr, c: Checked):
         if b[0] == "list":
             return c.lists[b[1]].codes
         return NOT_STATIC
-    if isinstance(e, n.Neg):
-        v = static_value(e.operand, c)
+
+    def visit_Neg(self, e: n.Neg, c: Checked):
+        v = self.visit(e.operand, c)
         return -v if isinstance(v, Fraction) else NOT_STATIC
-    if isinstance(e, n.SetLit):
-        vs = [static_value(i, c) for i in e.items]
+
+    def visit_SetLit(self, e: n.SetLit, c: Checked):
+        vs = [self.visit(i, c) for i in e.items]
         return NOT_STATIC if any(v is NOT_STATIC for v in vs) else frozenset(vs)
-    if isinstance(e, n.Arith) and e.op == "+":
-        a, b = static_value(e.left, c), static_value(e.right, c)
-        if isinstance(a, frozenset) and isinstance(b, frozenset):
-            return a | b
-    return NOT_STATIC
+
+    def visit_Arith(self, e: n.Arith, c: Checked):
+        if e.op == "+":  # list or set union
+            a, b = self.visit(e.left, c), self.visit(e.right, c)
+            if isinstance(a, frozenset) and isinstance(b, frozenset):
+                return a | b
+        return NOT_STATIC
+
+    def generic_visit(self, e: n.Expr, c: Checked):
+        return NOT_STATIC
+
+
+_STATIC_VALUE = _StaticValue()
+
+
+def static_value(e: n.Expr, c: Checked):
+    """The compile-time value of ``e`` if it has one (literals, params,
+    enum symbols, list codes), else ``NOT_STATIC``. Used by every backend
+    (this compiler and ``columnar``) so constants mean the same everywhere."""
+    return _STATIC_VALUE.visit(e, c)
 
 
 def _is_leaf(e: n.Expr, c: Checked) -> bool:
     """What explain records: reads of input, function results, lookups."""
     if isinstance(e, n.Attr):
-        return not isinstance(c.types.get(id(e.obj)), RangeOf)
+        return not isinstance(c.types.get(e.obj), RangeOf)
     return isinstance(e, (n.Call, n.Quantifier, n.Index))
 
 
@@ -476,7 +499,7 @@ def _discriminator(cond: Optional[n.Expr], c: Checked):
             continue
         if x.op == "==":
             values = {value}
-        elif isinstance(right, n.SetLit) or isinstance(c.types.get(id(right)), ListRef):
+        elif isinstance(right, n.SetLit) or isinstance(c.types.get(right), ListRef):
             values = set(value)
         else:
             continue
@@ -488,15 +511,15 @@ def _discriminator(cond: Optional[n.Expr], c: Checked):
         elif len(rest) == 1:
             remaining = rest[0]
         else:
+            # a new node the checker never saw: nothing reads its own type (only its operands')
             remaining = n.BoolOp(cond.span, "and", tuple(rest))
-            c.types[id(remaining)] = c.types.get(id(cond))
         found.append((path, values, remaining))
     return found
 
 
 def _root_path(e: n.Expr, c: Checked) -> Optional[str]:
     if isinstance(e, n.Attr) and isinstance(e.obj, n.Name) \
-            and c.bindings.get(id(e.obj)) == ("root", e.obj.id) and e.obj.id in ("task", "target"):
+            and c.bindings.get(e.obj) == ("root", e.obj.id) and e.obj.id in ("task", "target"):
         return f"{e.obj.id}.{e.name}"
     return None
 

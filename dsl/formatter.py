@@ -20,6 +20,7 @@ from typing import Optional
 from . import nodes as n
 from .diagnostics import CompileError, display_width
 from .parser import parse
+from .visitor import NodeVisitor
 
 INDENT = "  "
 WIDTH = 100  # display columns; a Chinese character counts two
@@ -92,7 +93,7 @@ def code(c: str) -> str:
 # ------------------------------------------------------------------ expressions
 def expr(e: n.Expr, need: int = 0) -> str:
     """``e`` printed; parenthesised when its precedence is below ``need``."""
-    text, prec = _expr(e)
+    text, prec = _EXPR.visit(e)
     return f"({text})" if prec < need else text
 
 
@@ -100,46 +101,66 @@ def _unit(u: Optional[str]) -> str:
     return f" {u}" if u else ""
 
 
-def _expr(e: n.Expr) -> tuple[str, int]:
-    if isinstance(e, n.Number):
+class _ExprPrinter(NodeVisitor):
+    """One visit_<Node>(e) per expression type: (text, precedence of its outermost operator)."""
+
+    def visit_Number(self, e: n.Number) -> tuple[str, int]:
         return number(e.value) + _unit(e.unit), _ATOM
-    if isinstance(e, n.Ratio):
+
+    def visit_Ratio(self, e: n.Ratio) -> tuple[str, int]:
         return (f"{number(e.numerator)} {e.numerator_unit} per {number(e.denominator)} {e.denominator_unit}",
                 _ATOM)
-    if isinstance(e, n.RangeLit):
+
+    def visit_RangeLit(self, e: n.RangeLit) -> tuple[str, int]:
         return f"{number(e.low)}..{number(e.high)}{_unit(e.unit)}", _ATOM
-    if isinstance(e, n.String):
+
+    def visit_String(self, e: n.String) -> tuple[str, int]:
         return string(e.value), _ATOM
-    if isinstance(e, n.DateLit):
+
+    def visit_DateLit(self, e: n.DateLit) -> tuple[str, int]:
         return e.value, _ATOM
-    if isinstance(e, n.Bool):
+
+    def visit_Bool(self, e: n.Bool) -> tuple[str, int]:
         return ("true" if e.value else "false"), _ATOM
-    if isinstance(e, n.Name):
+
+    def visit_Name(self, e: n.Name) -> tuple[str, int]:
         return e.id, _ATOM
-    if isinstance(e, n.Call):
+
+    def visit_Call(self, e: n.Call) -> tuple[str, int]:
         return f"{e.func}({', '.join(expr(a) for a in e.args)})", _ATOM
-    if isinstance(e, n.Quantifier):
+
+    def visit_Quantifier(self, e: n.Quantifier) -> tuple[str, int]:
         body = f": {expr(e.body)}" if e.body is not None else ""
         return f"{e.kind}({e.var} in {expr(e.iterable)}{body})", _ATOM
-    if isinstance(e, n.SetLit):
+
+    def visit_SetLit(self, e: n.SetLit) -> tuple[str, int]:
         return "[" + ", ".join(expr(i) for i in e.items) + "]", _ATOM
-    if isinstance(e, n.Attr):
+
+    def visit_Attr(self, e: n.Attr) -> tuple[str, int]:
         return f"{expr(e.obj, _POSTFIX)}.{e.name}", _POSTFIX
-    if isinstance(e, n.Index):
+
+    def visit_Index(self, e: n.Index) -> tuple[str, int]:
         return f"{expr(e.obj, _POSTFIX)}[{expr(e.key)}]", _POSTFIX
-    if isinstance(e, n.Neg):
+
+    def visit_Neg(self, e: n.Neg) -> tuple[str, int]:
         return "-" + expr(e.operand, _UNARY), _UNARY
-    if isinstance(e, n.Arith):
+
+    def visit_Arith(self, e: n.Arith) -> tuple[str, int]:
         prec = _SUM if e.op in "+-" else _PRODUCT
         return f"{expr(e.left, prec)} {e.op} {expr(e.right, prec + 1)}", prec
-    if isinstance(e, n.Compare):
+
+    def visit_Compare(self, e: n.Compare) -> tuple[str, int]:
         return f"{expr(e.left, _SUM)} {e.op} {expr(e.right, _SUM)}", _CMP
-    if isinstance(e, n.Not):
+
+    def visit_Not(self, e: n.Not) -> tuple[str, int]:
         return "not " + expr(e.operand, _NOT), _NOT
-    if isinstance(e, n.BoolOp):
+
+    def visit_BoolOp(self, e: n.BoolOp) -> tuple[str, int]:
         prec = _OR if e.op == "or" else _AND
         return f" {e.op} ".join(expr(x, prec + 1) for x in e.operands), prec
-    raise TypeError(type(e).__name__)
+
+
+_EXPR = _ExprPrinter()
 
 
 def broken(e: n.Expr, first: str, depth: int) -> list[str]:
@@ -158,8 +179,8 @@ def cite(c: n.Cite) -> str:
 
 
 # ------------------------------------------------------------------ printer
-class Printer:
-    """Prints declarations and re-inserts comments by source position."""
+class Printer(NodeVisitor):
+    """Prints declarations (one visit_<Declaration> each) and re-inserts comments by source position."""
 
     def __init__(self, module: n.Module, text: str):
         self.module_node = module
@@ -216,7 +237,7 @@ class Printer:
                     and not (isinstance(previous, n.PackHeader) and isinstance(d, (n.Title, n.Source))) \
                     and not (isinstance(previous, n.Title) and isinstance(d, n.Source)):
                 self.out.append("")
-            getattr(self, "d_" + type(d).__name__)(d)
+            self.visit(d)
             previous = d
         self._leading(10 ** 9, 0)
         for c in self.trailing:  # trailing comments of lines with no element left
@@ -225,7 +246,7 @@ class Printer:
         return re.sub(r"\n{3,}", "\n\n", text) + "\n"
 
     # -- declarations
-    def d_PackHeader(self, d: n.PackHeader) -> None:
+    def visit_PackHeader(self, d: n.PackHeader) -> None:
         text = f"pack {d.name}"
         if d.version is not None:
             text += f" version {string(d.version)}"
@@ -233,24 +254,24 @@ class Printer:
             text += f" extends {d.extends}"
         self.line(text, d.span, 0)
 
-    def d_Title(self, d: n.Title) -> None:
+    def visit_Title(self, d: n.Title) -> None:
         self.line(f"title {string(d.text)}", d.span, 0)
 
-    def d_Source(self, d: n.Source) -> None:
+    def visit_Source(self, d: n.Source) -> None:
         self.line(f"source {d.id} {string(d.title)}" + (f" file {string(d.file)}" if d.file else ""), d.span, 0)
 
-    def d_RequirementDecl(self, d: n.RequirementDecl) -> None:
+    def visit_RequirementDecl(self, d: n.RequirementDecl) -> None:
         self.line(f"requirement {d.code} {string(d.label)}", d.span, 0)
 
-    def d_Param(self, d: n.Param) -> None:
+    def visit_Param(self, d: n.Param) -> None:
         title = f" {string(d.title)}" if d.title is not None else ""
         policy = f" {d.policy}" if d.policy else ""
         self.line(f"param {d.name}{title} = {expr(d.value)}{policy}", d.span, 0)
 
-    def d_Disable(self, d: n.Disable) -> None:
+    def visit_Disable(self, d: n.Disable) -> None:
         self.line(f"disable {d.rule}" + (f" {string(d.reason)}" if d.reason is not None else ""), d.span, 0)
 
-    def d_ListDecl(self, d: n.ListDecl) -> None:
+    def visit_ListDecl(self, d: n.ListDecl) -> None:
         head = f"list {d.name}"
         if d.title is not None:
             head += f" {string(d.title)}"
@@ -273,7 +294,7 @@ class Printer:
             self.line(text, entry.span, 1)
         self.close(d.span, 0)
 
-    def d_Rule(self, d: n.Rule) -> None:
+    def visit_Rule(self, d: n.Rule) -> None:
         self.line(f"rule {d.id}" + (f" {string(d.title)}" if d.title is not None else ""),
                   n.Span(d.span.file, d.span.line, d.span.column, d.span.line, 0), 0)
         for c in d.cites:
@@ -285,7 +306,7 @@ class Printer:
         for eff in d.effects:
             self.line("then " + effect(eff), eff.span, 1)
 
-    def d_Standard(self, d: n.Standard) -> None:
+    def visit_Standard(self, d: n.Standard) -> None:
         self.line(f"standard {d.name}" + (f" {string(d.title)}" if d.title is not None else ""),
                   n.Span(d.span.file, d.span.line, d.span.column, d.span.line, 0), 0)
         for c in d.cites:
@@ -305,7 +326,7 @@ class Printer:
         for x in d.exports:
             self.line(f"export {x.measure}" + (f" as {x.alias}" if x.alias else ""), x.span, 1)
 
-    def d_Test(self, d: n.Test) -> None:
+    def visit_Test(self, d: n.Test) -> None:
         self.line(f"test {string(d.name)} {{", n.Span(d.span.file, d.span.line, d.span.column, d.span.line, 0), 0)
         parts = [f"{g.root} {record(g.record)}" for g in d.givens]
         together = "given " + " ".join(parts)

@@ -12,24 +12,15 @@ from types import MappingProxyType
 from typing import Any, Mapping, Optional
 
 from .checker import Checked
-from .compiler import CompiledPack
+from .compiler import CompiledPack, Compiler
 from .diagnostics import MESSAGES, Diagnostic
+from .effects import DECISION_OF
+from .errors import DecisionInputError  # raised by Pack.decide; callers import it from here
 from .jsonvalue import jsonable
+from .testing import TestReport, run_pack_tests
 from .types import BOOL, DATE, STR, ArrayOf, Enum, Num, Record, SetOf, Type
 
-OUTCOMES = ("admit", "conditional", "reject")
 _EMPTY: Mapping = {}
-
-
-class DecisionInputError(ValueError):
-    """The input does not have the types the rules need (``E701``/``E702``)."""
-
-    def __init__(self, code: str, message: str, path: str = ""):
-        super().__init__(message)
-        self.code, self.message, self.path = code, message, path
-
-    def to_dict(self) -> dict:
-        return {"code": self.code, "message": self.message, "path": self.path}
 
 
 @dataclass(frozen=True)
@@ -53,20 +44,19 @@ class RuleMeta:
 class Decision:
     """The outcome of one admission check."""
 
-    __slots__ = ("_pack", "fired", "_flags", "trace", "today")
+    __slots__ = ("_pack", "fired", "_effects", "trace", "today")
 
-    def __init__(self, pack: "Pack", fired: list[int], flags: int, trace=None, today=None):
+    def __init__(self, pack: "Pack", fired: list[int], effects: int, trace=None, today=None):
         self._pack = pack
         self.fired = fired
-        self._flags = flags
+        self._effects = effects  # the effects of the fired rules, as bits (see .effects)
         self.trace = trace
         self.today = today
 
     @property
     def decision(self) -> str:
-        """``admit`` | ``conditional`` | ``reject`` (reject overrides require)."""
-        f = self._flags
-        return "reject" if f & 4 else "conditional" if f & 2 else "admit"
+        """``admit`` | ``conditional`` | ``reject``: :func:`.effects.combine` of the fired rules' effects."""
+        return DECISION_OF[self._effects]
 
     @property
     def reasons(self) -> list[dict]:
@@ -180,7 +170,6 @@ class Pack:
     def param_value(self, name: str):
         """A param's effective value as a number, (low, high) or set."""
         p = self.checked.params[name]
-        from .compiler import Compiler
         if isinstance(p.value, tuple):
             return tuple(Compiler.runtime(v) for v in p.value)
         if isinstance(p.value, frozenset):
@@ -212,9 +201,9 @@ class Pack:
         source = _EMPTY if source is None else source
         try:
             if explain:
-                fired, flags, raw = self.compiled.explain(task, target, history, today, source, [None])
+                fired, effects, raw = self.compiled.explain(task, target, history, today, source, [None])
             else:
-                fired, flags = self._fn(task, target, history, today, source)
+                fired, effects = self._fn(task, target, history, today, source)
         except Exception as e:  # the generated code is total on well-typed input
             raise self._input_error(task, target, history, source, e) from None
         trace = None
@@ -222,7 +211,7 @@ class Pack:
             rules = self.rules
             trace = [{"rule": rules[i].id, "pack": rules[i].pack, "effect": rules[i].effect,
                       "fired": ok, "values": jsonable(seen)} for i, ok, seen in raw]
-        return Decision(self, fired, flags, trace, today)
+        return Decision(self, fired, effects, trace, today)
 
     def _input_error(self, task, target, history, source, exc: Exception) -> DecisionInputError:
         roots = {"task": (task, self.checked.task_form.record), "target": (target, self.checked.target_record),
@@ -247,9 +236,8 @@ class Pack:
                                   f"rule:{rule}")
 
     # ---------------------------------------------------------------- tests, standards
-    def run_tests(self):
+    def run_tests(self) -> TestReport:
         """Run the pack's own ``test`` blocks; see :mod:`.testing`."""
-        from .testing import run_pack_tests
         return run_pack_tests(self)
 
     def evaluate_standard(self, name: str, unit: Mapping) -> Optional[dict]:

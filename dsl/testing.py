@@ -3,16 +3,16 @@
 A test gives a task (and target, history, source, decision date) and states
 what must come out: the decision, rules that must or must not fire, the
 requirements. Coverage counts, per pack, the rules its own tests fired.
+
+The ``pack`` these functions take is a :class:`~.pack.Pack`; this module does
+not import :mod:`.pack`, which imports it (``Pack.run_tests``).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from . import nodes as n
-
-if TYPE_CHECKING:
-    from .pack import Pack
+from .errors import DecisionInputError
 
 DECISION_LABEL = {"admit": "准入", "conditional": "有条件准入", "reject": "不予准入"}
 
@@ -75,11 +75,11 @@ def _plain(value):
     return value
 
 
-def run_test(pack: "Pack", test: n.Test) -> TestResult:
+def run_test(pack, test: n.Test) -> TestResult:
+    """Run one ``test`` block against ``pack``."""
     inputs = {"task": {}, "target": {}, "history": {}, "source": {}, "unit": {}}
     for g in test.givens:
         inputs.setdefault(g.root, {}).update(_plain(g.record))
-    from .pack import DecisionInputError
     result = TestResult(test.name, pack.tenant, test.span.file, test.span.line, True)
     standard_checks = [x for x in test.expectations if x.kind == "standard"]
     for x in standard_checks:
@@ -127,7 +127,7 @@ def run_test(pack: "Pack", test: n.Test) -> TestResult:
     return result
 
 
-def _check_standard(pack: "Pack", x: n.Expectation, unit: dict, result: TestResult) -> None:
+def _check_standard(pack, x: n.Expectation, unit: dict, result: TestResult) -> None:
     name, verdict = x.names
     result.standards.append(name)
     std = pack.standards[name]
@@ -155,7 +155,8 @@ def _check_standard(pack: "Pack", x: n.Expectation, unit: dict, result: TestResu
             result.failures.append(f"第 {x.span.line} 行:期望指标 {key} = {want},实际为 {got}")
 
 
-def run_pack_tests(pack: "Pack") -> TestReport:
+def run_pack_tests(pack) -> TestReport:
+    """Run the ``test`` blocks of ``pack`` (the leaf pack's own) and count the coverage of its rules."""
     results = [run_test(pack, t) for t in pack.tests]
     fired = {rid for r in results for rid in r.fired}
     own = [r.id for r in pack.rules if r.pack == pack.tenant]

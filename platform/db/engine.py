@@ -57,13 +57,10 @@ class Database:
         self._writer = _WriterQueue(self._lock_file()) if self.is_sqlite else None
         self.engine = self._create_engine(pool_size)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
-        # reads on SQLite run without BEGIN; the option rides on the engine, so a session that
-        # finds everything it needs in the runtime's caches never checks a connection out at all
-        reads = self.engine.execution_options(sqlite_autocommit=True) if self.is_sqlite else self.engine
-        self._read_sessions = sessionmaker(reads, expire_on_commit=False, autoflush=False)
-        # one statement, one transaction: no BEGIN and ROLLBACK round trips around it
-        self._autocommit = self.engine.execution_options(
-            **({"sqlite_autocommit": True} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"}))
+        # one statement, one transaction: no BEGIN and ROLLBACK round trips around it (SQLite's
+        # connections are in autocommit mode already: nothing but a write issues BEGIN there)
+        self._autocommit = self.engine if self.is_sqlite else self.engine.execution_options(
+            isolation_level="AUTOCOMMIT")
 
     # ------------------------------------------------------------------ engine
     def _create_engine(self, pool_size: int) -> Engine:
@@ -102,7 +99,7 @@ class Database:
         On SQLite each statement reads the latest commit: there is no transaction to open and close.
         The session is opened on first use: a request served from the runtime's caches opens none.
         """
-        session = _LazySession(self._read_sessions)
+        session = _LazySession(self._sessions)
         try:
             yield session  # type: ignore[misc] - a Session to every caller
         finally:
@@ -114,7 +111,7 @@ class Database:
         with self._writer if self._writer is not None else _NO_QUEUE:
             session = self._sessions()
             if self.is_sqlite:
-                session.connection(execution_options={"sqlite_immediate": True})
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             try:
                 yield session
                 session.commit()
@@ -138,10 +135,9 @@ class Database:
         """A pooled connection inside a write transaction, committed when the block ends normally,
         else rolled back. SQLite: ``BEGIN IMMEDIATE`` behind the writer queue, as :meth:`write`."""
         with self._writer if self._writer is not None else _NO_QUEUE:
-            conn = self.engine.connect()
-            if self.is_sqlite:
-                conn = conn.execution_options(sqlite_immediate=True)
-            with conn, conn.begin():
+            with self.engine.connect() as conn, conn.begin():
+                if self.is_sqlite:
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
                 yield conn
 
     def lock(self, session: Session, column, keys: Sequence) -> None:
@@ -157,8 +153,15 @@ class Database:
 
 
 def _configure_sqlite(engine: Engine) -> None:
-    """Let us issue BEGIN ourselves (pysqlite's own transaction handling would
-    start deferred transactions), and set WAL, foreign keys and the busy wait."""
+    """Put every connection in autocommit mode, so that only our own ``BEGIN IMMEDIATE``
+    (:meth:`Database.write`, :meth:`Database.transaction`) opens a transaction: pysqlite's
+    implicit transactions would start deferred, before the first write rather than before
+    the first read. Set WAL, foreign keys and the busy wait.
+
+    SQLAlchemy's transaction calls still end what BEGIN started (the driver's ``commit()``
+    and ``rollback()`` act on whatever transaction is open). No connection event is used
+    for BEGIN: one listener makes SQLAlchemy dispatch events around every statement.
+    """
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
@@ -169,12 +172,6 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
         cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn):
-        options = conn.get_execution_options()
-        if not options.get("sqlite_autocommit"):
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("sqlite_immediate") else "BEGIN")
 
 
 class _LazySession:

@@ -21,7 +21,7 @@ def alembic_config() -> Config:
 def upgrade(database: Database, revision: str = "head") -> None:
     """Bring the database's schema to ``revision`` (idempotent)."""
     cfg = alembic_config()
-    with database.engine.begin() as conn:
+    with database.transaction() as conn:  # one transaction: a failed migration leaves nothing half done
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 

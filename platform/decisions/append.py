@@ -113,8 +113,8 @@ def write(conn: Connection, entries: Sequence[Entry]) -> list[Union[Appended, Ex
 
 # ---------------------------------------------------------------------- SQLite
 _HEADS, _DECISIONS = LogHead.__table__, Decision.__table__
-_READ_HEADS = (select(_HEADS.c.tenant_code, _HEADS.c.last_seq, _HEADS.c.last_hash)
-               .where(_HEADS.c.tenant_code.in_(bindparam("tenants", expanding=True))))
+#: one tenant's head: a batch rarely spans tenants, and an expanding IN is rendered anew on every call
+_READ_HEAD = select(_HEADS.c.last_seq, _HEADS.c.last_hash).where(_HEADS.c.tenant_code == bindparam("tenant"))
 #: every value bound as text: the JSON fields are already canonical JSON, stored as they were hashed
 _INSERT = (insert(_DECISIONS).values({c: bindparam(c, type_=Text()) for c in COLUMNS if c != "seq"}
                                      | {"seq": bindparam("seq")})
@@ -124,8 +124,11 @@ _MOVE_HEAD = (update(_HEADS).where(_HEADS.c.tenant_code == bindparam("tenant"))
 
 
 def _write_sqlite(conn: Connection, entries: Sequence[Entry]) -> list[Union[Appended, Exception]]:
-    tenants = sorted({e.tenant for e in entries})
-    heads = {t: [seq, h] for t, seq, h in conn.execute(_READ_HEADS, {"tenants": tenants})}
+    heads = {}
+    for tenant in sorted({e.tenant for e in entries}):
+        row = conn.execute(_READ_HEAD, {"tenant": tenant}).first()
+        if row is not None:
+            heads[tenant] = list(row)
     results: list[Union[Appended, Exception]] = []
     rows: list[dict] = []
     for e in entries:

@@ -35,7 +35,7 @@ def grid_range(pack: Pack) -> Optional[dict]:
             c = x.condition
             if isinstance(c, n.Compare) and c.op == "in" and isinstance(c.left, n.Attr) \
                     and c.left.name == "households" and isinstance(c.right, n.Name) \
-                    and checked.bindings.get(id(c.right), ("",))[0] == "param":
+                    and checked.bindings.get(c.right, ("",))[0] == "param":
                 p = checked.params[c.right.id]
                 return {"min": math.ceil(p.value[0]), "max": math.floor(p.value[1]), "param": p.name, "value": p.text,
                         "set_by": p.pack, "set_by_version": versions.get(p.pack), "standard": info.name}

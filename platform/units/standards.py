@@ -412,7 +412,7 @@ def _params_used(pack: Pack, info) -> list[dict]:
     names = []
     for e in _expressions(info):
         for x in _walk(e):
-            if isinstance(x, n.Name) and checked.bindings.get(id(x), ("",))[0] == "param" and x.id not in names:
+            if isinstance(x, n.Name) and checked.bindings.get(x, ("",))[0] == "param" and x.id not in names:
                 names.append(x.id)
     versions = {c["tenant"]: c["version"] for c in pack.chain}
     out = []

@@ -7,12 +7,10 @@ diagnostics instead of raising, for ``jiceng lint`` and editors.
 """
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import threading
 from collections import OrderedDict
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Mapping, Optional, Protocol, Union
 
@@ -119,26 +117,7 @@ def _form_key(form: TaskForm) -> str:
     return hashlib.sha256(json.dumps([fields, sorted(form.required)]).encode()).hexdigest()
 
 
-@contextmanager
-def _collector_paused():
-    """A compile allocates a few hundred thousand objects that live as long as
-    the pack; the cyclic collector would scan them over and over (12–30% of a
-    2,000-rule compile). Nested or concurrent compiles only delay collection."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _build(tenant, loader, forms, task_form, registry, parent_of):
-    with _collector_paused():
-        return _build_unpaused(tenant, loader, forms, task_form, registry, parent_of)
-
-
-def _build_unpaused(tenant, loader, forms, task_form, registry, parent_of):
     registry = registry or default_registry()
     units, diags = load_chain(tenant, loader, parent_of)
     sources = {f.path: f.text for u in units for f in u.source.files}

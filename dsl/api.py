@@ -23,6 +23,7 @@ from .loader import FileLoader, Loader, ParentOf, tenant_registry
 from .pack import Pack
 from .resolver import PackNotFound, link, load_chain
 from .taskform import FileForms, FormError, TaskForm, canonical_task_form, read_task_form
+from .vocabulary import bind_task_form
 
 #: bumped whenever the meaning of a pack could change: part of every digest
 LANGUAGE_VERSION = "1"
@@ -114,7 +115,8 @@ def _resolve_form(chain: list[str], forms: Forms, task_form, registry: Registry)
 
 def _form_key(form: TaskForm) -> str:
     fields = sorted((k, repr(v)) for k, v in form.record.fields.items())
-    return hashlib.sha256(json.dumps([fields, sorted(form.required)]).encode()).hexdigest()
+    bound = sorted(form.vocabularies.items())
+    return hashlib.sha256(json.dumps([fields, sorted(form.required), bound]).encode()).hexdigest()
 
 
 def _build(tenant, loader, forms, task_form, registry, parent_of):
@@ -137,6 +139,8 @@ def _build(tenant, loader, forms, task_form, registry, parent_of):
             return cached, [], sources
     linked, link_diags = link(units)
     diags += link_diags
+    form, form_diags = bind_task_form(form, linked.lists)
+    diags += form_diags
     checker = Checker(linked, form, registry)
     checked = checker.run()
     diags += checker.diags

@@ -52,6 +52,14 @@ MESSAGES: dict[str, str] = {
     "E219": "测试 {test}:{problem}",
     "E220": "新清单 {name} 必须用 kind 指明清单类别",
     "E221": "未知标准 {name}",
+    # controlled vocabularies (lists of kind category / task_kind, dsl/vocabulary.py)
+    "E230": "词表 {name} 中 {code} 的上级 {parent} 不存在",
+    "E231": "词表 {name} 的上级关系出现循环:{cycle}",
+    "E232": "词表 {name} 中 {code} 的{what} {text} 与{other} 相同,同一写法只能指一项",
+    "E233": "词表 {name} 中 {code} 的别名 {alias} 与它自己的代码相同",
+    "E234": "词表 {name} 中 {code} 的属性 {attr} {problem}",
+    "E235": "词表 {name} 中 {code} 的上级已由规则包 {pack} 定为 {inherited},下级规则包不能改为 {parent}",
+    "E236": "任务表单字段 {field} 的 x-vocabulary 指向 {name},{problem}",
     # types and units
     "E301": "类型不符:{detail}",
     "E302": "单位不一致:{detail}",
@@ -125,14 +133,20 @@ def make(code: str, span: Span, /, *, notes: Iterable[Note] = (), hint: Optional
                       tuple(notes), hint)
 
 
-def did_you_mean(name: str, candidates: Iterable[str]) -> Optional[str]:
-    """'您是不是要写 X?' for the closest candidate, if any is close enough."""
+def close_matches(name: str, candidates: Iterable[str]) -> list[str]:
+    """Up to three candidates close to ``name``, closest first."""
     pool = sorted(set(candidates))
     close = difflib.get_close_matches(name, pool, n=3, cutoff=0.5)
     if not close and name:
         # Chinese names differ by one or two characters a lot more often than
         # difflib's ratio tolerates for short words: fall back to containment.
         close = [c for c in pool if name in c or (len(c) >= 2 and c in name)][:3]
+    return close
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> Optional[str]:
+    """'您是不是要写 X?' for the closest candidate, if any is close enough."""
+    close = close_matches(name, candidates)
     if not close:
         return None
     return "您是不是要写 " + "、".join(close) + "?"

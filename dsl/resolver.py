@@ -9,7 +9,9 @@ refused before that other pack is read.
 Merging:
 
 * lists with the same name merge (items added, replaced or ``remove``-d; the
-  kind is fixed by the first declaration);
+  kind is fixed by the first declaration); vocabularies (``category``,
+  ``task_kind``) keep an inherited entry's parent and aliases when it is
+  re-declared, and are checked once merged (:mod:`.vocabulary`);
 * rules accumulate in chain order; an id may be declared once in the chain;
   ``disable`` switches off an inherited rule only if it was marked
   ``overridable``;
@@ -27,6 +29,7 @@ from . import nodes as n
 from .diagnostics import Diagnostic, Note, did_you_mean, make
 from .loader import Loader, PackSource, ParentOf, ReadError
 from .parser import parse
+from .vocabulary import VOCABULARY_KINDS, check as check_vocabulary, merge_entry
 
 MAX_CHAIN = 16
 MAX_PACK_BYTES = 8 << 20  # all files of one pack
@@ -38,10 +41,12 @@ LIST_KINDS = {
     "reduced": "减负事项",
     "forbidden": "不应由社区承担的事项",
     "certificate_excluded": "不应由社区出具的证明",
+    **VOCABULARY_KINDS,
 }
 # Lists that protect communities: a descendant may only add to them (removing
 # 城市管理 from the national forbidden list would quietly weaken a national rule).
-PROTECTIVE_KINDS = ("forbidden", "reduced", "certificate_excluded")
+# Vocabularies too: removing 综合行政执法 would let it slip past rules written for 行政执法.
+PROTECTIVE_KINDS = ("forbidden", "reduced", "certificate_excluded", *VOCABULARY_KINDS)
 REQUIREMENT_CODES = {
     "funding": "经费保障",
     "work_conditions": "工作条件",
@@ -293,6 +298,9 @@ def link(units: list[PackUnit]) -> tuple[Linked, list[Diagnostic]]:
                 standard_by_name[d.name] = d
                 standards.append((d, pack))
 
+    for merged in lists.values():
+        if merged.kind in VOCABULARY_KINDS:
+            diags += check_vocabulary(merged)
     if len(rules) > MAX_RULES:
         diags.append(make("E108", rules[MAX_RULES].rule.span, what=f"规则数({len(rules)} 条)", limit=MAX_RULES))
     active = [r for r in rules if r.rule.id not in disabled]
@@ -339,5 +347,11 @@ def _merge_list(lists: dict[str, MergedList], d: n.ListDecl, pack: str, diags: l
                 diags.append(make("E408", entry.span, name=d.name, code=entry.code))
             else:
                 del merged.items[entry.code]
+        elif merged.kind in VOCABULARY_KINDS and entry.code in merged.items:
+            inherited, owner = merged.items[entry.code]
+            item, problem = merge_entry(d.name, inherited, owner, entry)
+            if problem is not None:
+                diags.append(problem)
+            merged.items[entry.code] = (item, pack)
         else:
             merged.items[entry.code] = (entry, pack)

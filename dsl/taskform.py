@@ -6,14 +6,17 @@ decision time. Supported: ``properties``, ``required``, ``type`` (also with
 ``null``), ``enum``, ``const``, ``format: date``/``date-time``, ``items``,
 ``allOf`` (fields merge, later constraints tighten), ``anyOf``/``oneOf`` (one
 type when all branches agree), ``$ref`` to ``#/$defs/...``, to another file by
-relative path, or to a schema by its ``$id``; ``x-unit`` gives a number its unit.
+relative path, or to a schema by its ``$id``; ``x-unit`` gives a number its unit;
+``x-vocabulary`` on one of the task's own fields names the vocabulary list its
+values come from (:func:`jiceng.dsl.vocabulary.bind_task_form` types it once
+the pack's lists are merged).
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Mapping, Optional
 from urllib.parse import urljoin
 
 from .types import ANY, BOOL, DATE, NUMBER, STR, ArrayOf, Enum, Num, Record, Type
@@ -53,6 +56,7 @@ class TaskForm:
     record: Record
     required: frozenset[str]
     origin: str  # file path, form id, or "<canonical>"
+    vocabularies: Mapping[str, str] = field(default_factory=dict)  # field -> vocabulary list (x-vocabulary)
 
 
 class FormError(Exception):
@@ -92,6 +96,8 @@ class _Reader:
         self.units = units
         self.resolve = resolve
         self._active: set[str] = set()
+        self._nested = 0  # objects inside the task: only the task's own fields bind vocabularies
+        self.vocabularies: dict[str, str] = {}
 
     def load_ref(self, ref: str, base: str, root: dict) -> tuple[dict, str, dict]:
         return follow_ref(ref, base, root, self.resolve)
@@ -117,6 +123,9 @@ class _Reader:
                 required |= q
             for name, sub in schema.get("properties", {}).items():
                 props[name] = _tighter(props.get(name), self.type_of(name, sub, base, root))
+                vocabulary = self.vocabulary_of(sub, base, root) if self._nested == 0 else None
+                if vocabulary is not None:
+                    self.vocabularies[name] = vocabulary
             return props, required
         finally:
             self._active.discard(key)
@@ -163,9 +172,27 @@ class _Reader:
         if types == "array":
             return ArrayOf(self.type_of(name, schema.get("items", {}), base, root))
         if types == "object" or "properties" in schema:
-            props, _ = self.fields(schema, base, root)
+            self._nested += 1
+            try:
+                props, _ = self.fields(schema, base, root)
+            finally:
+                self._nested -= 1
             return Record(name, props, owner_label=name)
         return ANY
+
+    def vocabulary_of(self, schema, base: str, root: dict) -> Optional[str]:
+        """The ``x-vocabulary`` of a property, through its ``$ref`` and ``allOf``
+        (``type_of`` has already followed them, so they resolve and do not loop)."""
+        if not isinstance(schema, dict):
+            return None
+        found = None
+        if "$ref" in schema:
+            target, b, r = self.load_ref(schema["$ref"], base, root)
+            found = self.vocabulary_of(target, b, r)
+        for sub in schema.get("allOf", []):
+            found = self.vocabulary_of(sub, base, root) or found
+        own = schema.get("x-vocabulary")
+        return own if isinstance(own, str) else found
 
 
 def _tighter(old: Optional[Type], new: Type) -> Type:
@@ -192,7 +219,8 @@ def read_task_form(schema: dict, units: UnitTable, *, base: str = "memory:///tas
     if isinstance(own_id, str) and "://" in own_id:
         base = own_id
     props, required = reader.fields(schema, base, schema)
-    return TaskForm(Record("task", props, owner_label="任务表单"), frozenset(required), origin or base)
+    return TaskForm(Record("task", props, owner_label="任务表单"), frozenset(required), origin or base,
+                    reader.vocabularies)
 
 
 class FileForms:

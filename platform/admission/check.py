@@ -78,7 +78,7 @@ def check(rt: Runtime, principal: Principal, tenant: str, req: CheckRequest) -> 
         decider = unit.tenant if unit is not None else tenant
         gens, counts = rt.check_state(unit.code if unit is not None else None, on)
         resolved = rt.pack_at(session, decider, on, gens)
-        validation.require_valid(resolved.task_form, resolved.forms, req.task, prefix="/task")
+        validation.require_valid(resolved.task_form, resolved.forms, req.task, prefix="/task", pack=resolved.pack)
         if unit is not None:
             target, history = rt.target_facts_text(unit, resolved.pack), facts_from(counts)
         else:

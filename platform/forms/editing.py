@@ -140,12 +140,14 @@ def _task_bindings(schema: dict, uri: str, snapshot: store.FormSnapshot) -> list
 
 def validation_pack(session: Session, rt: Runtime, tenant: str, form: store.StoredForm,
                     snapshot: store.FormSnapshot):
-    """The compiled pack whose params ``form`` binds (None when it binds none)."""
-    if not validation.uses_params(form, snapshot):
+    """The compiled pack whose params or vocabularies ``form`` uses (None when it uses none)."""
+    if not validation.needs_pack(form, snapshot):
         return None
     try:
         return rt.pack_for(session, tenant, date.today()).pack
     except Conflict:
+        if not validation.uses_params(form, snapshot):
+            return None  # vocabularies are checked under a pack; without one, the schema alone
         raise Invalid("form_params_unavailable",
                       f"表单 {form.name} 绑定了规则包参数,但租户 {tenant} 没有生效的规则包") from None
 

@@ -19,6 +19,7 @@ FORMAT_LABEL = {"date": "日期(YYYY-MM-DD)", "date-time": "日期时间(如 202
                 "hostname": "主机名", "regex": "正则表达式", "duration": "时长(如 P3D)",
                 "json-pointer": "JSON 指针"}
 MAX_SHOWN = 20
+MAX_VALUE = 50  # characters of a refused value quoted back
 
 
 def shown(value: Any) -> str:
@@ -68,6 +69,17 @@ def message(keyword: str, value: Any, instance: Any = None, *, bound: Optional[s
     if keyword in _TEMPLATES:
         return _TEMPLATES[keyword].format(v=shown(value), i=shown(instance)) + suffix
     return f"不符合表单约束 {keyword}"
+
+
+def vocabulary(value: str, name: str, options: list[tuple[str, Optional[str]]]) -> str:
+    """An ``x-vocabulary`` value the tenant's vocabulary ``name`` does not know, with the
+    spellings it might have meant: ``(spelling, what it means or None)``."""
+    written = value if len(value) <= MAX_VALUE else value[:MAX_VALUE] + "…"
+    text = f"取值 {written} 不在词表 {name} 中"
+    if not options:
+        return f"{text}(可用的取值见本租户清单中的词表 {name})"
+    shown_options = "、".join(f"{s}({meaning})" if meaning else s for s, meaning in options)
+    return f"{text};您是不是要写 {shown_options}?"
 
 
 _TEMPLATES = {

@@ -11,8 +11,10 @@ see ``benchmarks/forms_bench.py``), compiled once per form version, form
 snapshot (the ``$ref``'d forms may change) and bound param values, and kept
 in a bounded cache. Every error is turned into ``{"path", "message"}`` from
 the error's keyword and parameters (:mod:`.form_messages`), never from the
-library's English text. ``x-compare`` runs as a custom keyword and
-``x-param`` bounds are written into the compiled copy of the form.
+library's English text. ``x-compare`` runs as a custom keyword,
+``x-param`` bounds are written into the compiled copy of the form, and a value
+of an ``x-vocabulary`` field must resolve (as a code or an alias) in that
+vocabulary of the pack in force (``unknown_vocabulary_value``, with suggestions).
 """
 from __future__ import annotations
 
@@ -22,12 +24,13 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 import jsonschema_rs
-from jsonpointer import escape
+from jsonpointer import escape, unescape
 
+from jiceng.dsl.vocabulary import vocabularies as pack_vocabularies
 from jiceng.platform.forms import vocabulary as form_vocabulary
 from jiceng.platform.errors import Invalid
 from jiceng.platform.forms.compare import keyword as compare_keyword
-from jiceng.platform.forms.messages import message
+from jiceng.platform.forms.messages import message, vocabulary as vocabulary_message
 from jiceng.platform.forms.model import FormReadError, closure, read_model
 from jiceng.platform.forms.params import Binding, bindings, citations, materialise, resolve
 from jiceng.platform.forms.store import FormSnapshot, StoredForm
@@ -53,6 +56,7 @@ class _Plan:
     root_uri: str
     docs: dict[str, dict]
     bindings: tuple[Binding, ...]
+    vocabularies: frozenset[str]  # the vocabulary lists its fields name (x-vocabulary)
 
 
 def _plan(form: StoredForm, snapshot: FormSnapshot) -> tuple[tuple, _Plan]:
@@ -64,7 +68,10 @@ def _plan(form: StoredForm, snapshot: FormSnapshot) -> tuple[tuple, _Plan]:
         root_uri = own.split("#")[0] if isinstance(own, str) and "://" in own else form.uri
         root["$id"] = root_uri
         docs = closure(root_uri, root, snapshot.resolve)
-        plan = _Plan(root_uri, docs, tuple(bindings(docs)))
+        named = frozenset(node["x-vocabulary"] for doc in docs.values()
+                          for _path, node in form_vocabulary.subschemas(doc)
+                          if isinstance(node.get("x-vocabulary"), str))
+        plan = _Plan(root_uri, docs, tuple(bindings(docs)), named)
         with _lock:
             if len(_plans) >= CACHE_SIZE:
                 _plans.clear()
@@ -75,6 +82,13 @@ def _plan(form: StoredForm, snapshot: FormSnapshot) -> tuple[tuple, _Plan]:
 def uses_params(form: StoredForm, snapshot: FormSnapshot) -> bool:
     """Whether ``form`` (or a form it refers to) binds pack params with ``x-param``."""
     return bool(_plan(form, snapshot)[1].bindings)
+
+
+def needs_pack(form: StoredForm, snapshot: FormSnapshot) -> bool:
+    """Whether validating ``form`` reads the pack in force: its params (``x-param``) or
+    its vocabularies (``x-vocabulary``)."""
+    plan = _plan(form, snapshot)[1]
+    return bool(plan.bindings or plan.vocabularies)
 
 
 def validator_for(form: StoredForm, snapshot: FormSnapshot, pack=None) -> "CompiledForm":
@@ -119,6 +133,8 @@ class CompiledForm:
         self.labels = {f.name: f.label for _p, f in model.walk() if f.label != f.name}
         self.declared = {pointer for pointer, _f in model.walk()}
         self.enum_labels = {f.name: f.enum_labels for _p, f in model.walk() if f.enum_labels}
+        self.vocabulary_fields = tuple((pointer, f.schema["x-vocabulary"]) for pointer, f in model.walk()
+                                       if isinstance(f.schema.get("x-vocabulary"), str))
         registry = jsonschema_rs.Registry([(uri, doc) for uri, doc in docs.items() if uri != plan.root_uri])
         try:
             self.validator = jsonschema_rs.Draft202012Validator(
@@ -127,20 +143,43 @@ class CompiledForm:
         except (jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError, ValueError) as e:
             raise Invalid("form_broken", f"表单 {form.tenant}/{form.name} 无法使用:{_first_line(e)}") from None
 
-    def problems(self, data: Any, prefix: str = "") -> list[dict]:
-        """Every way ``data`` fails the form: ``[{"path", "message"}]`` sorted by path."""
+    def problems(self, data: Any, prefix: str = "", pack=None) -> list[dict]:
+        """Every way ``data`` fails the form: ``[{"path", "message"}]`` sorted by path.
+
+        With ``pack``, values of ``x-vocabulary`` fields are looked up in its vocabularies.
+        """
+        found = []
         try:
-            if self.validator.is_valid(data):
-                return []
-            found = []
-            for e in self.validator.iter_errors(data):
-                found += self._describe(e, prefix)
-                if len(found) >= MAX_ERRORS:
-                    break
+            if not self.validator.is_valid(data):
+                for e in self.validator.iter_errors(data):
+                    found += self._describe(e, prefix)
+                    if len(found) >= MAX_ERRORS:
+                        break
         except (OverflowError, ValueError, TypeError) as e:  # numbers beyond 64 bits and the like
             return [{"path": prefix or "", "message": f"数据无法校验:{_first_line(e)}"}]
+        if self.vocabulary_fields and pack is not None:
+            found += self._vocabulary_problems(data, prefix, pack)
         found.sort(key=lambda p: p["path"])
         return found[:MAX_ERRORS]
+
+    def _vocabulary_problems(self, data: Any, prefix: str, pack) -> list[dict]:
+        """Text values of ``x-vocabulary`` fields that name nothing in the pack's vocabulary
+        (other values are the schema's to refuse: ``type`` has reported them)."""
+        known = pack_vocabularies(pack)
+        found = []
+        for pattern, name in self.vocabulary_fields:
+            vocabulary = known.get(name)
+            if vocabulary is None:
+                raise Invalid("form_vocabulary_unavailable",
+                              f"表单 {self.form.tenant}/{self.form.name} 的字段 {pattern} 使用词表 {name},"
+                              f"但规则包 {pack.tenant} 中没有这个词表")
+            for path, value in _values_at(data, pattern):
+                if isinstance(value, str) and vocabulary.resolve(value) is None:
+                    suggestions = vocabulary.suggest(value)
+                    found.append({"path": prefix + path, "code": "unknown_vocabulary_value",
+                                  "message": vocabulary_message(value, name, _meanings(vocabulary, suggestions)),
+                                  "suggestions": suggestions})
+        return found
 
     def _describe(self, e, prefix: str) -> list[dict]:
         path = prefix + "".join("/" + escape(str(p)) for p in e.instance_path)
@@ -166,6 +205,33 @@ class CompiledForm:
         bound = self.citations.get(_node_of(e.absolute_keyword_location))
         return [{"path": path, "message": message(keyword, value, e.instance, bound=bound,
                                                   enum_labels=self.enum_labels.get(field))}]
+
+
+def _meanings(vocabulary, spellings: list[str]) -> list[tuple[str, Optional[str]]]:
+    """What each suggested spelling means: an alias its code (即 行政执法), a code its label
+    when the label says more (assessment: 考核评比)."""
+    labels = vocabulary.labels()
+    out = []
+    for spelling in spellings:
+        code = vocabulary.resolve(spelling)
+        meaning = f"即 {code}" if code != spelling else labels.get(code)
+        out.append((spelling, meaning if meaning != spelling else None))
+    return out
+
+
+def _values_at(data: Any, pattern: str) -> list[tuple[str, Any]]:
+    """``(JSON pointer, value)`` of every place in ``data`` that ``pattern`` (a form model
+    pointer, array items as ``*``) reaches."""
+    places = [("", data)]
+    for part in pattern.split("/")[1:]:
+        reached = []
+        for path, node in places:
+            if part == "*" and isinstance(node, list):
+                reached += [(f"{path}/{i}", item) for i, item in enumerate(node)]
+            elif isinstance(node, dict) and unescape(part) in node:
+                reached.append((f"{path}/{part}", node[unescape(part)]))
+        places = reached
+    return places
 
 
 def _pattern(pointer: str) -> str:
@@ -196,9 +262,12 @@ def problems(form: StoredForm, snapshot: FormSnapshot, data: Any, prefix: str = 
     """Every way ``data`` fails ``form``: ``[{"path": JSON pointer, "message": zh-CN}]``.
 
     ``pack`` (the compiled pack in force for the tenant) supplies the params a
-    form binds with ``x-param``; forms without bindings do not need it.
+    form binds with ``x-param`` and the vocabularies its ``x-vocabulary`` fields
+    name; without it those values are not checked (:func:`needs_pack` tells).
+    A value outside its vocabulary is ``{"path", "message", "code":
+    "unknown_vocabulary_value", "suggestions"}``; aliases are accepted as they are.
     """
-    return validator_for(form, snapshot, pack).problems(data, prefix)
+    return validator_for(form, snapshot, pack).problems(data, prefix, pack)
 
 
 def require_valid(form: StoredForm, snapshot: FormSnapshot, data: Any, prefix: str = "", *, pack=None) -> None:

@@ -11,6 +11,8 @@ A form is a JSON Schema 2020-12 document plus these keywords (docs/forms.md):
 ``x-enum-labels``  ``{value: label}`` for the choices of an ``enum``
 ``x-param``        bind a constraint to a pack param (:mod:`.form_params`)
 ``x-compare``      cross-field checks on an object (:mod:`.form_compare`)
+``x-vocabulary``   a text field's values come from a vocabulary list of the
+                   tenant's pack (事项类别, 任务类型), checked by :mod:`.validation`
 =================  ==========================================================
 
 :data:`FORM_META` extends the 2020-12 metaschema through its ``$dynamicAnchor``,
@@ -38,7 +40,8 @@ FORM_META_URI = "https://jiceng.invalid/meta/form.schema.json"
 WIDGETS = ("text", "textarea", "number", "select", "radio", "checkbox", "date")
 COMPARE_OPS = ("<", "<=", ">", ">=", "==", "!=")
 BOUND_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
-KEYWORDS = ("x-label", "x-help", "x-widget", "x-order", "x-unit", "x-enum-labels", "x-param", "x-compare")
+KEYWORDS = ("x-label", "x-help", "x-widget", "x-order", "x-unit", "x-enum-labels", "x-param", "x-compare",
+            "x-vocabulary")
 
 _POINTER = {"type": "string", "pattern": "^(/([^~/]|~[01])*)+$"}
 _PARAM_REF = {"type": "object", "required": ["x-param"], "additionalProperties": False,
@@ -68,6 +71,7 @@ FORM_META: dict = {
                            "factor": {"oneOf": [{"type": "number", "exclusiveMinimum": 0}, _PARAM_REF]},
                            "message": {"type": "string", "minLength": 1, "maxLength": 500},
                            "path": _POINTER}}},
+        "x-vocabulary": {"type": "string", "minLength": 1, "maxLength": 200},
     },
     "patternProperties": {"^x-(?!(?:" + "|".join(k[2:] for k in KEYWORDS) + ")$)": False},
 }
@@ -124,7 +128,8 @@ def _describe(e, schema: dict) -> dict:
 
 def _semantic(schema: dict, resolve, base: str) -> list[dict]:
     """What the metaschema cannot say: units exist, ``x-enum-labels`` name real values,
-    ``x-compare`` points at properties the object has, ``x-param`` sits on numbers."""
+    ``x-compare`` points at properties the object has, ``x-param`` sits on numbers,
+    ``x-vocabulary`` on text without an ``enum`` (the vocabulary is the list of values)."""
     problems = []
     units = default_registry().units
     for path, node in subschemas(schema, ""):
@@ -144,6 +149,13 @@ def _semantic(schema: dict, resolve, base: str) -> list[dict]:
             if not {"integer", "number"} & set(types):
                 problems.append({"path": f"{path}/x-param",
                                  "message": "x-param 只能绑定在数字字段上(type 为 integer 或 number)"})
+        if "x-vocabulary" in node:
+            types = node.get("type", "string")  # a branch of allOf may bind a field typed elsewhere
+            types = types if isinstance(types, list) else [types]
+            if "string" not in types or "enum" in node or "const" in node:
+                problems.append({"path": f"{path}/x-vocabulary",
+                                 "message": "x-vocabulary 只能用在文字字段上(type 为 string),且不写 enum、const:"
+                                            "取值由规则包的词表决定"})
         if isinstance(node.get("x-compare"), list):
             problems += _compare_targets(node, path, resolve, base, schema)
     return problems

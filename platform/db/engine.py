@@ -57,10 +57,6 @@ class Database:
         self._writer = _WriterQueue(self._lock_file()) if self.is_sqlite else None
         self.engine = self._create_engine(pool_size)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
-        # one statement, one transaction: no BEGIN and ROLLBACK round trips around it (SQLite's
-        # connections are in autocommit mode already: nothing but a write issues BEGIN there)
-        self._autocommit = self.engine if self.is_sqlite else self.engine.execution_options(
-            isolation_level="AUTOCOMMIT")
 
     # ------------------------------------------------------------------ engine
     def _create_engine(self, pool_size: int) -> Engine:
@@ -126,8 +122,16 @@ class Database:
     def autocommit(self) -> Iterator[Connection]:
         """A pooled connection in autocommit mode: each statement is a transaction of its own
         (a read sees the latest commit; a write is durable when the statement returns) and
-        costs one round trip."""
-        with self._autocommit.connect() as conn:
+        costs one round trip, with no BEGIN and ROLLBACK around it.
+
+        SQLite's connections are in autocommit mode already (nothing but a write issues BEGIN
+        there). A PostgreSQL connection is switched for this checkout only, on the connection:
+        an engine made with ``execution_options(isolation_level=...)`` would do it through an
+        event listener, and any listener makes SQLAlchemy dispatch events around every statement.
+        """
+        with self.engine.connect() as conn:
+            if not self.is_sqlite:
+                conn.execution_options(isolation_level="AUTOCOMMIT")
             yield conn
 
     @contextmanager

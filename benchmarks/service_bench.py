@@ -112,11 +112,12 @@ def sample(db) -> dict:
 
 # ---------------------------------------------------------------------- in-process decide
 def bench_decide(db, seconds: float) -> dict:
-    from jiceng.platform.admission.deciding import default_history, target_facts
+    from jiceng.platform.admission.facts import default_history, unit_target
     from jiceng.platform.runtime import Runtime
     s_ = sample(db)
+    rt = Runtime(db)
     with db.read() as s:
-        target = target_facts(Runtime(db).unit(s, s_["communities"][0]), s_["pack"])
+        target = unit_target(s, rt, rt.unit(s, s_["communities"][0]), s_["pack"]).facts
     pack, task, history = s_["pack"], s_["task"], default_history()
     n, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:

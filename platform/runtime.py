@@ -29,13 +29,9 @@ from jiceng.platform.db.engine import Database
 from jiceng.platform.db.models import FormVersion, OrgUnit, Publication
 from jiceng.platform.forms import store as form_store
 from jiceng.platform.decisions import append as log_append
-from jiceng.platform.admission.deciding import target_facts
 from jiceng.platform.errors import NotFound
 from jiceng.platform.decisions.group_commit import GroupCommit
 from jiceng.platform.admission.history import count_parameters, counting
-from jiceng.platform.decisions.chain import canonical_jsonable
-from jiceng.dsl.jsonvalue import jsonable
-from jiceng.platform.decisions.append import Canonical
 from jiceng.platform.packs.versions import InForce, PackCompiler, ResolvedPack, deciding_pack_name, in_force
 from jiceng.platform.tenants.directory import TenantDirectory, unit_facts
 from jiceng.platform.auth.tokens import Principal, PrincipalCache
@@ -79,7 +75,6 @@ class Runtime:
         #: who is behind a token; public so that tests can give it a clock of their own
         self.principals = PrincipalCache(TTL_SECONDS)
         self._units: TTLCache[Optional[UnitInfo]] = TTLCache(TTL_SECONDS)
-        self._targets: dict[tuple[str, str], tuple] = {}
         self._tasks: dict[int, object] = {}
         self._lock = threading.Lock()
         #: appends admission checks' log entries, those of concurrent requests in one transaction
@@ -131,29 +126,6 @@ class Runtime:
                         self._tasks.clear()
                     self._tasks[task_id] = task
         return task
-
-    def target_facts(self, unit: UnitInfo, pack) -> dict:
-        """``jsonable(target_facts(unit, pack))``: a unit's facts with those its pack's standards
-        export, kept as long as this unit snapshot (see :meth:`unit`) and this pack are current.
-        Shared between requests: read it, never change it."""
-        return self._target(unit, pack)[2]
-
-    def target_facts_text(self, unit: UnitInfo, pack) -> Canonical:
-        """:meth:`target_facts` in canonical JSON, made once per cached entry (it is in every log entry)."""
-        return self._target(unit, pack)[3]
-
-    def _target(self, unit: UnitInfo, pack) -> tuple:
-        key = (unit.code, pack.digest)
-        hit = self._targets.get(key)
-        if hit is not None and hit[0] is unit and hit[1] is pack:
-            return hit
-        facts = jsonable(target_facts(unit, pack))
-        hit = (unit, pack, facts, Canonical(canonical_jsonable(facts)))
-        with self._lock:
-            if len(self._targets) >= 10_000:
-                self._targets.clear()
-            self._targets[key] = hit
-        return hit
 
     def unit_in_reach(self, session: Session, tenant: str, code) -> UnitInfo:
         """The unit if it belongs to ``tenant`` or a tenant below it, else :class:`NotFound`."""

@@ -2,8 +2,10 @@
 
 Target facts come from ``task.target_unit`` (the unit must be within the
 tenant's reach) or, for what-if questions, from an explicit ``target``
-object. The pack chain is the one in force at the target's tenant on the
-decision date.
+object — never both: the registry's facts are not the asker's to override.
+With neither, the target is unknown and the check can at best be
+conditional. The pack chain is the one in force at the target's tenant on the
+decision date. Every fact is gathered by :mod:`.facts`.
 
 A check is decided at the server's date, like an assignment. A check given
 another date (``on``) or an explicit ``target`` is a *what-if*: its answer and
@@ -17,16 +19,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Optional
 
-from sqlalchemy.orm import Session
-
 from jiceng.platform.decisions import append as log_append
 from jiceng.platform.forms import validation
 from jiceng.platform.decisions.chain import canonical, canonical_jsonable
-from jiceng.platform.admission.deciding import decide, default_history
-from jiceng.platform.errors import Invalid, NotFound
+from jiceng.platform.admission import facts
+from jiceng.platform.admission.deciding import decide
+from jiceng.platform.errors import Invalid
 from jiceng.platform.admission.history import facts_from
-from jiceng.dsl.jsonvalue import jsonable
-from jiceng.platform.runtime import Runtime, UnitInfo
+from jiceng.platform.runtime import Runtime
 from jiceng.platform.auth.tokens import Principal
 
 
@@ -37,22 +37,6 @@ class CheckRequest:
     history: Optional[dict] = None
     on: Optional[date] = None
     explain: bool = False
-
-
-def lookup_unit(session: Session, rt: Runtime, tenant: str, code, path: str) -> UnitInfo:
-    """A unit named in a request body; unknown and out-of-reach units read the same (422)."""
-    try:
-        return rt.unit_in_reach(session, tenant, code)
-    except NotFound:
-        raise Invalid("unit_not_found", f"找不到单位 {code}", [{"path": path, "message": f"找不到单位 {code}"}]) from None
-
-
-def source_facts(session: Session, rt: Runtime, tenant: str, code) -> dict:
-    """Facts of the assigning unit when it is a known unit within reach, else none."""
-    try:
-        return dict(rt.unit_in_reach(session, tenant, code).facts)
-    except NotFound:
-        return {}
 
 
 def check(rt: Runtime, principal: Principal, tenant: str, req: CheckRequest) -> str:
@@ -71,26 +55,33 @@ def check(rt: Runtime, principal: Principal, tenant: str, req: CheckRequest) -> 
     if req.history is not None and req.target is None:
         raise Invalid("history_not_allowed", "只有假设检查(给出 target)才能指定 history",
                       [{"path": "/history", "message": "history 由系统根据已下派任务统计"}])
+    if req.target is not None and req.task.get("target_unit") is not None:
+        message = ("不能同时给出 task.target_unit 和 target:接收单位的事实以组织单位数据为准,不由检查方改写;"
+                   "假设检查请只给 target")
+        raise Invalid("target_conflict", message, [{"path": "/target", "message": message}])
     with rt.db.read() as session:
         unit = None
-        if req.target is None and req.task.get("target_unit") is not None:
-            unit = lookup_unit(session, rt, tenant, req.task["target_unit"], "/task/target_unit")
+        if req.task.get("target_unit") is not None:
+            unit = facts.lookup_unit(session, rt, tenant, req.task["target_unit"], "/task/target_unit")
         decider = unit.tenant if unit is not None else tenant
         gens, counts = rt.check_state(unit.code if unit is not None else None, on)
         resolved = rt.pack_at(session, decider, on, gens)
-        validation.require_valid(resolved.task_form, resolved.forms, req.task, prefix="/task", pack=resolved.pack)
+        validation.require_valid(resolved.task_form, resolved.forms, req.task, prefix="/task")
+        sender = req.task.get("source_unit") or principal.unit
+        department = facts.sending_department(session, rt, tenant, req.task, sender, prefix="/task", cached=True)
+        source = facts.source_facts(session, rt, tenant, sender, facts.department_of(req.task, department))
         if unit is not None:
-            target, history = rt.target_facts_text(unit, resolved.pack), facts_from(counts)
+            target, history = facts.unit_target(session, rt, unit, resolved.pack), facts_from(counts)
+        elif req.target is not None:
+            target = facts.what_if_target(req.target, resolved.pack)
+            history = {**facts.default_history(), **(req.history or {})}
         else:
-            target = jsonable(dict(req.target or {}))
-            history = {**default_history(), **(req.history or {})}
-        source = source_facts(session, rt, tenant, req.task.get("source_unit"))
-    facts = rt.target_facts(unit, resolved.pack) if unit is not None else target
-    d = decide(resolved.pack, req.task, facts, history, source, on, req.explain)
+            target, history = facts.UNKNOWN_TARGET, {}
+    d = decide(resolved.pack, req.task, target.facts, history, source, on, req.explain)
     entry = log_append.entry(
         tenant=decider, kind="check", actor=principal.actor, decided_on=on.isoformat(),
         input={"task": req.task, "source": source, "what_if": what_if},
-        target=target, history=history, pack=resolved.log_info_text, outcome=d.decision,
+        target=target.text, history=history, pack=resolved.log_info_text, outcome=d.decision,
         reasons=resolved.reasons_text(d), requirements=d.requirements)
     appended = rt.check_log.submit(entry)
     pack = {"tenant": resolved.pack.tenant, "version": resolved.pack.version, "digest": resolved.pack.digest}

@@ -40,7 +40,7 @@ from jiceng.platform.decisions import log as decision_log
 from jiceng.platform.decisions import append as log_append
 from jiceng.platform.forms import validation
 from jiceng.platform.forms.store import version_by_id
-from jiceng.platform.admission.check import lookup_unit, source_facts
+from jiceng.platform.admission import facts
 from jiceng.platform.assignments import evidence as evidence_rules
 from jiceng.platform.admission.deciding import decide
 from jiceng.platform.errors import Conflict, Forbidden, Invalid, NotFound
@@ -58,15 +58,21 @@ def _now() -> datetime:
 
 # ---------------------------------------------------------------------- tasks
 def create_task(rt: Runtime, principal: Principal, tenant: str, data: dict) -> dict:
-    """Store a task filed on the tenant's task form (422 with every form problem)."""
+    """Store a task filed on the tenant's task form (422 with every form problem).
+
+    The task is sent from ``source_unit``, else from the token's unit; a ``source_department``
+    it names must be registered there or at a unit above (422 ``unknown_department``): the
+    registry, not the sender, then says what the department's facts are when it is decided.
+    """
     principal.require("task.write")
     with rt.db.write() as session:
         resolved = rt.pack_for(session, tenant, date.today())
-        validation.require_valid(resolved.task_form, resolved.forms, data, pack=resolved.pack)
+        validation.require_valid(resolved.task_form, resolved.forms, data)
         source = data.get("source_unit") or principal.unit
         if source is not None:
-            unit = lookup_unit(session, rt, tenant, source, "/source_unit")
+            unit = facts.lookup_unit(session, rt, tenant, source, "/source_unit")
             principal.require_unit(unit.code, f"以 {source} 的名义创建任务", unit.ancestors)
+        facts.sending_department(session, rt, tenant, data, source)
         task = Task(tenant_code=tenant, data=data, source_unit=source, form_id=resolved.task_form.id,
                     created_by=principal.actor, created_at=_now())
         session.add(task)
@@ -156,7 +162,7 @@ def assign(rt: Runtime, principal: Principal, tenant: str, task_id: int, targets
         source = _assigning_unit(session, principal, task)
         codes = list(dict.fromkeys(targets))
         if children_of_unit is not None:
-            parent = lookup_unit(session, rt, tenant, children_of_unit, "/children_of")
+            parent = facts.lookup_unit(session, rt, tenant, children_of_unit, "/children_of")
             codes += [c["code"] for c in parent.children if c["code"] not in codes]
         if not codes:
             raise Invalid("no_targets", "没有要下派的单位", [{"path": "/targets", "message": "至少给出一个单位"}])
@@ -173,6 +179,8 @@ def assign(rt: Runtime, principal: Principal, tenant: str, task_id: int, targets
             raise Invalid("targets_invalid", f"{len(gone)} 个下派对象无效",
                           [{"path": "/targets", "message": f"找不到单位 {c}"} for c in gone])
         session.info["jiceng.generation"] = tuple(next(iter(state.values()))[:2])  # read after the locks
+        src = facts.source_facts(session, rt, tenant, source,
+                                 facts.department_now(session, tenant, task.data, task.source_unit))
         results, decided = {}, []
         for unit in sorted(units, key=lambda u: (u.tenant, u.code)):  # log heads in tenant order
             _pub, _form, live, *counts = state[unit.code]
@@ -183,8 +191,7 @@ def assign(rt: Runtime, principal: Principal, tenant: str, task_id: int, targets
             task_data = dict(task.data, target_unit=unit.code)
             if source is not None:
                 task_data["source_unit"] = source
-            outcome = _decide(session, rt, principal, task.tenant_code, task_data, unit, source, on,
-                              facts_from(counts), task.form_id)
+            outcome = _decide(session, rt, principal, task_data, unit, src, on, facts_from(counts), task.form_id)
             if "error" in outcome:
                 results[unit.code] = {"target": unit.code, "status": "invalid", "error": outcome["error"]}
             else:
@@ -234,7 +241,7 @@ def _target_units(session: Session, rt: Runtime, tenant: str, codes: list[str], 
     for i, code in enumerate(codes):
         path = f"/targets/{given.index(code)}" if code in given else "/children_of"
         try:
-            unit = lookup_unit(session, rt, tenant, code, path)
+            unit = facts.lookup_unit(session, rt, tenant, code, path)
         except Invalid as e:
             problems += e.details
             continue
@@ -252,26 +259,25 @@ def _kind(task_data: dict) -> Optional[str]:
     return kind if isinstance(kind, str) and len(kind) <= 32 else None  # longer is no kind history counts
 
 
-def _decide(session: Session, rt: Runtime, principal: Principal, reach: str, task_data: dict,
-            unit: UnitInfo, source: Optional[str], on: date, history: dict,
-            filed_form_id: Optional[int], evidence: Optional[dict] = None) -> dict:
+def _decide(session: Session, rt: Runtime, principal: Principal, task_data: dict, unit: UnitInfo, src: dict,
+            on: date, history: dict, filed_form_id: Optional[int], evidence: Optional[dict] = None) -> dict:
     """Decide for one locked target: ``{"body", "entry"}`` (the entry still to be appended), or
-    ``{"error"}`` when the target's form refuses the task. ``evidence`` (a re-decision's) is
-    logged with the input; ``task_data`` already holds the facts it establishes."""
+    ``{"error"}`` when the target's form refuses the task. ``src`` are the ``source.*`` facts
+    (:func:`.facts.source_facts`); ``evidence`` (a re-decision's) is logged with the input;
+    ``task_data`` already holds the facts it establishes."""
     resolved = rt.pack_for(session, unit.tenant, on)
     form = resolved.task_form
     if filed_form_id is not None and form.id != filed_form_id:
         filed = version_by_id(session, filed_form_id)
         if filed is not None and (filed.tenant, filed.name) == (form.tenant, form.name):
             form = filed  # a task stays valid under the version of the form it was filed on
-    found = validation.problems(form, resolved.forms, task_data, prefix="/task", pack=resolved.pack)
+    found = validation.problems(form, resolved.forms, task_data, prefix="/task")
     if found:
         return {"error": {"code": "form_invalid", "message": f"任务不符合 {unit.tenant} 的任务表单",
                           "details": found}}
-    target = rt.target_facts(unit, resolved.pack)
-    src = source_facts(session, rt, reach, source) if source else {}
+    target = facts.unit_target(session, rt, unit, resolved.pack)
     try:
-        d = decide(resolved.pack, task_data, target, history, src, on)
+        d = decide(resolved.pack, task_data, target.facts, history, src, on)
     except Invalid as e:
         return {"error": {"code": e.code, "message": e.message, "details": e.details}}
     body = d.to_dict()
@@ -280,7 +286,7 @@ def _decide(session: Session, rt: Runtime, principal: Principal, reach: str, tas
         logged_input["evidence"] = evidence
     entry = log_append.entry(
         tenant=unit.tenant, kind="assignment", actor=principal.actor, decided_on=on.isoformat(),
-        input=logged_input, target=target, history=history,
+        input=logged_input, target=target.text, history=history,
         pack=resolved.log_info(), outcome=d.decision, reasons=body["reasons"],
         requirements=body["requirements"])
     return {"body": body, "entry": entry}
@@ -318,9 +324,12 @@ def update_assignment(rt: Runtime, principal: Principal, tenant: str, assignment
         earlier = session.get(LogEntry, a.decision_id).input.get("evidence") or {}
         supplied = {**earlier, **evidence}
         task_data = {**a.task_data, **evidence_rules.facts(supplied)}
-        filed_form_id = session.execute(select(Task.form_id).where(Task.id == a.task_id)).scalar_one()
-        outcome = _decide(session, rt, principal, tenant, task_data, unit, a.source_unit, on,
-                          history_facts(session, unit.code, on), filed_form_id, supplied)
+        filed_form_id, filed_from = session.execute(select(Task.form_id, Task.source_unit)
+                                                    .where(Task.id == a.task_id)).one()
+        src = facts.source_facts(session, rt, tenant, a.source_unit,
+                                 facts.department_now(session, tenant, a.task_data, filed_from))
+        outcome = _decide(session, rt, principal, task_data, unit, src, on, history_facts(session, unit.code, on),
+                          filed_form_id, supplied)
         if "error" in outcome:
             err = outcome["error"]
             raise Invalid(err["code"], err["message"], err["details"])

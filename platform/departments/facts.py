@@ -16,8 +16,19 @@ from jiceng.platform.departments.registry import DepartmentInfo
 ASSESSMENT_KINDS = ("assessment", "inspection")
 
 
+def as_a_whole_facts() -> dict:
+    """The facts of a task that names no department: the task form has the 党委和政府 send it as a
+    whole (统一部署的主体), so it is no 职能部门's own duty and no 职能部门's own assessment.
+    (That a task names no department is the sender's word: the registry checks a name given,
+    it cannot see a name left out.)"""
+    return {"registered": False, "code": None, "name": None, "unit": None, "kind": "government",
+            "own_duty": False, "own_assessment": False}
+
+
 def department_facts(task: Mapping, department: Optional[DepartmentInfo]) -> dict:
-    """The facts about ``task``'s sending ``department`` (None: not registered).
+    """The facts about ``task``'s sending ``department`` (None: named, but not registered — as
+    when the registry dropped it after the task was filed; a task naming no department at all
+    gets :func:`as_a_whole_facts`).
 
     - ``registered``: the department is in the registry;
     - ``code``, ``name``, ``unit``, ``kind``: its registry entry (None when not registered);

@@ -66,15 +66,16 @@ def _target_input(nodes: list[form_render.Input], data: dict) -> form_render.Inp
                              data.get("target_unit"))
 
 
-def _under_task(errors) -> list[dict]:
+def _under_task(errors: list[dict]) -> list[dict]:
     """The check's ``/task/...`` error pointers as the page's inputs are named (``/...``)."""
-    out = []
-    for e in errors if isinstance(errors, list) else []:
-        if isinstance(e, dict) and isinstance(e.get("path"), str) and isinstance(e.get("message"), str):
-            path = e["path"]
-            out.append({"path": path[len("/task"):] if path == "/task" or path.startswith("/task/") else path,
-                        "message": e["message"]})
-    return out
+    return [{"path": d["path"][len("/task"):] if d["path"] == "/task" or d["path"].startswith("/task/") else d["path"],
+             "message": d["message"]} for d in errors]
+
+
+def _details(e: Invalid) -> list[dict]:
+    """The ``{path, message}`` details of a refused check."""
+    return [d for d in e.details if isinstance(d, dict) and isinstance(d.get("path"), str)
+            and isinstance(d.get("message"), str)] if isinstance(e.details, list) else []
 
 
 def page(rt: Runtime, principal: Principal, tenant: str, submitted: Optional[dict] = None) -> dict:
@@ -104,9 +105,7 @@ def page(rt: Runtime, principal: Principal, tenant: str, submitted: Optional[dic
             "submitted": submitted is not None, "result": None, "notice_tenant": None, "status": 200}
     if submitted is None:
         return view
-    if what_if and what_if not in LEVELS:
-        view["what_if_errors"].append(f"层级 {what_if} 无效,应为 {'、'.join(LEVELS)} 之一")
-    elif what_if and code:
+    if what_if and code:
         view["what_if_errors"].append("已填写接收单位:假设检查请清空接收单位,或不选假设层级")
     elif not what_if and not code:
         target.errors.append("请选择接收单位,或在下方选择假设的接收单位层级")
@@ -117,7 +116,11 @@ def page(rt: Runtime, principal: Principal, tenant: str, submitted: Optional[dic
     try:
         answer = json.loads(check(rt, principal, tenant, request))
     except Invalid as e:
-        errors = _under_task(e.details) or [{"path": "", "message": e.message}]
+        # the what-if level is checked by the check itself, as any what-if target is (/target/level)
+        view["what_if_errors"] = [d["message"] for d in _details(e) if d["path"].startswith("/target")]
+        errors = _under_task([d for d in _details(e) if not d["path"].startswith("/target")])
+        if not errors and not view["what_if_errors"]:
+            errors = [{"path": "", "message": e.message}]
         view["general_errors"] = form_render.place_errors(nodes + [target], errors)
         view["status"] = 422
         return view

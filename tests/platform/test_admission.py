@@ -98,8 +98,12 @@ def test_unknown_and_foreign_target_units_read_alike(api, units):
 
 def test_wrong_types_the_rules_need_are_422(api, units):
     r = check(api, {"task": {"title": "x"}, "target": {"level": ["street"]}})
-    assert r.status_code == 422 and r.json["error"]["code"] == "decision_input_invalid"
+    assert r.status_code == 422 and r.json["error"]["code"] == "target_invalid"
     assert r.json["error"]["details"][0]["path"] == "/target/level"
+    r = check(api, {"task": {"title": "考核", "kind": "assessment"}, "target": {"level": "community"},
+                    "history": {"assessments_this_year": "两次"}})
+    assert r.status_code == 422 and r.json["error"]["code"] == "decision_input_invalid"
+    assert r.json["error"]["details"][0]["path"] == "/history/assessments_this_year"
 
 
 def test_check_is_logged_with_everything_needed_to_replay(api, units):

@@ -105,7 +105,8 @@ def test_what_if_level_and_the_choice_between_unit_and_level(labelled_api, units
                                                 "/category": "协税护税", "what_if_level": "street"})
     page = text(r)
     assert r.status_code == 200 and "结论:不予准入" in page and "(假设检查)" in page
-    assert decisions(api)[0]["input"]["what_if"] is True and decisions(api)[0]["target"] == {"level": "street"}
+    assert decisions(api)[0]["input"]["what_if"] is True and decisions(api)[0]["target"] == {
+        "level": "street", "parent": None, "community": None}
     admitted = text(api.post(PAGE.format("changsha"), data={"token": token(api, role="admin"), "/title": "协税护税",
                                                              "/category": "协税护税", "what_if_level": "township"}))
     assert "结论:准入" in admitted and "没有触发任何规则" in admitted
@@ -114,6 +115,9 @@ def test_what_if_level_and_the_choice_between_unit_and_level(labelled_api, units
     assert both.status_code == 422 and "假设检查请清空接收单位" in field_block(text(both), "what_if_level")
     neither = api.post(PAGE.format("changsha"), data={"token": token(api), "/title": "某任务"})
     assert neither.status_code == 422 and "请选择接收单位" in field_block(text(neither), "/target_unit")
+    typed = api.post(PAGE.format("changsha"), data={"token": token(api), "/title": "某任务", "what_if_level": "社区"})
+    assert typed.status_code == 422  # checked as any what-if target is, with what was meant
+    assert "您是不是要写 community(社区)" in field_block(text(typed), "what_if_level")
 
 
 def test_many_units_in_reach_are_typed_as_a_code(labelled_api, units, monkeypatch):

@@ -23,6 +23,9 @@ def text(r) -> str:
 
 def test_rejection_notice_shows_task_reasons_citation_and_hash(labelled_api, units):
     api = labelled_api
+    registered = api.post("/api/v1/tenants/changsha/departments/import", ("changsha", "admin"), content_type="text/csv",
+                          data="code,name,unit,kind\ncs-swj,市商务局,430100000000,functional\n".encode())
+    assert registered.status_code == 200, registered.json  # a department named on a task must be registered
     answer = check(api, "changsha", {"title": "街道招商引资任务", "category": "招商引资", "role": "responsible",
                                      "source_unit": units.cs_city, "source_department": "市商务局",
                                      "target_unit": units.cs_street})

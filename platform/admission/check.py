@@ -66,7 +66,7 @@ def check(rt: Runtime, principal: Principal, tenant: str, req: CheckRequest) -> 
         decider = unit.tenant if unit is not None else tenant
         gens, counts = rt.check_state(unit.code if unit is not None else None, on)
         resolved = rt.pack_at(session, decider, on, gens)
-        validation.require_valid(resolved.task_form, resolved.forms, req.task, prefix="/task")
+        validation.require_valid(resolved.task_form, resolved.forms, req.task, prefix="/task", pack=resolved.pack)
         sender = req.task.get("source_unit") or principal.unit
         department = facts.sending_department(session, rt, tenant, req.task, sender, prefix="/task", cached=True)
         source = facts.source_facts(session, rt, tenant, sender, facts.department_of(req.task, department))

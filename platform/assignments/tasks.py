@@ -67,7 +67,7 @@ def create_task(rt: Runtime, principal: Principal, tenant: str, data: dict) -> d
     principal.require("task.write")
     with rt.db.write() as session:
         resolved = rt.pack_for(session, tenant, date.today())
-        validation.require_valid(resolved.task_form, resolved.forms, data)
+        validation.require_valid(resolved.task_form, resolved.forms, data, pack=resolved.pack)
         source = data.get("source_unit") or principal.unit
         if source is not None:
             unit = facts.lookup_unit(session, rt, tenant, source, "/source_unit")
@@ -271,7 +271,7 @@ def _decide(session: Session, rt: Runtime, principal: Principal, task_data: dict
         filed = version_by_id(session, filed_form_id)
         if filed is not None and (filed.tenant, filed.name) == (form.tenant, form.name):
             form = filed  # a task stays valid under the version of the form it was filed on
-    found = validation.problems(form, resolved.forms, task_data, prefix="/task")
+    found = validation.problems(form, resolved.forms, task_data, prefix="/task", pack=resolved.pack)
     if found:
         return {"error": {"code": "form_invalid", "message": f"任务不符合 {unit.tenant} 的任务表单",
                           "details": found}}

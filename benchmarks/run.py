@@ -11,8 +11,12 @@ baseline measured in the same run (never as a timed unit test).
 3. scaling   — decision time as packs grow from 25 to 3,200 rules, for rules
                indexable on a discriminating field and for rules that are not.
                Goal: sub-linear growth where rules can be indexed.
-4. service   — HTTP admission checks under load and assignments with their
-               writes (benchmarks/service_bench.py).
+4. service   — Flask's trivial /healthz and the admission check side by side
+               under the same loopback load (gunicorn, 2 stock gthread
+               workers), and assignments with their writes
+               (benchmarks/service_bench.py). Goal: a check costs ≤ 2× /healthz
+               (requests per second of /healthz over those of the check),
+               with p99 ≤ 20 ms.
 5. forms     — validating a typical task against its form: jsonschema,
                jsonschema-rs, fastjsonschema and the service's own path
                (benchmarks/forms_bench.py). Goal: ≤ 100 µs median.

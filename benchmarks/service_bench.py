@@ -1,18 +1,21 @@
 """Service benchmark: admission checks over HTTP, in-process decisions, assignments with their writes.
 
 * ``Pack.decide`` in process: the ceiling a request cannot beat.
-* ``POST /api/v1/tenants/changsha/admission/check`` served by gunicorn with the service's settings
-  (``platform/serving/gunicorn_conf.py``: 2 gthread workers, keep-alive) on loopback, loaded from a second
-  process: ``wrk`` when installed (Debian package ``wrk``: a C client that leaves the cores to the
-  server), else a Python client with one request in flight per connection. Requests per second,
-  p50/p99 latency, and the CPU time per request spent in the workers and in PostgreSQL's backends
-  (read from /proc: steadier than requests per second on a shared machine). Every check also
-  appends to the hash-chained decision log.
-* The ceilings under the same load and server: an empty WSGI app, and the app's ``/healthz``.
+* Flask's own trivial route ``GET /healthz`` and ``POST /api/v1/tenants/changsha/admission/check``,
+  side by side on the same gunicorn (the service's settings, ``platform/serving/gunicorn_conf.py``:
+  2 stock gthread workers, keep-alive) on loopback, loaded from a second process: ``wrk`` when
+  installed (Debian package ``wrk``: a C client that leaves the cores to the server), else a Python
+  client with one request in flight per connection. Requests per second, p50/p99 latency, and the
+  CPU time per request spent in the workers and in PostgreSQL's backends (read from /proc:
+  steadier than requests per second on a shared machine). Every check also appends to the
+  hash-chained decision log. The check's cost is reported as a multiple of /healthz's.
+* The ceiling under the same load and server settings: an empty WSGI app (no Flask).
 * Assignments per second (``assign`` with one target each: target lock, history counts, decision,
   log entry, assignment row) on SQLite and, when PostgreSQL answers, on PostgreSQL.
 
-Goals (issue 4): ≥ 2,000 checks/s with p99 ≤ 20 ms; ≥ 500 assignments/s on PostgreSQL.
+Goals (issue 9): an admission check through Flask costs at most 2× ``/healthz`` in the same run
+(requests per second of /healthz over those of the check), with p99 ≤ 20 ms; (issue 4) ≥ 500
+assignments/s on PostgreSQL.
 
 Run ``python benchmarks/service_bench.py [--quick] [--json FILE]`` from the repository root, or call
 ``main(report)`` where ``report(name, metrics)`` receives each measurement (``benchmarks/run.py``).
@@ -143,7 +146,7 @@ def empty_app(environ, start_response):
     return [body]
 
 
-SERVER = "gunicorn -w 2 (jiceng.platform.serving.gunicorn_conf: balanced gthread, 4 threads)"
+SERVER = "gunicorn -w 2 (jiceng.platform.serving.gunicorn_conf: stock gthread, 4 threads)"
 
 
 @contextmanager
@@ -219,7 +222,10 @@ def cpu_per_request(proc: subprocess.Popen, port: int, postgres: bool) -> Iterat
     yield out
     spent = {p: _cpu_seconds(p) - t for p, t in before.items()}
     n = max(out.get("requests", 0), 1)
-    out["worker_cpu_us_per_request"] = round(sum(spent[p] for p in workers) / n * 1e6)
+    busy = sum(spent[p] for p in workers)
+    out["worker_cpu_us_per_request"] = round(busy / n * 1e6)
+    # how the load fell on the workers: kept-alive connections stay with the worker that accepted them
+    out["worker_cpu_shares"] = [round(spent[p] / busy, 2) if busy else 0.0 for p in workers]
     if postgres:
         out["postgres_cpu_us_per_request"] = round(sum(spent[p] for p in backends) / n * 1e6)
 
@@ -332,8 +338,8 @@ def python_load(port: int, path: str, seconds: float, connections: int, token_te
     p.start()
     result = q.get()
     p.join()
-    lat = sorted(result["latencies"])
-    n = len(lat)
+    lat = sorted(result["latencies"]) or [float("nan")]
+    n = len(result["latencies"])
     ok = result["statuses"].get(200, 0)
     return {"requests_per_s": round(n / result["seconds"]), "p50_ms": round(lat[n // 2] * 1000, 2),
             "p99_ms": round(lat[min(n - 1, int(n * 0.99))] * 1000, 2), "non_2xx": n - ok, "requests": n,
@@ -342,32 +348,42 @@ def python_load(port: int, path: str, seconds: float, connections: int, token_te
 
 def http_load(port: int, proc: subprocess.Popen, path: str, seconds: float, connections: int,
               postgres: bool = False, **request) -> dict:
-    """A 1-second warm-up, then the measured load with the CPU it cost."""
+    """A warm-up (1-second loads until answers flow: a worker's first check compiles the pack),
+    then the measured load with the CPU it cost."""
     load = wrk_load if shutil.which("wrk") else python_load
-    load(port, path, 1, connections, **request)
+    for _ in range(30):
+        if load(port, path, 1, connections, **request)["requests"] >= connections:
+            break
     with cpu_per_request(proc, port, postgres) as cpu:
         result = load(port, path, seconds, connections, **request)
         cpu["requests"] = result["requests"]
     return {**result, **{k: v for k, v in cpu.items() if k != "requests"}, "server": SERVER}
 
 
-def bench_http(db, url: str, schema: Optional[str], seconds: float, connections: int) -> dict:
-    """Admission checks under load: every one decided and logged (group commit)."""
+def bench_http(db, url: str, schema: Optional[str], seconds: float, connections: int) -> dict[str, dict]:
+    """``/healthz`` and admission checks under the same load on the same server, one after the
+    other (every check decided and logged, group commit), and the check's cost as a multiple
+    of /healthz's: ``{"flask_healthz": …, "admission_check": …, "check_vs_healthz": …}``."""
     body = {"task": sample(db)["task"]}
     tok = token(db)
     with gunicorn(url, schema) as (port, proc):
-        return http_load(port, proc, f"/api/v1/tenants/{TENANT}/admission/check", seconds, connections,
-                         postgres=schema is not None, token_text=tok, body=body)
+        healthz = http_load(port, proc, "/healthz", seconds, connections)
+        check = http_load(port, proc, f"/api/v1/tenants/{TENANT}/admission/check", seconds, connections,
+                          postgres=schema is not None, token_text=tok, body=body)
+    ratio = healthz["requests_per_s"] / max(check["requests_per_s"], 1)
+    cpu_ratio = check["worker_cpu_us_per_request"] / max(healthz["worker_cpu_us_per_request"], 1)
+    return {"flask_healthz": healthz, "admission_check": check, "check_vs_healthz": {
+        "cost_ratio": round(ratio, 2), "worker_cpu_ratio": round(cpu_ratio, 2),
+        "checks_per_s": check["requests_per_s"], "check_p99_ms": check["p99_ms"],
+        "goal_cost_at_most_2x_healthz": "met" if ratio <= 2 else "NOT met",
+        "goal_p99_at_most_20_ms": "met" if check["p99_ms"] <= 20 else "NOT met",
+        "non_2xx": check["non_2xx"] + healthz["non_2xx"]}}
 
 
-def bench_ceilings(url: str, seconds: float, connections: int) -> dict:
-    """What the same server and load reach with (almost) no application."""
-    out = {}
+def bench_ceiling(url: str, seconds: float, connections: int) -> dict:
+    """What the same server and load reach with no application at all."""
     with gunicorn(url, None, app="service_bench:empty_app") as (port, proc):
-        out["empty_wsgi_app"] = http_load(port, proc, "/healthz", seconds, connections)
-    with gunicorn(url, None) as (port, proc):
-        out["flask_healthz"] = http_load(port, proc, "/healthz", seconds, connections)
-    return out
+        return http_load(port, proc, "/healthz", seconds, connections)
 
 
 # ---------------------------------------------------------------------- assignments
@@ -483,15 +499,16 @@ def main(report: Optional[Callable[[str, dict], None]] = None, quick: bool = Fal
     with tempfile.TemporaryDirectory() as tmp:
         with database("sqlite", Path(tmp)) as (db, url, schema):
             emit("pack_decide_in_process", bench_decide(db, 1.0 if quick else 3.0))
-            for name, metrics in bench_ceilings(url, seconds, connections=8).items():
-                emit(f"ceiling_{name}", metrics)
-            emit("admission_check_http_sqlite", bench_http(db, url, schema, seconds, connections=8))
+            emit("ceiling_empty_wsgi_app", bench_ceiling(url, seconds, connections=8))
+            for name, metrics in bench_http(db, url, schema, seconds, connections=8).items():
+                emit(f"{name}_http_sqlite", metrics)
             emit("assignments_sqlite", bench_assignments(db, 300 if quick else 2000, threads=1))
             emit("assignments_sqlite_2_processes",
                  bench_assignments_processes(db, url, schema, 300 if quick else 2000))
         if pg_available():
             with database("postgresql", Path(tmp)) as (db, url, schema):
-                emit("admission_check_http_postgresql", bench_http(db, url, schema, seconds, connections=8))
+                for name, metrics in bench_http(db, url, schema, seconds, connections=8).items():
+                    emit(f"{name}_http_postgresql", metrics)
                 emit("assignments_postgresql", bench_assignments(db, 300 if quick else 2000, threads=1))
                 emit("assignments_postgresql_batched", bench_assignment_batches(db, 300 if quick else 2000))
                 emit("assignments_postgresql_2_processes",

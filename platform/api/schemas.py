@@ -30,6 +30,8 @@ class HealthSchema(ZhSchema):
 class PathProblemSchema(ZhSchema):
     path = Str(required=True, metadata={"description": "JSON 指针,如 /task/deadline"})
     message = Str(required=True)
+    code = Str(metadata={"description": "有稳定错误码的问题才有,如 unknown_vocabulary_value"})
+    suggestions = List(Str(), metadata={"description": "词表取值写错时的候选(您是不是要写……)"})
 
 
 # ---------------------------------------------------------------------- admission

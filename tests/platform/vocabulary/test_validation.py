@@ -79,6 +79,10 @@ def test_the_validate_endpoint_uses_the_pack_in_force(shipped_api):
     assert r.status_code == 200 and r.json["valid"] is False
     [error] = r.json["errors"]
     assert error["path"] == "/kind" and "不在词表 任务类型 中" in error["message"]
+    assert error["code"] == "unknown_vocabulary_value"
+    r = shipped_api.post(url.format("sichuan"), ("sichuan", "designer"), json={"data": {"title": "x", "category": "执发"}})
+    [error] = r.json["errors"]
+    assert error["path"] == "/category" and "执法" in error["suggestions"], error
     r = shipped_api.post(url.format("hunan"), ("hunan", "designer"), json={"data": {"title": "x", "kind": "填报表格"}})
     assert r.json["valid"] is True, r.json
 

@@ -17,7 +17,7 @@ from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.routing import IntegerConverter
 
 from jiceng.platform.api import admission, decisions, forms, grids, packs, site, standards, tasks, tenants, units
-from jiceng.platform.api import departments
+from jiceng.platform.api import departments, limits
 from jiceng.platform.pages import form_pages
 from jiceng.platform.pages import operator_pages
 from jiceng.platform.api.auth import load_caller, require_declarations
@@ -34,7 +34,7 @@ BLUEPRINTS = (site.bp, admission.bp, tenants.bp, packs.bp, tasks.bp, forms.bp, d
 class IdConverter(IntegerConverter):
     """Ids and version numbers: at most 9 digits, so they always fit an integer column."""
 
-    regex = r"\d{1,9}"
+    regex = r"[0-9]{1,9}"  # not \d: it matches fullwidth and other Unicode digits, which int() reads
 
 
 def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
@@ -56,6 +56,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     require_declarations(app)
     app.before_request(_refuse_control_characters)
     app.before_request(load_caller)
+    limits.install(app)  # first of the hooks: an over-long request is refused before anything reads it
     return app
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from flask import request
@@ -16,6 +17,7 @@ from marshmallow import Schema, ValidationError
 from jiceng.platform.api.errors import ApiError
 
 MAX_DEPTH = 64
+_INTEGER = re.compile(r"-?[0-9]{1,12}")
 
 
 def _no_constant(name: str):
@@ -90,10 +92,8 @@ def query_args(schema: Schema) -> dict:
 def _convert_query(field, value: str):
     from jiceng.platform.api.fields import Bool, Int
     if isinstance(field, Int):
-        try:
-            return int(value)
-        except ValueError:
-            return value
+        # ASCII digits only: int() also reads "１０" and "1_0", which no client means as a number
+        return int(value) if _INTEGER.fullmatch(value) else value
     if isinstance(field, Bool):
         return {"true": True, "1": True, "false": False, "0": False}.get(value.lower(), value)
     return value

@@ -10,6 +10,7 @@ from jiceng.platform.departments.registry import KINDS, LIST_LIMIT, MAX_LIST_LIM
 from jiceng.platform.api.auth import requires
 from jiceng.platform.api.body import query_args
 from jiceng.platform.api.context import runtime
+from jiceng.platform.api.limits import accepts
 from jiceng.platform.api.fields import Bool, Dict, Int, List, Nested, Str, ZhSchema, int_range, length, one_of
 from jiceng.platform.api.openapi import operation
 from jiceng.platform.api.respond import respond
@@ -109,6 +110,7 @@ def department(tenant: str, code: str):
                **{t: {"schema": {"type": "string", "format": "binary"}} for t in FILE_TYPES},
                "application/json": {"schema": UnitImportBodySchema}}}})
 @requires("departments.import")
+@accepts(*FILE_TYPES)
 def import_file(tenant: str):
     args = query_args(UnitImportQuerySchema())
     data, filename = uploaded_file(args, MAX_FILE_BYTES)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -47,6 +47,17 @@ def error_response(status: int, code: str, message: str, details=None):
     return resp
 
 
+def _too_large() -> tuple[str, dict]:
+    """What was too large: the body (the app's limit, or an upload route's own), else one field
+    or the number of parts of an HTML form post."""
+    limit = request.max_content_length
+    if limit is not None and (request.content_length or 0) > limit:
+        return f"请求体过大(上限 {limit} 字节)", {"limit": limit}
+    field, parts = request.max_form_memory_size, request.max_form_parts
+    return (f"表单内容过大(每个字段上限 {field} 字节,最多 {parts} 个部分)",
+            {"limit_field": field, "limit_parts": parts})
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api(e: ApiError):
@@ -65,9 +76,7 @@ def register_error_handlers(app: Flask) -> None:
         code, message = HTTP_MESSAGES.get(e.code or 500, ("http_error", "请求无法处理"))
         details = None
         if e.code == 413:
-            limit = app.config.get("MAX_CONTENT_LENGTH")
-            message = f"请求体过大(上限 {limit} 字节)"
-            details = {"limit": limit}
+            message, details = _too_large()
         if e.code == 405 and getattr(e, "valid_methods", None):
             details = {"allowed": sorted(e.valid_methods)}
         resp = error_response(e.code or 500, code, message, details)

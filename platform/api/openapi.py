@@ -17,6 +17,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 from marshmallow import Schema
 
+from jiceng.platform.api import limits
 from jiceng.platform.api.auth import access_of
 from jiceng.platform.api.schemas import ErrorSchema
 from jiceng.platform.auth.tokens import PERMISSIONS, ROLES
@@ -24,7 +25,13 @@ from jiceng.platform.auth.tokens import PERMISSIONS, ROLES
 API_VERSION = "1.0.0"
 ERROR_STATUSES = {400: "请求体不是有效的 JSON", 401: "缺少或无效的令牌", 403: "角色无此权限",
                   404: "资源不存在或不在令牌可及范围内", 405: "不支持的请求方法", 409: "状态冲突",
-                  413: "请求体过大", 422: "请求内容或任务不符合要求"}
+                  413: "请求体过大", 414: "请求地址过长", 415: "请求体不是 JSON(或该接口接受的文件格式)",
+                  422: "请求内容、查询参数或任务不符合要求", 431: "请求头过大"}
+#: every operation can answer these (the app's own limits, :mod:`.limits`)
+ALWAYS = (414, 431)
+#: path converters whose values are integers (``<int:…>``, and ``<id:…>`` of app.py)
+INTEGER_CONVERTERS = ("int", "id")
+BODY_METHODS = limits.BODY_METHODS
 
 
 @dataclass
@@ -66,7 +73,7 @@ def build_spec(app: Flask) -> dict:
             continue
         path = _PARAM.sub(lambda m: "{" + m.group(2) + "}", rule.rule)
         params = [{"name": name, "in": "path", "required": True,
-                   "schema": {"type": "integer" if conv == "int" else "string"}}
+                   "schema": {"type": "integer" if conv in INTEGER_CONVERTERS else "string"}}
                   for conv, name in _PARAM.findall(rule.rule)]
         if op.query is not None:
             params.append({"in": "query", "schema": op.query})
@@ -76,12 +83,20 @@ def build_spec(app: Flask) -> dict:
         if op.description:
             doc["description"] = op.description
         if op.body is not None:
-            doc["requestBody"] = {"required": True, "content": {"application/json": {"schema": op.body}}}
+            # an empty body reads as {}: required only when the schema has a required field
+            required = any(f.required for f in op.body().fields.values())
+            doc["requestBody"] = {"required": required, "content": {"application/json": {"schema": op.body}}}
         access = access_of(app, rule.endpoint)
         operations = {}
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             permission = access.permission_for(method)
-            errors = set(op.errors) | ({400, 413, 422} if op.body else set())
+            errors = set(op.errors) | set(ALWAYS)
+            if op.body is not None or "requestBody" in op.extra:
+                errors |= {400, 413, 422}
+            if method in BODY_METHODS and rule.rule.startswith("/api/"):  # any body but JSON (.limits)
+                errors.add(415)
+            if op.query is not None:  # a query parameter that is not of its type, or unknown
+                errors.add(422)
             # pages list their own refusals, as HTML, in ``extra``
             if permission is not None and not access.token_in_page and PERMISSIONS[permission] != set(ROLES):
                 errors.add(403)
@@ -93,7 +108,8 @@ def build_spec(app: Flask) -> dict:
                 d["x-permission"] = {"permission": permission, "roles": sorted(PERMISSIONS[permission])}
                 if not access.token_in_page:
                     d["security"] = [{"bearer": []}]
-            d.update(op.extra)
+            d.update({k: v for k, v in op.extra.items() if k != "responses"})
+            d["responses"].update(op.extra.get("responses", {}))  # e.g. a page's HTML, next to the errors
             operations[method.lower()] = d
         spec.path(path=path, operations=operations)
     return spec.to_dict()

@@ -62,7 +62,7 @@ def diff(tenant: str, number: int):
 
 
 @bp.post("/<id:number>/test")
-@operation("运行规则包自带的测试", TAGS, response=TestReportSchema, errors=(401, 403, 404, 422))
+@operation("运行规则包自带的测试", TAGS, body=EmptySchema, response=TestReportSchema, errors=(401, 403, 404, 422))
 @requires("pack.write")
 def run_tests(tenant: str, number: int):
     json_body(EmptySchema())

@@ -10,6 +10,7 @@ from jiceng.platform.units.standards import forget
 from jiceng.platform.units.importer import import_units
 from jiceng.platform.api.auth import requires
 from jiceng.platform.api.body import json_body, query_args
+from jiceng.platform.api.limits import accepts
 from jiceng.platform.api.errors import ApiError
 from jiceng.platform.api.openapi import operation
 from jiceng.platform.api.respond import respond
@@ -34,6 +35,7 @@ FILE_TYPES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreads
                **{t: {"schema": {"type": "string", "format": "binary"}} for t in FILE_TYPES},
                "application/json": {"schema": UnitImportBodySchema}}}})
 @requires("units.import")
+@accepts(*FILE_TYPES)
 def import_file(tenant: str):
     args = query_args(UnitImportQuerySchema())
     data, filename = uploaded_file(args, MAX_FILE_BYTES)

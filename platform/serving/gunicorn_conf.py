@@ -15,6 +15,12 @@ Why these settings:
 * ``preload_app``: the app is built once, before the workers fork; each worker
   then drops any database connection it inherited (``post_fork``).
 
+* request limits above the app's own (:mod:`jiceng.platform.api.limits`), so a URL or a
+  header over the app's bound gets the app's JSON error: ``limit_request_line`` at
+  gunicorn's maximum (8190 bytes, against the app's 4096 for the URL), twice the app's
+  header bytes per field, more fields than the app allows. Only beyond these does gunicorn
+  answer itself, with a plain-text 414 or 431 (docs/api.md, "错误").
+
 Only gunicorn's documented settings and server hooks are used, so a new
 gunicorn release does not break serving.
 
@@ -25,8 +31,11 @@ from __future__ import annotations
 
 import os
 
+from jiceng.platform.api import limits
+
 DEFAULT_WORKERS = 2
 DEFAULT_THREADS = 4
+GUNICORN_MAX_REQUEST_LINE = 8190  # gunicorn refuses to go higher (0 would mean unlimited)
 
 
 def settings(host: str | None = None, port: int | None = None, workers: int | None = None,
@@ -41,6 +50,9 @@ def settings(host: str | None = None, port: int | None = None, workers: int | No
         "threads": threads or int(os.environ.get("JICENG_THREADS", DEFAULT_THREADS)),
         "keepalive": 5,
         "preload_app": True,
+        "limit_request_line": GUNICORN_MAX_REQUEST_LINE,
+        "limit_request_fields": 2 * limits.MAX_HEADER_FIELDS,
+        "limit_request_field_size": 2 * limits.MAX_HEADER_BYTES,
         "post_fork": post_fork,
     }
 

@@ -11,15 +11,28 @@ from __future__ import annotations
 
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from jiceng.dsl import commands as dsl_commands
 from jiceng.platform.cli import service as service_commands
+from jiceng.platform.cli.database_errors import explain
 from jiceng.platform.cli import units as unit_commands
 from jiceng.platform.cli import departments as department_commands
 from jiceng.platform.cli.check_gate import check_gate
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The ``jiceng`` group: a command the database cannot serve (not initialised, unreachable)
+    says what to do instead of printing a traceback (:mod:`.database_errors`)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except SQLAlchemyError as e:
+            service_commands._fail(explain(e, service_commands._database))
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """基层治理规则平台 jiceng。"""
 

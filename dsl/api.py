@@ -26,7 +26,8 @@ from .taskform import FileForms, FormError, TaskForm, canonical_task_form, read_
 from .vocabulary import bind_task_form
 
 #: bumped whenever the meaning of a pack could change: part of every digest
-LANGUAGE_VERSION = "1"
+#: (2: a missing fact is unknown, not false — the same pack text decides differently)
+LANGUAGE_VERSION = "2"
 
 _CACHE_SIZE = 64
 _cache: "OrderedDict[tuple, Pack]" = OrderedDict()
@@ -116,7 +117,8 @@ def _resolve_form(chain: list[str], forms: Forms, task_form, registry: Registry)
 def _form_key(form: TaskForm) -> str:
     fields = sorted((k, repr(v)) for k, v in form.record.fields.items())
     bound = sorted(form.vocabularies.items())
-    return hashlib.sha256(json.dumps([fields, sorted(form.required), bound]).encode()).hexdigest()
+    defaults = sorted((k, repr(v)) for k, v in form.defaults.items())  # a default changes what absence means
+    return hashlib.sha256(json.dumps([fields, sorted(form.required), bound, defaults]).encode()).hexdigest()
 
 
 def _build(tenant, loader, forms, task_form, registry, parent_of):

@@ -11,7 +11,7 @@ the faulty expression as ``ANY`` so that one mistake is reported once.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from fractions import Fraction
 from typing import Any, Optional
@@ -23,8 +23,8 @@ from .formatter import expr as format_expr
 from .functions import Registry, apply_signature
 from .resolver import LIST_KINDS, Linked, MergedList
 from .taskform import TaskForm
-from .types import (ANY, BOOL, DATE, LEVELS, NUMBER, STR, ArrayOf, Enum, ListRef, Num, RangeOf,
-                    Record, SetOf, Type, is_stringy, same_kind, target_fields)
+from .types import (ANY, BOOL, DATE, DERIVED, FACT_SOURCES, LEVELS, NUMBER, STR, ArrayOf, Enum, ListRef, Num,
+                    RangeOf, Record, SetOf, Type, Vocab, is_stringy, same_kind, target_fields)
 from .units import PERCENT, dims_of, format_dims, mul_dims
 from .visitor import NodeTable, NodeVisitor, iter_child_nodes
 
@@ -69,6 +69,7 @@ class RuleInfo:
     when: Optional[n.Expr]
     overridable: bool
     span: n.Span
+    on_unknown: Optional[n.Effect] = None  # `unknown reject`: an unknown condition rejects
 
 
 @dataclass
@@ -111,6 +112,19 @@ class Checked:
     warnings: list[Diagnostic]
     registry: Registry
 
+    def source_of(self, path: str) -> str:
+        """Who supplies the fact at ``path`` (``task.department_duty`` → ``sender``):
+        a key of :data:`.types.SOURCE_LABELS`. Standards' exports are derived."""
+        root, _, rest = path.partition(".")
+        if root == "target" and rest.split(".")[0].split("[")[0] in self.derived_facts:
+            return DERIVED
+        return FACT_SOURCES.get(root, root)
+
+    @property
+    def derived_facts(self) -> frozenset[str]:
+        """The ``target.*`` facts standards export."""
+        return frozenset(f for s in self.standards for f in s.exports)
+
 
 # ------------------------------------------------------------------ scopes
 @dataclass
@@ -141,7 +155,7 @@ class Checker(NodeVisitor):
 
     def __init__(self, linked: Linked, form: TaskForm, registry: Registry):
         self.linked = linked
-        self.form = form
+        self.form = _with_vocabulary_types(form)
         self.registry = registry
         self.diags: list[Diagnostic] = []
         self.types: NodeTable[Type] = NodeTable()
@@ -330,6 +344,9 @@ class Checker(NodeVisitor):
         for extra in r.extra_when:
             self.error("E215", extra.span, rule=r.id, problem="只能有一个 when 条件;请用 and 连接")
             ok = False
+        for extra in r.unknown[1:]:
+            self.error("E215", extra.span, rule=r.id, problem="只能有一个 unknown 子句")
+            ok = False
         for eff in r.effects[:1]:
             if eff.kind == "require" and eff.code not in self.linked.requirements:
                 self.error("E208", eff.span, code=eff.code, hint=did_you_mean(eff.code, self.linked.requirements))
@@ -341,9 +358,12 @@ class Checker(NodeVisitor):
                 reason = never_fires(r.when, self)
                 if reason:
                     self.diags.append(make("W301", r.when.span, rule=r.id, reason=reason))
+        if r.unknown and (r.when is None or not reads_facts(r.when, self.bindings)):
+            self.diags.append(make("W303", r.unknown[0].span, rule=r.id))
         if not ok:
             return None
-        return RuleInfo(index, r.id, r.title, pack, r.effects[0], r.cites, r.when, r.overridable, r.span)
+        return RuleInfo(index, r.id, r.title, pack, r.effects[0], r.cites, r.when, r.overridable, r.span,
+                        r.unknown[0] if r.unknown else None)
 
     def condition(self, e: n.Expr, scope: Scope, what: str) -> None:
         t = self.infer(e, scope)
@@ -739,6 +759,27 @@ class Checker(NodeVisitor):
 
 
 # ------------------------------------------------------------------ helpers
+def _with_vocabulary_types(form: TaskForm) -> TaskForm:
+    """``form`` with each field bound to a vocabulary typed :class:`~.types.Vocab`
+    (:func:`~.vocabulary.bind_task_form` has made it an enum of the spellings):
+    the compiler reads such a field as its canonical code."""
+    fields = dict(form.record.fields)
+    bound = {f: v for f, v in form.vocabularies.items() if isinstance(fields.get(f), Enum)}
+    if not bound:
+        return form
+    for f, vocabulary in bound.items():
+        fields[f] = Vocab(fields[f].name, fields[f].values, vocabulary)
+    record = Record(form.record.name, fields, owner_label=form.record.owner_label)
+    return replace(form, record=record)
+
+
+def reads_facts(e: n.Expr, bindings) -> bool:
+    """Does ``e`` read an input fact (``task``, ``target``, ``source``, ``history``)?"""
+    if isinstance(e, n.Name) and bindings.get(e, ("", ""))[0] == "root":
+        return e.id in FACT_SOURCES
+    return any(reads_facts(x, bindings) for x in iter_child_nodes(e))
+
+
 def _scope_unit(scope: Scope) -> Optional[Record]:
     s: Optional[Scope] = scope
     while s is not None:

@@ -206,7 +206,8 @@ def make_check_command(gate: Optional[CheckGate] = None) -> click.Command:
     def check(tenant: str, task_file, root: Path, explain: bool, as_json: bool, today: Optional[str]) -> None:
         """判断一个任务能否下派:退出码 0 准入,1 有条件准入或不予准入,2 输入错误。
 
-        TASK.json 是任务本身,或 {"task": {...}, "target": {...}, "history": {...}}。
+        TASK.json 是任务本身,或 {"task": {...}, "target": {...}, "history": {...}};
+        没有给出的历史事实视为未知。
         """
         _check(tenant, task_file, root, explain, as_json, today, gate)
 
@@ -229,6 +230,8 @@ def _check(tenant: str, task_file, root: Path, explain: bool, as_json: bool, tod
         pack = load_pack(tenant, root)
         if gate is not None:
             target = gate(root, tenant, task, pack, target)
+        # like the service's what-if check: a history fact not given is unknown
+        history = {**{name: None for name in pack.history_needed}, **history} if isinstance(history, dict) else history
         d = pack.decide(task, target or {}, history, today=today, explain=explain)
     except PackNotFound:
         _echo_err(f"错误 E213: 找不到租户 {tenant} 的规则包(在 {root} 下)")
@@ -264,10 +267,14 @@ def render_decision(d) -> str:
             lines.append(f"      依据:{r['citation']}")
     for q in info["requirements"]:
         lines.append(f"  待满足:{q['code']} — {q['message']}")
+    for u in info["unknown"]:
+        lines.append(f"  ? {u['rule']}({u['pack']}) 无法判断,缺少:{'、'.join(u['missing']) or '(无输入事实缺失)'}")
     for t in info.get("trace") or []:
-        mark = "触发" if t["fired"] else "未触发"
+        mark = "无法判断" if t["fired"] is None else "触发" if t["fired"] else "未触发"
         values = ",".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in t["values"].items())
-        lines.append(f"  · {t['rule']}({t['pack']}) {mark}" + (f";{values}" if values else ""))
+        missing = ",".join(f"{m['path']}(来源:{m['source_label']})" for m in t.get("missing", ()))
+        lines.append(f"  · {t['rule']}({t['pack']}) {mark}" + (f";{values}" if values else "")
+                     + (f";缺少 {missing}" if missing else ""))
     return "\n".join(lines)
 
 

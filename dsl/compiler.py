@@ -2,26 +2,39 @@
 
 The generated module is what runs: ``decide(T, G, H, D, S)`` evaluates every
 active rule over the task ``T``, target facts ``G``, history ``H``, decision
-date ``D`` and source unit ``S``, and returns ``(fired rule indexes, effects)``:
-``effects`` is the set of effects that fired, as bits (``effects |= REJECT``;
-:data:`.effects.EFFECT_BIT`), which :data:`.effects.DECISION_OF` turns into the
-decision. No AST is walked at decision time.
+date ``D`` and source unit ``S``, and returns ``(fired, effects, unknown)``:
+the indexes of the rules that fired and of those whose condition was unknown,
+and ``effects``, the set of outcomes as bits (``effects |= REJECT``;
+:data:`.effects.EFFECT_BIT`), which :data:`.effects.DECISION_OF` turns into
+the decision. No AST is walked at decision time.
 
 * Units are erased: quantities are plain numbers in base units; ratios are
   applied as ``x * 18 / 10000`` so integer arithmetic stays exact.
-* Missing values are ``None``: comparisons with a missing value are false,
-  arithmetic with one gives ``None`` (docs/language.md, “缺失的值”).
+* Rules use three-valued (Kleene) logic; ``None`` is *unknown*. A fact that is
+  missing (absent or null) is unknown unless the task form gives it a
+  ``default``; comparisons, arithmetic, ``in``, ``contains`` and function calls
+  over an unknown operand are unknown (``present``/``missing`` excepted: they
+  are how a rule tests absence); ``not U = U``; ``U and F = F``, ``U or T = T``;
+  ``any``/``all``/``count``/``sum`` over a missing array are unknown.
+  A rule whose condition is unknown does not fire: it is reported as unknown.
+* Standards keep the two-valued null-safe rules the columnar backend mirrors
+  (a comparison with a missing value is false, ``not`` of it true): they
+  describe registry data in reports, they do not decide (``_Ctx.kleene``).
 * Each field is read once per decision, just before the first rule that
-  needs it.
+  needs it. A rule whose facts are all present runs plain two-valued code: the
+  checks for unknown operands run only when one of its facts is missing.
 * Rules are indexed: where enough rules test one field for a constant
   (``target.level == street``, ``task.category == "招商引资"``), they move into
   per-value functions picked with one dict lookup, so a decision evaluates the
-  rules that can apply, not all of them.
+  rules that can apply, not all of them; when that field is unknown, a
+  function of its own reports the indexed rules that are unknown.
 * ``explain`` compiles a second variant that records, per rule, whether it
-  fired and the value of every field, function call and lookup it saw.
+  fired (true, false, or null for unknown) and the value of every field,
+  function call and lookup it saw.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -29,16 +42,20 @@ from typing import Any, Callable, Optional
 
 from . import nodes as n
 from .checker import Checked, RuleInfo, StandardInfo, literal_value
-from .effects import EFFECT_BIT
+from .effects import EFFECT_BIT, holds_decision
 from .functions import date_add, date_diff
-from .types import DATE, ArrayOf, ListRef, RangeOf, SetOf
-from .visitor import NodeVisitor
+from .types import ANY, BOOL, DATE, STR, ArrayOf, Enum, ListRef, Num, RangeOf, Record, SetOf, Vocab
+from .visitor import NodeVisitor, iter_child_nodes
+from .vocabulary import VOCABULARY_KINDS, Vocabulary
 
-# the generated code's name for the bit of each effect: ``effects |= REJECT``
+# the generated code's name for the bit of each outcome: ``effects |= REJECT``
 EFFECT_NAME = {kind: kind.upper() for kind in EFFECT_BIT}
 INDEX_MIN_RULES = 12   # below this a linear scan is as fast as a lookup
 INDEX_MAX_DEPTH = 3
 ROOT_VARS = {"task": "T", "target": "G", "history": "H", "today": "D", "source": "S", "unit": "U"}
+#: the roots whose fields are input facts: missing ⇒ unknown
+FACT_ROOTS = ("task", "target", "source", "history")
+RULE_ARGS = "T, G, H, D, S, F, Q"  # Q: the unknown rules, as F holds the fired ones
 
 
 def _get(obj, key):
@@ -51,23 +68,123 @@ def _rec(seen: dict, label: str, value):
     return value
 
 
+# Three-valued helpers for the generated code: None is unknown. Only
+# quantifiers and membership in data that may hold unknowns call them; and,
+# or and not are inlined.
+def _any3(values):
+    """Kleene ``or`` over ``values``."""
+    unknown = False
+    for v in values:
+        if v:
+            return True
+        if v is None:
+            unknown = True
+    return None if unknown else False
+
+
+def _all3(values):
+    """Kleene ``and`` over ``values``."""
+    unknown = False
+    for v in values:
+        if v is None:
+            unknown = True
+        elif not v:
+            return False
+    return None if unknown else True
+
+
+def _count3(values):
+    """How many ``values`` hold; unknown if any is."""
+    count = 0
+    for v in values:
+        if v is None:
+            return None
+        if v:
+            count += 1
+    return count
+
+
+def _sum3(values):
+    """The sum of ``values``; unknown if any is."""
+    total = 0
+    for v in values:
+        if v is None:
+            return None
+        total += v
+    return total
+
+
+def _in3(x, seq):
+    """``x in seq`` when ``seq`` comes from the input: ``x == a or x == b …``,
+    so an unknown member makes a miss unknown."""
+    if x is None or seq is None:
+        return None
+    if x in seq:
+        return True
+    return None if None in seq else False
+
+
+def _within3(vocabulary, x, members):
+    """``x in members`` for a vocabulary value ``x`` (canonical) and members read
+    from the input: ``x`` or one of its ancestors is a member."""
+    if x is None or members is None:
+        return None
+    codes = {vocabulary.resolve(m) or m for m in members if m is not None}
+    if any(a in codes for a in vocabulary.ancestors(x)):
+        return True
+    return None if None in members else False
+
+
+class _Lazy(dict):
+    """Functions compiled on first use, by name: the three-valued code of a rule
+    (run only when a fact it reads is missing) and an index's unknown-field
+    function. Most are never needed; compiling them up front would double the
+    compile time and the size of the functions the hot path calls. A race
+    compiles one twice, to the same function."""
+
+    def __init__(self):
+        super().__init__()
+        self.makers: dict[str, Callable[[], Callable]] = {}
+
+    def __missing__(self, name: str) -> Callable:
+        fn = self[name] = self.makers[name]()
+        return fn
+
+
+class _HistoryMissing(Exception):
+    """The generated code's signal that ``H`` lacks a history fact the rules read."""
+
+
 @dataclass
 class CompiledPack:
-    decide: Callable  # (T, G, H, D, S) -> (fired rule indexes, effects that fired as bits)
+    decide: Callable  # (T, G, H, D, S) -> (fired, effects as bits, unknown)
     standards: dict[str, Callable]  # name -> (U) -> dict of measures + "compliant"
     source: str  # the generated Python of decide and the standards, for inspection
     reads: dict[str, set[str]]  # root -> fields read by the rules (for input errors)
     index_paths: list[str]  # discriminating fields chosen, outermost first
+    rule_paths: Callable[[int], tuple] = None  # rule index -> the fact paths its condition reads
+    exports: dict[str, Callable] = field(default_factory=dict)  # standard -> (U) -> {target fact: value} | None
     make_explain: Callable[[], Callable] = field(repr=False, default=None)
     _explain: Optional[Callable] = field(repr=False, default=None)
 
     @property
     def explain(self) -> Callable:
-        """(T, G, H, D, S, A) -> (fired, effects, trace); generated on first use —
-        most packs are never explained, and it doubles the generated code."""
+        """(T, G, H, D, S, A) -> (fired, effects, unknown, trace); generated on first
+        use — most packs are never explained, and it doubles the generated code."""
         if self._explain is None:
             self._explain = self.make_explain()
         return self._explain
+
+
+class _EveryFact:
+    """``known`` of a function's plain variant: every fact it reads is present
+    (the function checked them all before running it)."""
+
+    def __contains__(self, fact) -> bool:
+        return True
+
+
+EVERY_FACT = _EveryFact()
 
 
 @dataclass
@@ -76,6 +193,12 @@ class _Ctx:
     hoist: Optional[dict] = None  # (root, field) -> local name, when hoisting
     hoist_lines: Optional[list] = None
     vars: dict = field(default_factory=dict)  # quantifier variable -> python name
+    kleene: bool = True  # three-valued (rules) or the standards' two-valued null-safe rules
+    known: frozenset = frozenset()  # (root, field) reads this branch knows are present
+    bits: Optional[dict] = None  # (root, field) -> its bit in ``_m``, set when the hoisted read is missing
+
+    def inner(self, **changes) -> "_Ctx":
+        return _Ctx(**{**self.__dict__, **changes})
 
 
 class Compiler(NodeVisitor):
@@ -84,21 +207,29 @@ class Compiler(NodeVisitor):
     def __init__(self, checked: Checked, source_text: Callable[[n.Span], str]):
         self.c = checked
         self.source_text = source_text
-        self.ns: dict[str, Any] = {"_get": _get, "_rec": _rec, "_date_add": date_add,
-                                   "_date_diff": date_diff,
+        self.ns: dict[str, Any] = {"_get": _get, "_rec": _rec, "_date_add": date_add, "_date_diff": date_diff,
+                                   "_any3": _any3, "_all3": _all3, "_count3": _count3, "_sum3": _sum3,
+                                   "_in3": _in3, "_within3": _within3, "_HistoryMissing": _HistoryMissing,
                                    **{EFFECT_NAME[kind]: bit for kind, bit in EFFECT_BIT.items()}}
         self._const_ids: dict[Any, str] = {}
         self._names = itertools.count()
         self.reads: dict[str, set[str]] = {}
         self.index_paths: list[str] = []
         self._pending_tables: list[tuple[str, dict]] = []
+        self.defaults = dict(checked.task_form.defaults)
+        self.vocabularies = {name: Vocabulary.from_items(name, info.kind, info.items)
+                             for name, info in checked.lists.items() if info.kind in VOCABULARY_KINDS}
+        self._maybe = _MaybeNone(self)
+        self.lazy = _Lazy()
+        self.ns["_L"] = self.lazy
+        self._module_ns: Optional[dict] = None  # the generated module's globals, once compiled
 
     # -------------------------------------------------------------- helpers
     def fresh(self, prefix: str = "_v") -> str:
         return f"{prefix}{next(self._names)}"
 
     def const(self, value, prefix: str = "C") -> str:
-        key = (type(value).__name__, value if not isinstance(value, dict) else id(value))
+        key = (type(value).__name__, value if not isinstance(value, (dict, Vocabulary)) else id(value))
         name = self._const_ids.get(key)
         if name is None:
             name = self.fresh(prefix)
@@ -124,6 +255,65 @@ class Compiler(NodeVisitor):
     def type_of(self, e: n.Expr):
         return self.c.types.get(e)
 
+    def maybe(self, e: n.Expr, ctx: _Ctx) -> bool:
+        """Can ``e`` be unknown (None) in ``ctx``? Only a rule's three-valued code asks."""
+        return self._maybe.visit(e, ctx.known)
+
+    def vocabulary_of(self, e: n.Expr) -> Optional[Vocabulary]:
+        """The vocabulary of a task field bound to one (``x-vocabulary``), read as ``e``."""
+        t = self.type_of(e)
+        return self.vocabularies.get(t.vocabulary) if isinstance(t, Vocab) else None
+
+    def canonical(self, voc: Vocabulary, values) -> frozenset:
+        """The canonical codes of ``values`` (spellings), and every code below them:
+        ``x in values`` of a vocabulary value is one lookup in this set (``within``)."""
+        codes = {voc.resolve(v) or v for v in values}
+        return frozenset(code for code in voc.terms if any(a in codes for a in voc.ancestors(code)))
+
+    # -------------------------------------------------------------- reading facts
+    def read_code(self, root: str, fld: str) -> str:
+        """The expression reading ``root.fld``: its form default when missing; for a
+        vocabulary field, its canonical code (None when it names no entry)."""
+        access = f"{ROOT_VARS[root]}.get({fld!r})"
+        if root != "task":
+            return access
+        if fld in self.defaults:
+            v = self.fresh()
+            access = f"({v} if ({v} := {access}) is not None else {self.const_value(self.defaults[fld])})"
+        voc = self.field_vocabulary(fld)
+        if voc is not None:
+            access = f"{self.const(voc, 'V')}.resolve({access})"
+        return access
+
+    def field_vocabulary(self, fld: str) -> Optional[Vocabulary]:
+        """The vocabulary a task field is bound to (``x-vocabulary``), if any."""
+        return self.vocabularies.get(self.c.task_form.vocabularies.get(fld))
+
+    def never_missing(self, root: str, fld: str) -> bool:
+        """A task field with a form default, not bound to a vocabulary (whose
+        entries the value may fail to name), always reads as known."""
+        return root == "task" and fld in self.defaults and self.field_vocabulary(fld) is None
+
+    def const_value(self, value) -> str:
+        if isinstance(value, (str, bool, int, float)) or value is None:
+            return repr(value)
+        return self.const(value)
+
+    def root_read(self, root: str, fld: str, ctx: _Ctx) -> str:
+        self.reads.setdefault(root, set()).add(fld)
+        access = self.read_code(root, fld)
+        if ctx.hoist is not None and not ctx.trace and root != "unit":
+            key = (root, fld)
+            local = ctx.hoist.get(key)
+            if local is None:
+                local = ctx.hoist[key] = self.fresh("_f")
+                ctx.hoist_lines.append(f"{local} = {access}")
+                if ctx.bits is not None and root in FACT_ROOTS and not self.never_missing(root, fld):
+                    bit = ctx.bits[key] = 1 << len(ctx.bits)
+                    ctx.hoist_lines.append(f"if {local} is None: _m |= {bit}")
+            return local
+        return access
+
     # -------------------------------------------------------------- expressions
     def expr(self, e: n.Expr, ctx: _Ctx) -> str:
         """Python source for ``e``; under explain, a leaf also records its value."""
@@ -144,13 +334,26 @@ class Compiler(NodeVisitor):
 
     def visit_Index(self, e: n.Index, ctx: _Ctx) -> str:
         lst = self.c.lists[self.type_of(e.obj).names[0]]
-        table = {it["code"]: _item_value(it) for it in lst.items}
-        return f"{self.const(table, 'I')}.get({self.expr(e.key, ctx)})"
+        table = {it["code"]: _item_value(it, lst.item_type) for it in lst.items}
+        tname = self.const(table, "I")
+        key = self.expr(e.key, ctx)
+        if not ctx.kleene:
+            return f"{tname}.get({key})"
+        # pack data is never unknown: a code the list lacks finds the empty item
+        empty = self.const(_item_value({"code": "", "name": "", "kind": "", "requires": (), "attrs": {}},
+                                       lst.item_type), "I")
+        if not self.maybe(e.key, ctx):
+            return f"{tname}.get({key}, {empty})"
+        v = self.fresh()
+        return f"(None if ({v} := {key}) is None else {tname}.get({v}, {empty}))"
 
     def visit_Call(self, e: n.Call, ctx: _Ctx) -> str:
         fn = self.c.registry.functions[e.func]
         fname = self.const(fn.impl, "F")
-        return f"{fname}({', '.join(self.expr(a, ctx) for a in e.args)})"
+        if not ctx.kleene or fn.total:
+            return f"{fname}({', '.join(self.expr(a, ctx) for a in e.args)})"
+        return self._nullsafe([(a, self.expr(a, ctx)) for a in e.args],
+                              lambda v: f"{fname}({', '.join(v)})", "None", ctx)
 
     def visit_SetLit(self, e: n.SetLit, ctx: _Ctx) -> str:
         values = [static_value(i, self.c) for i in e.items]
@@ -165,10 +368,29 @@ class Compiler(NodeVisitor):
         return f"(None if ({v} := {self.expr(e.operand, ctx)}) is None else -{v})"
 
     def visit_Not(self, e: n.Not, ctx: _Ctx) -> str:
-        return f"(not {self.expr(e.operand, ctx)})"
+        code = self.expr(e.operand, ctx)
+        if not ctx.kleene or not self.maybe(e.operand, ctx):
+            return f"(not {code})"
+        v = self.fresh()
+        return f"(None if ({v} := {code}) is None else not {v})"
 
     def visit_BoolOp(self, e: n.BoolOp, ctx: _Ctx) -> str:
-        return "(" + f" {e.op} ".join(self.expr(x, ctx) for x in e.operands) + ")"
+        codes = [self.expr(x, ctx) for x in e.operands]
+        maybe = [ctx.kleene and self.maybe(x, ctx) for x in e.operands]
+        if not any(maybe):
+            return "(" + f" {e.op} ".join(codes) + ")"
+        # Kleene as one flat chain (a 3,000-term condition must not nest): ``and``
+        # stops at the first known-false operand, ``or`` at the first true one; past
+        # the last operand, an unknown one makes the answer unknown.
+        names = [self.fresh() if m else None for m in maybe]
+        unknown = " or ".join(f"{v} is None" for v in names if v)
+        if e.op == "and":
+            terms = [f"(({v} := {code}) or {v} is None)" if v else code for v, code in zip(names, codes)]
+            last = f"(None if {unknown} else True)"
+        else:
+            terms = [f"({v} := {code})" if v else code for v, code in zip(names, codes)]
+            last = f"(None if {unknown} else False)"
+        return "(" + f" {e.op} ".join(terms + [last]) + ")"
 
     def visit_Name(self, e: n.Name, ctx: _Ctx) -> str:
         kind, name = self.c.bindings[e]
@@ -195,45 +417,55 @@ class Compiler(NodeVisitor):
         if isinstance(obj_t, RangeOf):
             return f"{self.expr(e.obj, ctx)}[{0 if e.name == 'min' else 1}]"
         if isinstance(e.obj, n.Name) and self.c.bindings.get(e.obj, ("",))[0] == "root":
-            root = e.obj.id
-            self.reads.setdefault(root, set()).add(e.name)
-            default = None
-            if root == "history":
-                fact = self.c.registry.history.get(e.name)
-                default = fact.default if fact else None
-            access = f"{ROOT_VARS[root]}.get({e.name!r}{', ' + repr(default) if default is not None else ''})"
-            if ctx.hoist is not None and not ctx.trace and root != "unit":
-                key = (root, e.name)
-                local = ctx.hoist.get(key)
-                if local is None:
-                    local = ctx.hoist[key] = self.fresh("_f")
-                    ctx.hoist_lines.append(f"{local} = {access}")
-                return local
-            return access
+            return self.root_read(e.obj.id, e.name, ctx)
         return f"_get({self.expr(e.obj, ctx)}, {e.name!r})"
 
     def visit_Quantifier(self, e: n.Quantifier, ctx: _Ctx) -> str:
-        seq = f"({self.expr(e.iterable, ctx)} or ())"
+        seq_code = self.expr(e.iterable, ctx)
         var = self.fresh("_q")
-        inner = _Ctx(ctx.trace, ctx.hoist, ctx.hoist_lines, {**ctx.vars, e.var: var})
+        inner = ctx.inner(vars={**ctx.vars, e.var: var})
+        if not ctx.kleene:
+            seq = f"({seq_code} or ())"
+            if e.body is None:
+                return f"len({seq})"
+            body = self.expr(e.body, inner)
+            if e.kind == "any":
+                return f"any({body} for {var} in {seq})"
+            if e.kind == "all":
+                return f"all({body} for {var} in {seq})"
+            if e.kind == "count":
+                return f"sum(1 for {var} in {seq} if {body})"
+            t = self.fresh()
+            return f"sum({t} for {var} in {seq} if ({t} := {body}) is not None)"
+        if self.maybe(e.iterable, ctx):
+            s = self.fresh("_s")
+            guard, seq = f"None if ({s} := {seq_code}) is None else ", s
+        else:
+            guard, seq = "", seq_code
         if e.body is None:
-            return f"len({seq})"
+            return f"({guard}len({seq}))"
         body = self.expr(e.body, inner)
+        plain = not self.maybe(e.body, inner)
         if e.kind == "any":
-            return f"any({body} for {var} in {seq})"
-        if e.kind == "all":
-            return f"all({body} for {var} in {seq})"
-        if e.kind == "count":
-            return f"sum(1 for {var} in {seq} if {body})"
-        t = self.fresh()
-        return f"sum({t} for {var} in {seq} if ({t} := {body}) is not None)"
+            call = f"any({body} for {var} in {seq})" if plain else f"_any3({body} for {var} in {seq})"
+        elif e.kind == "all":
+            call = f"all({body} for {var} in {seq})" if plain else f"_all3({body} for {var} in {seq})"
+        elif e.kind == "count":
+            call = f"sum(1 for {var} in {seq} if {body})" if plain else f"_count3({body} for {var} in {seq})"
+        else:
+            call = f"sum({body} for {var} in {seq})" if plain else f"_sum3({body} for {var} in {seq})"
+        return f"({guard}{call})"
 
     def _nullsafe(self, parts: list[tuple[n.Expr, str]], build: Callable[[list[str]], str],
-                  on_null: str) -> str:
+                  on_null: str, ctx: _Ctx) -> str:
         """Evaluate each operand once; give ``on_null`` if any is missing."""
         checks, names = [], []
         for node, code in parts:
-            if static_value(node, self.c) is not NOT_STATIC:
+            if static_value(node, self.c) is not NOT_STATIC or (ctx.kleene and not self.maybe(node, ctx)):
+                names.append(code)
+                continue
+            if code.isidentifier():  # a local already (a hoisted read): test it as it is
+                checks.append(f"{code} is None")
                 names.append(code)
                 continue
             v = self.fresh()
@@ -251,13 +483,17 @@ class Compiler(NodeVisitor):
             left, right = static_value(e.left, self.c), static_value(e.right, self.c)
             if left is not NOT_STATIC and right is not NOT_STATIC:
                 return self.const(frozenset(left) | frozenset(right))
-            return f"({self.expr(e.left, ctx)} | {self.expr(e.right, ctx)})"
+            left_c, right_c = self.expr(e.left, ctx), self.expr(e.right, ctx)
+            if not ctx.kleene:
+                return f"({left_c} | {right_c})"
+            return self._nullsafe([(e.left, left_c), (e.right, right_c)], lambda v: f"({v[0]} | {v[1]})",
+                                  "None", ctx)
         left_c, right_c = self.expr(e.left, ctx), self.expr(e.right, ctx)
         if lt == DATE and rt == DATE:
             return f"_date_diff({left_c}, {right_c})"
         if lt == DATE:
             sign = "" if e.op == "+" else "-"
-            return self._nullsafe([(e.right, right_c)], lambda v: f"_date_add({left_c}, {sign}{v[0]})", "None")
+            return self._nullsafe([(e.right, right_c)], lambda v: f"_date_add({left_c}, {sign}{v[0]})", "None", ctx)
         if rt == DATE:
             return f"_date_add({right_c}, {left_c})"
         op = e.op
@@ -267,104 +503,253 @@ class Compiler(NodeVisitor):
             p, q = right_static.numerator, right_static.denominator
             if op == "/":
                 p, q = q, p
-            return self._nullsafe([(e.left, left_c)], lambda v: f"({v[0]} * {p} / {q})", "None")
+            return self._nullsafe([(e.left, left_c)], lambda v: f"({v[0]} * {p} / {q})", "None", ctx)
         return self._nullsafe([(e.left, left_c), (e.right, right_c)],
-                              lambda v: f"({v[0]} {op} {v[1]})", "None")
+                              lambda v: f"({v[0]} {op} {v[1]})", "None", ctx)
 
     def visit_Compare(self, e: n.Compare, ctx: _Ctx) -> str:
         op = e.op
+        # an unknown operand makes a rule's comparison unknown; a standard's stays false
+        on_null = "None" if ctx.kleene else "False"
         left_c = self.expr(e.left, ctx)
         if op in ("==", "!="):
-            return f"({left_c} {op} {self.expr(e.right, ctx)})"
+            right_c = self._vocabulary_literal(e.left, e.right, ctx) or self.expr(e.right, ctx)
+            left_c = self._vocabulary_literal(e.right, e.left, ctx) or left_c
+            if not ctx.kleene:
+                return f"({left_c} {op} {right_c})"
+            return self._nullsafe([(e.left, left_c), (e.right, right_c)],
+                                  lambda v: f"({v[0]} {op} {v[1]})", on_null, ctx)
         if op in ("<", "<=", ">", ">="):
             right_c = self.expr(e.right, ctx)
             return self._nullsafe([(e.left, left_c), (e.right, right_c)],
-                                  lambda v: f"({v[0]} {op} {v[1]})", "False")
+                                  lambda v: f"({v[0]} {op} {v[1]})", on_null, ctx)
         if op in ("in", "not in"):
-            rt = self.type_of(e.right)
-            right_c = self.expr(e.right, ctx)
-            if isinstance(rt, RangeOf):  # ranges are always static (literals or params)
-                lo, hi = (self.literal(x) for x in static_value(e.right, self.c))
-                test = self._nullsafe([(e.left, left_c)], lambda v: f"({lo} <= {v[0]} <= {hi})", "False")
-            elif isinstance(rt, ArrayOf) or (isinstance(rt, SetOf) and static_value(e.right, self.c) is NOT_STATIC
-                                              and not isinstance(e.right, n.SetLit)):
-                test = f"({left_c} in ({right_c} or ()))"
-            else:
-                test = f"({left_c} in {right_c})"
-            return f"(not {test})" if op == "not in" else test
+            return self._membership(e, left_c, ctx)
         # contains
         lt = self.type_of(e.left)
         right_c = self.expr(e.right, ctx)
         if isinstance(lt, (ArrayOf, SetOf)):
+            if ctx.kleene:
+                return f"_in3({right_c}, {left_c})"
             return f"({right_c} in ({left_c} or ()))"
         return self._nullsafe([(e.left, left_c), (e.right, right_c)],
-                              lambda v: f"({v[1]} in {v[0]})", "False")
+                              lambda v: f"({v[1]} in {v[0]})", on_null, ctx)
+
+    def _vocabulary_literal(self, value: n.Expr, other: n.Expr, ctx: _Ctx) -> Optional[str]:
+        """``other`` as a canonical code when ``value`` is a vocabulary field and
+        ``other`` a constant spelling (``task.kind == 报表`` finds ``report``)."""
+        voc = self.vocabulary_of(value)
+        if voc is None:
+            return None
+        spelled = static_value(other, self.c)
+        if not isinstance(spelled, str):
+            return None
+        return repr(voc.resolve(spelled) or spelled)
+
+    def _membership(self, e: n.Compare, left_c: str, ctx: _Ctx) -> str:
+        rt = self.type_of(e.right)
+        negate = e.op == "not in"
+        right_static = static_value(e.right, self.c)
+        voc = self.vocabulary_of(e.left)
+        if voc is not None and isinstance(right_static, frozenset):
+            # within: the value's canonical code or one of its ancestors is among them
+            right_c = self.const(self.canonical(voc, right_static))
+        else:
+            right_c = self.expr(e.right, ctx)
+        if not ctx.kleene:
+            if isinstance(rt, RangeOf):  # ranges are always static (literals or params)
+                lo, hi = (self.literal(x) for x in right_static)
+                test = self._nullsafe([(e.left, left_c)], lambda v: f"({lo} <= {v[0]} <= {hi})", "False", ctx)
+            elif isinstance(rt, ArrayOf) or (right_static is NOT_STATIC and not isinstance(e.right, n.SetLit)):
+                test = f"({left_c} in ({right_c} or ()))"
+            else:
+                test = f"({left_c} in {right_c})"
+            return f"(not {test})" if negate else test
+        if isinstance(rt, RangeOf):
+            lo, hi = (self.literal(x) for x in right_static)
+            word = "not " if negate else ""
+            return self._nullsafe([(e.left, left_c)], lambda v: f"({word}({lo} <= {v[0]} <= {hi}))", "None", ctx)
+        if right_static is not NOT_STATIC:  # list codes, a constant set: no member is unknown
+            word = "not in" if negate else "in"
+            return self._nullsafe([(e.left, left_c)], lambda v: f"({v[0]} {word} {right_c})", "None", ctx)
+        test = f"_in3({left_c}, {right_c})" if voc is None else f"_within3({self.const(voc, 'V')}, {left_c}, {right_c})"
+        if not negate:
+            return test
+        v = self.fresh()
+        return f"(None if ({v} := {test}) is None else not {v})"
 
     # -------------------------------------------------------------- rules
+    def _outcome(self, rule: RuleInfo, unknown: bool) -> Optional[str]:
+        """What the generated code does when ``rule`` fires, or when its condition
+        is unknown (nothing for a warning: it could not change the decision)."""
+        if not unknown:
+            return f"F.append({rule.index}); effects |= {EFFECT_NAME[rule.effect.kind]}"
+        if rule.on_unknown is not None:  # `unknown reject`: the rule fires, rejecting
+            return f"F.append({rule.index}); Q.append({rule.index}); effects |= REJECT"
+        if not holds_decision(rule.effect.kind):
+            return None
+        return f"Q.append({rule.index}); effects |= UNKNOWN"
+
     def _rule_lines(self, rule: RuleInfo, cond: Optional[n.Expr], ctx: _Ctx, indent: str) -> list[str]:
-        fire = f"F.append({rule.index}); effects |= {EFFECT_NAME[rule.effect.kind]}"
+        """The code of one rule. In a function's plain variant (``ctx.bits`` None) every
+        fact it reads is known to be present (``ctx.known``); in its guarded variant,
+        the rule runs plain code when its own facts are present, else its
+        three-valued code, compiled the first time it is needed."""
+        fire, unknown = self._outcome(rule, False), self._outcome(rule, True)
         if cond is None or (isinstance(cond, n.Bool) and cond.value):
             return [indent + fire]
-        ctx.hoist_lines = []
-        test = self.expr(cond, ctx)
-        lines = [indent + line for line in ctx.hoist_lines]
-        lines += [f"{indent}if {test}:", f"{indent}    {fire}"]
-        return lines
+        if ctx.bits is None:
+            missable, known = [], ctx.inner(hoist_lines=[])
+        else:
+            missable = [r for r in _root_reads(cond, self.c) if not self.never_missing(*r)]
+            known = ctx.inner(known=ctx.known | frozenset(missable), hoist_lines=[])
+        code = self.expr(cond, known)
+        lines = [indent + line for line in known.hoist_lines]
+        if ctx.bits is None:
+            ctx.hoist_lines += known.hoist_lines  # the plain variant reads every fact first
+            lines = []
+        verdict = [f"{indent}    if _c: {fire}"] + ([f"{indent}    elif _c is None: {unknown}"] if unknown else [])
+        if self.maybe(cond, known):  # unknown even with every fact present (an array element may be)
+            plain = [f"{indent}    _c = {code}", *verdict]
+        else:
+            plain = [f"{indent}    if {code}: {fire}"]
+        if not missable:
+            return lines + [line[4:] for line in plain]
+        if len(missable) == 1:
+            guard = f"{ctx.hoist[missable[0]]} is not None"
+        else:  # one test for them all: _m has a bit set for each missing fact read so far
+            guard = f"not _m & {sum(ctx.bits[r] for r in missable)}"
+        slow = self._lazy_condition(cond)
+        return lines + [f"{indent}if {guard}:", *plain, f"{indent}else:",
+                        f"{indent}    _c = _L[{slow!r}](T, G, H, D, S)", *verdict]
+
+    def _lazy_condition(self, cond: n.Expr) -> str:
+        """The name of a lazily compiled ``(T, G, H, D, S) -> True | False | None``
+        computing ``cond`` in three-valued logic."""
+        name = self.fresh("_k")
+        self.lazy.makers[name] = lambda: self._compile_lazy(name, [
+            f"def {name}(T, G, H, D, S):", f"    return {self.expr(cond, _Ctx())}", ""])
+        return name
+
+    def _compile_lazy(self, name: str, lines: list[str]) -> Callable:
+        ns = self._module_ns
+        for key, value in self.ns.items():  # constants the new code introduced
+            ns.setdefault(key, value)
+        exec(compile("\n".join(lines), f"<jiceng pack {self.c.linked.tenant} {name}>", "exec"), ns)  # noqa: S102
+        return ns[name]
+
+    def _unknown_lines(self, rule: RuleInfo, rest: Optional[n.Expr], ctx: _Ctx, indent: str) -> list[str]:
+        """An indexed rule when its indexed field is unknown: ``U and rest`` is
+        unknown unless ``rest`` is false."""
+        unknown = self._outcome(rule, True)
+        if unknown is None:
+            return []
+        if rest is None:
+            return [indent + unknown]
+        return [f"{indent}_c = {self.expr(rest, ctx)}", f"{indent}if _c or _c is None: {unknown}"]
 
     def _emit_rules(self, rules: list[tuple[RuleInfo, Optional[n.Expr]]], fname: str, depth: int,
                     out: list[str]) -> None:
-        """Emit ``def fname(T, G, H, D, S, F) -> effects`` for ``rules`` (in order)."""
-        plan = _choose_index(rules, self.c) if depth < INDEX_MAX_DEPTH and len(rules) >= INDEX_MIN_RULES else None
-        body: list[str] = []
-        ctx = _Ctx(hoist={}, hoist_lines=[])
-        if plan is None:
-            for rule, cond in rules:
-                body += self._rule_lines(rule, cond, ctx, "    ")
-        else:
+        """Emit ``def fname(T, G, H, D, S, F, Q) -> effects`` for ``rules`` (in order),
+        and the functions it calls: per-value buckets of an index, each compiled
+        the same way, and (lazily) the function for an unknown indexed field."""
+        plan = _choose_index(rules, self) if depth < INDEX_MAX_DEPTH and len(rules) >= INDEX_MIN_RULES else None
+        here, rest_fn, dispatch = rules, None, None
+        if plan is not None:
             path, buckets, rest = plan
             self.index_paths.append(path)
+            here = rest
             if len(rest) >= INDEX_MIN_RULES:  # the rules this field cannot index may split on another
-                sub = self.fresh("_rest")
-                self._emit_rules(rest, sub, depth + 1, out)
-                body.append(f"    effects |= {sub}(T, G, H, D, S, F)")
-            else:
-                for rule, cond in rest:
-                    body += self._rule_lines(rule, cond, ctx, "    ")
+                rest_fn, here = self.fresh("_rest"), []
+                self._emit_rules(rest, rest_fn, depth + 1, out)
             table = {}
             for value, members in buckets.items():
-                sub = self.fresh("_bucket")
-                self._emit_rules(members, sub, depth + 1, out)
-                table[value] = sub
-            root, fld = path.split(".", 1)
-            key_local = ctx.hoist.get((root, fld))
-            key = key_local or f"{ROOT_VARS[root]}.get({fld!r})"
-            self.reads.setdefault(root, set()).add(fld)
+                table[value] = self.fresh("_bucket")
+                self._emit_rules(members, table[value], depth + 1, out)
+            indexed = sorted({rule.index: (rule, cond) for members in buckets.values()
+                              for rule, cond in members}.values(), key=lambda rc: rc[0].index)
+            unknown_fn = self.fresh("_unknown")
+            self.lazy.makers[unknown_fn] = lambda name=unknown_fn, rs=indexed: self._compile_lazy(
+                name, self._unknown_function(name, rs))
             tname = self.fresh("_index")
             self.ns[tname] = None  # filled after the bucket functions exist
             self._pending_tables.append((tname, table))
-            body += [f"    _b = {tname}.get({key})",
+            dispatch = (path, tname, unknown_fn)
+        guarded = self.fresh(f"{fname}_guarded")
+        self.lazy.makers[guarded] = lambda: self._compile_lazy(
+            guarded, self._function_lines(guarded, here, rest_fn, dispatch, None))
+        out += self._function_lines(fname, here, rest_fn, dispatch, guarded)
+
+    def _function_lines(self, fname: str, rules, rest_fn: Optional[str], dispatch, guarded: Optional[str]
+                        ) -> list[str]:
+        """One rule function. With ``guarded`` (the name of its guarded variant): the
+        plain variant, which reads every fact its rules read, hands the call over
+        to the guarded variant when one is missing — the three-valued checks cost
+        nothing while every fact is present. Without: that guarded variant."""
+        ctx = _Ctx(hoist={}, hoist_lines=[], bits=None if guarded else {}, known=EVERY_FACT if guarded else frozenset())
+        body = [f"    effects |= {rest_fn}({RULE_ARGS})"] if rest_fn else []
+        for rule, cond in rules:
+            body += self._rule_lines(rule, cond, ctx, "    ")
+        missable = [local for (root, fld), local in ctx.hoist.items()
+                    if root in FACT_ROOTS and not self.never_missing(root, fld)]
+        if dispatch is not None:
+            path, tname, unknown_fn = dispatch
+            key_ctx = ctx.inner(hoist_lines=[])
+            key = self.root_read(*path.split(".", 1), key_ctx)
+            body += ["    " + line for line in key_ctx.hoist_lines]
+            body += [f"    _k = {key}",
+                     f"    _b = {tname}.get(_k)",
                      "    if _b is not None:",
-                     "        effects |= _b(T, G, H, D, S, F)"]
-        out += [f"def {fname}(T, G, H, D, S, F):", "    effects = 0", *body, "    return effects", ""]
+                     f"        effects |= _b({RULE_ARGS})",
+                     "    elif _k is None:",
+                     f"        effects |= _L[{unknown_fn!r}]({RULE_ARGS})"]
+        head = [f"def {fname}({RULE_ARGS}):"]
+        if guarded:
+            head += ["    " + line for line in ctx.hoist_lines]
+            if missable:
+                head.append("    if " + " or ".join(f"{v} is None" for v in missable)
+                            + f": return _L[{guarded!r}]({RULE_ARGS})")
+        head.append("    effects = 0")
+        if ctx.bits:
+            head.append("    _m = 0")
+        return head + body + ["    return effects", ""]
+
+    def _unknown_function(self, fname: str, rules) -> list[str]:
+        """``fname``: the indexed ``rules`` when the indexed field is unknown."""
+        body, ctx = [], _Ctx()
+        for rule, cond in rules:
+            body += self._unknown_lines(rule, cond, ctx, "    ")
+        return [f"def {fname}({RULE_ARGS}):", "    effects = 0", *body, "    return effects", ""]
+
+    def _history_check(self) -> list[str]:
+        """The runtime must supply every history fact the rules read (None when it
+        does not know one): a call that omits one fails here, before any rule runs,
+        and ``Pack.decide`` says which (E703)."""
+        names = sorted(self.reads.get("history", ()))
+        if not names:
+            return []
+        return ["    if " + " or ".join(f"{name!r} not in H" for name in names) + ": raise _HistoryMissing"]
 
     def _explain_function(self, rules: list[RuleInfo]) -> list[str]:
         # A[0] names the rule being evaluated, so an error can say which rule failed
-        lines = ["def explain(T, G, H, D, S, A):", "    F = []", "    effects = 0", "    TR = []"]
+        lines = ["def explain(T, G, H, D, S, A):", *self._history_check(), "    F = []", "    Q = []",
+                 "    effects = 0", "    TR = []"]
         for rule in rules:
             ctx = _Ctx(trace=True)
             lines += [f"    A[0] = {rule.index}", "    _w = {}"]
             if rule.when is None:
                 lines.append("    _c = True")
             else:
-                lines.append(f"    _c = bool({self.expr(rule.when, ctx)})")
-            lines += [f"    TR.append(({rule.index}, _c, _w))",
-                      f"    if _c: F.append({rule.index}); effects |= {EFFECT_NAME[rule.effect.kind]}"]
-        lines += ["    return F, effects, TR", ""]
+                lines.append(f"    _c = {self.expr(rule.when, ctx)}")
+            lines += [f"    TR.append(({rule.index}, _c, _w))", f"    if _c: {self._outcome(rule, False)}"]
+            if self._outcome(rule, True) is not None:
+                lines.append(f"    elif _c is None: {self._outcome(rule, True)}")
+        lines += ["    return F, effects, Q, TR", ""]
         return lines
 
     # -------------------------------------------------------------- standards
     def _standard_function(self, s: StandardInfo, fname: str) -> list[str]:
-        ctx = _Ctx()
+        ctx = _Ctx(kleene=False)
         lines = [f"def {fname}(U):", "    T = G = H = S = None", "    D = None", "    M = {}"]
         if s.where is not None:
             lines.append(f"    if not ({self.expr(s.where, ctx)}): return None")
@@ -380,26 +765,57 @@ class Compiler(NodeVisitor):
         lines += ["    return M", ""]
         return lines
 
+    def _export_function(self, s: StandardInfo, fname: str) -> list[str]:
+        """``fname(U)``: the target facts standard ``s`` exports for unit ``U``
+        (None when it does not apply), in three-valued logic: a derived fact is
+        unknown when the unit data it derives from is missing — where a report
+        may say 0 (``max(required - unit.workers, 0 人)`` skips a missing value),
+        a rule must not read a gap of 0 from data nobody entered."""
+        ctx = _Ctx()
+        lines = [f"def {fname}(U):", "    T = G = H = S = D = None", "    M = {}"]
+        if s.where is not None:
+            lines += [f"    _c = {self.expr(s.where, ctx)}", "    if _c is None: return dict.fromkeys("
+                      f"{tuple(s.exports)!r})", "    if not _c: return None"]
+        for name, _title, value, _t in s.measures:
+            lines.append(f"    M[{name!r}] = {self.expr(value, ctx)}")
+        if "compliant" in (m for m, _t in s.exports.values()):
+            both = n.BoolOp(s.span, "and", tuple(x.condition for x in s.expects))
+            lines.append(f"    M['compliant'] = {self.visit_BoolOp(both, ctx)}")
+        lines.append("    return {" + ", ".join(f"{fact!r}: M[{measure!r}]"
+                                                  for fact, (measure, _t) in s.exports.items()) + "}")
+        return lines + [""]
+
     # -------------------------------------------------------------- module
     def compile(self) -> CompiledPack:
         out: list[str] = ["# generated by jiceng.dsl.compiler — do not edit", ""]
         rules = [(r, r.when) for r in self.c.rules]
         self._emit_rules(rules, "_all", 0, out)
-        out += ["def decide(T, G, H, D, S):", "    F = []", "    effects = _all(T, G, H, D, S, F)",
-                "    if len(F) > 1: F.sort()", "    return F, effects", ""]
-        std_names = {}
+        out += ["def decide(T, G, H, D, S):", *self._history_check(), "    F = []", "    Q = []",
+                "    effects = _all(T, G, H, D, S, F, Q)",
+                "    if len(F) > 1: F.sort()", "    if len(Q) > 1: Q.sort()", "    return F, effects, Q", ""]
+        std_names, export_names = {}, {}
         for s in self.c.standards:
             fname = self.fresh("_standard")
             std_names[s.name] = fname
             out += self._standard_function(s, fname)
+            if s.exports:
+                export_names[s.name] = self.fresh("_export")
+                out += self._export_function(s, export_names[s.name])
         source = "\n".join(out)
         code = compile(source, f"<jiceng pack {self.c.linked.tenant}>", "exec")
-        ns = dict(self.ns)
+        ns = self._module_ns = dict(self.ns)
         exec(code, ns)  # noqa: S102 - our own generated code, no user text is executed
         for tname, table in self._pending_tables:
             ns[tname] = {value: ns[fn] for value, fn in table.items()}
+        rules_by_index = {r.index: r for r in self.c.rules}
+
+        @functools.lru_cache(maxsize=None)
+        def rule_paths(index: int) -> tuple:  # asked only when a rule is unknown
+            when = rules_by_index[index].when
+            return read_paths(when, self.c) if when is not None else ()
         return CompiledPack(ns["decide"], {k: ns[v] for k, v in std_names.items()},
-                            source, self.reads, self.index_paths, self._compile_explain)
+                            source, self.reads, self.index_paths, rule_paths,
+                            {k: ns[v] for k, v in export_names.items()}, self._compile_explain)
 
     def _compile_explain(self) -> Callable:
         source = "\n".join(self._explain_function(self.c.rules))
@@ -465,6 +881,134 @@ def static_value(e: n.Expr, c: Checked):
     return _STATIC_VALUE.visit(e, c)
 
 
+class _MaybeNone(NodeVisitor):
+    """Can an expression be unknown (None) in a rule's three-valued code?
+    ``known``: the (root, field) reads the code being generated knows are
+    present. Wherever this says no, the compiler emits plain Python."""
+
+    def __init__(self, compiler: Compiler):
+        self.compiler = compiler
+        self.c = compiler.c
+
+    def _never(self, e, known) -> bool:
+        return False
+
+    visit_Number = visit_Ratio = visit_String = visit_Bool = visit_DateLit = visit_RangeLit = _never
+    visit_SetLit = _never  # a set is a value even when a member is unknown (membership asks _in3)
+
+    def visit_Name(self, e: n.Name, known) -> bool:
+        return self.c.bindings[e][0] in ("var", "measure")
+
+    def visit_Attr(self, e: n.Attr, known) -> bool:
+        if isinstance(self.c.types.get(e.obj), RangeOf):
+            return False
+        if isinstance(e.obj, n.Name) and self.c.bindings.get(e.obj, ("",))[0] == "root":
+            return not self.compiler.never_missing(e.obj.id, e.name) and (e.obj.id, e.name) not in known
+        if isinstance(e.obj, n.Index):  # items are total (_item_value), but an ANY attribute reads as None
+            return self.visit(e.obj, known) or self.c.types.get(e) in (ANY, None)
+        return True
+
+    def visit_Index(self, e: n.Index, known) -> bool:
+        return self.visit(e.key, known)
+
+    def visit_Call(self, e: n.Call, known) -> bool:
+        fn = self.c.registry.functions[e.func]
+        if fn.total:
+            return False
+        return not fn.strict or any(self.visit(a, known) for a in e.args)
+
+    def visit_Quantifier(self, e: n.Quantifier, known) -> bool:
+        # a quantifier's variable is an element of input data: it may be unknown
+        return True if e.body is not None else self.visit(e.iterable, known)
+
+    def visit_Compare(self, e: n.Compare, known) -> bool:
+        if e.op in ("in", "not in") and (isinstance(self.c.types.get(e.right), ArrayOf)
+                                         or (static_value(e.right, self.c) is NOT_STATIC
+                                             and not isinstance(self.c.types.get(e.right), RangeOf))):
+            return True  # members read from the input may be unknown
+        if e.op == "contains" and isinstance(self.c.types.get(e.left), (ArrayOf, SetOf)):
+            return True
+        return self.visit(e.left, known) or self.visit(e.right, known)
+
+    def visit_Arith(self, e: n.Arith, known) -> bool:
+        return self.visit(e.left, known) or self.visit(e.right, known)
+
+    def visit_Neg(self, e: n.Neg, known) -> bool:
+        return self.visit(e.operand, known)
+
+    visit_Not = visit_Neg
+
+    def visit_BoolOp(self, e: n.BoolOp, known) -> bool:
+        return any(self.visit(x, known) for x in e.operands)
+
+
+def _root_reads(e: n.Expr, c: Checked) -> list[tuple[str, str]]:
+    """The (root, field) facts ``e`` reads directly (``task.kind``), in order."""
+    found: dict[tuple[str, str], None] = {}
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, n.Attr) and isinstance(x.obj, n.Name) \
+                and c.bindings.get(x.obj, ("", ""))[0] == "root" and x.obj.id in FACT_ROOTS:
+            found.setdefault((x.obj.id, x.name))
+        else:
+            stack.extend(reversed(list(iter_child_nodes(x))))
+    return list(found)
+
+
+class _ReadPaths(NodeVisitor):
+    """See :func:`read_paths`. ``var_paths``: quantifier variable -> the path of
+    its array plus ``[]``."""
+
+    def __init__(self, c: Checked):
+        self.c = c
+        self.found: dict[tuple[str, ...], None] = {}
+
+    def _path(self, e: n.Expr, var_paths: dict) -> Optional[tuple[str, ...]]:
+        names = []
+        while isinstance(e, n.Attr):
+            names.append(e.name)
+            e = e.obj
+        if not isinstance(e, n.Name):
+            return None
+        binding = self.c.bindings.get(e, ("", ""))
+        if binding[0] == "root" and binding[1] in FACT_ROOTS and names:
+            return (binding[1], *reversed(names))
+        if binding[0] == "var" and var_paths.get(binding[1]) is not None:
+            return (*var_paths[binding[1]], *reversed(names))
+        return None
+
+    def visit_Attr(self, e: n.Attr, var_paths: dict) -> None:
+        path = self._path(e, var_paths)
+        if path is not None:
+            self.found.setdefault(path)
+        else:
+            self.generic_visit(e, var_paths)
+
+    def visit_Call(self, e: n.Call, var_paths: dict) -> None:
+        if not self.c.registry.functions[e.func].total:  # missing(x) is known whether or not x is
+            self.generic_visit(e, var_paths)
+
+    def visit_Quantifier(self, e: n.Quantifier, var_paths: dict) -> None:
+        self.visit(e.iterable, var_paths)
+        seq = self._path(e.iterable, var_paths)
+        if e.body is not None:
+            self.visit(e.body, {**var_paths, e.var: (*seq, "[]") if seq is not None else None})
+
+    def generic_visit(self, e: n.Expr, var_paths: dict) -> None:
+        for child in iter_child_nodes(e):
+            self.visit(child, var_paths)
+
+
+def read_paths(e: n.Expr, c: Checked) -> tuple[tuple[str, ...], ...]:
+    """The fact paths ``e`` reads, in order: ``("task", "department_duty")``,
+    ``("task", "items", "[]", "n")`` for a field of each element of an array.
+    What a decision reports as missing when the rule is unknown."""
+    walker = _ReadPaths(c)
+    walker.visit(e, {})
+    return tuple(walker.found)
+
+
 def _is_leaf(e: n.Expr, c: Checked) -> bool:
     """What explain records: reads of input, function results, lookups."""
     if isinstance(e, n.Attr):
@@ -472,14 +1016,37 @@ def _is_leaf(e: n.Expr, c: Checked) -> bool:
     return isinstance(e, (n.Call, n.Quantifier, n.Index))
 
 
-def _item_value(item: dict) -> dict:
-    return {"code": item["code"], "name": item["name"], "kind": item["kind"],
-            "requires": frozenset(item["requires"]), **item["attrs"]}
+def _absent_value(t):
+    """What an attribute an item does not declare reads as: the list is pack
+    data, so absence has a meaning — false, empty, zero — never unknown."""
+    if t == BOOL:
+        return False
+    if isinstance(t, SetOf):
+        return frozenset()
+    if isinstance(t, ArrayOf):
+        return ()
+    if isinstance(t, Num):
+        return 0
+    if isinstance(t, Enum) or t == STR:
+        return ""
+    if isinstance(t, Record):
+        return {}
+    return None
 
 
-def _discriminator(cond: Optional[n.Expr], c: Checked):
+def _item_value(item: dict, item_type: Record) -> dict:
+    value = {"code": item["code"], "name": item["name"], "kind": item["kind"],
+             "requires": frozenset(item["requires"]), **item["attrs"]}
+    for attr, t in item_type.fields.items():
+        if value.get(attr) is None:  # not declared, or declared null
+            value[attr] = _absent_value(t)
+    return value
+
+
+def _discriminator(cond: Optional[n.Expr], compiler: Compiler):
     """(path, values, remaining condition) for each top-level conjunct that
     tests a field against constants."""
+    c = compiler.c
     if cond is None:
         return []
     conjuncts = list(cond.operands) if isinstance(cond, n.BoolOp) and cond.op == "and" else [cond]
@@ -505,6 +1072,9 @@ def _discriminator(cond: Optional[n.Expr], c: Checked):
             continue
         if not all(isinstance(v, str) for v in values):
             continue
+        voc = compiler.vocabulary_of(left)
+        if voc is not None:  # the key read is canonical: so are the buckets
+            values = set(compiler.canonical(voc, values)) if x.op == "in" else {voc.resolve(value) or value}
         rest = conjuncts[:i] + conjuncts[i + 1:]
         if not rest:
             remaining = None
@@ -524,13 +1094,13 @@ def _root_path(e: n.Expr, c: Checked) -> Optional[str]:
     return None
 
 
-def _choose_index(rules, c: Checked):
+def _choose_index(rules, compiler: Compiler):
     """Pick the field whose constant tests split ``rules`` best: the one that
     minimises the rules a decision still evaluates (unindexed + an average
     bucket). Returns (path, {value: [(rule, remaining cond)]}, unindexed)."""
     by_path: dict[str, dict[int, tuple]] = {}
     for pos, (_rule, cond) in enumerate(rules):
-        for path, values, remaining in _discriminator(cond, c):
+        for path, values, remaining in _discriminator(cond, compiler):
             by_path.setdefault(path, {}).setdefault(pos, (values, remaining))
     best = None
     for path, hits in by_path.items():
@@ -553,3 +1123,4 @@ def _choose_index(rules, c: Checked):
 
 def compile_checked(checked: Checked, source_text: Callable[[n.Span], str]) -> CompiledPack:
     return Compiler(checked, source_text).compile()
+

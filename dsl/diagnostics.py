@@ -86,9 +86,11 @@ MESSAGES: dict[str, str] = {
     # decision input (raised by Pack.decide, not by the compiler)
     "E701": "输入数据不符合规则所需的类型:{path} 应为{expected},实际为{actual}",
     "E702": "计算规则 {rule} 时出错:{detail}",
+    "E703": "判定缺少历史事实 {names}:规则包的规则读取它们,运行时必须提供(不知道的值给 null,视为未知)",
     # warnings
     "W301": "规则 {rule} 的条件永远不成立,规则不会触发:{reason}",
     "W302": "测试 {test} 没有任何 expect 断言",
+    "W303": "规则 {rule} 的条件不读取任何事实,不会未知;unknown reject 不起作用",
 }
 
 

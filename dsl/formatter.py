@@ -305,6 +305,8 @@ class Printer(NodeVisitor):
             self.line(broken(w, "when ", 1), w.span, 1)
         for eff in d.effects:
             self.line("then " + effect(eff), eff.span, 1)
+        for eff in d.unknown:
+            self.line("unknown " + effect(eff), eff.span, 1)
 
     def visit_Standard(self, d: n.Standard) -> None:
         self.line(f"standard {d.name}" + (f" {string(d.title)}" if d.title is not None else ""),

@@ -54,6 +54,13 @@ class Function:
     typer: Optional[Callable[[list[Type]], Any]] = None
     #: optional static argument check, e.g. a regex literal: (arg_nodes) -> error message | None
     check_literals: Optional[Callable[[list], Optional[str]]] = None
+    #: called with unknown (None) arguments too, and its answer is always known
+    #: (``present``, ``missing``); any other function's call is unknown when an
+    #: argument is, without calling it
+    total: bool = False
+    #: never answers None for known arguments (the builtins): lets the compiler
+    #: emit plain code for a call whose arguments are known
+    strict: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,19 +78,23 @@ class Registry:
     units: UnitTable = field(default_factory=default_units)
 
     def function(self, name: str, signature: Optional[str] = None, *, doc: str = "",
-                 typer=None, check_literals=None):
+                 typer=None, check_literals=None, total: bool = False, strict: bool = False):
         """Decorator registering ``impl`` under ``name``.
 
         ``signature`` is ``"(num[U], num[U]...) -> num[U]"``: types ``bool str
         date any num num[人] num[U] set[T] array[T]``; a capital letter is a unit
-        variable; a trailing ``...`` repeats the last parameter. The function
-        receives ``None`` for missing values and should return ``None`` then.
+        variable; a trailing ``...`` repeats the last parameter. In a rule, a
+        call with an unknown (missing) argument is unknown and the function is
+        not called, unless it is ``total``; a function may return ``None`` to
+        say its own answer is unknown. Standards call it with ``None`` for
+        missing values, and it should return ``None`` then.
         """
         params, returns, variadic = parse_signature(signature, self.units) if signature else ((), ANY, False)
 
         def register(impl):
             self.functions[name] = Function(name, impl, params, returns, variadic,
-                                            doc or (impl.__doc__ or "").strip(), typer, check_literals)
+                                            doc or (impl.__doc__ or "").strip(), typer, check_literals,
+                                            total, strict)
             return impl
         return register
 
@@ -188,7 +199,8 @@ def apply_signature(fn: Function, arg_types: list[Type]) -> Type | str:
 
 # ------------------------------------------------------------ the default registry
 def _builtins(reg: Registry) -> None:
-    f = reg.function
+    def f(name, signature=None, **kw):
+        return reg.function(name, signature, strict=True, **kw)
 
     @f("ceil", "(num[U]) -> num[U]", doc="向上取整:ceil(2.1 人) = 3 人")
     def ceil(x):
@@ -206,21 +218,22 @@ def _builtins(reg: Registry) -> None:
     def abs_(x):
         return None if x is None else abs(x)
 
-    @f("min", "(num[U], num[U]...) -> num[U]", doc="最小值(忽略空值)")
+    @f("min", "(num[U], num[U]...) -> num[U]", doc="最小值(规则中有未知值时未知;标准中忽略空值)")
     def min_(*xs):
         xs = [x for x in xs if x is not None]
         return min(xs) if xs else None
 
-    @f("max", "(num[U], num[U]...) -> num[U]", doc="最大值(忽略空值)")
+    @f("max", "(num[U], num[U]...) -> num[U]", doc="最大值(规则中有未知值时未知;标准中忽略空值)")
     def max_(*xs):
         xs = [x for x in xs if x is not None]
         return max(xs) if xs else None
 
-    @f("present", "(any) -> bool", doc="字段已填写(不为空)")
+    # present and missing are how a rule tests absence: they see unknowns, and answer
+    @f("present", "(any) -> bool", doc="字段已填写(不为空)", total=True)
     def present(x):
         return x is not None and x != "" and x != []
 
-    @f("missing", "(any) -> bool", doc="字段未填写或为空")
+    @f("missing", "(any) -> bool", doc="字段未填写或为空", total=True)
     def missing(x):
         return x is None or x == "" or x == []
 

@@ -255,6 +255,8 @@ class Rule(Decl):
     effects: tuple[Effect, ...]  # the checker insists on exactly one
     overridable: bool
     extra_when: tuple[Expr, ...] = ()  # a second `when` is an error, kept to report it
+    # `unknown reject`: an unknown condition rejects (the checker insists on at most one)
+    unknown: tuple[Effect, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,11 +14,12 @@ from typing import Any, Mapping, Optional
 from .checker import Checked
 from .compiler import CompiledPack, Compiler
 from .diagnostics import MESSAGES, Diagnostic
-from .effects import DECISION_OF
+from .effects import DECISION_OF, INFORMATION
 from .errors import DecisionInputError  # raised by Pack.decide; callers import it from here
 from .jsonvalue import jsonable
 from .testing import TestReport, run_pack_tests
-from .types import BOOL, DATE, STR, ArrayOf, Enum, Num, Record, SetOf, Type
+from .types import BOOL, DATE, SOURCE_LABELS, STR, ArrayOf, Enum, Num, Record, SetOf, Type
+from .vocabulary import Vocabulary
 
 _EMPTY: Mapping = {}
 
@@ -39,34 +40,47 @@ class RuleMeta:
     overridable: bool
     line: int
     file: str
+    unknown: Optional[str] = None  # "reject" when an unknown condition rejects (`unknown reject`)
+    unknown_message: Optional[str] = None
 
 
 class Decision:
     """The outcome of one admission check."""
 
-    __slots__ = ("_pack", "fired", "_effects", "trace", "today")
+    __slots__ = ("_pack", "fired", "_effects", "trace", "today", "_unknown")
 
-    def __init__(self, pack: "Pack", fired: list[int], effects: int, trace=None, today=None):
+    def __init__(self, pack: "Pack", fired: list[int], effects: int, trace=None, today=None,
+                 unknown: tuple = ()):
         self._pack = pack
-        self.fired = fired
-        self._effects = effects  # the effects of the fired rules, as bits (see .effects)
+        self.fired = fired  # rules that fired, `unknown reject` ones whose condition was unknown among them
+        self._effects = effects  # the outcomes of the evaluated rules, as bits (see .effects)
         self.trace = trace
         self.today = today
+        self._unknown = unknown  # ((rule index, missing fact paths), ...) of the rules that were unknown
 
     @property
     def decision(self) -> str:
-        """``admit`` | ``conditional`` | ``reject``: :func:`.effects.combine` of the fired rules' effects."""
+        """``admit`` | ``conditional`` | ``reject``: :func:`.effects.combine` of the rules' outcomes."""
         return DECISION_OF[self._effects]
 
     @property
     def reasons(self) -> list[dict]:
-        """Every fired rule, in declaration order (ancestors first)."""
+        """Every fired rule, in declaration order (ancestors first); a rule that
+        rejects because its condition was unknown (``unknown reject``) says so."""
         templates = self._pack._reason_dicts
-        return [dict(templates[i]) for i in self.fired]
+        if not self._unknown:
+            return [dict(templates[i]) for i in self.fired]
+        missing = dict(self._unknown)
+        return [dict(templates[i]) if i not in missing else self._pack._unknown_reason(i, missing[i])
+                for i in self.fired]
 
     @property
     def requirements(self) -> list[dict]:
-        """What a conditional decision waits for: one entry per requirement code."""
+        """What a conditional decision waits for: one entry per requirement code, and
+        ``information`` naming the facts that were missing when a rule was unknown.
+        A rejection waits for nothing: it has none."""
+        if DECISION_OF[self._effects] == "reject":
+            return []
         out, seen = [], set()
         req = self._pack._requirement_of
         for i in self.fired:
@@ -74,7 +88,17 @@ class Decision:
             if r is not None and r[0] not in seen:
                 seen.add(r[0])
                 out.append({"code": r[0], "message": r[1]})
+        if self._unknown and INFORMATION not in seen:
+            out.append({"code": INFORMATION, "message": self._pack._information_message(self._unknown)})
         return out
+
+    @property
+    def unknown(self) -> list[dict]:
+        """The rules whose condition was unknown and that would have rejected or
+        required (a warning's cannot change the decision: explain shows those), each
+        with the fact paths it read that were missing from the input."""
+        rules = self._pack.rules
+        return [{"rule": rules[i].id, "pack": rules[i].pack, "missing": list(paths)} for i, paths in self._unknown]
 
     @property
     def rule_ids(self) -> list[str]:
@@ -83,8 +107,13 @@ class Decision:
 
     def to_dict(self) -> dict:
         """Exactly the body of the API's admission-check answer."""
-        out = {"decision": self.decision, "reasons": self.reasons, "requirements": self.requirements,
-               "pack": dict(self._pack._pack_info)}
+        if self._unknown:
+            out = {"decision": self.decision, "reasons": self.reasons, "requirements": self.requirements,
+                   "pack": dict(self._pack._pack_info), "unknown": self.unknown}
+        else:  # every fact was known: the common case, spelt out for speed
+            templates = self._pack._reason_dicts
+            out = {"decision": DECISION_OF[self._effects], "reasons": [dict(templates[i]) for i in self.fired],
+                   "requirements": self.requirements, "pack": dict(self._pack._pack_info), "unknown": []}
         if self.trace is not None:
             out["trace"] = self.trace
         return out
@@ -121,6 +150,10 @@ class Pack:
                                 for m in self.rules]
         self._uses_today = "today" in compiled.reads
         self._fn = compiled.decide
+        self.history_needed: frozenset[str] = frozenset(compiled.reads.get("history", ()))
+        self._history_needed = tuple(sorted(self.history_needed))
+        self._vocabulary_of = {f: Vocabulary.from_items(name, checked.lists[name].kind, checked.lists[name].items)
+                               for f, name in checked.task_form.vocabularies.items() if name in checked.lists}
 
     # ---------------------------------------------------------------- metadata
     def _rule_meta(self, r) -> RuleMeta:
@@ -130,8 +163,10 @@ class Pack:
             cites.append({"source": c.source, "title": src.title, "clause": c.clause, "file": src.file})
         citation = ";".join(f"{c['title']} {c['clause'] or ''}".strip() for c in cites)
         message = r.effect.message or r.title or r.id
+        on_unknown = r.on_unknown
         return RuleMeta(r.index, r.id, r.title, r.pack, r.effect.kind, r.effect.code, message,
-                        citation, tuple(cites), r.overridable, r.span.line, r.span.file)
+                        citation, tuple(cites), r.overridable, r.span.line, r.span.file,
+                        on_unknown.kind if on_unknown else None, on_unknown.message if on_unknown else None)
 
     @staticmethod
     def _reason(m: RuleMeta) -> dict:
@@ -140,6 +175,24 @@ class Pack:
         if m.requirement:
             reason["requirement"] = m.requirement
         return reason
+
+    def _unknown_reason(self, index: int, missing: tuple[str, ...]) -> dict:
+        """The reason of an ``unknown reject`` rule whose condition was unknown."""
+        m = self.rules[index]
+        facts = "、".join(missing) or "其条件所需的信息"
+        lead = m.unknown_message or f"无法判断规则“{m.title or m.id}”是否适用"
+        reason = {**self._reason_dicts[index], "effect": "reject",
+                  "message": f"{lead}:缺少 {facts},按规则不予准入", "missing": list(missing)}
+        reason.pop("requirement", None)
+        return reason
+
+    def _information_message(self, unknown: tuple) -> str:
+        """What the ``information`` requirement asks for: the missing facts, or
+        the rules that could not be decided when no input fact was missing."""
+        facts = list(dict.fromkeys(p for _i, paths in unknown for p in paths))
+        if facts:
+            return "须补充:" + "、".join(facts)
+        return "须补充信息:无法判断规则 " + "、".join(self.rules[i].id for i, _ in unknown)
 
     def reason_of(self, index: int) -> Mapping:
         """The reason rule ``index`` gives when it fires (``Decision.fired`` holds indexes);
@@ -187,10 +240,11 @@ class Pack:
         """Decide ``task`` for the receiving unit ``target``.
 
         ``history`` holds facts the runtime looked up (``assessments_this_year``
-        …); ``today`` is the decision date (ISO text; defaults to the current
-        date, and only matters for rules that read ``today``). Raises
-        :class:`DecisionInputError` when the input has types the rules cannot
-        use (e.g. a list where a code is expected).
+        …): every one of :attr:`history_needed`, ``None`` where the runtime does
+        not know it (unknown). ``today`` is the decision date (ISO text; defaults
+        to the current date, and only matters for rules that read ``today``).
+        Raises :class:`DecisionInputError` when ``history`` omits a needed fact
+        (E703) or the input has types the rules cannot use (E701, E702).
         """
         if today is None and self._uses_today:
             today = date.today().isoformat()
@@ -201,25 +255,66 @@ class Pack:
         source = _EMPTY if source is None else source
         try:
             if explain:
-                fired, effects, raw = self.compiled.explain(task, target, history, today, source, [None])
+                fired, effects, unknown, raw = self.compiled.explain(task, target, history, today, source, [None])
             else:
-                fired, effects = self._fn(task, target, history, today, source)
+                fired, effects, unknown = self._fn(task, target, history, today, source)
         except Exception as e:  # the generated code is total on well-typed input
-            raise self._input_error(task, target, history, source, e) from None
-        trace = None
-        if explain:
-            rules = self.rules
-            trace = [{"rule": rules[i].id, "pack": rules[i].pack, "effect": rules[i].effect,
-                      "fired": ok, "values": jsonable(seen)} for i, ok, seen in raw]
-        return Decision(self, fired, effects, trace, today)
+            raise self._input_error(task, target, history, source, today, e) from None
+        if not unknown and not explain:
+            return Decision(self, fired, effects, None, today)
+        # the cold path: which facts the unknown rules read were missing
+        inputs = {"task": task, "target": target, "history": history, "source": source}
+        missing = tuple((i, self._missing(i, inputs)) for i in unknown)
+        return Decision(self, fired, effects, self._trace(raw, inputs) if explain else None, today, missing)
 
-    def _input_error(self, task, target, history, source, exc: Exception) -> DecisionInputError:
+    def _trace(self, raw, inputs: Mapping) -> list[dict]:
+        """Explain: per rule, fired true/false, or null when its condition was
+        unknown — then with the missing facts it read and who supplies each."""
+        rules, out = self.rules, []
+        for i, ok, seen in raw:
+            entry = {"rule": rules[i].id, "pack": rules[i].pack, "effect": rules[i].effect,
+                     "fired": None if ok is None else bool(ok), "values": jsonable(seen)}
+            if ok is None:
+                sources = [(p, self.checked.source_of(p)) for p in self._missing(i, inputs)]
+                entry["missing"] = [{"path": p, "source": src, "source_label": SOURCE_LABELS.get(src, src)}
+                                    for p, src in sources]
+            out.append(entry)
+        return out
+
+    def _missing(self, index: int, inputs: Mapping) -> tuple[str, ...]:
+        """The fact paths rule ``index`` reads that are missing from ``inputs``
+        (a task field's form default counts as present; a vocabulary field that
+        names no entry counts as missing); a path under a missing one is not
+        listed again."""
+        out: list[str] = []
+        defaults = self.checked.task_form.defaults
+        for path in self.compiled.rule_paths(index):
+            text = _path_text(path)
+            if any(text.startswith(m + ".") or text.startswith(m + "[") for m in out):
+                continue
+            root, first, rest = path[0], path[1], path[2:]
+            value = inputs[root].get(first) if isinstance(inputs[root], Mapping) else None
+            if root == "task":
+                if value is None:
+                    value = defaults.get(first)
+                voc = self._vocabulary_of.get(first)
+                if voc is not None and value is not None and voc.resolve(value) is None:
+                    value = None
+            if _absent(value, rest):
+                out.append(text)
+        return tuple(out)
+
+    def _input_error(self, task, target, history, source, today, exc: Exception) -> DecisionInputError:
         roots = {"task": (task, self.checked.task_form.record), "target": (target, self.checked.target_record),
                  "history": (history, self.checked.history_record), "source": (source, self.checked.target_record)}
         for root, (value, record) in roots.items():
             if not isinstance(value, Mapping):
                 return DecisionInputError("E701", MESSAGES["E701"].format(
                     path=root, expected="对象", actual=_kind(value)), root)
+            absent = [name for name in self._history_needed if name not in value] if root == "history" else []
+            if absent:
+                return DecisionInputError("E703", MESSAGES["E703"].format(names="、".join(absent)),
+                                          "history." + absent[0])
             for fld in sorted(self.compiled.reads.get(root, ())):
                 problem = _mismatch(record.fields.get(fld), value.get(fld))
                 if problem:
@@ -227,8 +322,8 @@ class Pack:
                     return DecisionInputError("E701", MESSAGES["E701"].format(
                         path=path, expected=problem, actual=_kind(value.get(fld))), path)
         at: list = [None]
-        try:
-            self.compiled.explain(task, target, history, today_or_none(self), source, at)
+        try:  # again, at the same date: a rule may only run on some dates
+            self.compiled.explain(task, target, history, today, source, at)
         except Exception as again:  # the same failure, now located
             exc = again
         rule = self.rules[at[0]].id if at[0] is not None else "(未知)"
@@ -251,12 +346,41 @@ class Pack:
             return None
         return self.compiled.standards[name](unit)
 
+    def derived_facts(self, unit: Mapping) -> dict:
+        """The ``target.*`` facts the standards export for ``unit`` (its facts, with
+        ``children``): each unknown (None) where the unit data it derives from is
+        missing or cannot be computed, so a rule reading it is unknown too."""
+        level, out = unit.get("level"), {}
+        for s in self.checked.standards:
+            if not s.exports or not s.applies_to(level):
+                continue
+            try:
+                facts = self.compiled.exports[s.name](unit)
+            except Exception:  # noqa: BLE001 - data the measures cannot use: the facts stay unknown
+                facts = dict.fromkeys(s.exports)
+            if facts is not None:
+                out.update(facts)
+        return out
+
     def __repr__(self) -> str:
         return f"<Pack {self.tenant} {self.version} {self.digest[:12]} rules={len(self.rules)}>"
 
 
-def today_or_none(pack: "Pack") -> Optional[str]:
-    return date.today().isoformat() if pack._uses_today else None
+def _path_text(path: tuple[str, ...]) -> str:
+    """``("task", "items", "[]", "n")`` → ``task.items[].n``."""
+    return ".".join(path).replace(".[]", "[]")
+
+
+def _absent(value, rest: tuple[str, ...]) -> bool:
+    """Is the fact at ``rest`` below ``value`` missing (None), for some element of
+    each array on the way?"""
+    if value is None:
+        return True
+    if not rest:
+        return False
+    if rest[0] == "[]":
+        return isinstance(value, list) and any(_absent(v, rest[1:]) for v in value)
+    return _absent(value.get(rest[0]) if isinstance(value, Mapping) else None, rest[1:])
 
 
 def _kind(v) -> str:

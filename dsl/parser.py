@@ -269,7 +269,7 @@ class AstBuilder(Transformer):
     # -- rules
     def rule_decl(self, c):
         title = unescape(c[2]) if len(c) > 2 and isinstance(c[2], Token) and c[2].type == "STRING" else None
-        cites, whens, effects, overridable = [], [], [], False
+        cites, whens, effects, unknown, overridable = [], [], [], [], False
         for p in _nodes(c):
             if isinstance(p, n.Cite):
                 cites.append(p)
@@ -277,10 +277,12 @@ class AstBuilder(Transformer):
                 whens.append(p.value[1])
             elif p.value[0] == "then":
                 effects.append(p.value[1])
+            elif p.value[0] == "unknown":
+                unknown.append(p.value[1])
             else:
                 overridable = True
         return n.Rule(_span(c), str(c[1]), title, tuple(cites), whens[0] if whens else None,
-                      tuple(effects), overridable, tuple(whens[1:]))
+                      tuple(effects), overridable, tuple(whens[1:]), tuple(unknown))
 
     def when(self, c):
         return _Part(_span(c), ("when", c[1]))
@@ -290,6 +292,10 @@ class AstBuilder(Transformer):
 
     def overridable(self, c):
         return _Part(_span(c), ("overridable",))
+
+    def unknown_clause(self, c):
+        span = _span(c)
+        return _Part(span, ("unknown", n.Effect(span, "reject", None, _str(c[2:]))))
 
     def cite(self, c):
         return n.Cite(_span(c), str(c[1]), _str(c[2:]))

@@ -27,6 +27,7 @@ from typing import Optional
 
 from . import nodes as n
 from .diagnostics import Diagnostic, Note, did_you_mean, make
+from .effects import INFORMATION, INFORMATION_LABEL
 from .loader import Loader, PackSource, ParentOf, ReadError
 from .parser import parse
 from .vocabulary import VOCABULARY_KINDS, check as check_vocabulary, merge_entry
@@ -53,6 +54,7 @@ REQUIREMENT_CODES = {
     "approval": "审批",
     "filing": "备案",
     "staffing": "增配人员",
+    INFORMATION: INFORMATION_LABEL,  # what an unknown waits for: the missing facts (SPEC §4.5)
 }
 
 

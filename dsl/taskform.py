@@ -10,11 +10,16 @@ relative path, or to a schema by its ``$id``; ``x-unit`` gives a number its unit
 ``x-vocabulary`` on one of the task's own fields names the vocabulary list its
 values come from (:func:`jiceng.dsl.vocabulary.bind_task_form` types it once
 the pack's lists are merged).
+
+``default`` on one of the task's own fields says what its absence means: a
+missing (or null) value reads as the default, where any other missing fact is
+unknown to the rules (docs/language.md, “缺失的事实”).
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Callable, Mapping, Optional
 from urllib.parse import urljoin
@@ -57,6 +62,7 @@ class TaskForm:
     required: frozenset[str]
     origin: str  # file path, form id, or "<canonical>"
     vocabularies: Mapping[str, str] = field(default_factory=dict)  # field -> vocabulary list (x-vocabulary)
+    defaults: Mapping[str, object] = field(default_factory=dict)  # field -> what its absence means (default)
 
 
 class FormError(Exception):
@@ -98,6 +104,7 @@ class _Reader:
         self._active: set[str] = set()
         self._nested = 0  # objects inside the task: only the task's own fields bind vocabularies
         self.vocabularies: dict[str, str] = {}
+        self.defaults: dict[str, object] = {}
 
     def load_ref(self, ref: str, base: str, root: dict) -> tuple[dict, str, dict]:
         return follow_ref(ref, base, root, self.resolve)
@@ -126,6 +133,9 @@ class _Reader:
                 vocabulary = self.vocabulary_of(sub, base, root) if self._nested == 0 else None
                 if vocabulary is not None:
                     self.vocabularies[name] = vocabulary
+                found, default = self.default_of(sub, base, root) if self._nested == 0 else (False, None)
+                if found and default is not None:  # a null default says nothing: absent stays unknown
+                    self.defaults[name] = default
             return props, required
         finally:
             self._active.discard(key)
@@ -195,6 +205,46 @@ class _Reader:
         return own if isinstance(own, str) else found
 
 
+    def default_of(self, schema, base: str, root: dict) -> tuple[bool, object]:
+        """(declared?, value) of a property's ``default``, through ``$ref`` and
+        ``allOf`` like :meth:`vocabulary_of`; its own wins over a referenced one."""
+        if not isinstance(schema, dict):
+            return False, None
+        found: tuple[bool, object] = (False, None)
+        if "$ref" in schema:
+            target, b, r = self.load_ref(schema["$ref"], base, root)
+            found = self.default_of(target, b, r)
+        for sub in schema.get("allOf", []):
+            inner = self.default_of(sub, base, root)
+            found = inner if inner[0] else found
+        return (True, schema["default"]) if "default" in schema else found
+
+
+def _default_fits(t: Type, value) -> bool:
+    """Can the rules read ``value`` as a ``t``? (What a form ``default`` must be.)"""
+    if t == ANY:
+        return True
+    if t == BOOL:
+        return isinstance(value, bool)
+    if isinstance(t, Enum):
+        return isinstance(value, str) and value in t.values
+    if t == STR:
+        return isinstance(value, str)
+    if t == DATE:
+        try:
+            date.fromisoformat(value[:10])
+        except (TypeError, ValueError):
+            return False
+        return True
+    if isinstance(t, Num):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(t, ArrayOf):
+        return isinstance(value, list)
+    if isinstance(t, Record):
+        return isinstance(value, dict)
+    return False
+
+
 def _tighter(old: Optional[Type], new: Type) -> Type:
     """Merge two declarations of one field (allOf): the more specific wins."""
     if old is None or old == ANY:
@@ -219,8 +269,11 @@ def read_task_form(schema: dict, units: UnitTable, *, base: str = "memory:///tas
     if isinstance(own_id, str) and "://" in own_id:
         base = own_id
     props, required = reader.fields(schema, base, schema)
+    for name, value in reader.defaults.items():
+        if not _default_fits(props[name], value):
+            raise FormError(f"字段 {name} 的 default {json.dumps(value, ensure_ascii=False)} 不是{props[name]}")
     return TaskForm(Record("task", props, owner_label="任务表单"), frozenset(required), origin or base,
-                    reader.vocabularies)
+                    reader.vocabularies, reader.defaults)
 
 
 class FileForms:

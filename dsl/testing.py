@@ -4,6 +4,12 @@ A test gives a task (and target, history, source, decision date) and states
 what must come out: the decision, rules that must or must not fire, the
 requirements. Coverage counts, per pack, the rules its own tests fired.
 
+History is the one input a test need not spell out: a fact the pack reads
+that the test's ``given history`` omits takes its registered default (0 for
+the counts) — a test describes a unit with no history unless it says
+otherwise. Only tests do this: ``Pack.decide`` refuses a call that omits a
+needed history fact (E703), and ``null`` in ``given history`` makes it unknown.
+
 The ``pack`` these functions take is a :class:`~.pack.Pack`; this module does
 not import :mod:`.pack`, which imports it (``Pack.run_tests``).
 """
@@ -87,9 +93,11 @@ def run_test(pack, test: n.Test) -> TestResult:
     if len(standard_checks) == len(test.expectations) and standard_checks:
         result.passed = not result.failures
         return result
+    registered = pack.checked.registry.history
+    history = {name: registered[name].default for name in pack.history_needed if name in registered}
+    history.update(inputs["history"])
     try:
-        d = pack.decide(inputs["task"], inputs["target"], inputs["history"], source=inputs["source"],
-                        today=test.on)
+        d = pack.decide(inputs["task"], inputs["target"], history, source=inputs["source"], today=test.on)
     except DecisionInputError as e:
         result.passed = False
         result.failures.append(e.message)
@@ -97,21 +105,22 @@ def run_test(pack, test: n.Test) -> TestResult:
     fired = d.rule_ids
     result.fired, result.decision = fired, d.decision
     codes = [r["code"] for r in d.requirements]
+    unknown = "".join(f";无法判断 {u['rule']}(缺少 {'、'.join(u['missing']) or '信息'})" for u in d.unknown)
     for x in test.expectations:
         names = list(x.names)
         if x.kind == "decision":
             if d.decision != x.value:
                 result.failures.append(
                     f"第 {x.span.line} 行:期望{DECISION_LABEL.get(x.value, x.value)}({x.value}),"
-                    f"实际{DECISION_LABEL[d.decision]}({d.decision}),触发的规则:{'、'.join(fired) or '无'}")
+                    f"实际{DECISION_LABEL[d.decision]}({d.decision}),触发的规则:{'、'.join(fired) or '无'}{unknown}")
             missing = [r for r in names if r not in fired]
             if missing:
                 result.failures.append(f"第 {x.span.line} 行:期望由 {'、'.join(missing)} 触发,但未触发;"
-                                       f"实际触发:{'、'.join(fired) or '无'}")
+                                       f"实际触发:{'、'.join(fired) or '无'}{unknown}")
         elif x.kind == "fires":
             missing = [r for r in names if r not in fired]
             if missing:
-                result.failures.append(f"第 {x.span.line} 行:期望触发 {'、'.join(missing)},但未触发")
+                result.failures.append(f"第 {x.span.line} 行:期望触发 {'、'.join(missing)},但未触发{unknown}")
         elif x.kind == "not_fires":
             wrong = [r for r in names if r in fired]
             if wrong:

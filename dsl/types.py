@@ -62,6 +62,16 @@ class Enum(Type):
 
 
 @dataclass(frozen=True)
+class Vocab(Enum):
+    """A task field bound to a controlled vocabulary (``x-vocabulary``): its
+    values are the vocabulary's spellings (codes and aliases, as for an enum),
+    and rules read it as the canonical code it names — ``==`` compares
+    canonical codes, ``in`` holds for an entry or any entry below it."""
+
+    vocabulary: str = ""  # the list that is the vocabulary
+
+
+@dataclass(frozen=True)
 class SetOf(Type):
     elem: Type
 
@@ -141,6 +151,14 @@ def same_kind(a: Type, b: Type) -> bool:
     if isinstance(a, (SetOf, ArrayOf)) and isinstance(b, (SetOf, ArrayOf)):
         return same_kind(a.elem, b.elem)
     return a == b
+
+
+#: Where each root's facts come from (SPEC §4.5): who can supply a missing one.
+FACT_SOURCES = {"task": "sender", "target": "units", "source": "units", "history": "runtime"}
+#: the facts standards derive from unit data (``target.staffing_gap``)
+DERIVED = "standards"
+SOURCE_LABELS = {"sender": "下派方(任务表单)", "units": "单位登记", DERIVED: "标准计算(由单位数据导出)",
+                 "runtime": "运行时(历史记录)"}
 
 
 def target_fields(extra: Optional[Mapping[str, Type]] = None) -> dict[str, Type]:

@@ -76,7 +76,7 @@ def check(rt: Runtime, principal: Principal, tenant: str, req: CheckRequest) -> 
             target = facts.what_if_target(req.target, resolved.pack)
             history = {**facts.default_history(), **(req.history or {})}
         else:
-            target, history = facts.UNKNOWN_TARGET, {}
+            target, history = facts.UNKNOWN_TARGET, facts.default_history()
     d = decide(resolved.pack, req.task, target.facts, history, source, on, req.explain)
     entry = log_append.entry(
         tenant=decider, kind="check", actor=principal.actor, decided_on=on.isoformat(),

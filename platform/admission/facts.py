@@ -12,8 +12,8 @@ a pack never admits because of it (it decides at least ``conditional``, requirem
   way. With neither, the target is unknown.
 * ``source.*`` — the sending unit, from the unit registry, and ``source.department``, from the
   department registry (:func:`sending_department`, :mod:`jiceng.platform.departments.facts`).
-* ``history.*`` — counted from admitted assignments (:mod:`.history`); for a what-if, the
-  registered defaults or what the asker states.
+* ``history.*`` — counted from admitted assignments (:mod:`.history`); for a what-if, what the
+  asker states, else unknown.
 * ``task.*`` — the sender's task form, validated by the caller before anything here runs.
 
 :func:`.deciding.decide` then only calls the pack.
@@ -165,23 +165,10 @@ def place(own: Mapping, parent: Optional[Mapping]) -> dict:
 
 
 def exported(pack: Pack, own: Mapping, children: Optional[Sequence[Mapping]]) -> dict:
-    """The facts the pack's standards export for a unit (``staffing_gap`` …). A standard that
-    cannot be evaluated on what is known (missing unit data, children unknown) exports None."""
-    standards = [s for s in pack.checked.standards if s.applies_to(own.get("level")) and s.exports]
-    out: dict = {}
-    if not standards:
-        return out
+    """The facts the pack's standards export for a unit (``staffing_gap`` …). A fact the unit data
+    cannot settle (missing unit data, children unknown) is unknown: None (:meth:`Pack.derived_facts`)."""
     subject = dict(own) if children is None else dict(own, children=[dict(c) for c in children])
-    for s in standards:
-        try:
-            measures = pack.evaluate_standard(s.name, subject)
-        except Exception:  # noqa: BLE001 - incomplete unit data: what the standard exports stays unknown
-            measures = {}
-        if measures is None:
-            continue
-        for fact, (measure, _type) in s.exports.items():
-            out[fact] = measures.get(measure)
-    return out
+    return pack.derived_facts(subject)
 
 
 def what_if_target(given: Mapping, pack: Pack) -> Target:
@@ -356,5 +343,6 @@ def source_facts(session: Session, rt: Runtime, tenant: str, unit: Optional[str]
 
 # ---------------------------------------------------------------------- history.*
 def default_history() -> dict:
-    """History facts at their registered defaults: a what-if unit's history, unless stated."""
-    return {name: fact.default for name, fact in default_registry().history.items()}
+    """A what-if unit's history, unless stated: every registered history fact, unknown (None) —
+    nobody counted it, and a rule that needs it must not read a count of 0."""
+    return dict.fromkeys(default_registry().history)

@@ -36,7 +36,7 @@ def _rules(pack: Pack) -> dict[str, dict]:
     for meta, info in zip(pack.rules, pack.checked.rules):
         out[meta.id] = {"pack": meta.pack, "title": meta.title, "effect": meta.effect,
                         "requirement": meta.requirement, "message": meta.message, "citation": meta.citation,
-                        "overridable": meta.overridable,
+                        "overridable": meta.overridable, "unknown": meta.unknown,
                         "when": _source_text(pack, info.when.span if info.when is not None else None)}
     return out
 

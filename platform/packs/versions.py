@@ -101,7 +101,10 @@ class ResolvedPack:
         return [canonical_jsonable(dict(self.pack.reason_of(i))) for i in range(len(self.pack.rules))]
 
     def reasons_text(self, decision) -> Canonical:
-        """``canonical_jsonable(decision.reasons)``, from each rule's reason encoded once."""
+        """``canonical_jsonable(decision.reasons)``, from each rule's reason encoded once (a rule
+        that rejects because its condition was unknown says so in a reason of its own)."""
+        if decision.unknown:
+            return Canonical(canonical_jsonable(decision.reasons))
         texts = self._reason_texts
         return Canonical("[" + ",".join(texts[i] for i in decision.fired) + "]")
 

@@ -1,10 +1,16 @@
 """Hypothesis strategies: random well-typed packs (as source text) and inputs.
 
-The packs use one fixed task form (``TASK_FORM``), two lists and a few params,
-and combine every kind of expression the language has: enum tests, list and
-set membership, item lookups, quantities and ratios, ranges, dates,
-quantifiers over arrays, functions, and/or/not. Rule counts go past the
+The packs use one fixed task form (``TASK_FORM``), two lists, a vocabulary and
+a few params, and combine every kind of expression the language has: enum
+tests, list and set membership, item lookups, vocabulary tests (``within``),
+quantities and ratios, ranges, dates, quantifiers over arrays, functions,
+and/or/not; some rules say ``unknown reject``. Rule counts go past the
 compiler's indexing threshold so the indexed path is exercised too.
+
+Inputs leave facts out, or null, anywhere — top-level fields, history values,
+fields of array elements, array elements themselves — and give vocabulary
+fields codes, aliases and spellings the vocabulary does not know: the
+three-valued logic of missing facts is what the differential tests probe.
 """
 from __future__ import annotations
 
@@ -16,6 +22,8 @@ ROLES = ["responsible", "assist"]
 CATEGORIES = ["c1", "c2", "c3", "行政执法"]
 CODES = ["A1", "A2", "A3", "B1", "B2", "Z9"]
 DATES = ["2024-03-01", "2024-03-05", "2024-03-07", "2024-12-31"]
+TOPICS = ["执法", "综合执法", "罚款", "环境", "zf", "未登记"]  # codes, an alias, one the vocabulary lacks
+TAGS = ["a", "b", "c"]
 
 TASK_FORM = {
     "type": "object",
@@ -24,7 +32,10 @@ TASK_FORM = {
         "kind": {"type": "string", "enum": KINDS},
         "role": {"type": "string", "enum": ROLES},
         "category": {"type": "string"},
-        "item_code": {"type": "string"},
+        "item_code": {"type": "string", "default": ""},
+        "one_vote_veto": {"type": "boolean", "default": False},
+        "topic": {"type": "string", "x-vocabulary": "V"},
+        "tags": {"type": "array", "items": {"type": "string"}},
         "funding_provided": {"type": "boolean"},
         "work_conditions_provided": {"type": "boolean"},
         "n": {"type": "integer", "x-unit": "人"},
@@ -42,6 +53,12 @@ param P类别 = ["c1", "c2"] free
 param P比 = 18 人 per 1000 户 floor
 list L1 kind assist { A1 "a1" requires funding  A2 "a2"  A3 "a3" requires funding, work_conditions }
 list L2 kind self_governance { B1 "b1"  B2 "b2" }
+list V kind category {
+  执法 "执法" { 别名: ["zf"] }
+  综合执法 "综合执法" { 上级: 执法 }
+  罚款 "罚款" { 上级: 综合执法 }
+  环境 "环境"
+}
 '''
 
 _lvl = st.sampled_from(LEVELS)
@@ -92,6 +109,17 @@ def _atom():
         st.sampled_from(DATES).map(lambda d: f"task.deadline >= {d}"),
         st.just("present(task.deadline)"), st.just("missing(task.category)"),
         st.just("task.deadline + 2 天 > today"),
+        st.just("task.one_vote_veto"), st.just('task.item_code == ""'),
+        st.sampled_from(["执法", "综合执法", "罚款", "环境", "zf"]).map(lambda v: f"task.topic == {v}"),
+        st.lists(st.sampled_from(["执法", "综合执法", "环境", "zf"]), min_size=1, max_size=2).map(
+            lambda vs: f"task.topic in [{', '.join(vs)}]"),
+        st.just("task.topic in V"), st.just("task.topic not in [罚款]"), st.just("task.topic != 环境"),
+        st.just("task.topic in [task.category, 环境]"),
+        st.sampled_from(TAGS).map(lambda t: f'task.tags contains "{t}"'),
+        st.just('task.category in [task.title, "c1"]'), st.just('"a" in task.tags'),
+        st.just('starts_with(task.title, "关于")'), st.just("length(task.title) > 3"),
+        st.just("present(task.tags)"), st.just("missing(task.item_code)"),
+        st.just('L2[task.item_code].code == "B1"'),
     )
 
 
@@ -113,19 +141,26 @@ def pack_source(draw, min_rules: int = 1, max_rules: int = 24) -> str:
     for i in range(n_rules):
         cond = draw(st.one_of(condition(), st.just(None)))
         when = f"\n  when {cond}" if cond else ""
-        rules.append(f'rule R{i} "规则{i}"\n  cite S "第{i}条"{when}\n  then {draw(_effect)}\n')
+        unknown = "\n  unknown reject" if cond and draw(st.integers(0, 5)) == 0 else ""
+        rules.append(f'rule R{i} "规则{i}"\n  cite S "第{i}条"{when}\n  then {draw(_effect)}{unknown}\n')
     return HEADER + "\n".join(rules)
 
 
 @st.composite
 def decision_input(draw):
+    """(task, target, history, today): any field absent or null (history values
+    null, never absent: the runtime must supply what a pack reads)."""
     maybe = lambda s: st.one_of(st.none(), s)  # noqa: E731 - a missing field is None or absent
+    item = st.fixed_dictionaries({"kind": maybe(_kind), "n": maybe(_small)})
     task = {}
     for key, strat in [("kind", _kind), ("role", st.sampled_from(ROLES)),
-                       ("category", st.sampled_from(CATEGORIES)), ("item_code", st.sampled_from(CODES)),
+                       ("category", st.sampled_from(CATEGORIES)), ("item_code", st.sampled_from(CODES + [""])),
                        ("funding_provided", st.booleans()), ("work_conditions_provided", st.booleans()),
+                       ("one_vote_veto", st.booleans()), ("topic", st.sampled_from(TOPICS)),
+                       ("title", st.sampled_from(["关于考核", "t", "c1", "任务名"])),
+                       ("tags", st.lists(maybe(st.sampled_from(TAGS)), max_size=3)),
                        ("n", _small), ("deadline", st.sampled_from(DATES)),
-                       ("items", st.lists(st.fixed_dictionaries({"kind": _kind, "n": _small}), max_size=3))]:
+                       ("items", st.lists(item, max_size=3))]:
         if draw(st.booleans()):
             task[key] = draw(maybe(strat))
     target = {}
@@ -135,8 +170,6 @@ def decision_input(draw):
         target["workers"] = draw(st.integers(0, 12))
     if draw(st.booleans()):
         target["households"] = draw(st.integers(0, 1200))
-    history = {}
-    if draw(st.booleans()):
-        history["assessments_this_year"] = draw(st.integers(0, 3))
+    history = {"assessments_this_year": draw(maybe(st.integers(0, 3)))}
     today = draw(st.sampled_from(DATES))
     return task, target, history, today

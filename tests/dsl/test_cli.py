@@ -59,10 +59,17 @@ def test_check_exit_codes_and_json(tmp_path):
     assert r.exit_code == 1
     body = json.loads(r.output)
     assert body["decision"] == "reject" and body["reasons"][0]["rule"] == "清单外事项"
-    task.write_text(json.dumps({"title": "x", "item_code": "Z01"}), encoding="utf-8")
+    task.write_text(json.dumps({"task": {"title": "x", "item_code": "Z01", "kind": "work"},
+                                "target": {"level": "street"}}), encoding="utf-8")
     assert run("check", "--tenant", "nation", "--root", str(FIXTURES), str(task)).exit_code == 0
     r = run("check", "--tenant", "nation", "--root", str(FIXTURES), str(task), "--explain")
     assert "结论:准入(admit)" in r.output and "· 清单外事项(nation) 未触发" in r.output
+    # no target, no history: unknown facts, which hold the task (exit 1) and are named
+    task.write_text(json.dumps({"title": "x", "item_code": "Z01", "kind": "assessment"}), encoding="utf-8")
+    r = run("check", "--tenant", "nation", "--root", str(FIXTURES), str(task), "--explain")
+    assert r.exit_code == 1 and "结论:有条件准入(conditional)" in r.output
+    assert "? 考核频次(nation) 无法判断,缺少:history.assessments_this_year" in r.output
+    assert "· 考核频次(nation) 无法判断;" in r.output and "缺少 history.assessments_this_year(来源:运行时(历史记录))" in r.output
     task.write_text("{not json", encoding="utf-8")
     assert run("check", "--tenant", "nation", "--root", str(FIXTURES), str(task)).exit_code == 2
     task.write_text("{}", encoding="utf-8")

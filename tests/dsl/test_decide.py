@@ -35,29 +35,35 @@ def pack():
     return build({"p": PACK})
 
 
+#: no 一票否决, no funding, no work conditions: every fact the rules read, stated
+CLEAR = {"one_vote_veto": False, "funding_provided": False, "work_conditions_provided": False}
+
+
 def test_every_rule_is_evaluated_and_reject_overrides(pack):
-    d = pack.decide({"title": "t", "item_code": "A", "one_vote_veto": True}, {"level": "community"})
+    d = pack.decide({"title": "t", "item_code": "A", **CLEAR, "one_vote_veto": True}, {"level": "community"})
     assert d.decision == "reject"
     assert d.rule_ids == ["一票否决", "经费", "经费二", "条件"]
 
 
 def test_requirements_make_it_conditional_once_per_code(pack):
-    d = pack.decide({"title": "t", "item_code": "A"})
+    d = pack.decide({"title": "t", "item_code": "A", **CLEAR})
     assert d.decision == "conditional"
     assert d.requirements == [{"code": "funding", "message": "请提供经费"},
                               {"code": "work_conditions", "message": "请提供工作条件"}]
-    met = pack.decide({"title": "t", "item_code": "A", "funding_provided": True, "work_conditions_provided": True})
+    met = pack.decide({"title": "t", "item_code": "A", **CLEAR, "funding_provided": True,
+                       "work_conditions_provided": True})
     assert met.decision == "admit" and met.reasons == []
 
 
 def test_warnings_alone_admit(pack):
-    d = pack.decide({"title": "t", "deadline": "2024-05-02"}, today="2024-05-01")
+    d = pack.decide({"title": "t", "item_code": "B", "one_vote_veto": False, "deadline": "2024-05-02"},
+                    today="2024-05-01")
     assert d.decision == "admit" and d.rule_ids == ["提示"]
 
 
 def test_to_dict_is_the_api_body(pack):
     body = pack.decide({"title": "t", "one_vote_veto": True}).to_dict()
-    assert set(body) == {"decision", "reasons", "requirements", "pack"}
+    assert set(body) == {"decision", "reasons", "requirements", "pack", "unknown"}
     assert body["pack"] == {"tenant": "p", "version": "3", "digest": pack.digest}
     (reason,) = body["reasons"]
     assert {k: reason[k] for k in ("rule", "effect", "message", "pack")} == {
@@ -75,14 +81,22 @@ def test_explain_lists_every_rule_with_the_values_it_saw(pack):
     assert list(trace) == ["一票否决", "经费", "经费二", "条件", "提示"]
     assert trace["经费"] == {"rule": "经费", "pack": "p", "effect": "require", "fired": False,
                             "values": {"task.item_code": "A", "task.funding_provided": True}}
-    assert trace["条件"]["fired"] is True and trace["条件"]["values"]["task.work_conditions_provided"] is None
+    assert trace["条件"]["fired"] is None and trace["条件"]["values"]["task.work_conditions_provided"] is None
+    assert trace["条件"]["missing"] == [{"path": "task.work_conditions_provided", "source": "sender",
+                                       "source_label": "下派方(任务表单)"}]
     assert d.to_dict()["trace"] == d.trace
 
 
-def test_missing_values(pack):
-    # a missing boolean counts as false; a comparison with a missing date is false
-    assert pack.decide({"title": "t"}, today="2024-01-01").decision == "admit"
-    assert pack.decide({"title": "t", "item_code": None}).rule_ids == []
+def test_missing_values_are_unknown_and_never_admit(pack):
+    # a missing boolean is unknown, not false: the rules that read it cannot say, so the task waits
+    d = pack.decide({"title": "t"}, today="2024-01-01")
+    assert d.decision == "conditional" and d.rule_ids == []
+    assert d.requirements == [{"code": "information", "message": "须补充:task.one_vote_veto、task.item_code、"
+                                                                 "task.funding_provided、task.work_conditions_provided"}]
+    # null is missing too; a rule a known fact settles is not unknown (A is not in the list: false)
+    d = pack.decide({"title": "t", "item_code": None, "one_vote_veto": False})
+    assert [u["rule"] for u in d.unknown] == ["经费", "经费二", "条件"]
+    assert pack.decide({"title": "t", "item_code": "B", "one_vote_veto": False}).decision == "admit"
 
 
 def test_pure_and_deterministic(pack):
@@ -122,10 +136,14 @@ def test_lists_params_and_chain_of_a_loaded_pack():
     assert pack.lists["协助事项"][2]["pack"] == "prov"
 
 
-def test_history_defaults_apply_when_the_runtime_has_no_fact():
-    pack = build({"p": "pack p\nrule R when history.assessments_this_year < 1 次 then warn"})
-    assert pack.decide({"title": "t"}).rule_ids == ["R"]
-    assert pack.decide({"title": "t"}, history={"assessments_this_year": 1}).rule_ids == []
+def test_the_runtime_supplies_every_history_fact_a_pack_reads():
+    pack = build({"p": "pack p\nrule R when history.assessments_this_year >= 1 次 then reject"})
+    assert pack.history_needed == frozenset({"assessments_this_year"})
+    with pytest.raises(DecisionInputError) as info:
+        pack.decide({"title": "t"})  # the registered default (0) is not assumed
+    assert info.value.code == "E703" and info.value.path == "history.assessments_this_year"
+    assert pack.decide({"title": "t"}, history={"assessments_this_year": 1}).rule_ids == ["R"]
+    assert pack.decide({"title": "t"}, history={"assessments_this_year": None}).decision == "conditional"
 
 
 def test_indexing_keeps_declaration_order():

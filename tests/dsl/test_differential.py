@@ -1,8 +1,9 @@
 """Differential tests: the compiled engine against the reference evaluator.
 
 Random well-typed packs (pack_strategies) and random inputs — fields present,
-missing or null — must give the same decision and the same fired rules in
-the same order, through the fast path, the indexed path and explain.
+missing or null — must give the same decision, the same fired rules and the
+same unknown rules in the same order, through the fast path, the indexed path
+(including an unknown indexed field) and explain.
 """
 from __future__ import annotations
 
@@ -22,10 +23,14 @@ def _compare(src: str, inputs) -> object:
     for task, target, history, today in inputs:
         want = ref.decide(task, target, history, today)
         fast = pack.decide(task, target, history, today=today)
-        assert (fast.decision, fast.rule_ids) == want, (task, target, history, today)
+        assert (fast.decision, fast.rule_ids, [u["rule"] for u in fast.unknown]) == want, (task, target, history, today)
         traced = pack.decide(task, target, history, today=today, explain=True)
-        assert (traced.decision, traced.rule_ids) == want
-        assert [t["fired"] for t in traced.trace] == [r.id in want[1] for r in pack.rules]
+        assert (traced.decision, traced.rule_ids, [u["rule"] for u in traced.unknown]) == want
+        _, fired, unknown = want
+        fired_flags = [t["fired"] for t in traced.trace]
+        assert [f for f, r in zip(fired_flags, pack.rules) if r.effect != "warn"] == \
+            [None if r.id in unknown else r.id in fired for r in pack.rules if r.effect != "warn"]
+        assert all(f is not True or r.id in fired for f, r in zip(fired_flags, pack.rules))
     return pack
 
 

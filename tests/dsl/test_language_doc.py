@@ -21,7 +21,8 @@ def test_the_first_example_is_a_working_changsha_pack():
     assert [u["tenant"] for u in pack.chain] == ["national", "hunan", "changsha"]
     report = pack.run_tests()
     assert report.passed and report.uncovered == []
-    d = pack.decide({"title": "招商", "category": "招商引资", "role": "responsible"}, {"level": "street"})
+    d = pack.decide({"title": "招商", "category": "招商引资", "role": "responsible"}, {"level": "street"},
+                    {name: 0 for name in pack.history_needed})
     assert "街道取消招商引资" in d.rule_ids and d.decision == "reject"
 
 

@@ -85,7 +85,8 @@ def test_mutated_packs_end_in_pack_or_diagnostics(case):
     tenant, text = case
     result = _outcome(_chain_with(tenant, text), tenant)
     if isinstance(result, Pack):  # whatever compiled must also decide without crashing
-        result.decide({"title": "x", "kind": "assessment"}, {"level": "street"})
+        result.decide({"title": "x", "kind": "assessment"}, {"level": "street"},
+                      {name: None for name in result.history_needed})
 
 
 def test_five_thousand_nested_parentheses_compile():

@@ -31,6 +31,16 @@ def pack():
 
 
 @pytest.fixture(scope="session")
+def decide():
+    """``decide(pack, task, target)``: ``pack.decide`` for a unit with no history — every history
+    fact the pack reads is 0 (the runtime always supplies them; ``Pack.decide`` refuses a call
+    without them)."""
+    def run(pack, task: dict, target: dict):
+        return pack.decide(task, target, {name: 0 for name in pack.history_needed})
+    return run
+
+
+@pytest.fixture(scope="session")
 def tenants() -> dict[str, dict]:
     """Every tenants/*.toml, parsed, by file stem."""
     return {p.stem: tomllib.loads(p.read_text(encoding="utf-8"))

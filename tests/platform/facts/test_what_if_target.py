@@ -70,8 +70,6 @@ def test_derived_facts_are_computed_for_what_if_facts_too(api, check):
     assert r.json["target"]["staffing_gap"] == 4  # exported by the 社区工作者配备 standard, as for a real unit
 
 
-@pytest.mark.xfail(strict=True, reason="needs max() of an unknown to be unknown in standards (dsl): "
-                                       "max(unknown - 15 人, 0 人) is 0 today")
 def test_a_derived_fact_the_unit_data_cannot_settle_is_unknown(api, check):
     r = check(api, {"task": COMMUNITY_TASK, "target": {"level": "community", "workers": 15}})
     assert r.json["target"]["staffing_gap"] is None  # no population: the standard cannot say
@@ -93,8 +91,6 @@ def test_a_registry_unit_and_a_what_if_target_together_are_refused(api, check, u
     assert [d["path"] for d in r.json["error"]["details"]] == ["/target"]
 
 
-@pytest.mark.xfail(strict=True, reason="needs the rule language's unknown semantics (dsl: missing facts are "
-                                       "unknown, a rule they leave undecided makes the decision conditional)")
 def test_without_any_target_the_target_is_unknown_and_never_admitted(api, check):
     r = check(api, {"task": COMMUNITY_TASK})
     assert r.status_code == 200, r.json

@@ -17,7 +17,6 @@ from jiceng.platform.admission.deciding import decide
 from jiceng.platform.errors import Invalid
 
 
-@pytest.mark.xfail(strict=True, reason="needs Pack._input_error to retry at the decision's date (dsl/pack.py)")
 def test_the_failing_rule_is_located_at_the_decisions_date():
     registry = default_registry().copy()
 

@@ -11,13 +11,8 @@ service-only fix would make every replay of such a rejection differ from its log
 """
 from __future__ import annotations
 
-import pytest
-
 DEPT = ("changsha", "department")
-TASK = {"title": "创卫入户初审", "item_code": "X01", "one_vote_veto": True}
-
-pytestmark = pytest.mark.xfail(
-    strict=True, reason="needs Decision.requirements to be [] when the decision is reject (dsl/pack.py)")
+TASK = {"title": "创卫入户初审", "item_code": "X01", "one_vote_veto": True, "funding_provided": False}
 
 
 def test_a_rejected_check_lists_reasons_but_no_requirements(api, units):

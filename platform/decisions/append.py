@@ -1,7 +1,7 @@
 """Appending to the decision log: entries serialised once, written in one go per database.
 
 An :class:`Entry` holds the canonical JSON payload of everything its hash
-covers, split around ``seq`` (:func:`.decision_chain.split_payload`): the
+covers, split around ``seq`` (:func:`.chain.split_payload`): the
 chain's head is read, and ``seq`` and the previous hash filled in, only under
 the head's lock. :func:`write` appends any number of entries, of any tenants,
 on a SQLAlchemy connection inside the caller's transaction (or as one
@@ -10,9 +10,9 @@ autocommit statement on PostgreSQL):
 * SQLite: the heads (already held by ``BEGIN IMMEDIATE``), one multi-row
   ``INSERT … RETURNING``, the heads' ``UPDATE``; the hashes computed here.
 * PostgreSQL: a single statement — lock the heads in tenant order, chain the
-  entries (a recursive CTE hashing ``prev || '\\n' || payload`` with
-  ``sha256``, exactly :func:`.decision_chain.chained_hash`), insert the rows
-  *parsed from the hashed payload itself*, move the heads — one round trip.
+  entries (a recursive CTE hashing with :data:`.chain.SQL_CHAIN_HASH`, the SQL
+  form of :func:`.chain.chain_hash`), insert the rows *parsed from the hashed
+  payload itself*, move the heads — one round trip.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from sqlalchemy import Text, bindparam, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from jiceng.platform.db.models import Decision, LogHead
-from jiceng.platform.decisions.chain import canonical, canonical_jsonable, chained_hash, split_payload
+from jiceng.platform.decisions.chain import SQL_CHAIN_HASH, canonical, canonical_jsonable, chain_hash, split_payload
 
 _JSON_FIELDS = ("input", "target", "history", "pack", "reasons", "requirements")
 _TEXT_FIELDS = ("tenant_code", "kind", "actor", "created_at", "decided_on", "outcome")
@@ -50,7 +50,7 @@ def utc_now_text() -> str:
 
 
 class Canonical(str):
-    """Canonical JSON text already made (:func:`.decision_chain.canonical_jsonable`) for one
+    """Canonical JSON text already made (:func:`.chain.canonical_jsonable`) for one
     field of an entry: parts that are the same for every decision of a pack are encoded once."""
 
     __slots__ = ()
@@ -76,6 +76,10 @@ class Entry:
     values: tuple  # the first columns of :data:`COLUMNS`: the text fields, then the JSON texts
     prefix: str
     suffix: str
+
+    def payload(self, seq: int) -> str:
+        """The canonical payload (:func:`.chain.entry_payload`) of this entry at ``seq``."""
+        return f"{self.prefix}{seq}{self.suffix}"
 
     def json_text(self, field: str) -> str:
         """The canonical JSON of one of the JSON fields (``target``, ``reasons`` …), as logged."""
@@ -137,7 +141,7 @@ def _write_sqlite(conn: Connection, entries: Sequence[Entry]) -> list[Union[Appe
             results.append(NoChainHead(f"decision log of tenant {e.tenant!r} has no head"))
             continue
         seq, prev = head[0] + 1, head[1]
-        digest = chained_hash(prev, e.prefix, seq, e.suffix)
+        digest = chain_hash(prev, e.payload(seq))
         head[0], head[1] = seq, digest
         rows.append(dict(zip(COLUMNS, e.values + (seq, prev, digest))))
         results.append(Appended(0, seq, digest))
@@ -155,7 +159,7 @@ def _write_sqlite(conn: Connection, entries: Sequence[Entry]) -> list[Union[Appe
 #: Nothing in the plan depends on the parameter's value, so PostgreSQL keeps one generic plan for
 #: the statement psycopg prepares after a few runs instead of planning it anew on every call (which
 #: cost more than running it); the heads are still found through their primary key.
-_APPEND_POSTGRESQL = text("""
+_APPEND_POSTGRESQL = text(f"""
 WITH RECURSIVE
  batch AS MATERIALIZED (SELECT * FROM json_to_recordset(CAST(:batch AS json)) AS b(t text, n int, p text, s text)),
  head AS (SELECT tenant_code, last_seq, last_hash FROM decision_log_heads
@@ -164,7 +168,7 @@ WITH RECURSIVE
    SELECT tenant_code, 0, last_seq, last_hash::text, NULL::text, NULL::text FROM head
    UNION ALL
    SELECT c.tenant, b.n, c.seq + 1,
-          encode(sha256(convert_to(c.hash || E'\\n' || b.p || (c.seq + 1) || b.s, 'UTF8')), 'hex'),
+          {SQL_CHAIN_HASH.format(prev="c.hash", payload="b.p || (c.seq + 1) || b.s")},
           c.hash, b.p || (c.seq + 1) || b.s
    FROM chain c JOIN batch b ON b.t = c.tenant AND b.n = c.n + 1),
  added AS (

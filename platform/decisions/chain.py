@@ -3,6 +3,14 @@
 Each entry's hash covers the previous entry's hash and the entry's content
 (canonical JSON), so editing any row breaks its own hash and deleting one
 leaves a gap in ``seq`` or a head that no longer matches.
+
+:func:`chain_hash` is the one definition of the link; everything else that hashes
+an entry goes through it: :func:`entry_hash` (the verifier, from stored values),
+the SQLite append (from the payload made once, :func:`split_payload`), and
+:data:`SQL_CHAIN_HASH`, the same formula written in SQL for the one-statement
+append on PostgreSQL (``tests/platform/test_chain_hash.py`` holds the two to each
+other on random input). The hashes are unkeyed: who can write the database can
+recompute them, which is why heads are signed outside it (:mod:`.checkpoint`).
 """
 from __future__ import annotations
 
@@ -49,10 +57,25 @@ def canonical_jsonable(value: Any) -> str:
     return text
 
 
+def chain_hash(prev_hash: str, payload: str) -> str:
+    """The chain's link, defined here only: SHA-256 (hex) of the previous hash, a newline and
+    the entry's canonical payload, as UTF-8."""
+    return hashlib.sha256(f"{prev_hash}\n{payload}".encode("utf-8")).hexdigest()
+
+
+#: :func:`chain_hash` in PostgreSQL, for appends chained inside one statement; ``{prev}`` and
+#: ``{payload}`` are SQL text expressions. Kept next to the Python so that the two change together.
+SQL_CHAIN_HASH = "encode(sha256(convert_to({prev} || E'\\n' || {payload}, 'UTF8')), 'hex')"
+
+
+def entry_payload(fields: Mapping) -> str:
+    """The canonical payload of an entry: the JSON object of its :data:`HASHED_FIELDS`."""
+    return canonical({k: fields[k] for k in HASHED_FIELDS})
+
+
 def entry_hash(prev_hash: str, fields: Mapping) -> str:
     """The hash of one entry given its predecessor's."""
-    payload = canonical({k: fields[k] for k in HASHED_FIELDS})
-    return hashlib.sha256(f"{prev_hash}\n{payload}".encode("utf-8")).hexdigest()
+    return chain_hash(prev_hash, entry_payload(fields))
 
 
 def split_payload(texts: Mapping[str, str]) -> tuple[str, str]:
@@ -60,7 +83,8 @@ def split_payload(texts: Mapping[str, str]) -> tuple[str, str]:
 
     ``texts`` holds the canonical JSON (:func:`canonical`) of every hashed field but ``seq``.
     An entry is hashed before the head of its chain is known; only ``seq`` and the previous
-    hash are filled in under the chain's lock (:func:`chained_hash`).
+    hash are filled in under the chain's lock: the payload is then ``f"{prefix}{seq}{suffix}"``,
+    exactly :func:`entry_payload` of the entry.
     """
     before, after, past_seq = [], [], False
     for key in sorted(HASHED_FIELDS):
@@ -70,7 +94,3 @@ def split_payload(texts: Mapping[str, str]) -> tuple[str, str]:
             (after if past_seq else before).append(f"{_KEY_TEXT[key]}:{texts[key]}")
     return "{" + "".join(f"{part}," for part in before) + '"seq":', "".join(f",{part}" for part in after) + "}"
 
-
-def chained_hash(prev_hash: str, prefix: str, seq: int, suffix: str) -> str:
-    """:func:`entry_hash` of an entry split by :func:`split_payload`."""
-    return hashlib.sha256(f"{prev_hash}\n{prefix}{seq}{suffix}".encode("utf-8")).hexdigest()

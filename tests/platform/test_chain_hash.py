@@ -12,19 +12,21 @@ would notice. These tests pin the link itself:
 * a rewritten or reordered entry, rehashed and relinked by someone who can compute
   hashes but leaves the later entries alone, fails verification;
 * the hashes PostgreSQL computes in SQL on append are that formula, for random
-  entries (on SQLite the append hashes in Python: the same assertions hold).
+  entries (on SQLite the append hashes in Python: the same assertions hold), and
+  :data:`SQL_CHAIN_HASH` alone is :func:`chain_hash` for random text of any kind.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from jiceng.platform.db.models import Decision, LogHead
 from jiceng.platform.decisions import append as log_append
-from jiceng.platform.decisions.chain import GENESIS_HASH, HASHED_FIELDS, chained_hash, entry_hash
+from jiceng.platform.decisions.chain import GENESIS_HASH, HASHED_FIELDS, SQL_CHAIN_HASH, chain_hash, entry_hash
 from jiceng.platform.decisions.log import append_all, verify
 
 
@@ -73,10 +75,10 @@ def test_an_entry_hash_is_the_previous_hash_then_the_payload(prev, other, seq):
     assert entry_hash(prev, f) == spec_hash(prev, payload_of(f))
     e = log_append.entry(tenant="changsha", kind="check", actor="a", decided_on="2024-06-01", input={"n": seq},
                          target={}, history={}, pack={}, outcome="admit", reasons=[], requirements=[])
-    assert chained_hash(prev, e.prefix, seq, e.suffix) == spec_hash(prev, f"{e.prefix}{seq}{e.suffix}")
+    assert chain_hash(prev, e.payload(seq)) == spec_hash(prev, f"{e.prefix}{seq}{e.suffix}")
     if prev != other:
         assert entry_hash(prev, f) != entry_hash(other, f)
-        assert chained_hash(prev, e.prefix, seq, e.suffix) != chained_hash(other, e.prefix, seq, e.suffix)
+        assert chain_hash(prev, e.payload(seq)) != chain_hash(other, e.payload(seq))
 
 
 def test_changing_any_entry_changes_every_later_hash():
@@ -245,3 +247,17 @@ def test_the_database_appends_the_hash_python_computes(database, batch):
         assert row.hash == spec_hash(prev, payload_of(stored_fields(row))) == entry_hash(prev, stored_fields(row))
         heads[e.tenant] = (seq + 1, expected)
     assert after == {t: h for t, (_seq, h) in heads.items()}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(prev=hex64, payload=st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"),
+                                   max_size=200))
+def test_the_sql_form_of_the_link_is_the_python_one(database, prev, payload):
+    """The one definition is :func:`chain_hash`; the append on PostgreSQL runs its SQL form. Here the
+    SQL form is evaluated on its own, over any text (newlines, backslashes, quotes, astral planes)."""
+    if database.is_sqlite:
+        pytest.skip("SQLite has no sha256: its append hashes through chain_hash itself")
+    expr = SQL_CHAIN_HASH.format(prev="CAST(:prev AS text)", payload="CAST(:payload AS text)")
+    with database.read() as s:
+        assert s.execute(text(f"SELECT {expr}"), {"prev": prev, "payload": payload}).scalar_one() \
+            == chain_hash(prev, payload) == spec_hash(prev, payload)

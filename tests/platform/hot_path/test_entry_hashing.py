@@ -9,7 +9,7 @@ from fractions import Fraction
 from hypothesis import given, settings, strategies as st
 
 from jiceng.platform.decisions import append as log_append
-from jiceng.platform.decisions.chain import HASHED_FIELDS, canonical, canonical_jsonable, chained_hash, entry_hash
+from jiceng.platform.decisions.chain import HASHED_FIELDS, canonical, canonical_jsonable, chain_hash, entry_hash
 from jiceng.dsl.jsonvalue import jsonable
 
 leaves = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.text(max_size=8),
@@ -38,4 +38,4 @@ def test_an_entry_written_hashes_as_the_verifier_recomputes_it(task, reasons, ac
     stored = {k: json.loads(v) if k in log_append._JSON_FIELDS else v for k, v in stored.items()}
     stored["seq"] = seq
     assert set(stored) == set(HASHED_FIELDS)
-    assert chained_hash("ab" * 32, e.prefix, seq, e.suffix) == entry_hash("ab" * 32, stored)
+    assert chain_hash("ab" * 32, e.payload(seq)) == entry_hash("ab" * 32, stored)

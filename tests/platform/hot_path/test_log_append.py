@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from jiceng.platform.db.models import Decision
 from jiceng.platform.decisions import append as log_append
-from jiceng.platform.decisions.chain import chained_hash
+from jiceng.platform.decisions.chain import chain_hash
 from jiceng.platform.decisions.log import verify
 
 AWKWARD = ["引号\"与反斜杠\\", "换行\n制表\t回车\r", "\u2028\u2029", "😀 emoji", "'; DROP TABLE decisions; --",
@@ -38,7 +38,7 @@ def test_a_batch_of_several_tenants_chains_each_and_verifies(fresh_database):
         if isinstance(r, Exception):
             continue
         row = rows[r.id]
-        assert row.hash == r.hash == chained_hash(row.prev_hash, e.prefix, r.seq, e.suffix)
+        assert row.hash == r.hash == chain_hash(row.prev_hash, e.payload(r.seq))
         assert row.actor == dict(zip(log_append.COLUMNS, e.values))["actor"]
         assert row.input["task"]["title"] == AWKWARD[batch.index(e) % len(AWKWARD)]
     assert reports["changsha"].problems == [] and reports["changsha"].entries == 3

@@ -9,6 +9,7 @@ metaschema (``PUT``), so both read alike.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Optional
 
 TYPE_LABEL = {"string": "字符串", "integer": "整数", "number": "数字", "boolean": "真假值", "object": "对象",
@@ -41,10 +42,11 @@ def choices(values, labels: Optional[dict] = None) -> str:
 
 
 def message(keyword: str, value: Any, instance: Any = None, *, bound: Optional[str] = None,
-            enum_labels: Optional[dict] = None) -> str:
+            enum_labels: Optional[dict] = None, label: Optional[str] = None, hint: Optional[str] = None) -> str:
     """The zh-CN message for ``keyword`` failing with schema value ``value``.
 
-    ``bound`` names where a limit came from (a pack param bound with ``x-param``).
+    ``bound`` names where a limit came from (a pack param bound with ``x-param``); for
+    ``pattern``, ``hint`` is the field's ``x-pattern-hint`` and ``label`` its ``x-label``.
     """
     suffix = f"({bound})" if bound else ""
     if keyword == "type":
@@ -60,8 +62,11 @@ def message(keyword: str, value: Any, instance: Any = None, *, bound: Optional[s
         return f"表单中没有字段 {value}"
     if keyword == "format":
         return f"格式不符,应为{FORMAT_LABEL.get(value, value)}"
-    if keyword == "pattern":
-        return f"格式不符,应符合正则表达式 {value}"
+    if keyword == "pattern":  # never the regular expression itself: clerks do not read them
+        if hint:
+            return f"格式不符:{hint}"
+        described = pattern_hint(value)
+        return f"格式不符,{described}" if described else f"{label or ''}格式不正确"
     if keyword == "uniqueItems":
         return "各项不能重复"
     if keyword == "falseSchema":
@@ -80,6 +85,52 @@ def vocabulary(value: str, name: str, options: list[tuple[str, Optional[str]]]) 
         return f"{text}(可用的取值见本租户清单中的词表 {name})"
     shown_options = "、".join(f"{s}({meaning})" if meaning else s for s, meaning in options)
     return f"{text};您是不是要写 {shown_options}?"
+
+
+#: one character of a pattern made only of digits: a digit, ``[0-9]``, ``\\d`` or a range like ``[3-9]``,
+#: with an optional ``{n}`` count; groups and alternatives are not read
+_DIGIT_STEP = re.compile(r"(?P<literal>[0-9])|(?P<any>\[0-9\]|\\d)(?:\{(?P<n>[0-9]{1,3})\})?|\[(?P<lo>[0-9])-(?P<hi>[0-9])\]")
+
+
+def pattern_hint(pattern: Any) -> Optional[str]:
+    """What a value matching ``pattern`` looks like, in zh-CN, for the patterns a form uses for
+    codes and numbers (``^[0-9]{15}$`` → 应为 15 位数字; ``^1[3-9][0-9]{9}$`` → 应为以 1 开头的
+    11 位数字; ``^[0-9]{12}([0-9]{3})?$`` → 应为 12 位或 15 位数字; ``^[0-9]+$`` → 应只由数字组成);
+    None for any other pattern (a form states those with ``x-pattern-hint``)."""
+    if not isinstance(pattern, str):
+        return None
+    if pattern in ("^[0-9]+$", r"^\d+$"):
+        return "应只由数字组成"
+    m = re.fullmatch(r"\^(.*?)(?:\((.*)\)\?)?\$", pattern)
+    if m is None:
+        return None
+    first = _digits(m.group(1))
+    if first is None:
+        return None
+    length, prefix = first
+    lead = f"应为以 {prefix} 开头的" if prefix else "应为"
+    if m.group(2) is None:
+        return f"{lead} {length} 位数字"
+    optional = _digits(m.group(2))
+    if optional is None:
+        return None
+    return f"{lead} {length} 位或 {length + optional[0]} 位数字"
+
+
+def _digits(text: str) -> Optional[tuple[int, str]]:
+    """(how many digits, the literal digits it starts with) when ``text`` is digits only."""
+    length, prefix, pos, leading = 0, "", 0, True
+    while pos < len(text):
+        m = _DIGIT_STEP.match(text, pos)
+        if m is None:
+            return None
+        if m.group("literal") and leading:
+            prefix += m.group("literal")
+        else:
+            leading = False
+        length += int(m.group("n") or 1)
+        pos = m.end()
+    return (length, prefix) if length else None
 
 
 _TEMPLATES = {

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 import jsonschema_rs
-from jsonpointer import escape, unescape
+from jsonpointer import JsonPointerException, escape, resolve_pointer, unescape
 
 from jiceng.dsl.vocabulary import vocabularies as pack_vocabularies
 from jiceng.platform.forms import vocabulary as form_vocabulary
@@ -130,16 +130,19 @@ class CompiledForm:
             model = read_model(docs[plan.root_uri], plan.root_uri, docs.get)
         except FormReadError as e:
             raise Invalid("form_broken", f"表单 {form.tenant}/{form.name} 无法使用:{e}") from None
-        self.labels = {f.name: f.label for _p, f in model.walk() if f.label != f.name}
+        self.docs = docs
+        # keyed by the field's pointer (array items as *), never by its name: a grid's name
+        # (网格名称) and its workers' name (姓名) are different fields
+        self.labels = {pointer: f.label for pointer, f in model.walk() if f.label != f.name}
         self.declared = {pointer for pointer, _f in model.walk()}
-        self.enum_labels = {f.name: f.enum_labels for _p, f in model.walk() if f.enum_labels}
+        self.enum_labels = {pointer: f.enum_labels for pointer, f in model.walk() if f.enum_labels}
         self.vocabulary_fields = tuple((pointer, f.schema["x-vocabulary"]) for pointer, f in model.walk()
                                        if isinstance(f.schema.get("x-vocabulary"), str))
         registry = jsonschema_rs.Registry([(uri, doc) for uri, doc in docs.items() if uri != plan.root_uri])
         try:
             self.validator = jsonschema_rs.Draft202012Validator(
                 docs[plan.root_uri], registry=registry, validate_formats=True, offline=True,
-                keywords={"x-compare": compare_keyword(self.labels)})
+                keywords={"x-compare": compare_keyword(_unambiguous(model))})
         except (jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError, ValueError) as e:
             raise Invalid("form_broken", f"表单 {form.tenant}/{form.name} 无法使用:{_first_line(e)}") from None
 
@@ -159,8 +162,10 @@ class CompiledForm:
             return [{"path": prefix or "", "message": f"数据无法校验:{_first_line(e)}"}]
         if self.vocabulary_fields and pack is not None:
             found += self._vocabulary_problems(data, prefix, pack)
-        found.sort(key=lambda p: p["path"])
-        return found[:MAX_ERRORS]
+        # one problem once: a form and the form it extends (allOf + $ref) both say "应为对象"
+        unique = list({(p["path"], p["message"]): p for p in found}.values())
+        unique.sort(key=lambda p: p["path"])
+        return unique[:MAX_ERRORS]
 
     def _vocabulary_problems(self, data: Any, prefix: str, pack) -> list[dict]:
         """Text values of ``x-vocabulary`` fields that name nothing in the pack's vocabulary
@@ -188,9 +193,10 @@ class CompiledForm:
         if kind == "x-compare":
             found = json.loads(params["message"])
             return [{"path": path + found["path"], "message": found["message"]}]
+        field_pattern = "".join("/*" if isinstance(p, int) else "/" + escape(str(p)) for p in e.instance_path)
         if kind == "required":
             name = params["property"]
-            label = self.labels.get(name)
+            label = self.labels.get(f"{field_pattern}/{escape(name)}")
             return [{"path": f"{path}/{escape(name)}",
                      "message": message("required", name) + (f"({label})" if label else "")}]
         if kind in ("additionalProperties", "unevaluatedProperties"):
@@ -201,10 +207,33 @@ class CompiledForm:
         last = e.schema_path[-1] if e.schema_path and isinstance(e.schema_path[-1], str) else kind
         keyword = last if kind == "contains" else kind
         value = _value_of(params)
-        field = e.instance_path[-1] if e.instance_path else None
-        bound = self.citations.get(_node_of(e.absolute_keyword_location))
+        node = _node_of(e.absolute_keyword_location)
+        bound = self.citations.get(node)
+        hint = None
+        if keyword == "pattern":
+            schema = self._schema_at(node)
+            hint = schema.get("x-pattern-hint") if isinstance(schema, dict) else None
         return [{"path": path, "message": message(keyword, value, e.instance, bound=bound,
-                                                  enum_labels=self.enum_labels.get(field))}]
+                                                  enum_labels=self.enum_labels.get(field_pattern),
+                                                  label=self.labels.get(field_pattern), hint=hint)}]
+
+    def _schema_at(self, node: tuple[str, str]) -> Any:
+        """The schema node at ``(document uri, pointer)`` of the compiled form's documents."""
+        uri, pointer = node
+        try:
+            return resolve_pointer(self.docs.get(uri), pointer) if uri in self.docs else None
+        except JsonPointerException:
+            return None
+
+
+def _unambiguous(model) -> dict[str, str]:
+    """Labels by property name for ``x-compare``'s messages (its keyword sees an object, not where
+    the object is): only names every field of that name labels alike."""
+    seen: dict[str, set[str]] = {}
+    for _pointer, f in model.walk():
+        if f.label != f.name:
+            seen.setdefault(f.name, set()).add(f.label)
+    return {name: labels.pop() for name, labels in seen.items() if len(labels) == 1}
 
 
 def _meanings(vocabulary, spellings: list[str]) -> list[tuple[str, Optional[str]]]:

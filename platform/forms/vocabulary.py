@@ -13,6 +13,8 @@ A form is a JSON Schema 2020-12 document plus these keywords (docs/forms.md):
 ``x-compare``      cross-field checks on an object (:mod:`.form_compare`)
 ``x-vocabulary``   a text field's values come from a vocabulary list of the
                    tenant's pack (事项类别, 任务类型), checked by :mod:`.validation`
+``x-pattern-hint`` what a value of a ``pattern`` field looks like (zh-CN), said
+                   instead of the regular expression when a value does not match
 =================  ==========================================================
 
 :data:`FORM_META` extends the 2020-12 metaschema through its ``$dynamicAnchor``,
@@ -41,7 +43,7 @@ WIDGETS = ("text", "textarea", "number", "select", "radio", "checkbox", "date")
 COMPARE_OPS = ("<", "<=", ">", ">=", "==", "!=")
 BOUND_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 KEYWORDS = ("x-label", "x-help", "x-widget", "x-order", "x-unit", "x-enum-labels", "x-param", "x-compare",
-            "x-vocabulary")
+            "x-vocabulary", "x-pattern-hint")
 
 _POINTER = {"type": "string", "pattern": "^(/([^~/]|~[01])*)+$"}
 _PARAM_REF = {"type": "object", "required": ["x-param"], "additionalProperties": False,
@@ -72,6 +74,7 @@ FORM_META: dict = {
                            "message": {"type": "string", "minLength": 1, "maxLength": 500},
                            "path": _POINTER}}},
         "x-vocabulary": {"type": "string", "minLength": 1, "maxLength": 200},
+        "x-pattern-hint": {"type": "string", "minLength": 1, "maxLength": 200},
     },
     "patternProperties": {"^x-(?!(?:" + "|".join(k[2:] for k in KEYWORDS) + ")$)": False},
 }
@@ -129,7 +132,8 @@ def _describe(e, schema: dict) -> dict:
 def _semantic(schema: dict, resolve, base: str) -> list[dict]:
     """What the metaschema cannot say: units exist, ``x-enum-labels`` name real values,
     ``x-compare`` points at properties the object has, ``x-param`` sits on numbers,
-    ``x-vocabulary`` on text without an ``enum`` (the vocabulary is the list of values)."""
+    ``x-vocabulary`` on text without an ``enum`` (the vocabulary is the list of values),
+    ``x-pattern-hint`` beside a ``pattern``."""
     problems = []
     units = default_registry().units
     for path, node in subschemas(schema, ""):
@@ -156,6 +160,9 @@ def _semantic(schema: dict, resolve, base: str) -> list[dict]:
                 problems.append({"path": f"{path}/x-vocabulary",
                                  "message": "x-vocabulary 只能用在文字字段上(type 为 string),且不写 enum、const:"
                                             "取值由规则包的词表决定"})
+        if "x-pattern-hint" in node and "pattern" not in node:
+            problems.append({"path": f"{path}/x-pattern-hint",
+                             "message": "x-pattern-hint 说明 pattern 要求的写法,只能与 pattern 写在同一处"})
         if isinstance(node.get("x-compare"), list):
             problems += _compare_targets(node, path, resolve, base, schema)
     return problems

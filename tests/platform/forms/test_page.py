@@ -43,7 +43,7 @@ def test_post_shows_each_message_beside_its_field(shipped_forms):
     assert r.status_code == 422
     page = html.unescape(r.get_data(as_text=True))
     assert "共 4 处问题" in page
-    assert "格式不符,应符合正则表达式 ^[0-9]{12}$" in field_block(page, "/community")
+    assert "格式不符,应为 12 位数字" in field_block(page, "/community")
     assert "应不小于 委员人数(7)的 50%" in field_block(page, "/party_members")
     block = field_block(page, "/member_names")
     assert "至少需要 5 项" in block and "各项不能重复" in block

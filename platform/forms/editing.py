@@ -101,6 +101,10 @@ def replace_form(rt: Runtime, principal: Principal, tenant: str, name: str, sche
     with rt.db.write() as session:
         snapshot = rt.forms(session)
         uri = store.form_uri(tenant, name)
+        foreign = out_of_reach(schema, uri, snapshot, rt.directory(session).ancestors(tenant))
+        if foreign:  # before anything reads the forms referred to
+            raise Invalid("form_ref_out_of_reach",
+                          f"表单引用了租户 {tenant} 及其上级以外的表单(共 {len(foreign)} 处)", foreign)
         found = validation.check_schema(schema, snapshot.resolve, uri)
         if not found:
             found = _unresolved_refs(schema, uri, snapshot)
@@ -128,6 +132,47 @@ def _unresolved_refs(schema: dict, uri: str, snapshot: store.FormSnapshot) -> li
                 target = urljoin(uri, ref.partition("#")[0]).removeprefix(store.FORM_BASE)
                 out.append({"path": f"{path}/$ref", "message": f"{e}(找不到 {target})"})
     return out
+
+
+def out_of_reach(schema: Any, uri: str, snapshot: store.FormSnapshot, chain: list[str]) -> list[dict]:
+    """Every ``$ref`` — in the form and in the forms it reaches — to a form of a tenant not in
+    ``chain`` (the form's tenant and its ancestors): a form may build on its own tenant's forms and
+    inherited ones, never on a sibling's or a descendant's, stored or not (nothing is told about
+    forms out of reach)."""
+    if not isinstance(schema, dict):
+        return []
+    reach = set(chain)
+    found = []
+    own = schema.get("$id")
+    if isinstance(own, str) and "://" in own:  # relative $refs resolve against it (as in validation)
+        uri = own.split("#")[0]
+        if snapshot.owner(uri) is not None and snapshot.owner(uri) not in reach:
+            found.append({"path": "/$id", "message": f"表单的 $id 不能是租户 {snapshot.owner(uri)} 的表单地址"})
+    docs = closure(uri, schema, lambda u: schema if u == uri else snapshot.resolve(u))
+    for doc_uri, doc in docs.items():
+        if snapshot.owner(doc_uri) not in reach and doc_uri != uri:
+            continue  # reported where it is referred to
+        for path, node in subschemas(doc):
+            ref = node.get("$ref")
+            if not isinstance(ref, str) or ref.startswith("#"):
+                continue
+            target = urljoin(doc_uri, ref.partition("#")[0])
+            owner = snapshot.owner(target)
+            if owner is not None and owner not in reach:
+                where = f"{path}/$ref" if doc_uri == uri else f"{doc_uri}#{path}/$ref"
+                found.append({"path": where, "message": f"不能引用租户 {owner} 的表单:只能引用本租户及其上级的表单"})
+    return found
+
+
+def _require_in_reach(session: Session, rt: Runtime, form: store.StoredForm, snapshot: store.FormSnapshot) -> None:
+    """A stored form that refers to forms out of its tenant's reach is not used (it was stored
+    before ``PUT`` refused such forms, or loaded from files)."""
+    if form.id is None:  # the built-in canonical task form
+        return
+    foreign = out_of_reach(form.schema, form.uri, snapshot, rt.directory(session).ancestors(form.tenant))
+    if foreign:
+        raise Invalid("form_ref_out_of_reach",
+                      f"表单 {form.tenant}/{form.name} 引用了可及范围以外的表单,无法使用", foreign)
 
 
 def _task_bindings(schema: dict, uri: str, snapshot: store.FormSnapshot) -> list[dict]:
@@ -161,6 +206,7 @@ def validate_data(rt: Runtime, principal: Principal, tenant: str, name: str, dat
         snapshot, form = _nearest(session, rt, tenant, name)
         if version is not None:
             form = _version(session, form, version)
+        _require_in_reach(session, rt, form, snapshot)
         pack = validation_pack(session, rt, tenant, form, snapshot)
         errors = validation.problems(form, snapshot, data, pack=pack)
     return {"valid": not errors, "errors": errors,
@@ -170,9 +216,10 @@ def validate_data(rt: Runtime, principal: Principal, tenant: str, name: str, dat
 def page_model(session: Session, rt: Runtime, tenant: str, name: str
                ) -> tuple[store.FormSnapshot, store.StoredForm, FormModel]:
     """The form ``tenant`` sees as ``name``, read as the fields a page shows (``form_broken`` when
-    one of its ``$ref`` cannot be followed)."""
+    one of its ``$ref`` cannot be followed, ``form_ref_out_of_reach`` when one leads out of reach)."""
     store.check_name(name)
     snapshot, form = _nearest(session, rt, tenant, name)
+    _require_in_reach(session, rt, form, snapshot)
     try:
         model = read_model(form.schema, form.uri, snapshot.resolve)
     except FormReadError as e:

@@ -68,6 +68,7 @@ class FormSnapshot:
     key: int
     forms: dict[tuple[str, str], StoredForm]
     _by_uri: dict[str, dict] = field(default_factory=dict)
+    _owner_by_uri: dict[str, str] = field(default_factory=dict)
 
     @cached_property
     def digest(self) -> str:
@@ -78,9 +79,11 @@ class FormSnapshot:
     def __post_init__(self):
         for f in self.forms.values():
             self._by_uri[f.uri] = f.schema
+            self._owner_by_uri[f.uri] = f.tenant
             own = f.schema.get("$id") if isinstance(f.schema, dict) else None
             if isinstance(own, str):
                 self._by_uri.setdefault(own.split("#")[0], f.schema)
+                self._owner_by_uri.setdefault(own.split("#")[0], f.tenant)
 
     def nearest(self, chain_leaf_first: list[str], name: str = "task") -> StoredForm:
         """The nearest tenant's form along the chain; the canonical task form when none."""
@@ -93,6 +96,15 @@ class FormSnapshot:
 
     def resolve(self, uri: str) -> Optional[dict]:
         return self._by_uri.get(uri)
+
+    def owner(self, uri: str) -> Optional[str]:
+        """The tenant whose form ``uri`` names: the form stored there (also under its own
+        ``$id``), else the tenant a form URI is written for, stored or not; None for other URIs."""
+        if uri in self._owner_by_uri:
+            return self._owner_by_uri[uri]
+        if uri.startswith(FORM_BASE):
+            return uri[len(FORM_BASE):].split("/", 1)[0]
+        return None
 
     def resources(self) -> dict[str, dict]:
         return dict(self._by_uri)

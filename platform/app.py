@@ -1,8 +1,10 @@
 """The application factory: ``create_app(config=None)``.
 
 Wires the database (``JICENG_DATABASE_URL``, SQLite by default), the shared
-runtime, one blueprint per resource, the JSON error handlers, the docs, and
-the one request hook that authenticates and authorizes every request
+runtime, one blueprint per resource, the JSON error handlers, the docs, the
+pages' login session, the limit on failed authentications
+(:mod:`~jiceng.platform.auth.ratelimit`), and the one request hook that
+authenticates and authorizes every request
 (:func:`~jiceng.platform.api.auth.load_caller`).
 The schema is not migrated here: `jiceng init` does that.
 """
@@ -18,17 +20,19 @@ from werkzeug.routing import IntegerConverter
 
 from jiceng.platform.api import admission, decisions, forms, grids, packs, site, standards, tasks, tenants, units
 from jiceng.platform.api import departments, limits
-from jiceng.platform.pages import form_pages
+from jiceng.platform.api import tokens as token_api
+from jiceng.platform.auth import ratelimit, sessions
+from jiceng.platform.pages import form_pages, login
 from jiceng.platform.pages import operator_pages
-from jiceng.platform.api.auth import load_caller, require_declarations
+from jiceng.platform.api.auth import load_caller, needs_no_login, require_declarations
 from jiceng.platform.api.errors import register_error_handlers
 from jiceng.platform.api.context import EXTENSION
-from jiceng.platform.config import load_config
+from jiceng.platform.config import load_config, token_days
 from jiceng.platform.db.engine import Database
 from jiceng.platform.runtime import Runtime
 
 BLUEPRINTS = (site.bp, admission.bp, tenants.bp, packs.bp, tasks.bp, forms.bp, decisions.bp, standards.bp,
-              form_pages.bp, units.bp, grids.bp, operator_pages.bp, departments.bp)
+              form_pages.bp, units.bp, grids.bp, operator_pages.bp, departments.bp, token_api.bp, login.bp)
 
 
 class IdConverter(IntegerConverter):
@@ -45,6 +49,11 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
                 instance_path=str(Path.cwd() / "instance"))
     settings = load_config(config)
     app.config.update({k: v for k, v in settings.items() if k != "DATABASE"})
+    token_days(app.config)  # a misconfigured JICENG_TOKEN_DAYS stops the start, not the first issue
+    app.config.update(SECRET_KEY=settings["SECRET_KEY"] or sessions.secret_key(Path(app.instance_path)),
+                      SESSION_COOKIE_NAME="jiceng_session", SESSION_COOKIE_HTTPONLY=True,
+                      SESSION_COOKIE_SAMESITE="Lax", PERMANENT_SESSION_LIFETIME=sessions.LIFETIME)
+    app.jinja_env.globals.update(csrf_token=sessions.csrf_token, csrf_field_name=sessions.CSRF_FIELD)
     db = settings.get("DATABASE") or Database(settings["DATABASE_URL"], schema=settings["DATABASE_SCHEMA"])
     app.extensions[EXTENSION] = Runtime(db)
     app.json.ensure_ascii = False
@@ -55,6 +64,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
     register_error_handlers(app)
     require_declarations(app)
     app.before_request(_refuse_control_characters)
+    ratelimit.init_app(app, needs_no_login)  # before load_caller: an address over the limit is refused before any lookup
     app.before_request(load_caller)
     limits.install(app)  # first of the hooks: an over-long request is refused before anything reads it
     return app

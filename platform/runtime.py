@@ -6,9 +6,11 @@ Nothing here is per request. Every cache is safe to share between threads:
   one cheap query (the highest publication and form ids), so a publish or a
   new form is seen by the very next request, in every process;
 * compiled packs are kept by content digest (:class:`PackCompiler`);
-* tokens and org units — changed only by `jiceng token` and `jiceng init` —
-  are kept for :data:`TTL_SECONDS` (a revocation made in this process is
-  seen at once, :class:`~jiceng.platform.auth.tokens.PrincipalCache`);
+* tokens are not kept: each request reads its token's row (one indexed
+  lookup, :func:`~jiceng.platform.auth.tokens.authenticate`), so a
+  revocation or an expiry is seen by the next request in every process;
+* org units — changed only by `jiceng init` and imports — are kept for
+  :data:`TTL_SECONDS`;
 * tenants are reloaded when one is asked for that is not known yet;
 * tasks, which never change once filed, are kept once read.
 
@@ -20,7 +22,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
@@ -34,7 +36,7 @@ from jiceng.platform.decisions.group_commit import GroupCommit
 from jiceng.platform.admission.history import count_parameters, counting
 from jiceng.platform.packs.versions import InForce, PackCompiler, ResolvedPack, deciding_pack_name, in_force
 from jiceng.platform.tenants.directory import TenantDirectory, unit_facts
-from jiceng.platform.auth.tokens import Principal, PrincipalCache
+from jiceng.platform.auth.tokens import Principal, Refusal, authenticate
 from jiceng.platform.caching import TTLCache
 
 TTL_SECONDS = 10.0
@@ -72,8 +74,6 @@ class Runtime:
         self._forms: Optional[form_store.FormSnapshot] = None
         self._force: dict[tuple[date, int], InForce] = {}
         self._resolved: dict[tuple, ResolvedPack] = {}
-        #: who is behind a token; public so that tests can give it a clock of their own
-        self.principals = PrincipalCache(TTL_SECONDS)
         self._units: TTLCache[Optional[UnitInfo]] = TTLCache(TTL_SECONDS)
         self._tasks: dict[int, object] = {}
         self._lock = threading.Lock()
@@ -95,9 +95,11 @@ class Runtime:
                 self._directory = d
         return d
 
-    def principal(self, session: Session, token: str) -> Optional[Principal]:
-        """The principal behind ``token`` (None when unknown or revoked), cached: see :attr:`principals`."""
-        return self.principals.get(session, token)
+    def principal(self, token_sha256: str) -> Union[Principal, Refusal]:
+        """The principal behind the token hashed ``token_sha256``, or why there is none; read from
+        the database on every call, in one autocommit statement (no BEGIN and ROLLBACK around it)."""
+        with self.db.autocommit() as conn:
+            return authenticate(conn, token_sha256)
 
     def unit(self, session: Session, code: str) -> Optional[UnitInfo]:
         """The unit ``code`` (None when unknown)."""

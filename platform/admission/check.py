@@ -68,6 +68,9 @@ def check(rt: Runtime, principal: Principal, tenant: str, req: CheckRequest) -> 
         resolved = rt.pack_at(session, decider, on, gens)
         validation.require_valid(resolved.task_form, resolved.forms, req.task, prefix="/task", pack=resolved.pack)
         sender = req.task.get("source_unit") or principal.unit
+        if principal.unit is not None:  # a unit-bound token checks in its own unit's name, or a unit's below
+            named = rt.unit(session, sender)
+            principal.require_unit(sender, f"以 {sender} 的名义做准入检查", named.ancestors if named else ())
         department = facts.sending_department(session, rt, tenant, req.task, sender, prefix="/task", cached=True)
         source = facts.source_facts(session, rt, tenant, sender, facts.department_of(req.task, department))
         if unit is not None:

@@ -5,16 +5,18 @@ of :data:`~jiceng.platform.auth.tokens.PERMISSIONS`), or says it needs none
 with :func:`public`. :func:`load_caller`, the app's ``before_request`` hook,
 does the rest before any view runs, in this order:
 
-1. the bearer token (401 without a valid one) — for HTML pages, the token the
-   page carries (:func:`page_token`);
+1. the bearer token (401 without a valid one: unknown, revoked or expired) —
+   for HTML pages, the login session (:func:`page_credential`);
 2. the tenant in the URL must be within the token's reach: 404 otherwise,
    exactly as a tenant that does not exist, so a token learns nothing about
    tenants it cannot see;
-3. the role must hold the declared permission (403).
+3. the role must hold the declared permission (403);
+4. a page's POST must carry the session's CSRF token (:class:`CsrfRefused`).
 
 The caller is then :func:`caller` (``g.principal``). A unit-bound token's
 narrower reach depends on the task or assignment at hand, so the services
 check it (:meth:`~jiceng.platform.auth.tokens.Principal.require_unit`).
+Failed authentications are counted per client address (:mod:`.ratelimit`).
 """
 from __future__ import annotations
 
@@ -25,7 +27,8 @@ from flask import Flask, current_app, g, request
 
 from jiceng.platform.errors import NotFound
 from jiceng.platform.runtime import Runtime
-from jiceng.platform.auth.tokens import PERMISSIONS, Principal
+from jiceng.platform.auth import ratelimit, sessions
+from jiceng.platform.auth.tokens import PERMISSIONS, Principal, hash_token
 from jiceng.platform.api.errors import ApiError
 from jiceng.platform.api.context import runtime
 
@@ -33,7 +36,8 @@ from jiceng.platform.api.context import runtime
 @dataclass(frozen=True)
 class Access:
     """What a view declares: the permission it needs (None: public), per method where they differ,
-    and whether its token comes in the page (HTML pages) rather than the ``Authorization`` header."""
+    and whether it is an HTML page (``token_in_page``): the caller comes with the page's login
+    session rather than the ``Authorization`` header, and every POST is CSRF-checked."""
 
     permission: Optional[str]
     by_method: Mapping[str, str] = field(default_factory=dict)
@@ -66,6 +70,12 @@ def public(view):
     return view
 
 
+def public_page(view):
+    """Declare an HTML page that needs no login but whose POSTs are CSRF-checked (login, logout)."""
+    view.access = Access(None, token_in_page=True)
+    return view
+
+
 def access_of(app: Flask, endpoint: str) -> Optional[Access]:
     """The declaration of ``endpoint``'s view, None when it has none."""
     return getattr(app.view_functions.get(endpoint), "access", None)
@@ -79,13 +89,35 @@ def require_declarations(app: Flask) -> None:
         raise RuntimeError(f"routes without @requires or @public: {', '.join(missing)}")
 
 
-class Unauthenticated(ApiError):
-    """401: no token, or one that is unknown or revoked (``missing`` tells which)."""
+#: why a request is unauthenticated -> the zh-CN message of its 401
+UNAUTHENTICATED = {"missing": "需要身份令牌(Authorization: Bearer <token>)",
+                   "invalid": "身份令牌无效或已吊销",
+                   "expired": "身份令牌已过期,请重新签发(jiceng token issue)"}
 
-    def __init__(self, missing: bool):
-        super().__init__(401, "unauthorized", "需要身份令牌(Authorization: Bearer <token>)" if missing
-                         else "身份令牌无效或已吊销")
-        self.missing = missing
+
+class Unauthenticated(ApiError):
+    """401: no token (``reason`` "missing"), an unknown or revoked one ("invalid") or an expired
+    one ("expired"); the code is ``unauthorized`` for all, ``details.reason`` tells which."""
+
+    def __init__(self, reason: str):
+        super().__init__(401, "unauthorized", UNAUTHENTICATED[reason], {"reason": reason})
+        self.reason = reason
+
+
+class TokenInUrl(ApiError):
+    """A page asked for with ``?token=``: refused (pages answer with a redirect to the login
+    page), because an address ends up in histories, logs and Referer headers."""
+
+    def __init__(self):
+        super().__init__(401, "token_in_url", "网址中不接受身份令牌,请在登录页输入", {"reason": "token_in_url"})
+
+
+class CsrfRefused(ApiError):
+    """403: a page's POST without this session's CSRF token (a form from another site, or one
+    opened before the session began)."""
+
+    def __init__(self):
+        super().__init__(403, "csrf_failed", "页面已过期或不是从本站提交的,请重新打开页面后再提交")
 
 
 def load_caller() -> None:
@@ -98,9 +130,32 @@ def load_caller() -> None:
     access = access_of(current_app, request.url_rule.endpoint)
     permission = access.permission_for(request.method)
     if permission is None:
+        if access.token_in_page and request.method == "POST":
+            _require_csrf()
         return
-    token = page_token() if access.token_in_page else bearer_token(request.headers.get("Authorization", ""))
-    g.principal = authorize_token(runtime(), token, (request.view_args or {}).get("tenant"), permission)
+    if access.token_in_page:
+        digest, from_session = page_credential()
+    else:
+        token = bearer_token(request.headers.get("Authorization", ""))
+        digest, from_session = (hash_token(token) if token else None), False
+    g.principal = authorize(runtime(), digest, (request.view_args or {}).get("tenant"), permission)
+    if from_session and request.method == "POST":
+        _require_csrf()
+
+
+def needs_no_login() -> bool:
+    """Whether nobody authenticates on this request's route: it declares no permission for the
+    method and is not a page with a login form (``/login``, whose failures count). Such routes are
+    exempt from the limit on failed authentications (:mod:`~jiceng.platform.auth.ratelimit`)."""
+    if request.url_rule is None:
+        return True
+    access = access_of(current_app, request.url_rule.endpoint)
+    return access is None or (access.permission_for(request.method) is None and not access.token_in_page)
+
+
+def _require_csrf() -> None:
+    if not sessions.csrf_valid(request.form.get(sessions.CSRF_FIELD)):
+        raise CsrfRefused()
 
 
 def caller() -> Principal:
@@ -114,27 +169,33 @@ def bearer_token(header: str) -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
-def page_token() -> str:
-    """The token an HTML page request carries, since a browser form cannot set a header:
-    ``Authorization: Bearer``, else the ``token`` query parameter (GET) or form field (POST)."""
+def page_credential() -> tuple[Optional[str], bool]:
+    """The hash of the token an HTML page request comes with, and whether it came from the login
+    session: ``Authorization: Bearer`` (a program; a browser form cannot set it, so it needs no
+    CSRF token), else the session. A ``token`` query parameter or form field is refused
+    (:class:`TokenInUrl`) rather than ignored, so that an old bookmark leads to the login page."""
     token = bearer_token(request.headers.get("Authorization", ""))
     if token:
-        return token
-    source = request.form if request.method == "POST" else request.args
-    return (source.get("token") or "").strip()
+        return hash_token(token), False
+    if "token" in request.args or (request.method == "POST" and "token" in request.form):
+        raise TokenInUrl()
+    return sessions.logged_in_token(), True
 
 
-def authorize_token(rt: Runtime, token: str, tenant: Optional[str], permission: str) -> Principal:
-    """The principal behind ``token``, who must reach ``tenant`` (when the route names one) and
-    hold ``permission``: :class:`Unauthenticated`, :class:`NotFound`, :class:`Forbidden` otherwise."""
-    if not token:
-        raise Unauthenticated(missing=True)
-    with rt.db.read() as session:
-        principal = rt.principal(session, token)
-        if principal is None:
-            raise Unauthenticated(missing=False)
-        directory = rt.directory(session, need=tenant) if tenant is not None else None
-    if directory is not None and not directory.reaches(principal.tenant, tenant):
-        raise NotFound("tenant_not_found", f"找不到租户 {tenant}")
+def authorize(rt: Runtime, digest: Optional[str], tenant: Optional[str], permission: str) -> Principal:
+    """The principal behind the token hashed ``digest``, who must reach ``tenant`` (when the route
+    names one) and hold ``permission``: :class:`Unauthenticated`, :class:`NotFound`,
+    :class:`Forbidden` otherwise."""
+    if not digest:
+        raise Unauthenticated("missing")
+    principal = rt.principal(digest)
+    if not isinstance(principal, Principal):
+        ratelimit.note_failure()
+        raise Unauthenticated(principal)
+    if tenant is not None:
+        with rt.db.read() as session:
+            directory = rt.directory(session, need=tenant)
+        if not directory.reaches(principal.tenant, tenant):
+            raise NotFound("tenant_not_found", f"找不到租户 {tenant}")
     principal.require(permission)
     return principal

@@ -1,31 +1,31 @@
-"""Bearer tokens, roles and what each role may do (SPEC §1).
+"""Bearer tokens, roles and what each role may do (SPEC §1, §7).
 
 A token is shown once, when issued; only its SHA-256 is stored. A token of
 tenant T reaches T and its descendants; ``unit`` narrows a township or
 department token to acting for that one unit (:meth:`Principal.require_unit`).
+Every token expires (:func:`expiry`; ``JICENG_TOKEN_DAYS`` days by default).
 
 :data:`PERMISSIONS` is the one table of who may do what: each route names the
 permission it needs (``jiceng.platform.api.auth.requires``) and one request
 hook checks it.
 
-A service process keeps principals for a few seconds (:class:`PrincipalCache`):
-a revocation (:func:`revoke`) is seen at once by the process that made it and
-within the cache's lifetime by every other.
+Every request reads its token's row (:func:`authenticate`, one indexed
+lookup), so a revocation or an expiry is seen by the very next request in
+every process: a cache of principals would save that lookup only to answer
+with a revoked token for as long as it kept it.
 """
 from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
-import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Callable, Iterable, Optional
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Iterable, Optional, Union
 
-from sqlalchemy import bindparam, event, select, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from jiceng.platform.caching import TTLCache
 from jiceng.platform.db.models import ApiToken, OrgUnit
 from jiceng.platform.errors import Forbidden, Invalid
 from jiceng.platform.tenants.directory import TenantDirectory
@@ -46,12 +46,19 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "notice.read": frozenset({"admin", "department", "township", "auditor"}),  # whoever checks or reads the log
     "units.import": frozenset({"admin"}),
     "departments.import": frozenset({"admin"}),
+    "tokens.manage": frozenset({"admin"}),                      # list, issue and revoke tokens in reach
 }
 PERMISSION_LABEL = {"read": "查看", "check": "准入检查", "pack.write": "管理规则包", "form.write": "编辑表单",
                     "form.validate": "校验表单数据", "task.write": "创建和下派任务", "decisions.read": "查阅决定记录",
                     "notice.read": "查阅决定告知书", "units.import": "导入组织单位",
-                    "departments.import": "导入职能部门名录"}
+                    "departments.import": "导入职能部门名录", "tokens.manage": "管理身份令牌"}
 TOKEN_PREFIX = "jc_"
+#: how long a token lives unless told otherwise (``JICENG_TOKEN_DAYS`` overrides it)
+DEFAULT_DAYS = 90
+#: the longest a token may be issued for: ten years, far beyond any sensible rotation
+MAX_DAYS = 3650
+#: an ``--expires`` date is a calendar day in China Standard Time: the token works through it
+CHINA = timezone(timedelta(hours=8), "UTC+08:00")
 
 
 @dataclass(frozen=True)
@@ -87,43 +94,78 @@ class Principal:
                             {"token_unit": self.unit, "unit": unit})
 
 
+#: why a token does not authenticate: "invalid" (unknown or revoked — not told apart, so that a
+#: stolen, revoked token teaches nothing) or "expired"
+Refusal = str
+
+
 def hash_token(token: str) -> str:
     """What is stored of a token: its SHA-256, in hex."""
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def utc(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC datetime (SQLite hands back naive ones, which were stored in UTC)."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def expiry(now: datetime, days: Optional[int] = None, until: Optional[date] = None,
+           default_days: int = DEFAULT_DAYS) -> datetime:
+    """When a token issued at ``now`` expires: through the day ``until`` (China Standard Time),
+    else after ``days`` days, else after ``default_days``. :class:`Invalid` for a date not after
+    today, or a number of days outside 1..:data:`MAX_DAYS`."""
+    if until is not None and days is not None:
+        raise Invalid("expiry_invalid", "有效期只能指定截止日期或天数之一")
+    if until is not None:
+        end = datetime.combine(until + timedelta(days=1), time(), CHINA)
+        if end <= now or end - now > timedelta(days=MAX_DAYS + 1):
+            raise Invalid("expiry_invalid", f"截止日期 {until.isoformat()} 应在今天之后,且不超过 {MAX_DAYS} 天")
+        return end.astimezone(timezone.utc)
+    n = default_days if days is None else days
+    if not 1 <= n <= MAX_DAYS:
+        raise Invalid("expiry_invalid", f"有效天数 {n} 无效,应为 1 到 {MAX_DAYS}")
+    return now + timedelta(days=n)
+
+
 def issue(session: Session, directory: TenantDirectory, tenant: str, role: str, unit: Optional[str] = None,
-          label: str = "") -> tuple[str, ApiToken]:
-    """Create a token; returns the token text (shown once) and its row."""
+          label: str = "", expires_at: Optional[datetime] = None) -> tuple[str, ApiToken]:
+    """Create a token expiring at ``expires_at`` (default: :data:`DEFAULT_DAYS` from now);
+    returns the token text (shown once) and its row."""
     if directory.get(tenant) is None:
         raise Invalid("tenant_not_found", f"租户 {tenant} 不存在(先运行 jiceng init 载入 tenants/)")
     if role not in ROLES:
         raise Invalid("role_invalid", f"角色 {role} 无效,应为 {' '.join(ROLES)} 之一")
     if unit is not None:
-        row = session.get(OrgUnit, unit)
+        row = session.get(OrgUnit, unit) if isinstance(unit, str) and len(unit) <= 32 else None
         if row is None or row.tenant_code not in directory.descendants(tenant):
             raise Invalid("unit_not_found", f"单位 {unit} 不属于租户 {tenant}")
+    now = datetime.now(timezone.utc)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(token_hash=hash_token(token), tenant_code=tenant, role=role, unit_code=unit,
-                   label=label, created_at=datetime.now(timezone.utc))
+                   label=label, created_at=now, expires_at=expires_at or expiry(now))
     session.add(row)
     session.flush()
     return token, row
 
 
-_BY_HASH = (select(ApiToken.id, ApiToken.tenant_code, ApiToken.role, ApiToken.unit_code)
+_BY_HASH = (select(ApiToken.id, ApiToken.tenant_code, ApiToken.role, ApiToken.unit_code, ApiToken.expires_at)
             .where(ApiToken.token_hash == bindparam("h"), ApiToken.revoked_at.is_(None)))
 
 
-def authenticate(session: Session, token: str) -> Optional[Principal]:
-    """The principal behind ``token``, or None for an unknown or revoked token."""
-    row = session.connection().execute(_BY_HASH, {"h": hash_token(token)}).first()
-    return Principal(row.id, row.tenant_code, row.role, row.unit_code) if row else None
+def authenticate(conn: Connection, digest: str, now: Optional[datetime] = None) -> Union[Principal, Refusal]:
+    """The principal behind the token whose :func:`hash_token` is ``digest``, or why there is none
+    (:data:`Refusal`): one indexed lookup, made on every request."""
+    row = conn.execute(_BY_HASH, {"h": digest}).first()
+    if row is None:
+        return "invalid"
+    if utc(row.expires_at) <= (now or datetime.now(timezone.utc)):
+        return "expired"
+    return Principal(row.id, row.tenant_code, row.role, row.unit_code)
 
 
 def revoke(session: Session, token_id: int) -> bool:
     """Revoke the token ``token_id``; False when there is no such token or it is revoked already.
-    Takes effect when ``session`` commits (see :class:`PrincipalCache`)."""
+    Every process refuses it from the next request on, once ``session`` commits."""
     return _revoke(session, ApiToken.id == token_id) > 0
 
 
@@ -140,34 +182,21 @@ def revoke_labelled(session: Session, label: str) -> int:
 def _revoke(session: Session, which) -> int:
     result = session.execute(update(ApiToken).where(which, ApiToken.revoked_at.is_(None))
                              .values(revoked_at=datetime.now(timezone.utc)))
-    if result.rowcount:
-        # after the commit, not before: a principal read in between would be cached as valid
-        event.listen(session, "after_commit", _count_revocation, once=True)
     return result.rowcount or 0
 
 
-_revocations = 0
-_revocations_lock = threading.Lock()
+def listing(session: Session, tenants: Optional[Iterable[str]] = None) -> list[dict]:
+    """Every token of ``tenants`` (all when None), oldest first, as :func:`describe` tells it."""
+    query = select(ApiToken).order_by(ApiToken.id)
+    if tenants is not None:
+        query = query.where(ApiToken.tenant_code.in_(list(tenants)))
+    return [describe(row) for row in session.execute(query).scalars()]
 
 
-def _count_revocation(_session: Session) -> None:
-    global _revocations
-    with _revocations_lock:
-        _revocations += 1
-
-
-class PrincipalCache:
-    """Principals by token, each kept ``ttl`` seconds of ``clock`` (one query per token and period,
-    not per request).
-
-    Entries are keyed by this process's revocation count as well: a revocation committed in this
-    process makes every entry loaded before it unreachable at once; one made elsewhere (`jiceng
-    token revoke`) is seen once the entry expires, within ``ttl`` seconds.
-    """
-
-    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic):
-        self._cache: TTLCache[Optional[Principal]] = TTLCache(ttl, clock=clock)
-
-    def get(self, session: Session, token: str) -> Optional[Principal]:
-        """The principal behind ``token``, or None for an unknown or revoked token."""
-        return self._cache.get_or_load((_revocations, hash_token(token)), lambda: authenticate(session, token))
+def describe(row: ApiToken) -> dict:
+    """What may be shown of a token: never the token, nor its hash."""
+    def moment(value: Optional[datetime]) -> Optional[str]:
+        return utc(value).isoformat(timespec="seconds") if value is not None else None
+    return {"id": row.id, "tenant": row.tenant_code, "role": row.role, "unit": row.unit_code, "label": row.label,
+            "issued_at": moment(row.created_at), "expires_at": moment(row.expires_at),
+            "revoked_at": moment(row.revoked_at)}

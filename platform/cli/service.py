@@ -110,19 +110,56 @@ def token() -> None:
 @click.option("--role", required=True, help="admin designer department township auditor 之一")
 @click.option("--unit", default=None, help="令牌代表的单位代码(可选)")
 @click.option("--label", default="", help="备注")
-def token_issue(tenant: str, role: str, unit: Optional[str], label: str) -> None:
+@click.option("--expires", default=None, type=click.DateTime(["%Y-%m-%d"]),
+              help="截止日期 YYYY-MM-DD(含当天,北京时间)")
+@click.option("--days", default=None, type=int, help="有效天数(默认 $JICENG_TOKEN_DAYS,未设置时 90)")
+def token_issue(tenant: str, role: str, unit: Optional[str], label: str, expires, days: Optional[int]) -> None:
     """签发令牌;令牌只显示这一次,单独打印在最后一行。"""
+    from datetime import datetime, timezone
     from jiceng.platform.auth import tokens
+    from jiceng.platform.config import token_days
     from jiceng.platform.tenants.directory import TenantDirectory
+    try:
+        default_days = token_days(load_config())
+    except ValueError as e:
+        click.echo(f"错误 config_invalid:{e}", err=True)
+        sys.exit(2)
     db = _database()
     try:
+        expires_at = tokens.expiry(datetime.now(timezone.utc), days, expires.date() if expires else None, default_days)
         with db.write() as session:
-            text, row = tokens.issue(session, TenantDirectory.load(session), tenant, role, unit, label)
+            text, row = tokens.issue(session, TenantDirectory.load(session), tenant, role, unit, label, expires_at)
             token_id = row.id
     except ServiceError as e:
         _fail(e)
-    click.echo(f"已签发令牌 #{token_id}:租户 {tenant},角色 {role}" + (f",单位 {unit}" if unit else ""), err=True)
+    until = expires_at.astimezone(tokens.CHINA).strftime("%Y-%m-%d %H:%M")
+    click.echo(f"已签发令牌 #{token_id}:租户 {tenant},角色 {role}" + (f",单位 {unit}" if unit else "")
+               + f",有效至 {until}(北京时间)", err=True)
     click.echo(text)
+
+
+@token.command("list")
+@click.option("--tenant", default=None, help="只列出该租户及其下级租户的令牌")
+@click.option("--json", "as_json", is_flag=True)
+def token_list(tenant: Optional[str], as_json: bool) -> None:
+    """列出令牌:编号、租户、角色、单位、签发、到期与吊销时间(不显示令牌本身)。"""
+    from jiceng.platform.auth import tokens
+    from jiceng.platform.tenants.directory import TenantDirectory
+    db = _database()
+    with db.read() as session:
+        directory = TenantDirectory.load(session)
+        if tenant is not None and directory.get(tenant) is None:
+            click.echo(f"错误 tenant_not_found:租户 {tenant} 不存在", err=True)
+            sys.exit(2)
+        rows = tokens.listing(session, directory.descendants(tenant) if tenant is not None else None)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{'编号':<6}{'租户':<14}{'角色':<12}{'单位':<16}{'签发':<22}{'到期':<22}吊销")
+    for r in rows:
+        click.echo(f"{'#' + str(r['id']):<8}{r['tenant']:<16}{r['role']:<14}{r['unit'] or '-':<18}"
+                   f"{r['issued_at']:<26}{r['expires_at']:<26}{r['revoked_at'] or '-'}")
+    click.echo(f"共 {len(rows)} 个令牌")
 
 
 @token.command("revoke")
@@ -130,7 +167,7 @@ def token_issue(tenant: str, role: str, unit: Optional[str], label: str) -> None
 def token_revoke(which: str) -> None:
     """吊销令牌:WHICH 是签发时显示的编号(如 12 或 #12),或令牌本身。
 
-    运行中的服务最迟在令牌缓存到期(10 秒)后拒绝该令牌。"""
+    运行中的服务从下一个请求起拒绝该令牌(每个请求都核对令牌是否已吊销)。"""
     from jiceng.platform.auth import tokens
     db = _database()
     with db.write() as session:

@@ -73,6 +73,8 @@ class ApiToken(Base):
     label: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    #: every token expires (migration 0003 gave the tokens issued before it 90 days from the upgrade)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class PackHead(Base):

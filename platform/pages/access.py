@@ -2,30 +2,33 @@
 
 A page declares its permission with :func:`page`, like an API view with
 :func:`~jiceng.platform.api.auth.requires`, and the same request hook checks
-it. The token comes in the page itself, because a browser form cannot set an
-``Authorization`` header (:func:`~jiceng.platform.api.auth.page_token`).
+it. The caller comes with the login session (``/login``, :mod:`.login`) —
+or ``Authorization: Bearer`` — never with a token in the address
+(:func:`~jiceng.platform.api.auth.page_credential`).
 
 What the hook or the view refuses is answered as a zh-CN page, not JSON:
-without a usable token a page asking for one (401); out of reach, or not
-there, a "not found" page (404) — the same for both; a role without the
-permission 403; unusable input 422. :func:`answer_refusals_as_pages`
-installs this on a pages blueprint.
+without a login, with a token that no longer works, or with ``?token=``, a
+redirect (303) to the login page, which then leads back; out of reach, or
+not there, a "not found" page (404) — the same for both; a role without the
+permission 403; a POST without the session's CSRF token 403; unusable input
+422. :func:`answer_refusals_as_pages` installs this on a pages blueprint.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
+from jiceng.platform.auth import sessions
 from jiceng.platform.errors import Forbidden, Invalid, NotFound, ServiceError
-from jiceng.platform.api.auth import Unauthenticated, requires
+from jiceng.platform.api.auth import CsrfRefused, TokenInUrl, Unauthenticated, requires
 
 HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}
 
 
 def render_page(template: str, status: int, **context):
-    """An HTML page answer, never cached nor leaking its address (it may hold a token)."""
+    """An HTML page answer, never cached nor leaking its address to other sites."""
     return render_template(template, **context), status, HEADERS
 
 
@@ -41,7 +44,8 @@ class Refusals:
 def page(permission: str, *, not_found: tuple[str, str], forbidden: str, invalid: str = "无法处理该请求",
          **by_method: str) -> Callable:
     """Declare an HTML page: the permission it needs (``by_method`` as for
-    :func:`~jiceng.platform.api.auth.requires`), its token carried in the page, and its refusals."""
+    :func:`~jiceng.platform.api.auth.requires`), its caller coming with the login session, and its
+    refusals."""
     def attach(view):
         view = requires(permission, token_in_page=True, **by_method)(view)
         view.refusals = Refusals(not_found, forbidden, invalid)
@@ -51,18 +55,24 @@ def page(permission: str, *, not_found: tuple[str, str], forbidden: str, invalid
 
 def answer_refusals_as_pages(bp: Blueprint) -> None:
     """Answer ``bp``'s refusals — the request hook's and its views' — with the page's own words."""
-    bp.register_error_handler(Unauthenticated, _token_page)
+    bp.register_error_handler(Unauthenticated, to_login)
+    bp.register_error_handler(TokenInUrl, to_login)
+    bp.register_error_handler(CsrfRefused, csrf_page)
     for error in (NotFound, Forbidden, Invalid):
         bp.register_error_handler(error, _refusal_page)
 
 
-def _token_page(e: Unauthenticated):
-    """The 401 page: why, and a field to enter a token and open the same page again."""
-    if e.missing:
-        title, message = "需要身份令牌", "请输入身份令牌(jiceng token issue 签发)后打开页面。"
-    else:
-        title, message = "身份令牌无效", "身份令牌无效或已吊销,请重新输入。"
-    return render_page("form_message.html", 401, title=title, message=message, ask_token=True)
+def to_login(e: Unauthenticated | TokenInUrl):
+    """303 to the login page, which leads back to this page (its path only: a ``?token=`` is
+    dropped unread). A session whose token stopped working is ended."""
+    if isinstance(e, Unauthenticated) and e.reason != "missing":
+        sessions.log_out()
+    return redirect(url_for("login.login", next=request.path, reason=e.details["reason"]), 303)
+
+
+def csrf_page(e: CsrfRefused):
+    """403: a POST without this session's CSRF token; the page can be opened again."""
+    return render_page("form_message.html", 403, title="页面已过期", message=e.message, login_again=True)
 
 
 def _refusal_page(e: ServiceError):

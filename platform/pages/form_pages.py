@@ -1,11 +1,10 @@
 """``/forms/<tenant>/<name>``: a form rendered as an HTML page (zh-CN, no external assets), validated on POST.
 
-The page authenticates with the same tokens as the API, carried in the page
-itself because a browser form cannot set an ``Authorization`` header: a
-``token`` query parameter on GET, a hidden ``token`` field on POST (also
-accepted: ``Authorization: Bearer``). It declares its permission with
-:func:`.access.page`, and the app's request hook checks it: without a token
-the page asks for one (401); a tenant or form out of the token's reach
+The page authenticates with the same tokens as the API, through the login
+session (``/login``; also accepted: ``Authorization: Bearer``), and its POST
+carries the session's CSRF token. It declares its permission with
+:func:`.access.page`, and the app's request hook checks it: without a login
+the page leads to the login page; a tenant or form out of the token's reach
 answers 404, exactly like one that does not exist. POST validates server-side
 and shows each message beside its field; nothing is stored.
 """
@@ -16,7 +15,8 @@ import json
 from flask import Blueprint, request
 
 from jiceng.platform.forms import editing as service
-from jiceng.platform.api.auth import caller, page_token
+from jiceng.platform.api.auth import caller
+from jiceng.platform.auth.sessions import CSRF_FIELD
 from jiceng.platform.api.body import parse_json
 from jiceng.platform.api.errors import ApiError
 from jiceng.platform.api.openapi import operation
@@ -30,7 +30,7 @@ answer_refusals_as_pages(bp)
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 HTML_RESPONSES = {"responses": {
     "200": {"description": "表单页面(HTML);POST 时数据符合表单", "content": {"text/html": {}}},
-    "401": {"description": "缺少或无效的令牌:页面请求输入令牌", "content": {"text/html": {}}},
+    "303": {"description": "未登录、登录已失效或网址中带 token:转到登录页 /login"},
     "404": {"description": "表单不存在或不在令牌可及范围内", "content": {"text/html": {}}},
     "422": {"description": "POST 的数据不符合表单:各字段旁列出问题(HTML);提交的不是 HTML 表单时为 JSON 错误",
             "content": {"text/html": {}}}}}
@@ -38,7 +38,7 @@ HTML_RESPONSES = {"responses": {
 
 @bp.route("/forms/<tenant>/<name>", methods=["GET", "POST"])
 @operation("表单的 HTML 页面(GET 显示,POST 在服务器端校验并把问题列在字段旁)", ["表单"], errors=(),
-           description="令牌放在查询参数 token(GET)或表单字段 token(POST)中,也可用 Authorization: Bearer。"
+           description="先在 /login 登录(会话 Cookie),也可用 Authorization: Bearer;POST 须带隐藏字段 csrf_token。"
                        "POST 只接受 HTML 表单(application/x-www-form-urlencoded);程序请用 "
                        "POST /api/v1/tenants/{tenant}/forms/{name}/validate。", extra=HTML_RESPONSES)
 @page("read", POST="form.validate", not_found=("找不到表单", "找不到该表单,或您无权访问。"), forbidden="无权访问",
@@ -48,11 +48,10 @@ def form_page(tenant: str, name: str):
         refuse_non_form_body("POST /api/v1/tenants/<租户>/forms/<名称>/validate")
     submitted = request.form.to_dict() if request.method == "POST" else None
     if submitted is not None:
-        submitted.pop("token", None)
+        submitted.pop(CSRF_FIELD, None)
     view = service.page(runtime(), caller(), tenant, name, submitted)
     status = 422 if view["submitted"] and not view["valid"] else 200
-    return render_page("form_page.html", status, token=page_token(),
-                       data_json=json.dumps(view["data"], ensure_ascii=False, indent=2), **view)
+    return render_page("form_page.html", status, data_json=json.dumps(view["data"], ensure_ascii=False, indent=2), **view)
 
 
 def refuse_non_form_body(api: str) -> None:

@@ -77,6 +77,21 @@ class Api:
             headers.update(self.headers(*as_))
         return self.client.open(path, method=method, headers=headers, **kw)
 
+    def log_in(self, tenant: str, role: str) -> str:
+        """Log the test client's browser session in with the (tenant, role) token, as a person does
+        on ``/login``; returns the session's CSRF token, which every page POST must carry."""
+        csrf = self.csrf()
+        r = self.client.post("/login", data={"token": self.tokens[(tenant, role)], "csrf_token": csrf})
+        assert r.status_code == 303, r.get_data(as_text=True)
+        return self.csrf()
+
+    def csrf(self) -> str:
+        """The browser session's CSRF token (one is made by opening the login page)."""
+        with self.client.session_transaction() as session:
+            if "csrf" not in session:
+                session["csrf"] = "test-csrf-" + uuid.uuid4().hex
+            return session["csrf"]
+
     def get(self, path, as_=None, **kw):
         return self.call("GET", path, as_, **kw)
 

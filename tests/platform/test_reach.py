@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from jiceng.platform.auth.tokens import token_id
+
 OWNER = "changsha"
 FOREIGN = [("heilongjiang", "admin"), ("zhuzhou", "admin"), ("changsha", "admin")]  # other province, sibling, child
 TENANT_ROUTES = "/api/v1/tenants/<tenant>"
@@ -23,7 +25,13 @@ def resources(api, units):
     assert api.post("/api/v1/tenants/changsha/departments/import", ("changsha", "admin"),
                     data=registry.encode(), content_type="text/csv").status_code == 200
     return {"tenant": OWNER, "task_id": task["id"], "assignment_id": res["assignment"]["id"],
-            "decision_id": res["decision_id"], "number": 1, "code": units.cs_street, "name": "task"}
+            "decision_id": res["decision_id"], "number": 1, "code": units.cs_street, "name": "task",
+            "token_id": _token_id(api, ("changsha", "auditor"))}
+
+
+def _token_id(api, holder) -> int:
+    with api.app.extensions["jiceng"].db.read() as session:
+        return token_id(session, api.tokens[holder])
 
 
 def _routes(app, resources):

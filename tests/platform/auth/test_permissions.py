@@ -10,7 +10,9 @@ from flask import Flask
 from jiceng.platform.api.auth import access_of, require_declarations, requires
 from jiceng.platform.auth.tokens import PERMISSIONS, ROLES
 
-PUBLIC = {"site.index", "site.healthz", "site.openapi", "site.docs", "site.docs_asset"}
+PUBLIC = {"site.index", "site.healthz", "site.openapi", "site.docs", "site.docs_asset", "login.login", "login.logout"}
+#: public, but their POSTs need the session's CSRF token (tests/platform/tokens/test_login.py)
+LOGIN = {"login.login", "login.logout"}
 #: what SPEC §1 gives each role, pinned: a view declaring another permission is a change of the contract
 PINNED = {
     ("POST", "admission.admission_check"): "check", ("GET", "tenants.lists"): "read",
@@ -24,6 +26,8 @@ PINNED = {
     ("GET", "form_pages.form_page"): "read", ("POST", "form_pages.form_page"): "form.validate",
     ("GET", "operator_pages.check"): "check", ("POST", "operator_pages.check"): "check",
     ("GET", "operator_pages.notice"): "notice.read",
+    ("GET", "tokens.list_tokens"): "tokens.manage", ("POST", "tokens.issue_token"): "tokens.manage",
+    ("POST", "tokens.revoke_token"): "tokens.manage",
 }
 
 
@@ -37,7 +41,7 @@ def resources(api, units):
                    json={"targets": [units.cs_street]}).json["results"][0]
     return {"tenant": "changsha", "task_id": task["id"], "assignment_id": res["assignment"]["id"],
             "decision_id": res["decision_id"], "number": 1, "code": units.cs_street, "name": "task",
-            "path:name": "swagger-ui.css"}
+            "path:name": "swagger-ui.css", "id:token_id": 1}
 
 
 def routes(app, resources):
@@ -86,6 +90,8 @@ def test_each_role_is_refused_exactly_where_the_table_says(api, resources, role)
     checked = 0
     for method, path, endpoint in routes(api.app, resources):
         permission = access_of(api.app, endpoint).permission_for(method)
+        if endpoint in LOGIN and method == "POST":
+            continue  # no permission: refused (403) for want of a CSRF token, whatever the role
         r = api.call(method, path, ("changsha", role), **minimal_body(api.app, endpoint, method))
         if permission is not None and role not in PERMISSIONS[permission]:
             assert r.status_code == 403, (role, method, endpoint, r.status_code, r.get_data(as_text=True)[:300])
@@ -101,7 +107,11 @@ def test_each_role_is_refused_exactly_where_the_table_says(api, resources, role)
 def test_public_routes_need_no_token_and_the_others_do(api, resources):
     for method, path, endpoint in routes(api.app, resources):
         r = api.call(method, path, **minimal_body(api.app, endpoint, method))
-        if endpoint in PUBLIC:
+        if endpoint in LOGIN and method == "POST":
+            assert r.status_code == 403 and "页面已过期" in r.get_data(as_text=True), (method, endpoint)
+        elif endpoint in PUBLIC:
             assert r.status_code == 200, (method, endpoint, r.status_code)
+        elif access_of(api.app, endpoint).token_in_page:  # a page without a login leads to the login page
+            assert r.status_code == 303 and r.location.startswith("/login?next="), (method, endpoint, r.status_code)
         else:
             assert r.status_code == 401, (method, endpoint, r.status_code)

@@ -1,5 +1,4 @@
-"""Revoking a token: `jiceng token revoke`, seen at once by the process that revoked it and, through
-the principal cache, within its lifetime by every other."""
+"""Revoking a token: `jiceng token revoke`, seen by the next request of every process."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -12,20 +11,9 @@ from jiceng.platform.app import create_app
 from jiceng.platform.cli import main
 from jiceng.platform.cli import service as commands
 from jiceng.platform.db.models import ApiToken
-from jiceng.platform.runtime import TTL_SECONDS
 from jiceng.platform.auth import tokens
 
 LISTS = "/api/v1/tenants/changsha/lists"
-
-
-class Clock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def status(api, token: str) -> int:
@@ -50,18 +38,15 @@ def test_a_revocation_is_seen_at_once_by_the_process_that_made_it(fresh_api):
         assert not tokens.revoke(session, token_id(db, token))  # once is enough
 
 
-def test_a_revocation_elsewhere_is_seen_once_the_cache_entry_expires(fresh_api):
-    rt = fresh_api.app.extensions["jiceng"]
-    clock = Clock()
-    rt.principals = tokens.PrincipalCache(TTL_SECONDS, clock=clock)
+def test_a_revocation_elsewhere_is_seen_by_the_next_request(fresh_api):
+    """Another process (`jiceng token revoke`, another worker) changes the row only: the next
+    request here is refused all the same, with no cache to wait out."""
+    db = fresh_api.app.extensions["jiceng"].db
     token = fresh_api.tokens[("changsha", "auditor")]
     assert status(fresh_api, token) == 200
-    with rt.db.write() as session:  # as another process would: the row only, nothing of this process
-        session.execute(update(ApiToken).where(ApiToken.id == token_id(rt.db, token))
+    with db.write() as session:
+        session.execute(update(ApiToken).where(ApiToken.id == token_id(db, token))
                         .values(revoked_at=datetime.now(timezone.utc)))
-    clock.now += TTL_SECONDS - 1
-    assert status(fresh_api, token) == 200  # the documented window: at most TTL_SECONDS
-    clock.now += 1.001
     assert status(fresh_api, token) == 401
 
 

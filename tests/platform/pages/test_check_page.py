@@ -12,8 +12,15 @@ INVESTMENT = {"/title": "街道招商引资任务", "/category": "招商引资",
               "/source_unit": "430100000000"}
 
 
-def token(api, tenant="changsha", role="township"):
-    return api.tokens[(tenant, role)]
+def login(api, tenant="changsha", role="township") -> str:
+    """Log the browser in with the (tenant, role) token; returns the CSRF token a POST carries."""
+    return api.log_in(tenant, role)
+
+
+def opened(path, api, tenant="changsha", role="township"):
+    """``path`` opened by a browser logged in with the (tenant, role) token."""
+    login(api, tenant, role)
+    return api.get(path)
 
 
 def text(r) -> str:
@@ -34,7 +41,7 @@ def decisions(api) -> list[dict]:
 
 def test_get_renders_every_task_field_with_its_label(labelled_api, task_form, units):
     api = labelled_api
-    r = api.get(PAGE.format("changsha") + f"?token={token(api)}")
+    r = opened(PAGE.format("changsha"), api)
     assert r.status_code == 200 and r.mimetype == "text/html"
     page = text(r)
     assert '<html lang="zh-CN">' in page and "长沙市任务表单" in page
@@ -56,7 +63,7 @@ def test_get_renders_every_task_field_with_its_label(labelled_api, task_form, un
 def test_changsha_street_investment_is_rejected_with_its_citation(labelled_api, units):
     api = labelled_api
     before = len(decisions(api))
-    r = api.post(PAGE.format("changsha"), data={"token": token(api), **INVESTMENT, "/target_unit": units.cs_street})
+    r = api.post(PAGE.format("changsha"), data={"csrf_token": login(api), **INVESTMENT, "/target_unit": units.cs_street})
     assert r.status_code == 200
     page = text(r)
     result = page[page.index('<section class="result'):page.index("</section>")]
@@ -69,7 +76,7 @@ def test_changsha_street_investment_is_rejected_with_its_citation(labelled_api, 
     entry = logged[0]
     assert entry["kind"] == "check" and entry["outcome"] == "reject" and "township@changsha" in entry["actor"]
     assert entry["pack"]["digest"] in result
-    assert f'href="/decisions/changsha/{entry["id"]}/notice?token={token(api)}"' in page
+    assert f'href="/decisions/changsha/{entry["id"]}/notice"' in page
     same = api.post(CHECK.format("changsha"), ("changsha", "township"), json={"task": {
         "title": "街道招商引资任务", "category": "招商引资", "role": "responsible", "kind": "work",
         "source_unit": "430100000000", "target_unit": units.cs_street}}).json
@@ -84,7 +91,7 @@ def test_changsha_street_investment_is_rejected_with_its_citation(labelled_api, 
 def test_bad_fields_show_their_message_beside_them_and_nothing_is_logged(labelled_api, units):
     api = labelled_api
     before = len(decisions(api))
-    r = api.post(PAGE.format("changsha"), data={"token": token(api), "/title": "期限有误", "/deadline": "2024-02-30",
+    r = api.post(PAGE.format("changsha"), data={"csrf_token": login(api), "/title": "期限有误", "/deadline": "2024-02-30",
                                                 "/contact": "张" * 51, "/target_unit": units.cs_communities[0]})
     assert r.status_code == 422
     page = text(r)
@@ -93,7 +100,7 @@ def test_bad_fields_show_their_message_beside_them_and_nothing_is_logged(labelle
     assert "长度不能超过 50 个字" in field_block(page, "/contact")
     assert "格式不符" not in field_block(page, "/title") and 'value="期限有误"' in field_block(page, "/title")
     assert "识字岭社区" in field_block(page, "/target_unit")  # the chosen unit, named
-    unknown = text(api.post(PAGE.format("changsha"), data={"token": token(api), "/title": "某任务",
+    unknown = text(api.post(PAGE.format("changsha"), data={"csrf_token": login(api), "/title": "某任务",
                                                             "/target_unit": units.zz_street}))
     assert "找不到单位 430202001000" in field_block(unknown, "/target_unit")  # a sibling's unit reads as unknown
     assert len(decisions(api)) == before
@@ -101,21 +108,21 @@ def test_bad_fields_show_their_message_beside_them_and_nothing_is_logged(labelle
 
 def test_what_if_level_and_the_choice_between_unit_and_level(labelled_api, units):
     api = labelled_api
-    r = api.post(PAGE.format("changsha"), data={"token": token(api, role="department"), "/title": "协税护税",
+    r = api.post(PAGE.format("changsha"), data={"csrf_token": login(api, role="department"), "/title": "协税护税",
                                                 "/category": "协税护税", "what_if_level": "street"})
     page = text(r)
     assert r.status_code == 200 and "结论:不予准入" in page and "(假设检查)" in page
     assert decisions(api)[0]["input"]["what_if"] is True and decisions(api)[0]["target"] == {
         "level": "street", "parent": None, "community": None}
-    admitted = text(api.post(PAGE.format("changsha"), data={"token": token(api, role="admin"), "/title": "协税护税",
+    admitted = text(api.post(PAGE.format("changsha"), data={"csrf_token": login(api, role="admin"), "/title": "协税护税",
                                                              "/category": "协税护税", "what_if_level": "township"}))
     assert "结论:准入" in admitted and "没有触发任何规则" in admitted
-    both = api.post(PAGE.format("changsha"), data={"token": token(api), "/title": "某任务",
+    both = api.post(PAGE.format("changsha"), data={"csrf_token": login(api), "/title": "某任务",
                                                    "/target_unit": units.cs_street, "what_if_level": "street"})
     assert both.status_code == 422 and "假设检查请清空接收单位" in field_block(text(both), "what_if_level")
-    neither = api.post(PAGE.format("changsha"), data={"token": token(api), "/title": "某任务"})
+    neither = api.post(PAGE.format("changsha"), data={"csrf_token": login(api), "/title": "某任务"})
     assert neither.status_code == 422 and "请选择接收单位" in field_block(text(neither), "/target_unit")
-    typed = api.post(PAGE.format("changsha"), data={"token": token(api), "/title": "某任务", "what_if_level": "社区"})
+    typed = api.post(PAGE.format("changsha"), data={"csrf_token": login(api), "/title": "某任务", "what_if_level": "社区"})
     assert typed.status_code == 422  # checked as any what-if target is, with what was meant
     assert "您是不是要写 community(社区)" in field_block(text(typed), "what_if_level")
 
@@ -123,7 +130,7 @@ def test_what_if_level_and_the_choice_between_unit_and_level(labelled_api, units
 def test_many_units_in_reach_are_typed_as_a_code(labelled_api, units, monkeypatch):
     api = labelled_api
     monkeypatch.setattr(check_page, "UNIT_SELECT_LIMIT", 3)
-    page = text(api.post(PAGE.format("changsha"), data={"token": token(api), "/title": "初审", "/item_code": "X01",
+    page = text(api.post(PAGE.format("changsha"), data={"csrf_token": login(api), "/title": "初审", "/item_code": "X01",
                                                          "/target_unit": units.cs_communities[1]}))
     block = field_block(page, "/target_unit")
     assert "<select" not in block and f'value="{units.cs_communities[1]}"' in block
@@ -133,15 +140,16 @@ def test_many_units_in_reach_are_typed_as_a_code(labelled_api, units, monkeypatc
 
 def test_tokens_roles_and_reach(labelled_api):
     api = labelled_api
+    api.client.post("/logout", data={"csrf_token": api.csrf()})
     asked = api.get(PAGE.format("changsha"))
-    assert asked.status_code == 401 and 'name="token"' in text(asked) and 'action="/check/changsha"' in text(asked)
-    assert api.get(PAGE.format("changsha") + "?token=jc_wrong").status_code == 401
-    assert api.post(PAGE.format("changsha"), data={"/title": "x"}).status_code == 401
-    assert api.get(PAGE.format("changsha") + f"?token={token(api, 'heilongjiang')}").status_code == 404
-    assert api.get(PAGE.format("hunan") + f"?token={token(api)}").status_code == 404  # an ancestor is out of reach
-    assert api.get(PAGE.format("nowhere") + f"?token={token(api)}").status_code == 404
+    assert asked.status_code == 303 and asked.location == "/login?next=/check/changsha&reason=missing"
+    assert api.get(PAGE.format("changsha") + "?token=jc_wrong").location.startswith("/login?")
+    assert api.post(PAGE.format("changsha"), data={"/title": "x"}).status_code == 303
+    assert opened(PAGE.format("changsha"), api, 'heilongjiang').status_code == 404
+    assert opened(PAGE.format("hunan"), api).status_code == 404  # an ancestor is out of reach
+    assert opened(PAGE.format("nowhere"), api).status_code == 404
     for role in ("auditor", "designer"):
-        r = api.get(PAGE.format("changsha") + f"?token={token(api, role=role)}")
+        r = opened(PAGE.format("changsha"), api, role=role)
         assert r.status_code == 403 and "无权准入检查" in text(r), role
     assert api.get(PAGE.format("changsha"), ("hunan", "department")).status_code == 200  # Bearer; a parent reaches
     as_json = api.post(PAGE.format("changsha"), ("changsha", "township"), json={"task": {"title": "x"}})

@@ -31,8 +31,8 @@ from jiceng.platform.config import load_config, token_days
 from jiceng.platform.db.engine import Database
 from jiceng.platform.runtime import Runtime
 
-BLUEPRINTS = (site.bp, admission.bp, tenants.bp, packs.bp, tasks.bp, forms.bp, decisions.bp, standards.bp,
-              form_pages.bp, units.bp, grids.bp, operator_pages.bp, departments.bp, token_api.bp, login.bp)
+BLUEPRINTS = (site.bp, admission.bp, tenants.bp, packs.bp, tasks.bp, forms.bp, decisions.bp, decisions.checkpoints_bp,
+              standards.bp, form_pages.bp, units.bp, grids.bp, operator_pages.bp, departments.bp, token_api.bp, login.bp)
 
 
 class IdConverter(IntegerConverter):

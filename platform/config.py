@@ -21,6 +21,8 @@ def load_config(overrides: Optional[Mapping[str, Any]] = None) -> dict:
         "DATABASE_URL": os.environ.get("JICENG_DATABASE_URL", DEFAULT_URL),
         "DATABASE_SCHEMA": os.environ.get("JICENG_DATABASE_SCHEMA") or None,
         "MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
+        #: the Ed25519 private key that signs decision-log checkpoints: a file outside the database
+        "CHECKPOINT_KEY": os.environ.get("JICENG_CHECKPOINT_KEY") or None,
         "TOKEN_DAYS": os.environ.get("JICENG_TOKEN_DAYS", "90"),
         "RATELIMIT_STORAGE": os.environ.get("JICENG_RATELIMIT_STORAGE") or "memory://",
         "AUTH_FAILURE_LIMIT": os.environ.get("JICENG_AUTH_FAILURE_LIMIT") or "20 per minute",

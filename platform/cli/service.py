@@ -187,29 +187,137 @@ def token_revoke(which: str) -> None:
 # ----------------------------------------------------------------------- decisions
 @click.group("decisions")
 def decisions() -> None:
-    """决定记录。"""
+    """决定记录:校验哈希链,签发与核对检查点。"""
+
+
+def _checkpoint_key_path() -> Optional[str]:
+    return load_config()["CHECKPOINT_KEY"]
+
+
+def _usage_error(code: str, message: str) -> None:
+    click.echo(f"错误 {code}:{message}", err=True)
+    sys.exit(2)
+
+
+def _open_checkpoint(path: Path, public_key_file: Optional[Path]):
+    """The signed checkpoint in ``path``, its signature checked with ``public_key_file`` (default: the
+    public half of ``JICENG_CHECKPOINT_KEY``). Exits 2 on unusable input, 1 on a bad signature."""
+    from jiceng.platform.decisions import checkpoint as cp
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        _usage_error("checkpoint_unreadable", f"无法读取检查点文件 {path}:{getattr(e, 'strerror', None) or e}")
+    try:
+        doc = cp.parse(text)
+        if public_key_file is not None:
+            public_key = cp.load_public_key(public_key_file)
+        else:
+            public_key = cp.load_signing_key(_checkpoint_key_path()).public_key()
+        return cp.open_document(doc, public_key)
+    except cp.SignatureInvalid as e:
+        click.echo(f"错误 {e.code}:{e.message}", err=True)
+        sys.exit(1)
+    except cp.KeyUnavailable as e:
+        _usage_error(e.code, f"{e.message}(或用 --public-key 指定公钥文件)")
+    except ServiceError as e:
+        _fail(e)
 
 
 @decisions.command("verify")
 @click.option("--tenant", default=None, help="只校验该租户的记录链")
+@click.option("--checkpoint", "checkpoint_file", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="另行保存的检查点文件:核对每个租户的记录链仍是检查点所签链尾的延续")
+@click.option("--public-key", "public_key_file", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="核对检查点签名用的公钥(默认取 JICENG_CHECKPOINT_KEY 私钥的公钥)")
 @click.option("--json", "as_json", is_flag=True)
-def decisions_verify(tenant: Optional[str], as_json: bool) -> None:
-    """校验决定记录的哈希链:发现被修改或删除的记录时退出码为 1。"""
+def decisions_verify(tenant: Optional[str], checkpoint_file: Optional[Path], public_key_file: Optional[Path],
+                     as_json: bool) -> None:
+    """校验决定记录的哈希链:发现被修改、删除、截断或改写的记录时退出码为 1,输入无法使用时为 2。
+
+    不带 --checkpoint 只能发现破坏了链接的改动;连同链尾一起重写的记录,要用之前签发并另行保存的检查点才能发现。"""
     from jiceng.platform.decisions.log import verify
+    if public_key_file is not None and checkpoint_file is None:
+        _usage_error("usage", "--public-key 只与 --checkpoint 一起使用")
+    signed = _open_checkpoint(checkpoint_file, public_key_file) if checkpoint_file is not None else None
     db = _database()
     with db.read() as session:
-        reports = verify(session, [tenant] if tenant else None)
+        reports = verify(session, [tenant] if tenant else None, signed.heads if signed is not None else None)
     bad = [p for r in reports for p in r.problems]
     if as_json:
-        click.echo(json.dumps({"ok": not bad, "chains": [r.to_dict() for r in reports]}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({"ok": not bad, "checkpoint": None if signed is None else {
+            "issued_at": signed.issued_at, "key_id": signed.key_id, "signature_valid": True,
+            "tenants": len(signed.heads)}, "chains": [r.to_dict() for r in reports]}, ensure_ascii=False, indent=2))
     else:
+        if signed is not None:
+            click.echo(f"检查点:签发于 {signed.issued_at},密钥 {signed.key_id},签名有效,记有 {len(signed.heads)} 个租户")
         for r in reports:
             state = "完好" if not r.problems else f"发现 {len(r.problems)} 处问题"
-            click.echo(f"{r.tenant}:{r.entries} 条记录,{state};链尾哈希 {r.head_hash}")
+            head = f"链尾哈希 {r.head_hash}" if r.head_hash is not None else "没有链尾"
+            click.echo(f"{r.tenant}:{r.entries} 条记录,{state};{head}")
+            if r.checkpoint is not None:
+                click.echo(f"  检查点:第 {r.checkpoint.size} 条,哈希 {r.checkpoint.head}")
             for p in r.problems:
                 click.echo(f"  [{p.code}] {p.message}")
         click.echo("全部完好" if not bad else f"共发现 {len(bad)} 处问题")
     sys.exit(1 if bad else 0)
+
+
+@decisions.command("keygen")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="私钥文件(权限 600;公钥写在同目录的“文件名.pub”)")
+def decisions_keygen(out: Path) -> None:
+    """生成签发检查点用的 Ed25519 密钥。私钥放在数据库以外,由 JICENG_CHECKPOINT_KEY 指向;公钥交给审计方另行保存。"""
+    from jiceng.platform.decisions import checkpoint as cp
+    try:
+        kid = cp.generate_key(out)
+    except ServiceError as e:
+        _fail(e)
+    click.echo(f"已生成密钥 {kid}:私钥 {out}(权限 600),公钥 {cp.public_key_path(out)}")
+    click.echo(f"请设置 JICENG_CHECKPOINT_KEY={out.resolve()},并把公钥交给审计方另行保存")
+
+
+@decisions.command("public-key")
+def decisions_public_key() -> None:
+    """打印 JICENG_CHECKPOINT_KEY 的公钥(PEM),供审计方保存。"""
+    from jiceng.platform.decisions import checkpoint as cp
+    try:
+        public_key = cp.load_signing_key(_checkpoint_key_path()).public_key()
+    except ServiceError as e:
+        _fail(e)
+    click.echo(f"密钥 {cp.key_id(public_key)}", err=True)
+    click.echo(cp.public_pem(public_key), nl=False)
+
+
+@decisions.command("checkpoint")
+@click.option("--out", "out", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="写入该文件(默认打印到标准输出)")
+def decisions_checkpoint(out: Optional[Path]) -> None:
+    """签发检查点:校验全部记录链后,用 JICENG_CHECKPOINT_KEY 签名每个租户的记录条数和链尾哈希。
+
+    记录链有问题时不签发,退出码 1;密钥不可用时退出码 2。检查点文件应交审计方另行保存。"""
+    from jiceng.platform.decisions import checkpoint as cp
+    from jiceng.platform.errors import Conflict
+    try:
+        key = cp.load_signing_key(_checkpoint_key_path())
+        checkpoint_id, doc = cp.make_checkpoint(_database(), key, "cli")
+    except Conflict as e:
+        click.echo(f"错误 {e.code}:{e.message}", err=True)
+        for d in (e.details or [])[:20]:
+            click.echo(f"  [{d['code']}] {d['message']}", err=True)
+        sys.exit(1)
+    except ServiceError as e:
+        _fail(e)
+    text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as e:
+            _usage_error("checkpoint_unwritable", f"无法写入 {out}:{e.strerror or e}(检查点 #{checkpoint_id} 已存入数据库)")
+    st = doc["checkpoint"]
+    click.echo(f"已签发检查点 #{checkpoint_id}:{st['issued_at']},密钥 {st['key_id']},{len(st['tenants'])} 个租户"
+               + (f",已写入 {out}" if out is not None else ""), err=True)
 
 
 COMMANDS = [serve, init, token, decisions]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 #: naming convention so that migrations name constraints identically on every database
@@ -216,6 +216,26 @@ class Decision(Base):
     requirements: Mapped[list[Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class Checkpoint(Base):
+    """A signed checkpoint of every tenant's chain head (:mod:`jiceng.platform.decisions.checkpoint`).
+
+    Kept for convenience only: the statement and signature are what the auditor exports and keeps
+    elsewhere, and verification takes the exported file, never this table (who can rewrite the
+    log can rewrite this table too).
+    """
+
+    __tablename__ = "decision_checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issued_at: Mapped[str] = mapped_column(String(32))
+    key_id: Mapped[str] = mapped_column(String(64))
+    #: the canonical JSON that was signed, exactly
+    statement: Mapped[str] = mapped_column(Text)
+    #: the Ed25519 signature of ``statement``, base64
+    signature: Mapped[str] = mapped_column(String(128))
+    created_by: Mapped[str] = mapped_column(String(200))
 
 
 class Department(Base):

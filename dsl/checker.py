@@ -23,8 +23,9 @@ from .formatter import expr as format_expr
 from .functions import Registry, apply_signature
 from .resolver import LIST_KINDS, Linked, MergedList
 from .taskform import TaskForm
-from .types import (ANY, BOOL, DATE, DERIVED, FACT_SOURCES, LEVELS, NUMBER, STR, ArrayOf, Enum, ListRef, Num,
-                    RangeOf, Record, SetOf, Type, Vocab, is_stringy, same_kind, target_fields)
+from .types import (ANY, BOOL, DATE, DERIVED, FACT_SOURCES, FIELD_SOURCES, LEVELS, NUMBER, STR, ArrayOf, Enum,
+                    ListRef, Num, RangeOf, Record, SetOf, Type, Vocab, is_stringy, same_kind, source_fields,
+                    target_fields, unit_fields)
 from .units import PERCENT, dims_of, format_dims, mul_dims
 from .visitor import NodeTable, NodeVisitor, iter_child_nodes
 
@@ -105,6 +106,7 @@ class Checked:
     tests: list[n.Test]
     requirements: dict[str, str]
     target_record: Record
+    source_record: Record
     unit_record: Record
     history_record: Record
     types: NodeTable[Type]  # every expression checked -> its type
@@ -113,12 +115,14 @@ class Checked:
     registry: Registry
 
     def source_of(self, path: str) -> str:
-        """Who supplies the fact at ``path`` (``task.department_duty`` → ``sender``):
-        a key of :data:`.types.SOURCE_LABELS`. Standards' exports are derived."""
+        """Who supplies the fact at ``path`` (``task.unified_deployment`` → ``sender``,
+        ``source.department.own_duty`` → ``departments``): a key of :data:`.types.SOURCE_LABELS`.
+        Standards' exports are derived."""
         root, _, rest = path.partition(".")
-        if root == "target" and rest.split(".")[0].split("[")[0] in self.derived_facts:
+        field = rest.split(".")[0].split("[")[0]
+        if root == "target" and field in self.derived_facts:
             return DERIVED
-        return FACT_SOURCES.get(root, root)
+        return FIELD_SOURCES.get((root, field)) or FACT_SOURCES.get(root, root)
 
     @property
     def derived_facts(self) -> frozenset[str]:
@@ -167,10 +171,11 @@ class Checker(NodeVisitor):
         self.target_extra: dict[str, Type] = {}
         self.target_record = Record("target", fields_fn=lambda r: target_fields(self.target_extra),
                                     owner_label="target(接收单位)")
+        self.source_record = Record("source", fields_fn=lambda r: source_fields(), owner_label="source(下派单位)")
         # a standard reads the unit's own facts only: exported measures are
         # supplied to rules (target.*), never to other standards
         self.unit_record = Record(
-            "unit", fields_fn=lambda r: {**target_fields(), "children": ArrayOf(r)},
+            "unit", fields_fn=lambda r: {**unit_fields(), "children": ArrayOf(r)},
             owner_label="unit(被评价单位)")
 
     # -------------------------------------------------------------- driver
@@ -190,7 +195,7 @@ class Checker(NodeVisitor):
         warnings = [d for d in self.diags if not d.is_error]
         self.diags = errors
         return Checked(self.linked, self.form, self.params, self.lists, rules, standards, tests,
-                       self.linked.requirements, self.target_record, self.unit_record,
+                       self.linked.requirements, self.target_record, self.source_record, self.unit_record,
                        self.history_record, self.types, self.bindings, warnings, self.registry)
 
     def error(self, code: str, span: n.Span, /, **kw) -> Type:
@@ -393,7 +398,7 @@ class Checker(NodeVisitor):
     def _check_test(self, t: n.Test, standards: Optional[dict] = None) -> None:
         standards = standards or {}
         all_rules = {e.rule.id for e in self.linked.rules} | set(self.linked.disabled)
-        records = {"task": self.form.record, "target": self.target_record, "source": self.target_record,
+        records = {"task": self.form.record, "target": self.target_record, "source": self.source_record,
                    "history": self.history_record, "unit": self.unit_record}
         for g in t.givens:
             if g.root not in GIVEN_ROOTS:
@@ -572,7 +577,7 @@ class Checker(NodeVisitor):
                 self.bindings[e] = ("measure", e.id)
                 return s.measures[e.id]
             s = s.parent
-        roots = {"task": self.form.record, "target": self.target_record, "source": self.target_record,
+        roots = {"task": self.form.record, "target": self.target_record, "source": self.source_record,
                  "history": self.history_record, "today": DATE}
         unit = _scope_unit(scope)
         if unit is not None:

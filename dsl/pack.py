@@ -306,7 +306,7 @@ class Pack:
 
     def _input_error(self, task, target, history, source, today, exc: Exception) -> DecisionInputError:
         roots = {"task": (task, self.checked.task_form.record), "target": (target, self.checked.target_record),
-                 "history": (history, self.checked.history_record), "source": (source, self.checked.target_record)}
+                 "history": (history, self.checked.history_record), "source": (source, self.checked.source_record)}
         for root, (value, record) in roots.items():
             if not isinstance(value, Mapping):
                 return DecisionInputError("E701", MESSAGES["E701"].format(

@@ -155,16 +155,21 @@ def same_kind(a: Type, b: Type) -> bool:
 
 #: Where each root's facts come from (SPEC §4.5): who can supply a missing one.
 FACT_SOURCES = {"task": "sender", "target": "units", "source": "units", "history": "runtime"}
+#: facts under a root that another source supplies: ``source.department.*`` is the department registry's
+FIELD_SOURCES = {("source", "department"): "departments"}
 #: the facts standards derive from unit data (``target.staffing_gap``)
 DERIVED = "standards"
-SOURCE_LABELS = {"sender": "下派方(任务表单)", "units": "单位登记", DERIVED: "标准计算(由单位数据导出)",
-                 "runtime": "运行时(历史记录)"}
+SOURCE_LABELS = {"sender": "下派方(任务表单)", "units": "单位登记", "departments": "职能部门名录",
+                 DERIVED: "标准计算(由单位数据导出)", "runtime": "运行时(历史记录)"}
+DEPARTMENT_KINDS = ("functional", "government")
 
 
-def target_fields(extra: Optional[Mapping[str, Type]] = None) -> dict[str, Type]:
-    """The facts of an org unit that rules read as ``target.*`` (SPEC §5)."""
+def unit_fields() -> dict[str, Type]:
+    """The facts of an org unit as the unit registry holds them (SPEC §5): ``unit.*`` in a
+    standard, ``source.*``, and the unit records ``target.parent`` and ``target.community``.
+    ``parent`` is the parent's code here."""
     people, households = Num((("人", 1),)), Num((("户", 1),))
-    fields: dict[str, Type] = {
+    return {
         "level": Enum("level", LEVELS),
         "name": STR,
         "code": STR,
@@ -176,5 +181,26 @@ def target_fields(extra: Optional[Mapping[str, Type]] = None) -> dict[str, Type]
         "grid_workers": people,
         "facility_area_m2": Num((("平方米", 1),)),
     }
+
+
+#: another unit as a target's fact (its parent, its community): the unit registry's facts
+UNIT_RECORD = Record("unit", unit_fields(), owner_label="单位(组织单位登记)")
+#: ``source.department``: the sending department, as the department registry knows it
+DEPARTMENT_RECORD = Record("department", {
+    "registered": BOOL, "code": STR, "name": STR, "unit": STR, "kind": Enum("department_kind", DEPARTMENT_KINDS),
+    "own_duty": BOOL, "own_assessment": BOOL}, owner_label="source.department(下派部门,职能部门名录)")
+
+
+def target_fields(extra: Optional[Mapping[str, Type]] = None) -> dict[str, Type]:
+    """``target.*`` (SPEC §5): the receiving unit's facts, its place in the tree — ``parent``, and
+    ``community``, the community or village it belongs to (itself, or a grid's parent) — as unit
+    records, and ``extra``, what the pack's standards export."""
+    fields = unit_fields()
+    fields.update(parent=UNIT_RECORD, community=UNIT_RECORD)
     fields.update(extra or {})
     return fields
+
+
+def source_fields() -> dict[str, Type]:
+    """``source.*``: the sending unit's facts, and ``department``, the sending department's."""
+    return {**unit_fields(), "department": DEPARTMENT_RECORD}

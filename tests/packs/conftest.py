@@ -4,10 +4,13 @@ from __future__ import annotations
 import csv
 import tomllib
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
 from jiceng.dsl import load_pack
+from jiceng.platform.admission.facts import place
+from jiceng.platform.departments.facts import as_a_whole_facts
 
 REPO = Path(__file__).resolve().parents[2]
 NUMERIC = ("population", "urban_population", "households", "workers", "grid_workers", "facility_area_m2")
@@ -30,13 +33,22 @@ def pack():
     return get
 
 
+#: ``source.*`` of a task that names no department: the 党委和政府 send it as a whole (what the
+#: service supplies then, :func:`jiceng.platform.departments.facts.as_a_whole_facts`)
+AS_A_WHOLE = {"department": as_a_whole_facts()}
+
+
 @pytest.fixture(scope="session")
 def decide():
-    """``decide(pack, task, target)``: ``pack.decide`` for a unit with no history — every history
-    fact the pack reads is 0 (the runtime always supplies them; ``Pack.decide`` refuses a call
-    without them)."""
-    def run(pack, task: dict, target: dict):
-        return pack.decide(task, target, {name: 0 for name in pack.history_needed})
+    """``decide(pack, task, target, source=AS_A_WHOLE)``: ``pack.decide`` as the service calls it,
+    for a unit with no history — every history fact the pack reads is 0 (the runtime always
+    supplies them; ``Pack.decide`` refuses a call without them) — and with the target's place
+    in the tree the service derives from its level (a community is its own ``community``) unless
+    the target states it."""
+    def run(pack, task: dict, target: dict, source: Optional[dict] = None):
+        target = {**place(target, None), **target}
+        return pack.decide(task, target, {name: 0 for name in pack.history_needed},
+                           source=AS_A_WHOLE if source is None else source)
     return run
 
 

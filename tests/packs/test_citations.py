@@ -32,9 +32,10 @@ def test_rules_cite_the_documents_of_their_own_tenant(pack, tenant):
 def test_every_reject_reason_in_a_decision_carries_its_citation(pack, tenant, decide):
     """A task breaking many rules at once: each reject reason explains itself."""
     task = {"title": "社区负责城市管理执法(一票否决)", "category": "城市管理", "kind": "report",
-            "role": "responsible", "one_vote_veto": True, "statutory_duty": True, "department_duty": True,
-            "unified_deployment": False, "service_purchase": False, "separate_grid": True}
-    d = decide(pack(tenant), task, {"level": "community"})
+            "role": "responsible", "one_vote_veto": True, "statutory_duty": True,
+            "unified_deployment": False, "service_purchase": False}
+    own_duty = {"department": {"registered": True, "kind": "functional", "own_duty": True, "own_assessment": False}}
+    d = decide(pack(tenant), task, {"level": "community"}, own_duty)
     rejects = [r for r in d.reasons if r["effect"] == "reject"]
     assert d.decision == "reject" and len(rejects) >= 5
     for reason in rejects:

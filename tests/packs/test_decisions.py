@@ -2,6 +2,8 @@
 
 A fact the sender leaves out is unknown, and a rule it leaves undecided keeps the task from
 being admitted: a task meant to be admitted states every fact the rules ask about (``CLEAR``).
+What the sender is not asked — who sends the task (``source.department``) — comes from the
+department registry; a task here is sent by the 党委和政府 as a whole unless it says otherwise.
 """
 from __future__ import annotations
 
@@ -9,9 +11,10 @@ import pytest
 
 ALL = ["national", "hunan", "changsha", "heilongjiang", "sichuan", "chengdu"]
 HUNAN = ["hunan", "changsha"]
-#: the facts of a task that carries no 一票否决, is no statutory duty of the government nor the
-#: sending department's own duty, and asks for no separate grid
-CLEAR = {"one_vote_veto": False, "statutory_duty": False, "department_duty": False, "separate_grid": False}
+#: the facts of a task that carries no 一票否决 and is no statutory duty of the government
+CLEAR = {"one_vote_veto": False, "statutory_duty": False}
+#: ``source.*`` of a task a 职能部门 runs as its own assessment, as the department registry says
+OWN_ASSESSMENT = {"department": {"registered": True, "kind": "functional", "own_duty": False, "own_assessment": True}}
 
 
 def fired(decision) -> set[str]:
@@ -85,18 +88,20 @@ def test_assist_item_with_funding_and_conditions_is_admitted(pack, tenant, decid
 @pytest.mark.parametrize("tenant", HUNAN)
 def test_department_assessment_of_a_hunan_street_needs_approval(pack, tenant, decide):
     task = {"title": "市某局对街道的专项考核", "kind": "assessment", "source_department": "市某局",
-            "category": "社会救助", "department_assessment": True, "approval": None, **CLEAR}
-    d = decide(pack(tenant), task, {"level": "street"})
+            "category": "社会救助", "approval": None, **CLEAR}
+    d = decide(pack(tenant), task, {"level": "street"}, OWN_ASSESSMENT)
     assert d.decision == "conditional"
     assert codes(d) == {"approval"}
-    approved = decide(pack(tenant), {**task, "approval": "湘某办函〔2024〕12号"}, {"level": "street"})
+    approved = decide(pack(tenant), {**task, "approval": "湘某办函〔2024〕12号"}, {"level": "street"}, OWN_ASSESSMENT)
     assert approved.decision == "admit"
+    unified = {k: v for k, v in task.items() if k != "source_department"}  # 县市区党委和政府统筹安排的考核
+    assert decide(pack(tenant), unified, {"level": "street"}).decision == "admit"
 
 
 @pytest.mark.parametrize("tenant", ["national", "heilongjiang", "sichuan", "chengdu"])
 def test_approval_rule_is_hunans_own(pack, tenant, decide):
-    task = {"title": "某局对街道的专项考核", "kind": "assessment", "department_assessment": True, **CLEAR}
-    assert decide(pack(tenant), task, {"level": "street"}).decision == "admit"
+    task = {"title": "某局对街道的专项考核", "kind": "assessment", **CLEAR}
+    assert decide(pack(tenant), task, {"level": "street"}, OWN_ASSESSMENT).decision == "admit"
 
 
 # ---- 一票否决、清单外事项 --------------------------------------------------
@@ -139,7 +144,7 @@ def test_chengdu_one_grid_and_one_platform(pack, decide):
     d = decide(p, {**task, "via_platform": False}, {"level": "community"})
     assert d.decision == "conditional" and codes(d) == {"platform"}
     assert decide(p, {**task, "via_platform": True}, {"level": "community"}).decision == "admit"
-    d = decide(p, {**task, "via_platform": True, "separate_grid": True}, {"level": "community"})
+    d = decide(p, {**task, "via_platform": True, "kind": "设立网格"}, {"level": "community"})
     assert d.decision == "reject" and "部门不得另设网格" in fired(d)
 
 

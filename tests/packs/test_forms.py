@@ -103,5 +103,5 @@ def test_hunan_form_validates_through_the_national_reference(repo):
 
 def test_chengdu_form_validates_through_the_national_reference(repo):
     v = validator(repo, "chengdu")
-    assert not list(v.iter_errors({"title": "组织议事会", "via_platform": True, "separate_grid": False}))
+    assert not list(v.iter_errors({"title": "组织议事会", "via_platform": True}))
     assert list(v.iter_errors({"title": "组织议事会", "via_platform": "是"}))

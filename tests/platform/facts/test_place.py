@@ -41,3 +41,13 @@ def test_a_tenants_top_unit_has_no_parent_it_may_read(api, check, units):
 def test_the_place_is_logged_with_the_decision(api, check, logged, units):
     r = check(api, {"task": {**TASK, "target_unit": units.cs_grids[1]}})
     assert logged(api, r.json)["target"]["community"]["code"] == units.cs_communities[0]
+
+
+def test_a_rule_about_villages_reaches_a_grid_in_a_village_without_the_sender_saying_so(api, check, units):
+    """The fixture rule 村里不另挂牌 reads ``target.community.level``: the sender states only the unit."""
+    plaque = {"title": "挂牌", "kind": "plaque", "item_code": "Z01"}
+    in_village = check(api, {"task": plaque, "target": {"level": "grid", "parent": {"level": "village"}}})
+    assert in_village.json["decision"] == "reject"
+    assert [x["rule"] for x in in_village.json["reasons"]] == ["村里不另挂牌"]
+    in_community = check(api, {"task": {**plaque, "target_unit": units.cs_grids[0]}})
+    assert in_community.json["decision"] == "admit", in_community.json

@@ -48,9 +48,14 @@ def test_a_functional_departments_assessment_of_a_community_is_its_own_without_a
     r = check(registry, {"task": {"title": "社区养老服务专项考核", "kind": "assessment", "source_unit": DISTRICT,
                                   "source_department": "区民政局", "target_unit": units.cs_communities[0]}})
     assert r.status_code == 200, r.json
+    assert r.json["decision"] == "reject" and [x["rule"] for x in r.json["reasons"]] == ["部门单独考核"]
     department = logged(registry, r.json)["input"]["source"]["department"]
     assert department == {"registered": True, "code": "frq-mzj", "name": "区民政局", "unit": DISTRICT,
                           "kind": "functional", "own_duty": None, "own_assessment": True}
+    unified = check(registry, {"task": {"title": "社区综合考核", "kind": "assessment", "item_code": "Z01",
+                                        "one_vote_veto": False, "source_unit": DISTRICT, "source_department": "区委区政府",
+                                        "target_unit": units.cs_communities[0]}})
+    assert unified.json["decision"] == "admit", unified.json  # the 党委政府's own assessment is unified
 
 
 def test_the_party_and_governments_assessment_is_no_departments_own(registry, check, logged, units):

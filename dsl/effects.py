@@ -4,9 +4,9 @@ place the decision rule is written.
 Every rule is evaluated. A rule whose condition holds fires its effect; a
 ``reject`` or ``require`` rule whose condition is *unknown* (it read a fact that
 was missing) neither fires nor stays silent: it counts as ``unknown``. (An
-unknown ``warn`` rule is reported, but counts for nothing: its firing could not
-change the decision, so neither can its being unknown.) The decision depends
-only on which of these occurred, never on their order or count.
+unknown ``warn`` rule counts for nothing, and only explain shows it: its firing
+could not change the decision, so neither can its being unknown.) The decision
+depends only on which of these occurred, never on their order or count.
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from jiceng.dsl import nodes as n
 from jiceng.dsl.checker import Checker
 from jiceng.dsl.columnar import _Compiler as ColumnarCompiler
 from jiceng.dsl.compiler import Compiler
-from jiceng.dsl.effects import DECISION_OF, EFFECT_BIT, EFFECTS, combine
+from jiceng.dsl.effects import DECISION_OF, EFFECT_BIT, OUTCOMES, combine
 from jiceng.dsl.formatter import _ExprPrinter
 from jiceng.dsl.visitor import NodeTable, NodeVisitor, UnhandledNode, iter_child_nodes
 from reference_evaluator import Reference
@@ -109,15 +109,16 @@ def test_compiling_reads_the_checker_tables_without_adding_to_them():
 @pytest.mark.parametrize("effects, decision", [
     ((), "admit"), (("warn",), "admit"), (("require",), "conditional"), (("require", "warn"), "conditional"),
     (("reject",), "reject"), (("require", "reject"), "reject"), (("warn", "reject", "require"), "reject"),
+    (("unknown",), "conditional"), (("unknown", "warn"), "conditional"), (("unknown", "reject"), "reject"),
 ])
 def test_combine(effects, decision):
     assert combine(effects) == decision
     assert combine(reversed(effects)) == decision  # order never matters
 
 
-def test_the_compiled_engines_table_is_combine_over_every_set_of_effects():
-    for size in range(len(EFFECTS) + 1):
-        for fired in itertools.combinations(EFFECTS, size):
+def test_the_compiled_engines_table_is_combine_over_every_set_of_outcomes():
+    for size in range(len(OUTCOMES) + 1):
+        for fired in itertools.combinations(OUTCOMES, size):
             assert DECISION_OF[sum(EFFECT_BIT[e] for e in fired)] == combine(fired)
 
 

@@ -26,7 +26,8 @@ API_VERSION = "1.0.0"
 ERROR_STATUSES = {400: "请求体不是有效的 JSON", 401: "缺少或无效的令牌", 403: "角色无此权限",
                   404: "资源不存在或不在令牌可及范围内", 405: "不支持的请求方法", 409: "状态冲突",
                   413: "请求体过大", 414: "请求地址过长", 415: "请求体不是 JSON(或该接口接受的文件格式)",
-                  422: "请求内容、查询参数或任务不符合要求", 431: "请求头过大"}
+                  422: "请求内容、查询参数或任务不符合要求", 429: "同一地址认证失败过多,请稍后再试",
+                  431: "请求头过大"}
 #: every operation can answer these (the app's own limits, :mod:`.limits`)
 ALWAYS = (414, 431)
 #: path converters whose values are integers (``<int:…>``, and ``<id:…>`` of app.py)
@@ -100,6 +101,8 @@ def build_spec(app: Flask) -> dict:
             # pages list their own refusals, as HTML, in ``extra``
             if permission is not None and not access.token_in_page and PERMISSIONS[permission] != set(ROLES):
                 errors.add(403)
+            if permission is not None or access.token_in_page:  # routes with a login (auth.needs_no_login):
+                errors.add(429)  # an address with too many failed logins is refused there
             d = {**doc, "responses": dict(doc["responses"])}
             for status in sorted(errors):
                 d["responses"][str(status)] = {"description": ERROR_STATUSES.get(status, "错误"),

@@ -4,6 +4,10 @@ The task is validated against the tenant's task form read from ``form_schemas/``
 packs' folder, by the service's own validator (zh-CN messages, JSON pointers, ``x-param``
 bounds); ``task.target_unit`` must name a unit of the tenant or a tenant below it in
 ``tenants/``. Anything the API answers with 422 ends ``jiceng check`` with exit 2.
+
+The target facts of such a unit are made as the service makes them
+(:func:`jiceng.platform.admission.facts.target_facts`): its own facts from ``tenants/``, what
+the pack's standards export, and its place in the tree (``parent``, ``community``).
 """
 from __future__ import annotations
 
@@ -12,10 +16,11 @@ from pathlib import Path
 from typing import Any, Optional
 
 from jiceng.dsl.commands import InputRefused
+from jiceng.platform.admission.facts import target_facts
 from jiceng.platform.errors import ServiceError
 from jiceng.platform.forms import validation
 from jiceng.platform.forms.store import FormSnapshot, StoredForm
-from jiceng.platform.tenants.files import find_unit, read_tenants
+from jiceng.platform.tenants.files import TenantFile, find_unit, read_tenants
 
 
 def check_gate(root: Path, tenant: str, task: Any, pack, target: Optional[dict]) -> dict:
@@ -33,28 +38,34 @@ def check_gate(root: Path, tenant: str, task: Any, pack, target: Optional[dict])
     code = task.get("target_unit") if isinstance(task, dict) else None
     if code is None:
         return {}
-    facts = unit_of(base / "tenants", tenant, str(code))
-    if facts is None:
+    found = unit_of(base / "tenants", tenant, str(code))
+    if found is None:
         raise InputRefused("unit_not_found", f"找不到单位 {code}(租户 {tenant} 及其下级租户的组织单位中没有它)")
-    return facts
+    owner, facts, tenants = found
+    units = [u for t in tenants if t.code == owner for u in t.units]
+    children = [u.facts() for u in units if u.parent == facts["code"]]
+    parent = next((u.facts() for u in units if u.code == facts["parent"]), None)  # of the same tenant, as the service
+    return target_facts(facts, children, parent, pack)
 
 
-def unit_of(folder: Path, tenant: str, code: str) -> Optional[dict]:
-    """The facts of unit ``code`` from ``tenants/``, when it belongs to ``tenant`` or a tenant below it."""
+def unit_of(folder: Path, tenant: str, code: str) -> Optional[tuple[str, dict, list[TenantFile]]]:
+    """(owning tenant, facts, every tenant file) of unit ``code`` from ``tenants/``, when it belongs
+    to ``tenant`` or a tenant below it."""
     if not folder.is_dir():
         return None
     try:
         found = find_unit(folder, code)
-        parents = {t.code: t.parent for t in read_tenants(folder)}
+        tenants = read_tenants(folder)
     except ServiceError:
         return None
     if found is None:
         return None
     owner, facts = found
+    parents = {t.code: t.parent for t in tenants}
     cur: Optional[str] = owner
     while cur is not None:
         if cur == tenant:
-            return facts
+            return owner, facts, tenants
         cur = parents.get(cur)
     return None
 

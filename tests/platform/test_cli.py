@@ -70,6 +70,20 @@ def test_check_finds_target_facts_in_tenants(tmp_path, units):
     assert json.loads(result.output)["reasons"][0]["rule"] == "街道取消招商引资"
 
 
+def test_check_makes_the_target_facts_as_the_service_does(tmp_path, units, api):
+    """A grid's community (its parent), as the API's check has it."""
+    shutil.copytree(FIXTURES, tmp_path / "data")
+    task = {"title": "挂牌", "kind": "plaque", "item_code": "Z01", "one_vote_veto": False,
+            "target_unit": units.cs_grids[0]}
+    (tmp_path / "task.json").write_text(json.dumps(task, ensure_ascii=False), encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--tenant", "changsha", str(tmp_path / "task.json"), "--json",
+                                       "--explain", "--root", str(tmp_path / "data" / "rule_packs")])
+    trace = {t["rule"]: t for t in json.loads(result.output)["trace"]}
+    assert trace["村里不另挂牌"]["fired"] is False  # the grid's community is known: a community, not a village
+    api_answer = api.post("/api/v1/tenants/changsha/admission/check", ("changsha", "department"), json={"task": task})
+    assert json.loads(result.output)["decision"] == api_answer.json["decision"] == "admit"
+
+
 def test_check_refuses_a_unit_outside_the_tenant(tmp_path, units):
     """A unit of another tenant (or none at all) is an input error, as the API's 422 — never 准入."""
     shutil.copytree(FIXTURES, tmp_path / "data")

@@ -958,7 +958,8 @@ def _root_reads(e: n.Expr, c: Checked) -> list[tuple[str, str]]:
 
 class _ReadPaths(NodeVisitor):
     """See :func:`read_paths`. ``var_paths``: quantifier variable -> the path of
-    its array plus ``[]``."""
+    its array plus ``[]``; ``guarded``: paths whose absence the expression tests
+    itself (``missing(x) or x < 3``), so it is not what leaves it unknown."""
 
     def __init__(self, c: Checked):
         self.c = c
@@ -978,26 +979,35 @@ class _ReadPaths(NodeVisitor):
             return (*var_paths[binding[1]], *reversed(names))
         return None
 
-    def visit_Attr(self, e: n.Attr, var_paths: dict) -> None:
+    def visit_Attr(self, e: n.Attr, var_paths: dict, guarded: frozenset) -> None:
         path = self._path(e, var_paths)
-        if path is not None:
+        if path is None:
+            self.generic_visit(e, var_paths, guarded)
+        elif path not in guarded:
             self.found.setdefault(path)
-        else:
-            self.generic_visit(e, var_paths)
 
-    def visit_Call(self, e: n.Call, var_paths: dict) -> None:
+    def visit_Call(self, e: n.Call, var_paths: dict, guarded: frozenset) -> None:
         if not self.c.registry.functions[e.func].total:  # missing(x) is known whether or not x is
-            self.generic_visit(e, var_paths)
+            self.generic_visit(e, var_paths, guarded)
 
-    def visit_Quantifier(self, e: n.Quantifier, var_paths: dict) -> None:
-        self.visit(e.iterable, var_paths)
+    def visit_BoolOp(self, e: n.BoolOp, var_paths: dict, guarded: frozenset) -> None:
+        # `missing(x) or …` holds whenever x is missing, `present(x) and …` fails: x cannot leave it unknown
+        test = "missing" if e.op == "or" else "present"
+        tested = {self._path(x.args[0], var_paths) for x in e.operands
+                  if isinstance(x, n.Call) and x.func == test and len(x.args) == 1}
+        inner = guarded | frozenset(p for p in tested if p is not None)
+        for x in e.operands:
+            self.visit(x, var_paths, inner)
+
+    def visit_Quantifier(self, e: n.Quantifier, var_paths: dict, guarded: frozenset) -> None:
+        self.visit(e.iterable, var_paths, guarded)
         seq = self._path(e.iterable, var_paths)
         if e.body is not None:
-            self.visit(e.body, {**var_paths, e.var: (*seq, "[]") if seq is not None else None})
+            self.visit(e.body, {**var_paths, e.var: (*seq, "[]") if seq is not None else None}, guarded)
 
-    def generic_visit(self, e: n.Expr, var_paths: dict) -> None:
+    def generic_visit(self, e: n.Expr, var_paths: dict, guarded: frozenset) -> None:
         for child in iter_child_nodes(e):
-            self.visit(child, var_paths)
+            self.visit(child, var_paths, guarded)
 
 
 def read_paths(e: n.Expr, c: Checked) -> tuple[tuple[str, ...], ...]:
@@ -1005,7 +1015,7 @@ def read_paths(e: n.Expr, c: Checked) -> tuple[tuple[str, ...], ...]:
     ``("task", "items", "[]", "n")`` for a field of each element of an array.
     What a decision reports as missing when the rule is unknown."""
     walker = _ReadPaths(c)
-    walker.visit(e, {})
+    walker.visit(e, {}, frozenset())
     return tuple(walker.found)
 
 

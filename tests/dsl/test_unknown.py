@@ -270,3 +270,10 @@ standard 配备 over community
     assert pack.derived_facts(unit) == {"staffing_gap": None, "staffed": None}  # a rule must not read 0
     assert pack.derived_facts({**unit, "population": 5}) == {"staffing_gap": 2, "staffed": False}
     assert pack.derived_facts({"level": "street"}) == {}
+
+
+def test_a_fact_whose_absence_the_rule_tests_itself_is_not_asked_for():
+    pack = build({"p": 'pack p\nrule R when task.a and (missing(task.n) or task.n < 3 人) then reject\n'},
+                 task_form=FORM)
+    assert pack.decide({"title": "t"}).unknown == [{"rule": "R", "pack": "p", "missing": ["task.a"]}]
+    assert pack.decide({"title": "t", "a": True}).rule_ids == ["R"]  # missing(task.n) holds: nothing unknown

@@ -22,7 +22,8 @@ def test_street_rejects_investment_promotion_with_clause(api, units):
 
 
 def test_conditional_names_requirements_and_staffing_gap_reaches_target(api, units):
-    r = check(api, {"task": {"title": "初审", "item_code": "X01", "target_unit": units.cs_communities[0]}})
+    r = check(api, {"task": {"title": "初审", "item_code": "X01", "funding_provided": False, "one_vote_veto": False,
+                             "target_unit": units.cs_communities[0]}})
     body = r.json
     assert body["decision"] == "conditional"
     assert body["requirements"] == [{"code": "funding", "message": "请提供必要经费"}]
@@ -30,7 +31,7 @@ def test_conditional_names_requirements_and_staffing_gap_reaches_target(api, uni
 
 
 def test_admit_with_funding(api, units):
-    r = check(api, {"task": {"title": "初审", "item_code": "X01", "funding_provided": True,
+    r = check(api, {"task": {"title": "初审", "item_code": "X01", "funding_provided": True, "one_vote_veto": False,
                              "target_unit": units.cs_communities[1]}})
     assert r.json["decision"] == "admit" and r.json["reasons"] == []
 
@@ -38,12 +39,13 @@ def test_admit_with_funding(api, units):
 def test_what_if_target_without_unit(api, units):
     r = check(api, {"task": {"title": "招商", "category": "协税护税"}, "target": {"level": "street"}})
     assert r.json["decision"] == "reject"
-    r = check(api, {"task": {"title": "招商", "category": "协税护税"}, "target": {"level": "community"}})
+    r = check(api, {"task": {"title": "招商", "category": "协税护税", "item_code": ""}, "target": {"level": "community"}})
     assert r.json["decision"] == "reject" and r.json["reasons"][0]["rule"] == "清单外事项"
 
 
 def test_what_if_history(api, units):
-    body = {"task": {"title": "考核", "kind": "assessment", "item_code": "Z01"}, "target": {"level": "community"},
+    body = {"task": {"title": "考核", "kind": "assessment", "item_code": "Z01", "one_vote_veto": False},
+            "target": {"level": "community"},
             "history": {"assessments_this_year": 2}}
     assert check(api, body).json["decision"] == "reject"
     body["history"]["assessments_this_year"] = 1
@@ -57,7 +59,7 @@ def test_history_only_with_what_if(api, units):
 
 def test_decision_uses_pack_of_targets_tenant(api, units):
     """A Hunan department checking a Zhuzhou community: Zhuzhou has no pack, Hunan's decides."""
-    r = check(api, {"task": {"title": "招商", "category": "招商引资", "item_code": "Z01",
+    r = check(api, {"task": {"title": "招商", "category": "招商引资", "item_code": "Z01", "one_vote_veto": False,
                              "target_unit": units.zz_community}}, tenant="hunan", as_=("hunan", "department"))
     assert r.status_code == 200
     assert r.json["pack"]["tenant"] == "hunan" and r.json["decision"] == "admit"
@@ -107,7 +109,8 @@ def test_wrong_types_the_rules_need_are_422(api, units):
 
 
 def test_check_is_logged_with_everything_needed_to_replay(api, units):
-    r = check(api, {"task": {"title": "初审", "item_code": "X01", "target_unit": units.cs_communities[2]}})
+    r = check(api, {"task": {"title": "初审", "item_code": "X01", "funding_provided": False,
+                             "target_unit": units.cs_communities[2]}})
     decision_id = r.json["decision_id"]
     entry = api.get(f"/api/v1/tenants/changsha/decisions/{decision_id}", ("changsha", "auditor")).json
     assert entry["kind"] == "check" and entry["outcome"] == "conditional"
@@ -121,7 +124,8 @@ def test_check_is_logged_with_everything_needed_to_replay(api, units):
 
 
 def test_explain_gives_a_trace(api, units):
-    r = check(api, {"task": {"title": "招商", "category": "招商引资"}, "target": {"level": "street"}, "explain": True})
+    r = check(api, {"task": {"title": "招商", "category": "招商引资", "kind": "work"}, "target": {"level": "street"},
+                    "explain": True})
     trace = {t["rule"]: t for t in r.json["trace"]}
     assert trace["街道取消招商引资"]["fired"] is True
     assert trace["考核频次"]["fired"] is False

@@ -38,7 +38,8 @@ def test_department_to_streets_each_decided(api, units):
 
 
 def test_street_to_all_its_communities_in_one_call(api, units):
-    task_id = create(api, {"title": "居民会议", "item_code": "Z01", "kind": "work", "source_unit": units.cs_city})
+    task_id = create(api, {"title": "居民会议", "item_code": "Z01", "kind": "work", "category": "社区治理",
+                           "one_vote_veto": False, "source_unit": units.cs_city})
     r = assign(api, task_id, targets=[units.cs_street])
     assert r.json["results"][0]["status"] == "admitted"
     r = assign(api, task_id, ("changsha", "street"), children_of=units.cs_street)
@@ -67,8 +68,8 @@ def test_only_downward(api, units):
 
 
 def test_conditional_waits_then_patch_admits(api, units):
-    task_id = create(api, {"title": "老年人优待证初审", "item_code": "X01", "role": "assist",
-                           "source_unit": units.cs_city})
+    task_id = create(api, {"title": "老年人优待证初审", "item_code": "X01", "role": "assist", "funding_provided": False,
+                           "one_vote_veto": False, "source_unit": units.cs_city})
     r = assign(api, task_id, targets=[units.cs_communities[1]])
     [res] = r.json["results"]
     assert res["status"] == "pending" and res["requirements"][0]["code"] == "funding"
@@ -91,11 +92,13 @@ def test_conditional_waits_then_patch_admits(api, units):
 def test_patch_decides_on_todays_history(api, units):
     """A pending assessment whose target reached its yearly cap meanwhile is rejected once funded."""
     target = units.cs_communities[2]
-    task_id = create(api, {"title": "优待证考核", "item_code": "X01", "kind": "assessment", "source_unit": units.cs_city})
+    task_id = create(api, {"title": "优待证考核", "item_code": "X01", "kind": "assessment", "funding_provided": False,
+                           "one_vote_veto": False, "source_unit": units.cs_city})
     res = assign(api, task_id, targets=[target]).json["results"][0]
     assert res["status"] == "pending"
     for i in range(2):
-        other = create(api, {"title": f"考核{i}", "item_code": "Z01", "kind": "assessment", "source_unit": units.cs_city})
+        other = create(api, {"title": f"考核{i}", "item_code": "Z01", "kind": "assessment", "one_vote_veto": False,
+                             "source_unit": units.cs_city})
         assert assign(api, other, targets=[target]).json["results"][0]["status"] == "admitted"
     path = f"/api/v1/tenants/changsha/assignments/{res['assignment']['id']}"
     r = api.patch(path, DEPT, json={"evidence": {"funding": {"amount": 800, "source": "区财政"}}})
@@ -115,7 +118,7 @@ def test_twenty_concurrent_assessments_against_a_cap_of_two(fresh_api, units):
     """20 assignments at once; history.assessments_this_year >= 2 rejects: exactly 2 are admitted."""
     api = fresh_api
     target = units.cs_communities[1]
-    task_ids = [create(api, {"title": f"第{i}次考核", "kind": "assessment", "item_code": "Z01",
+    task_ids = [create(api, {"title": f"第{i}次考核", "kind": "assessment", "item_code": "Z01", "one_vote_veto": False,
                              "source_unit": units.cs_city}) for i in range(20)]
     statuses, errors = [], []
     barrier = threading.Barrier(20)

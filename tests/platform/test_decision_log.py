@@ -81,14 +81,16 @@ def test_replay_recomputes_with_the_recorded_version(api, units):
 
 def test_replay_survives_a_newer_publication(api, units):
     """After a new version is published, replay still uses the version the decision recorded."""
-    r = api.post(CHECK, DEPT, json={"task": {"title": "拆迁", "category": "拆迁拆违"}, "target": {"level": "street"}})
+    r = api.post(CHECK, DEPT, json={"task": {"title": "拆迁", "category": "拆迁拆违", "kind": "work", "item_code": ""},
+                                    "target": {"level": "street"}})
     decision_id, digest = r.json["decision_id"], r.json["pack"]["digest"]
     admin = ("changsha", "admin")
     text = api.get("/api/v1/tenants/changsha/packs/1", admin).json["files"]["pack.jc"]
     text += '\nrule 新规则 "街道不承担拆迁"\n  when target.level == street and task.category == "拆迁拆违"\n  then reject\n'
     number = api.post("/api/v1/tenants/changsha/packs", admin, json={"files": {"pack.jc": text}}).json["number"]
     assert api.post(f"/api/v1/tenants/changsha/packs/{number}/publish", admin, json={}).status_code == 200
-    now = api.post(CHECK, DEPT, json={"task": {"title": "拆迁", "category": "拆迁拆违"}, "target": {"level": "street"}})
+    now = api.post(CHECK, DEPT, json={"task": {"title": "拆迁", "category": "拆迁拆违", "kind": "work", "item_code": ""},
+                                      "target": {"level": "street"}})
     assert now.json["decision"] == "reject"
     replay = api.get(f"/api/v1/tenants/changsha/decisions/{decision_id}/replay", AUDITOR).json
     assert replay["same"] is True and replay["replayed"]["decision"] == "admit"

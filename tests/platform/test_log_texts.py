@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from jiceng.dsl.api import load_pack
+from jiceng.dsl.api import compile_pack, load_pack
+from jiceng.dsl.loader import MemoryLoader
 from jiceng.platform.decisions.chain import canonical_jsonable
 from jiceng.platform.decisions.append import utc_now_text
 from jiceng.platform.packs.versions import ResolvedPack
@@ -18,9 +19,19 @@ def test_cached_reason_and_pack_texts_equal_fresh_encoding():
              {"title": "t", "item_code": "NOPE"}, {"title": "t"}]
     for task in tasks:
         for level in ("street", "community"):
-            d = pack.decide(task, {"level": level})
+            d = pack.decide(task, {"level": level}, {name: 0 for name in pack.history_needed})
             assert resolved.reasons_text(d) == canonical_jsonable(d.reasons)
     assert resolved.log_info_text == canonical_jsonable(resolved.log_info())
+
+
+def test_the_reason_of_a_rule_rejecting_for_want_of_a_fact_is_its_own():
+    """`unknown reject`: the reason names the missing facts, so it is not the rule's cached text."""
+    pack = compile_pack("p", MemoryLoader({"p": {"pack.jc": "pack p\nrule R when task.one_vote_veto then reject\n"
+                                                              "  unknown reject\n"}}))
+    resolved = ResolvedPack(pack, ({"tenant": "p", "number": 1, "version": None},), CANONICAL_TASK, FormSnapshot(0, {}))
+    d = pack.decide({"title": "t"})
+    assert d.decision == "reject" and "缺少 task.one_vote_veto" in str(resolved.reasons_text(d))
+    assert resolved.reasons_text(d) == canonical_jsonable(d.reasons)
 
 
 def test_timestamps_are_iso_utc_with_microseconds():

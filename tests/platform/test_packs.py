@@ -27,7 +27,8 @@ def published_number(api):
 
 
 def check_street(api, category, on=None):
-    body = {"task": {"title": "x", "category": category}, "target": {"level": "street"}}
+    body = {"task": {"title": "x", "category": category, "kind": "work", "item_code": ""},
+            "target": {"level": "street"}}
     if on:
         body["on"] = on
     return api.post("/api/v1/tenants/changsha/admission/check", ("changsha", "department"), json=body).json
@@ -136,7 +137,8 @@ def test_impact_counts_decisions_that_would_change(api, units):
     check = "/api/v1/tenants/changsha/admission/check"
     dept = ("changsha", "department")
     for category in ("拆迁拆违", "拆迁拆违", "文明创建"):
-        api.post(check, dept, json={"task": {"title": "x", "category": category, "target_unit": units.cs_street}})
+        api.post(check, dept, json={"task": {"title": "x", "category": category, "kind": "work", "item_code": "",
+                                             "target_unit": units.cs_street}})
     number = draft(api, ORIGINAL + EXTRA_RULE.replace("街道不承担拆迁", "影响评估")).json["number"]
     r = api.post(f"{PACKS}/{number}/impact", ADMIN, json={"limit": 3})
     assert r.status_code == 200, r.json

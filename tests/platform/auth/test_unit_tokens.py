@@ -39,7 +39,8 @@ def test_a_unit_token_files_tasks_for_its_unit_or_below_only(api, units):
 
 
 def test_a_unit_token_changes_only_the_assignments_its_unit_made(api, units, other_street):
-    task = file_task(api, DEPT, item_code="Z01", source_unit=units.cs_city).json
+    task = file_task(api, DEPT, item_code="Z01", kind="work", category="社区治理", one_vote_veto=False,
+                     source_unit=units.cs_city).json
     down = api.post(f"{TASKS}/{task['id']}/assignments", DEPT, json={"targets": [units.cs_street]}).json
     by_city = down["results"][0]["assignment"]
     assert by_city["source_unit"] == units.cs_city

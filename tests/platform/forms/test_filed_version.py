@@ -9,7 +9,8 @@ def test_a_task_is_assigned_under_the_form_version_it_was_filed_on(api, units):
     """A later form version adding a required field does not stop an older task
     from being assigned (nor a pending assignment from being completed)."""
     v1 = api.get(FORMS.format("changsha", "task"), DESIGNER).json
-    task = {"title": "老年人优待证初审", "item_code": "X01", "role": "assist", "source_unit": units.cs_city}
+    task = {"title": "老年人优待证初审", "item_code": "X01", "role": "assist", "funding_provided": False,
+            "one_vote_veto": False, "source_unit": units.cs_city}
     created = api.post("/api/v1/tenants/changsha/tasks", DEPT, json={"task": task})
     assert created.status_code == 201, created.json
     v2 = {"allOf": [v1["schema"]], "required": ["contact_phone"],

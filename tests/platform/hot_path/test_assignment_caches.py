@@ -18,8 +18,8 @@ def test_task_cache_keeps_tenants_apart_and_remembers_no_absence(api, units):
 
     upcoming = first + 1
     assert api.get(f"{tasks}/{upcoming}", DEPT).status_code == 404
-    created = api.post(tasks, DEPT, json={"task": {"title": "入户", "item_code": "Z01",
-                                                   "source_unit": units.cs_city}}).json["id"]
+    created = api.post(tasks, DEPT, json={"task": {"title": "入户", "item_code": "Z01", "kind": "work",
+                                                   "category": "社区治理", "source_unit": units.cs_city}}).json["id"]
     assert created == upcoming
     assert api.get(f"{tasks}/{upcoming}", DEPT).json["task"]["title"] == "入户"
     r = api.post(f"{tasks}/{upcoming}/assignments", DEPT, json={"targets": [units.cs_street]})

@@ -115,7 +115,8 @@ def test_what_if_level_and_the_choice_between_unit_and_level(labelled_api, units
     assert decisions(api)[0]["input"]["what_if"] is True and decisions(api)[0]["target"] == {
         "level": "street", "parent": None, "community": None}
     admitted = text(api.post(PAGE.format("changsha"), data={"csrf_token": login(api, role="admin"), "/title": "协税护税",
-                                                             "/category": "协税护税", "what_if_level": "township"}))
+                                                             "/category": "协税护税", "/kind": "work",
+                                                             "/item_code": "Z01", "what_if_level": "township"}))
     assert "结论:准入" in admitted and "没有触发任何规则" in admitted
     both = api.post(PAGE.format("changsha"), data={"csrf_token": login(api), "/title": "某任务",
                                                    "/target_unit": units.cs_street, "what_if_level": "street"})

@@ -52,12 +52,14 @@ def test_rejection_notice_shows_task_reasons_citation_and_hash(labelled_api, uni
 def test_conditional_notice_lists_requirements_under_an_admission_heading(labelled_api, units):
     api = labelled_api
     answer = check(api, "changsha", {"title": "老年人优待证初审", "item_code": "X01", "role": "assist",
+                                     "funding_provided": False, "one_vote_veto": False,
                                      "target_unit": units.cs_communities[0]})
     assert answer["decision"] == "conditional"
     page = text(notice(api, "changsha", answer["decision_id"], ("changsha", "auditor")))
     assert "<h1>准入决定告知书</h1>" in page and "有条件准入" in page
     assert "须满足的条件" in page and "请提供必要经费" in page and "识字岭社区" in page
-    admitted = check(api, "changsha", {"title": "居民会议", "item_code": "Z01", "target_unit": units.cs_communities[0]})
+    admitted = check(api, "changsha", {"title": "居民会议", "item_code": "Z01", "one_vote_veto": False,
+                                       "target_unit": units.cs_communities[0]})
     page = text(notice(api, "changsha", admitted["decision_id"], ("changsha", "admin")))
     assert "<h1>准入决定告知书</h1>" in page and "没有触发任何规则" in page
 

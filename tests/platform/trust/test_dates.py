@@ -24,7 +24,7 @@ def latest_decision(api) -> dict:
 
 
 def assessment(api, units, i) -> int:
-    return create(api, {"title": f"第{i}次考核", "kind": "assessment", "item_code": "Z01",
+    return create(api, {"title": f"第{i}次考核", "kind": "assessment", "item_code": "Z01", "one_vote_veto": False,
                         "source_unit": units.cs_city})
 
 
@@ -71,7 +71,7 @@ def test_a_logged_check_is_decided_today_and_not_a_what_if(api, units):
 def test_checks_are_never_history(fresh_api, units):
     """History counts assignments only: checks — what-if or not — leave the cap untouched."""
     api, target = fresh_api, units.cs_communities[0]
-    task = {"title": "考核", "kind": "assessment", "item_code": "Z01", "target_unit": target}
+    task = {"title": "考核", "kind": "assessment", "item_code": "Z01", "one_vote_veto": False, "target_unit": target}
     for body in ({"task": task}, {"task": task, "on": date.today().isoformat()}) * 2:
         assert api.post(CHECK, DEPT, json=body).json["decision"] == "admit"
     r = api.post(f"{TASKS}/{assessment(api, units, 1)}/assignments", DEPT, json={"targets": [target]})

@@ -15,6 +15,11 @@ DEPT = ("changsha", "department")
 AUDITOR = ("changsha", "auditor")
 TASKS = "/api/v1/tenants/changsha/tasks"
 FUNDING = {"funding": {"amount": 20000, "source": "区财政专项"}}
+#: an assist item filed without funding and without 一票否决: it waits for funding alone (a fact
+#: left out is unknown, and would make it wait for `information` instead)
+UNFUNDED = {"funding_provided": False, "one_vote_veto": False}
+#: under the shipped packs: no 一票否决, no statutory duty, not the department's own duty
+SHIPPED_CLEAR = {"one_vote_veto": False, "statutory_duty": False, "department_duty": False}
 
 
 def pending(api, units, task: dict, target: str) -> str:
@@ -33,13 +38,14 @@ def problems(r, code="invalid_evidence") -> dict:
 
 
 def test_funding_evidence_admits_and_the_task_stays_as_filed(api, units):
-    path = pending(api, units, {"title": "老年人优待证初审", "item_code": "X01"}, units.cs_communities[0])
+    path = pending(api, units, {"title": "老年人优待证初审", "item_code": "X01", **UNFUNDED}, units.cs_communities[0])
     r = api.patch(path, DEPT, json={"evidence": FUNDING})
     assert r.status_code == 200, r.json
     assert r.json["status"] == "admitted" and r.json["decision"] == "admit" and r.json["requirements"] == []
     assert r.json["evidence"] == FUNDING
     assignment = r.json["assignment"]
-    assert "funding_provided" not in assignment["task"] and assignment["decided_on"] == date.today().isoformat()
+    assert assignment["task"]["funding_provided"] is False  # the task as filed
+    assert assignment["decided_on"] == date.today().isoformat()
     entry = api.get(f"/api/v1/tenants/changsha/decisions/{r.json['decision_id']}", AUDITOR).json
     assert entry["input"]["evidence"] == FUNDING and entry["input"]["task"]["funding_provided"] is True
     assert entry["decided_on"] == date.today().isoformat()
@@ -48,7 +54,8 @@ def test_funding_evidence_admits_and_the_task_stays_as_filed(api, units):
 
 
 def test_approval_evidence_is_the_approval_number(api, units):
-    path = pending(api, units, {"title": "街道考核", "kind": "assessment", "item_code": "Z01"}, units.cs_street)
+    path = pending(api, units, {"title": "街道考核", "kind": "assessment", "item_code": "Z01", "category": "社区治理"},
+                   units.cs_street)
     assert api.get(path, DEPT).json["requirements"][0]["code"] == "approval"
     r = api.patch(path, DEPT, json={"evidence": {"approval": {"document_no": "长组函〔2024〕12号"}}})
     assert r.status_code == 200 and r.json["status"] == "admitted", r.json
@@ -57,7 +64,7 @@ def test_approval_evidence_is_the_approval_number(api, units):
 
 
 def test_any_task_field_is_immutable(api, units):
-    path = pending(api, units, {"title": "优待证初审", "item_code": "X01"}, units.cs_communities[1])
+    path = pending(api, units, {"title": "优待证初审", "item_code": "X01", **UNFUNDED}, units.cs_communities[1])
     for task in ({"funding_provided": True}, {"title": "改个名"}, {"role": "assist", "category": "民政"},
                  {"target_unit": units.cs_communities[0]}):
         found = problems(api.patch(path, DEPT, json={"task": task}), "task_immutable")
@@ -68,7 +75,7 @@ def test_any_task_field_is_immutable(api, units):
 
 
 def test_evidence_is_validated_with_pointers(api, units):
-    path = pending(api, units, {"title": "优待证初审", "item_code": "X01"}, units.cs_communities[2])
+    path = pending(api, units, {"title": "优待证初审", "item_code": "X01", **UNFUNDED}, units.cs_communities[2])
     found = problems(api.patch(path, DEPT, json={"evidence": {
         "nonsense": {"x": 1},                             # not a requirement code at all
         "approval": {"document_no": "湘〔2024〕1号"},      # a code this assignment does not wait for
@@ -102,7 +109,8 @@ def test_evidence_supplied_earlier_still_counts(repo_api):
     and the second decision reads both pieces of evidence."""
     dept = ("changsha", "department")
     res = _shipped_pending(repo_api, {"title": "协助开展流动人口登记", "item_code": "HN-XZ-15", "kind": "work",
-                                      "role": "assist"}, "430102001003")  # 梧桐社区
+                                      "role": "assist", **SHIPPED_CLEAR, "funding_provided": False,
+                                      "work_conditions_provided": False}, "430102001003")  # 梧桐社区
     assert sorted(q["code"] for q in res["requirements"]) == ["funding", "work_conditions"]
     path = f"/api/v1/tenants/changsha/assignments/{res['assignment']['id']}"
     first = repo_api.patch(path, dept, json={"evidence": FUNDING})
@@ -116,7 +124,9 @@ def test_staffing_evidence_covers_the_gap(repo_api):
     """Shipped packs: a short-staffed community takes a task with a workload once staff are added."""
     dept = ("changsha", "department")
     res = _shipped_pending(repo_api, {"title": "组织辖区居民议事协商", "item_code": "HN-ZZ-07", "kind": "work",
-                                      "role": "responsible", "workload": 40}, "430102001001")  # 兴隆社区: 缺 6 人
+                                      "role": "responsible", "category": "社区治理", "workload": 40, **SHIPPED_CLEAR,
+                                      "service_purchase": False, "funding_provided": False},
+                           "430102001001")  # 兴隆社区: 缺 6 人
     assert [q["code"] for q in res["requirements"]] == ["staffing"]
     path = f"/api/v1/tenants/changsha/assignments/{res['assignment']['id']}"
     short = repo_api.patch(path, dept, json={"evidence": {"staffing": {"count": 2}}})

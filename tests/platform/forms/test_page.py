@@ -7,8 +7,15 @@ import re
 PAGE = "/forms/{}/{}"
 
 
-def token(api, tenant, role="designer"):
-    return api.tokens[(tenant, role)]
+def login(api, tenant, role="designer") -> str:
+    """Log the browser in with the (tenant, role) token; returns the CSRF token a POST carries."""
+    return api.log_in(tenant, role)
+
+
+def opened(path, api, tenant, role="designer"):
+    """``path`` opened by a browser logged in with the (tenant, role) token."""
+    login(api, tenant, role)
+    return api.get(path)
 
 
 def field_block(page: str, pointer: str) -> str:
@@ -21,7 +28,7 @@ def field_block(page: str, pointer: str) -> str:
 
 def test_get_renders_every_field_with_its_label(shipped_forms):
     api = shipped_forms
-    r = api.get(PAGE.format("changsha", "grid") + f"?token={token(api, 'changsha')}")
+    r = opened(PAGE.format("changsha", "grid"), api, 'changsha')
     assert r.status_code == 200 and r.mimetype == "text/html"
     page = r.get_data(as_text=True)
     assert '<html lang="zh-CN">' in page and "网格登记表(长沙市)" in page
@@ -37,7 +44,7 @@ def test_get_renders_every_field_with_its_label(shipped_forms):
 def test_post_shows_each_message_beside_its_field(shipped_forms):
     api = shipped_forms
     r = api.post(PAGE.format("changsha", "owners_committee"), data={
-        "token": token(api, "changsha", "department"), "/community": "4301", "/estate": "阳光小区",
+        "csrf_token": login(api, "changsha", "department"), "/community": "4301", "/estate": "阳光小区",
         "/election_date": "2024-05-01", "/members": "7", "/party_members": "3", "/director": "王五",
         "/member_names": "张三\n李四\n张三"})
     assert r.status_code == 422
@@ -49,7 +56,7 @@ def test_post_shows_each_message_beside_its_field(shipped_forms):
     assert "至少需要 5 项" in block and "各项不能重复" in block
     assert "阳光小区" in field_block(page, "/estate")  # what was typed is kept
     good = api.post(PAGE.format("changsha", "owners_committee"), data={
-        "token": token(api, "changsha"), "/community": "430102001001", "/estate": "阳光小区",
+        "csrf_token": login(api, "changsha"), "/community": "430102001001", "/estate": "阳光小区",
         "/election_date": "2024-05-01", "/members": "7", "/party_members": "4", "/director": "王五",
         "/member_names": "张三\n李四\n王五\n赵六\n钱七"})
     assert good.status_code == 200 and "校验通过" in good.get_data(as_text=True)
@@ -58,7 +65,7 @@ def test_post_shows_each_message_beside_its_field(shipped_forms):
 def test_array_rows_and_nested_errors(shipped_forms):
     api = shipped_forms
     r = api.post(PAGE.format("hunan", "grid"), data={
-        "token": token(api, "hunan"), "/code": "430102001001001", "/name": "一网格", "/community": "430102001001",
+        "csrf_token": login(api, "hunan"), "/code": "430102001001001", "/name": "一网格", "/community": "430102001001",
         "/households": "abc", "/full_time_workers": "1", "/workers/0/name": "张三", "/workers/0/phone": "123"})
     page = html.unescape(r.get_data(as_text=True))
     assert r.status_code == 422
@@ -69,13 +76,14 @@ def test_array_rows_and_nested_errors(shipped_forms):
 
 def test_out_of_reach_unknown_and_unauthenticated(shipped_forms):
     api = shipped_forms
-    assert api.get(PAGE.format("changsha", "grid") + f"?token={token(api, 'heilongjiang')}").status_code == 404
-    assert api.get(PAGE.format("hunan", "grid") + f"?token={token(api, 'changsha')}").status_code == 404
-    assert api.post(PAGE.format("changsha", "grid"), data={"token": token(api, "zhuzhou")}).status_code == 404
-    assert api.get(PAGE.format("changsha", "nothing") + f"?token={token(api, 'changsha')}").status_code == 404
-    assert api.get(PAGE.format("nowhere", "grid") + f"?token={token(api, 'changsha')}").status_code == 404
+    assert opened(PAGE.format("changsha", "grid"), api, 'heilongjiang').status_code == 404
+    assert opened(PAGE.format("hunan", "grid"), api, 'changsha').status_code == 404
+    assert api.post(PAGE.format("changsha", "grid"), data={"csrf_token": login(api, "zhuzhou")}).status_code == 404
+    assert opened(PAGE.format("changsha", "nothing"), api, 'changsha').status_code == 404
+    assert opened(PAGE.format("nowhere", "grid"), api, 'changsha').status_code == 404
+    api.client.post("/logout", data={"csrf_token": api.csrf()})
     asked = api.get(PAGE.format("changsha", "grid"))
-    assert asked.status_code == 401 and 'name="token"' in asked.get_data(as_text=True)
-    assert api.get(PAGE.format("changsha", "grid") + "?token=jc_wrong").status_code == 401
+    assert asked.status_code == 303 and asked.location == "/login?next=/forms/changsha/grid&reason=missing"
+    assert api.get(PAGE.format("changsha", "grid") + "?token=jc_wrong").location.startswith("/login?")
     bearer = api.get(PAGE.format("changsha", "grid"), ("changsha", "auditor"))
     assert bearer.status_code == 200

@@ -92,5 +92,5 @@ def check(rt: Runtime, principal: Principal, tenant: str, req: CheckRequest) -> 
     return (f'{{"decision":{canonical(d.decision)},"reasons":{entry.json_text("reasons")},'
             f'"requirements":{entry.json_text("requirements")},"pack":{canonical(pack)}{trace},'
             f'"decision_id":{appended.id},"decided_on":{canonical(on.isoformat())},'
-            f'"what_if":{"true" if what_if else "false"},'
+            f'"what_if":{"true" if what_if else "false"},"unknown":{canonical_jsonable(d.unknown)},'
             f'"target":{entry.json_text("target")}}}\n')

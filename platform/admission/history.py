@@ -2,7 +2,7 @@
 
 The names are those registered in :func:`jiceng.dsl.functions.default_registry`
 (``history``); each known one is counted from admitted assignments up to the
-decision date, any other (a plugin's) takes its registered default. Callers
+decision date; any other (a plugin's) is unknown. Callers
 that decide on these counts hold the target's lock (see :mod:`.assignment`).
 """
 from __future__ import annotations
@@ -54,9 +54,11 @@ def count_parameters(unit_code: Optional[str], on: date) -> dict:
 
 
 def facts_from(counts) -> dict:
-    """Every registered history fact: the counts (in :func:`counting`'s order), else defaults."""
+    """Every registered history fact: the counts (in :func:`counting`'s order); a fact the log
+    cannot count (a plugin's) is unknown (None), never its default: a rule that reads it waits
+    for information rather than admitting on a guess."""
     registered = default_registry().history
-    values = {name: fact.default for name, fact in registered.items()}
+    values = {name: None for name in registered}
     values.update({n: int(v) for n, v in zip(_NAMES, counts) if n in registered})
     return values
 

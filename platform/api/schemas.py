@@ -76,6 +76,7 @@ class CheckResponseSchema(ZhSchema):
     decided_on = Str(metadata={"description": "判定所用的日期:on,或服务器当天"})
     what_if = Bool(metadata={"description": "是否假设检查(给出了 on 或 target):同样写入决定记录,但从不计入历史事实"})
     target = Dict(metadata={"description": "判定所用的接收单位事实"})
+    unknown = List(Dict(), metadata={"description": "因缺失事实而无法判断的规则:[{rule, pack, missing}](由此要求 information)"})
     trace = List(Dict(), metadata={"description": "explain 时:每条规则是否触发及看到的值"})
 
 

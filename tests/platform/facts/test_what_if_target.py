@@ -97,3 +97,7 @@ def test_without_any_target_the_target_is_unknown_and_never_admitted(api, check)
     assert r.json["target"] == {}
     assert r.json["decision"] != "admit"
     assert "information" in [q["code"] for q in r.json["requirements"]]
+    # the answer names each rule left undecided and the facts it waits for, as to_dict() does
+    unknown = r.json["unknown"]
+    assert unknown and all(u["missing"] for u in unknown)
+    assert any(m.startswith("target.") for u in unknown for m in u["missing"])

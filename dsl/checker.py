@@ -20,7 +20,7 @@ from . import nodes as n
 from .diagnostics import Diagnostic, Note, did_you_mean, make
 from .effects import DECISIONS
 from .formatter import expr as format_expr
-from .functions import Registry, apply_signature
+from .functions import NON_LITERAL_PATTERN, Registry, apply_signature
 from .resolver import LIST_KINDS, Linked, MergedList
 from .taskform import TaskForm
 from .types import (ANY, BOOL, DATE, DERIVED, FACT_SOURCES, FIELD_SOURCES, LEVELS, NUMBER, STR, ArrayOf, Enum,
@@ -631,6 +631,8 @@ class Checker(NodeVisitor):
             return ANY if fn.typer or not fn.returns or fn.returns == ANY else _concrete(fn.returns)
         if fn.check_literals is not None:
             problem = fn.check_literals(list(e.args))
+            if problem == NON_LITERAL_PATTERN:
+                return self.error("E309", e.args[-1].span, name=e.func)
             if problem:
                 return self.error("E305", e.span, detail=problem)
         result = apply_signature(fn, arg_types)

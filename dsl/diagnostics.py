@@ -30,6 +30,7 @@ MESSAGES: dict[str, str] = {
     "E106": "规则文件过大({size} 字节,上限 {limit} 字节)",
     "E107": "日期 {value} 无效,应为 YYYY-MM-DD 格式的真实日期",
     "E108": "规则包内容过多:{what} 超过上限 {limit}",
+    "E109": "数字 {value} 超出范围:{reason}",
     # names and structure
     "E201": "未知名称 {name}",
     "E202": "{what} {name} 重复定义",
@@ -69,6 +70,7 @@ MESSAGES: dict[str, str] = {
     "E306": "参数 {name} 的值必须是常量(数字、数量、范围、字符串、日期或集合)",
     "E307": "测试 {test} 中 {path} 的值类型不符:应为{expected},实际为{actual}",
     "E308": "除数为零",
+    "E309": "函数 {name} 的正则表达式必须直接写成带引号的文字,不能来自任务数据、参数或计算",
     # inheritance and override policies
     "E401": "参数 {name} 设为 {value},低于上级规则包的下限 {bound}(floor:只能提高,不能降低)",
     "E402": "参数 {name} 设为 {value},高于上级规则包的上限 {bound}(ceiling:只能降低,不能提高)",

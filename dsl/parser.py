@@ -548,6 +548,38 @@ def _json_number(tok: Token):
     return float(text) if "." in text else int(text)
 
 
+# ------------------------------------------------------------------ number bounds
+#: The largest magnitude a number literal may have, and its most decimal
+#: places. Checked in the scanner, before any conversion: Python's int()
+#: refuses more than 4,300 digits and float() overflows past ~1e308, and
+#: either used to escape as an exception. 10^15 (a thousand trillion 元)
+#: exceeds any count, area or amount a rule needs, and ×10,000 (万元 → 元)
+#: still converts to a float exactly enough; 6 places cover percentages
+#: like 0.000001 and keep the compiled float a faithful copy of the literal.
+MAX_NUMBER = 10 ** 15
+MAX_DECIMALS = 6
+_MAX_NUMBER_TEXT = 64  # characters; longer text is refused without reading it
+
+
+def number_problem(text: str) -> Optional[str]:
+    """Why the number literal ``text`` (digits, optionally ``.digits``) is out
+    of bounds (zh-CN), or None when it is within them."""
+    whole, _, decimals = text.partition(".")
+    digits = whole.lstrip("0")  # compared by length first: int() only sees ≤ 16 digits
+    if len(digits) > 16 or (digits and int(digits) > MAX_NUMBER) or \
+            (digits and int(digits) == MAX_NUMBER and decimals.strip("0")):
+        return f"绝对值不能超过 10^15({MAX_NUMBER})"
+    if len(decimals.rstrip("0")) > MAX_DECIMALS:
+        return f"小数最多 {MAX_DECIMALS} 位"
+    if len(text) > _MAX_NUMBER_TEXT:  # only padding zeros are left to make it long
+        return f"写法过长(超过 {_MAX_NUMBER_TEXT} 个字符)"
+    return None
+
+
+def _shorten(text: str, limit: int = 24) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 # ------------------------------------------------------------------ the language
 class _Language:
     """The Lark parser for ``grammar.lark``, and how our scanner's words and
@@ -629,6 +661,11 @@ def _run(text: str, line_offset: int) -> list:
                 raise LexError("E101", line, column, char=value)
         elif kind == "badstring":
             raise LexError("E104", line, column)
+        elif kind == "number":
+            problem = number_problem(value)
+            if problem is not None:
+                raise LexError("E109", line, column, value=_shorten(value), reason=problem)
+            ttype = "NUMBER"
         else:
             ttype = _UPPER[kind]
         try:

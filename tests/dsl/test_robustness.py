@@ -52,6 +52,49 @@ def test_random_token_soup_never_crashes(tokens):
     _outcome({"x": "pack x\n" + " ".join(tokens)}, "x")
 
 
+# Numbers of any size and precision, very long names and arbitrary bytes
+# (decoded leniently, as a file read from disk would be): each must end in a
+# pack or diagnostics — int()'s digit limit and float overflow used to escape.
+_DIGITS = st.text("0123456789", min_size=1, max_size=6000)
+NUMBERS = st.one_of(
+    _DIGITS,
+    st.builds(lambda a, b: f"{a}.{b}", _DIGITS, _DIGITS),
+    st.integers(0, 10 ** 400).map(str),
+    st.sampled_from(["1" + "0" * 309 + ".5", "0." + "0" * 400 + "1", "1000000000000000", "1000000000000000.5",
+                     "0.000001", "0.0000001", "9" * 4301]),
+)
+LONG_NAMES = st.text(st.characters(categories=("L", "Nd")), min_size=1, max_size=5000).map(lambda t: "名" + t)
+RAW = st.binary(max_size=400).map(lambda b: b.decode("utf-8", "surrogateescape"))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(NUMBERS, st.sampled_from([
+    "rule R when target.workers > {n} 人 then warn",
+    "rule R when target.workers > {n} 人 per {n} 户 then warn",
+    "rule R when target.workers in {n}..{n} 人 then warn",
+    "rule R when target.workers * {n} > -{n} 人 then warn",
+    "param 上限 = {n} 人 floor\nrule R when target.workers > 上限 then warn",
+    'rule R when target.workers > 1 人 then warn\ntest "T" {{ given target {{ workers: -{n} }} expect admit }}',
+]))
+def test_numbers_of_any_size_never_crash(number, template):
+    result = _outcome({"x": "pack x\n" + template.format(n=number)}, "x")
+    if isinstance(result, Pack):
+        result.decide({"title": "x"}, {"level": "street", "workers": 3})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(LONG_NAMES)
+def test_long_identifiers_never_crash(name):
+    _outcome({"x": f"pack x\nparam {name} = 3 人 floor\nrule {name} when target.workers > {name} then warn"}, "x")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(RAW)
+def test_raw_bytes_never_crash(text):
+    _outcome({"x": "pack x\n" + text}, "x")
+    _outcome({"x": text}, "x")
+
+
 @st.composite
 def mutated(draw):
     """(tenant, its pack with 1–3 random edits): token inserts, deletions,

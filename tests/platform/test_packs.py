@@ -62,6 +62,14 @@ def test_broken_draft_lists_every_diagnostic(api):
     assert any("levle" in d["message"] for d in err["details"])
 
 
+def test_a_draft_with_a_number_out_of_range_is_a_diagnostic_not_a_500(api):
+    for literal in ("9" * 5000, "1" + "0" * 400 + ".5", "0." + "1" * 40):
+        text = ORIGINAL + f"\nrule 大数 \"x\"\n  when task.workload > {literal} 小时\n  then reject\n"
+        r = draft(api, text)
+        assert r.status_code == 422, (literal[:20], r.status_code)
+        assert "E109" in {d["code"] for d in r.json["error"]["details"]}, r.json
+
+
 def test_draft_must_name_the_tenant(api):
     r = draft(api, ORIGINAL.replace("pack changsha", "pack zhuzhou"))
     assert r.status_code == 422 and "E212" in {d["code"] for d in r.json["error"]["details"]}

@@ -8,6 +8,7 @@ RE2, so a catastrophic-backtracking pattern cannot stall a decision.
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 import sys
 import textwrap
 
@@ -111,8 +112,8 @@ def test_catastrophic_backtracking_pattern_decides_quickly():
         assert pack.decide({"title": "a" * 27}).rule_ids == ["R"]
         print("ok")
     ''')
-    from conftest import HERE
-    r = subprocess.run([sys.executable, "-c", script, str(HERE)], capture_output=True, text=True, timeout=20)
+    here = Path(__file__).parent  # the child imports tests/dsl/conftest.py from here
+    r = subprocess.run([sys.executable, "-c", script, str(here)], capture_output=True, text=True, timeout=20)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "ok"
 

@@ -72,7 +72,8 @@ def check(rt: Runtime, principal: Principal, tenant: str, req: CheckRequest) -> 
             named = rt.unit(session, sender)
             principal.require_unit(sender, f"以 {sender} 的名义做准入检查", named.ancestors if named else ())
         department = facts.sending_department(session, rt, tenant, req.task, sender, prefix="/task", cached=True)
-        source = facts.source_facts(session, rt, tenant, sender, facts.department_of(req.task, department))
+        department = facts.department_of(req.task, department, principal.role)
+        source = facts.source_facts(session, rt, tenant, sender, department)
         if unit is not None:
             target, history = facts.unit_target(session, rt, unit, resolved.pack), facts_from(counts)
         elif req.target is not None:

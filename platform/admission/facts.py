@@ -295,7 +295,7 @@ def sending_department(session: Session, rt: Runtime, tenant: str, task: Mapping
     before it is refused, so a refusal is never stale.
     """
     name = task.get("source_department")
-    if name is None or (isinstance(name, str) and not name.strip()):
+    if names_no_department(task):
         return None
     if cached and isinstance(name, str) and isinstance(unit, str) and unit:
         found = _kept(rt).departments.get_or_load((tenant, unit, name.strip()),
@@ -308,13 +308,21 @@ def sending_department(session: Session, rt: Runtime, tenant: str, task: Mapping
         raise Invalid(e.code, e.message, [{**d, "path": prefix + d["path"]} for d in e.details]) from None
 
 
-def department_of(task: Mapping, department: Optional[DepartmentInfo]) -> dict:
+def names_no_department(task: Mapping) -> bool:
+    """Whether ``task`` leaves ``source_department`` out (missing, null or blank)."""
+    name = task.get("source_department")
+    return name is None or (isinstance(name, str) and not name.strip())
+
+
+def department_of(task: Mapping, department: Optional[DepartmentInfo], sender_role: Optional[str] = None) -> dict:
     """``source.department``: the registry's facts about the department ``task`` names
     (``department``: as found, None when it is not registered: unknown), or, when it names none,
-    those of the 党委和政府 sending it as a whole."""
-    name = task.get("source_department")
-    if name is None or (isinstance(name, str) and not name.strip()):
-        return as_a_whole_facts()
+    those of the 党委和政府 sending it as a whole — unless ``sender_role``, the role of the token
+    asking, is ``department``: a 职能部门's operator leaving the name out does not make the task
+    the 党委和政府's, so its department is unknown (fail-closed: rules reading it decide at
+    least ``conditional``)."""
+    if names_no_department(task):
+        return department_facts(task, None) if sender_role == "department" else as_a_whole_facts()
     return department_facts(task, department)
 
 

@@ -63,6 +63,8 @@ def create_task(rt: Runtime, principal: Principal, tenant: str, data: dict) -> d
     The task is sent from ``source_unit``, else from the token's unit; a ``source_department``
     it names must be registered there or at a unit above (422 ``unknown_department``): the
     registry, not the sender, then says what the department's facts are when it is decided.
+    A ``department``-role token (a 职能部门's operator) must name one (422
+    ``source_department_required``): naming none would have the 党委和政府 send it as a whole.
     """
     principal.require("task.write")
     with rt.db.write() as session:
@@ -72,6 +74,10 @@ def create_task(rt: Runtime, principal: Principal, tenant: str, data: dict) -> d
         if source is not None:
             unit = facts.lookup_unit(session, rt, tenant, source, "/source_unit")
             principal.require_unit(unit.code, f"以 {source} 的名义创建任务", unit.ancestors)
+        if principal.role == "department" and facts.names_no_department(data):
+            message = "职能部门的令牌创建任务必须填写下派部门(source_department):不填写视为党委和政府统一下派"
+            raise Invalid("source_department_required", message,
+                          [{"path": "/source_department", "message": "请填写名录中登记的下派部门名称"}])
         facts.sending_department(session, rt, tenant, data, source)
         task = Task(tenant_code=tenant, data=data, source_unit=source, form_id=resolved.task_form.id,
                     created_by=principal.actor, created_at=_now())

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 CHECK = "/api/v1/tenants/{}/admission/check"
-DEPT = ("changsha", "department")
+SENDER = ("changsha", "township")
 
 
-def check(api, body, tenant="changsha", as_=DEPT):
+def check(api, body, tenant="changsha", as_=SENDER):
     return api.post(CHECK.format(tenant), as_, json=body)
 
 
@@ -60,11 +60,11 @@ def test_history_only_with_what_if(api, units):
 def test_decision_uses_pack_of_targets_tenant(api, units):
     """A Hunan department checking a Zhuzhou community: Zhuzhou has no pack, Hunan's decides."""
     r = check(api, {"task": {"title": "招商", "category": "招商引资", "item_code": "Z01", "one_vote_veto": False,
-                             "target_unit": units.zz_community}}, tenant="hunan", as_=("hunan", "department"))
+                             "target_unit": units.zz_community}}, tenant="hunan", as_=("hunan", "township"))
     assert r.status_code == 200
     assert r.json["pack"]["tenant"] == "hunan" and r.json["decision"] == "admit"
     r = check(api, {"task": {"title": "招商", "category": "招商引资", "target_unit": units.cs_street}},
-              tenant="hunan", as_=("hunan", "department"))
+              tenant="hunan", as_=("hunan", "township"))
     assert r.json["pack"]["tenant"] == "changsha" and r.json["decision"] == "reject"
 
 
@@ -119,7 +119,7 @@ def test_check_is_logged_with_everything_needed_to_replay(api, units):
     assert entry["history"]["assessments_this_year"] == 0
     assert entry["pack"]["digest"] == r.json["pack"]["digest"]
     assert [c["tenant"] for c in entry["pack"]["chain"]] == ["national", "hunan", "changsha"]
-    assert entry["actor"].endswith("department@changsha")
+    assert entry["actor"].endswith("township@changsha")
     assert entry["reasons"][0]["rule"] == "协助须经费"
 
 

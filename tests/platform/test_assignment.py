@@ -3,22 +3,22 @@ from __future__ import annotations
 
 import threading
 
-DEPT = ("changsha", "department")
+SENDER = ("changsha", "township")
 TASKS = "/api/v1/tenants/changsha/tasks"
 
 
-def create(api, task, as_=DEPT):
+def create(api, task, as_=SENDER):
     r = api.post(TASKS, as_, json={"task": task})
     assert r.status_code == 201, r.json
     return r.json["id"]
 
 
-def assign(api, task_id, as_=DEPT, **body):
+def assign(api, task_id, as_=SENDER, **body):
     return api.post(f"{TASKS}/{task_id}/assignments", as_, json=body)
 
 
 def test_task_on_the_form(api, units):
-    r = api.post(TASKS, DEPT, json={"task": {"title": "入户", "kind": "survey", "source_unit": units.cs_city}})
+    r = api.post(TASKS, SENDER, json={"task": {"title": "入户", "kind": "survey", "source_unit": units.cs_city}})
     assert r.status_code == 422
     assert r.json["error"]["details"][0]["path"] == "/kind"
     task_id = create(api, {"title": "入户登记", "kind": "work", "source_unit": units.cs_city})
@@ -34,7 +34,7 @@ def test_department_to_streets_each_decided(api, units):
     assert [x["target"] for x in results] == [units.cs_street, units.cs_street2]
     assert all(x["status"] == "rejected" and x["assignment"] is None for x in results)
     assert results[0]["reasons"][0]["rule"] == "街道取消招商引资"
-    assert api.get(f"{TASKS}/{task_id}", DEPT).json["assignments"] == []
+    assert api.get(f"{TASKS}/{task_id}", SENDER).json["assignments"] == []
 
 
 def test_street_to_all_its_communities_in_one_call(api, units):
@@ -75,15 +75,15 @@ def test_conditional_waits_then_patch_admits(api, units):
     assert res["status"] == "pending" and res["requirements"][0]["code"] == "funding"
     assignment_id = res["assignment"]["id"]
     path = f"/api/v1/tenants/changsha/assignments/{assignment_id}"
-    r = api.patch(path, DEPT, json={"evidence": {"work_conditions": {"description": "办公室一间"}}})
+    r = api.patch(path, SENDER, json={"evidence": {"work_conditions": {"description": "办公室一间"}}})
     assert r.status_code == 422 and r.json["error"]["code"] == "invalid_evidence"  # it waits for funding only
     funding = {"funding": {"amount": 5000, "source": "市民政局"}}
-    r = api.patch(path, DEPT, json={"evidence": funding})
+    r = api.patch(path, SENDER, json={"evidence": funding})
     assert r.status_code == 200 and r.json["status"] == "admitted" and r.json["decision"] == "admit"
     assert r.json["assignment"]["task"] == res["assignment"]["task"]  # the task as filed
-    r = api.patch(path, DEPT, json={"evidence": funding})
+    r = api.patch(path, SENDER, json={"evidence": funding})
     assert r.status_code == 409 and r.json["error"]["code"] == "assignment_not_pending"
-    r = api.patch(path, DEPT, json={"task": {"target_unit": units.cs_communities[0]}})
+    r = api.patch(path, SENDER, json={"task": {"target_unit": units.cs_communities[0]}})
     assert r.status_code == 422 and r.json["error"]["code"] == "task_immutable"
     log = api.get("/api/v1/tenants/changsha/decisions?kind=assignment&limit=2", ("changsha", "auditor")).json
     assert [d["outcome"] for d in log["decisions"]][:2] == ["admit", "conditional"]
@@ -101,10 +101,10 @@ def test_patch_decides_on_todays_history(api, units):
                              "source_unit": units.cs_city})
         assert assign(api, other, targets=[target]).json["results"][0]["status"] == "admitted"
     path = f"/api/v1/tenants/changsha/assignments/{res['assignment']['id']}"
-    r = api.patch(path, DEPT, json={"evidence": {"funding": {"amount": 800, "source": "区财政"}}})
+    r = api.patch(path, SENDER, json={"evidence": {"funding": {"amount": 800, "source": "区财政"}}})
     assert r.json["status"] == "rejected" and r.json["decision"] == "reject"
     assert [x["rule"] for x in r.json["reasons"] if x["effect"] == "reject"] == ["考核频次"]
-    assert api.get(path, DEPT).json["status"] == "rejected"
+    assert api.get(path, SENDER).json["status"] == "rejected"
 
 
 def test_roles_that_may_not_assign(api, units):
@@ -126,7 +126,7 @@ def test_twenty_concurrent_assessments_against_a_cap_of_two(fresh_api, units):
     def worker(task_id):
         client = api.app.test_client()
         barrier.wait()
-        r = client.post(f"{TASKS}/{task_id}/assignments", headers=api.headers(*DEPT), json={"targets": [target]})
+        r = client.post(f"{TASKS}/{task_id}/assignments", headers=api.headers(*SENDER), json={"targets": [target]})
         if r.status_code != 200:
             errors.append((r.status_code, r.get_data(as_text=True)))
         else:
@@ -139,7 +139,7 @@ def test_twenty_concurrent_assessments_against_a_cap_of_two(fresh_api, units):
         t.join()
     assert errors == []
     assert sorted(statuses) == ["admitted"] * 2 + ["rejected"] * 18
-    check = api.post("/api/v1/tenants/changsha/admission/check", DEPT,
+    check = api.post("/api/v1/tenants/changsha/admission/check", SENDER,
                      json={"task": {"title": "再考核", "kind": "assessment", "item_code": "Z01", "target_unit": target}})
     assert check.json["decision"] == "reject"
     assert check.json["reasons"][0]["rule"] == "考核频次"

@@ -16,10 +16,10 @@ ADMIN = ("changsha", "admin")
 
 @pytest.fixture(scope="module")
 def write_routes(api, units):
-    dept = ("changsha", "department")
-    task = api.post("/api/v1/tenants/changsha/tasks", dept,
+    sender = ("changsha", "township")
+    task = api.post("/api/v1/tenants/changsha/tasks", sender,
                     json={"task": {"title": "优待证", "item_code": "X01", "source_unit": units.cs_city}}).json
-    res = api.post(f"/api/v1/tenants/changsha/tasks/{task['id']}/assignments", dept,
+    res = api.post(f"/api/v1/tenants/changsha/tasks/{task['id']}/assignments", sender,
                    json={"targets": [units.cs_communities[0]]}).json["results"][0]
     values = {"tenant": "changsha", "task_id": task["id"], "assignment_id": res["assignment"]["id"],
               "number": 1, "name": "task", "token_id": 1}

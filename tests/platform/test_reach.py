@@ -16,10 +16,10 @@ TENANT_ROUTES = "/api/v1/tenants/<tenant>"
 @pytest.fixture(scope="module")
 def resources(api, units):
     """Real ids of changsha's resources, so that an owner's request would succeed."""
-    dept = ("changsha", "department")
-    task = api.post("/api/v1/tenants/changsha/tasks", dept,
+    sender = ("changsha", "township")
+    task = api.post("/api/v1/tenants/changsha/tasks", sender,
                     json={"task": {"title": "优待证", "item_code": "X01", "source_unit": units.cs_city}}).json
-    res = api.post(f"/api/v1/tenants/changsha/tasks/{task['id']}/assignments", dept,
+    res = api.post(f"/api/v1/tenants/changsha/tasks/{task['id']}/assignments", sender,
                    json={"targets": [units.cs_communities[0]]}).json["results"][0]
     registry = f"code,name,unit,kind\nwyl-dgw,街道党工委办事处,{units.cs_street},government\n"
     assert api.post("/api/v1/tenants/changsha/departments/import", ("changsha", "admin"),

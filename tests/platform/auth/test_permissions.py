@@ -35,10 +35,10 @@ PINNED = {
 @pytest.fixture(scope="module")
 def resources(api, units):
     """Real ids of changsha's resources, so that a permitted request gets past the ids."""
-    dept = ("changsha", "department")
-    task = api.post("/api/v1/tenants/changsha/tasks", dept,
+    sender = ("changsha", "township")
+    task = api.post("/api/v1/tenants/changsha/tasks", sender,
                     json={"task": {"title": "居民会议", "item_code": "Z01", "source_unit": units.cs_city}}).json
-    res = api.post(f"/api/v1/tenants/changsha/tasks/{task['id']}/assignments", dept,
+    res = api.post(f"/api/v1/tenants/changsha/tasks/{task['id']}/assignments", sender,
                    json={"targets": [units.cs_street]}).json["results"][0]
     return {"tenant": "changsha", "task_id": task["id"], "assignment_id": res["assignment"]["id"],
             "decision_id": res["decision_id"], "number": 1, "code": units.cs_street, "name": "task",

@@ -8,7 +8,7 @@ from jiceng.platform.auth.tokens import issue
 from jiceng.platform.tenants.directory import TenantDirectory
 
 TASKS = "/api/v1/tenants/changsha/tasks"
-DEPT = ("changsha", "department")
+SENDER = ("changsha", "township")
 STREET = ("changsha", "street")  # township, bound to units.cs_street (tests/platform/conftest.py)
 
 
@@ -26,12 +26,12 @@ def file_task(api, as_, **task):
 
 
 def test_a_unit_token_files_tasks_for_its_unit_or_below_only(api, units):
-    before = len(api.get(TASKS, DEPT).json["tasks"])
+    before = len(api.get(TASKS, SENDER).json["tasks"])
     for other in (units.cs_street2, units.cs_city, units.cs_community2):  # a sibling, its parent, a sibling's child
         r = file_task(api, STREET, source_unit=other)
         assert r.status_code == 403, (other, r.json)
         assert r.json["error"]["code"] == "unit_out_of_scope" and units.cs_street in r.json["error"]["message"]
-    assert len(api.get(TASKS, DEPT).json["tasks"]) == before  # nothing was filed
+    assert len(api.get(TASKS, SENDER).json["tasks"]) == before  # nothing was filed
     own = file_task(api, STREET)
     assert own.status_code == 201 and own.json["source_unit"] == units.cs_street
     below = file_task(api, STREET, source_unit=units.cs_communities[0])
@@ -39,9 +39,9 @@ def test_a_unit_token_files_tasks_for_its_unit_or_below_only(api, units):
 
 
 def test_a_unit_token_changes_only_the_assignments_its_unit_made(api, units, other_street):
-    task = file_task(api, DEPT, item_code="Z01", kind="work", category="社区治理", one_vote_veto=False,
+    task = file_task(api, SENDER, item_code="Z01", kind="work", category="社区治理", one_vote_veto=False,
                      source_unit=units.cs_city).json
-    down = api.post(f"{TASKS}/{task['id']}/assignments", DEPT, json={"targets": [units.cs_street]}).json
+    down = api.post(f"{TASKS}/{task['id']}/assignments", SENDER, json={"targets": [units.cs_street]}).json
     by_city = down["results"][0]["assignment"]
     assert by_city["source_unit"] == units.cs_city
     down = api.post(f"{TASKS}/{task['id']}/assignments", STREET, json={"targets": [units.cs_communities[0]]}).json
@@ -54,8 +54,8 @@ def test_a_unit_token_changes_only_the_assignments_its_unit_made(api, units, oth
 
     for r in (patch(by_city, STREET), patch(by_street, headers=other_street)):
         assert r.status_code == 403 and r.json["error"]["code"] == "unit_out_of_scope", r.json
-    after = api.get(f"{TASKS}/{task['id']}", DEPT).json["assignments"]
+    after = api.get(f"{TASKS}/{task['id']}", SENDER).json["assignments"]
     assert [(a["id"], a["decision_id"]) for a in after] == [(by_city["id"], by_city["decision_id"]),
                                                              (by_street["id"], by_street["decision_id"])]
     assert patch(by_street, STREET).status_code != 403  # its own (not pending: 409)
-    assert patch(by_city, DEPT).status_code != 403      # a token without a unit acts for any unit in reach
+    assert patch(by_city, SENDER).status_code != 403      # a token without a unit acts for any unit in reach

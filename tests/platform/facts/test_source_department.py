@@ -77,11 +77,42 @@ def test_own_duty_is_read_from_the_departments_list_of_duties(registry, check, l
 
 
 def test_a_task_naming_no_department_is_sent_by_the_party_and_government_as_a_whole(registry, check, logged, units):
+    """Checked by a township (党委和政府) token; a department token naming none: see below."""
     r = check(registry, {"task": {"title": "居民会议", "item_code": "Z01", "kind": "assessment",
-                                  "target_unit": units.cs_communities[0]}})
+                                  "target_unit": units.cs_communities[0]}}, as_=("changsha", "township"))
     assert logged(registry, r.json)["input"]["source"]["department"] == {
         "registered": False, "code": None, "name": None, "unit": None, "kind": "government",
         "own_duty": False, "own_assessment": False}
+
+
+def test_a_department_token_must_name_its_department_to_file_a_task(registry, units):
+    """Fail-closed: a 职能部门's operator leaving the department out would otherwise file as the 党委和政府."""
+    for blank in ({}, {"source_department": ""}, {"source_department": "  "}):  # null: the form refuses it
+        r = registry.post(TASKS, ("changsha", "department"),
+                          json={"task": {"title": "社区工作考核", "kind": "assessment", "item_code": "Z01",
+                                         "source_unit": DISTRICT, **blank}})
+        assert r.status_code == 422 and r.json["error"]["code"] == "source_department_required", (blank, r.json)
+        assert [d["path"] for d in r.json["error"]["details"]] == ["/source_department"]
+    named = registry.post(TASKS, ("changsha", "department"),
+                          json={"task": {"title": "社区工作考核", "kind": "assessment", "item_code": "Z01",
+                                         "source_unit": DISTRICT, "source_department": "区民政局"}})
+    assert named.status_code == 201, named.json
+
+
+def test_a_department_token_naming_no_department_checks_as_an_unknown_department(registry, check, logged, units):
+    """Not the 党委和政府 as a whole: the department is unknown, so 部门单独考核 cannot let it through."""
+    task = {"title": "社区工作考核", "kind": "assessment", "item_code": "Z01", "one_vote_veto": False,
+            "source_unit": DISTRICT, "target_unit": units.cs_communities[0]}
+    r = check(registry, {"task": task})
+    assert r.status_code == 200, r.json
+    assert r.json["decision"] != "admit"
+    assert {"code": "information", "message": "须补充:source.department.own_assessment"} in r.json["requirements"]
+    assert logged(registry, r.json)["input"]["source"]["department"] == {
+        "registered": False, "code": None, "name": None, "unit": None, "kind": None,
+        "own_duty": None, "own_assessment": None}
+    r = check(registry, {"task": {**task, "source_department": "区民政局"}})
+    assert r.status_code == 200, r.json
+    assert r.json["decision"] == "reject" and r.json["reasons"][0]["rule"] == "部门单独考核"
 
 
 def test_assignments_read_the_department_from_the_registry(registry, logged, units):

@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 FORMS = "/api/v1/tenants/{}/forms/{}"
-DESIGNER, DEPT, AUDITOR = ("changsha", "designer"), ("changsha", "department"), ("changsha", "auditor")
+DESIGNER, SENDER, AUDITOR = ("changsha", "designer"), ("changsha", "township"), ("changsha", "auditor")
 
 
 def test_task_filed_on_version_n_stays_valid_after_n_plus_1(api, units):
     v1 = api.get(FORMS.format("changsha", "task"), DESIGNER).json
     task = {"title": "老年人优待证初审", "item_code": "X01", "role": "assist", "source_unit": units.cs_city}
-    created = api.post("/api/v1/tenants/changsha/tasks", DEPT, json={"task": task})
+    created = api.post("/api/v1/tenants/changsha/tasks", SENDER, json={"task": task})
     assert created.status_code == 201, created.json
-    check = api.post("/api/v1/tenants/changsha/admission/check", DEPT,
+    check = api.post("/api/v1/tenants/changsha/admission/check", SENDER,
                      json={"task": dict(task, target_unit=units.cs_communities[0])}).json
     logged = api.get(f"/api/v1/tenants/changsha/decisions/{check['decision_id']}", AUDITOR).json
     assert logged["pack"]["task_form"]["version"] == v1["version"]

@@ -21,7 +21,7 @@ def _root(api, tenant: str) -> str:
 def _task(api, tenant: str, **fields) -> int:
     body = {"task": {"title": "核对辖区基础数据", "kind": "work", "role": "assist",
                      "source_unit": _root(api, tenant), **fields}}
-    r = api.post(f"/api/v1/tenants/{tenant}/tasks", (tenant, "department"), json=body)
+    r = api.post(f"/api/v1/tenants/{tenant}/tasks", (tenant, "township"), json=body)
     assert r.status_code == 201, r.json
     return r.json["id"]
 
@@ -43,7 +43,7 @@ def test_every_exported_measure_reaches_the_decision(repo_api, tenant):
                 facts[fact] = row["status"] == "compliant" if measure == "compliant" else row["measures"][measure]
     assert expected
     task = _task(repo_api, tenant)
-    r = repo_api.post(f"/api/v1/tenants/{tenant}/tasks/{task}/assignments", (tenant, "department"),
+    r = repo_api.post(f"/api/v1/tenants/{tenant}/tasks/{task}/assignments", (tenant, "township"),
                       json={"targets": sorted(expected)})
     assert r.status_code == 200, r.json
     seen_facts = set()
@@ -58,9 +58,9 @@ def test_every_exported_measure_reaches_the_decision(repo_api, tenant):
 
 
 def test_understaffed_community_takes_a_workload_only_with_staffing_or_funding(repo_api, demo):
-    dept = ("changsha", "department")
+    sender = ("changsha", "township")
     task = _task(repo_api, "changsha", **OWN_WORK, workload=40)
-    r = repo_api.post(f"/api/v1/tenants/changsha/tasks/{task}/assignments", dept,
+    r = repo_api.post(f"/api/v1/tenants/changsha/tasks/{task}/assignments", sender,
                       json={"targets": [demo["understaffed"], demo["staffed"]]})
     understaffed, staffed = r.json["results"]
     assert understaffed["status"] == "pending"
@@ -68,14 +68,14 @@ def test_understaffed_community_takes_a_workload_only_with_staffing_or_funding(r
     assert [x["rule"] for x in understaffed["reasons"]] == ["缺员社区承接任务须增配人员"]
     assert "加强社区工作者职业体系建设" in understaffed["reasons"][0]["citation"]
     assert staffed["status"] == "admitted"
-    patched = repo_api.patch(f"/api/v1/tenants/changsha/assignments/{understaffed['assignment']['id']}", dept,
+    patched = repo_api.patch(f"/api/v1/tenants/changsha/assignments/{understaffed['assignment']['id']}", sender,
                              json={"evidence": {"staffing": {"count": 6}}})  # 兴隆社区缺 6 人
     assert patched.status_code == 200 and patched.json["status"] == "admitted", patched.json
 
 
 def test_a_task_without_workload_is_not_held_back(repo_api, demo):
     task = _task(repo_api, "changsha", **OWN_WORK, workload=0)
-    r = repo_api.post(f"/api/v1/tenants/changsha/tasks/{task}/assignments", ("changsha", "department"),
+    r = repo_api.post(f"/api/v1/tenants/changsha/tasks/{task}/assignments", ("changsha", "township"),
                       json={"targets": [demo["understaffed"]]})
     assert r.json["results"][0]["status"] == "admitted"
 
@@ -83,7 +83,7 @@ def test_a_task_without_workload_is_not_held_back(repo_api, demo):
 def test_a_task_that_states_no_workload_waits_for_it(repo_api, demo):
     """Unknown is not zero: the rule cannot tell whether the task has a workload, so it asks."""
     task = _task(repo_api, "changsha", **OWN_WORK)
-    r = repo_api.post(f"/api/v1/tenants/changsha/tasks/{task}/assignments", ("changsha", "department"),
+    r = repo_api.post(f"/api/v1/tenants/changsha/tasks/{task}/assignments", ("changsha", "township"),
                       json={"targets": [demo["understaffed"]]})
     [result] = r.json["results"]
     assert result["status"] == "pending" and result["reasons"] == []

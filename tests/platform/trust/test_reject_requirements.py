@@ -11,12 +11,12 @@ service-only fix would make every replay of such a rejection differ from its log
 """
 from __future__ import annotations
 
-DEPT = ("changsha", "department")
+SENDER = ("changsha", "township")
 TASK = {"title": "创卫入户初审", "item_code": "X01", "one_vote_veto": True, "funding_provided": False}
 
 
 def test_a_rejected_check_lists_reasons_but_no_requirements(api, units):
-    r = api.post("/api/v1/tenants/changsha/admission/check", DEPT,
+    r = api.post("/api/v1/tenants/changsha/admission/check", SENDER,
                  json={"task": {**TASK, "target_unit": units.cs_communities[0]}})
     assert r.json["decision"] == "reject"
     assert {x["rule"] for x in r.json["reasons"]} == {"一票否决", "协助须经费"}
@@ -28,9 +28,9 @@ def test_a_rejected_check_lists_reasons_but_no_requirements(api, units):
 
 
 def test_a_rejected_assignment_lists_no_requirements(api, units):
-    task_id = api.post("/api/v1/tenants/changsha/tasks", DEPT,
+    task_id = api.post("/api/v1/tenants/changsha/tasks", SENDER,
                        json={"task": {**TASK, "source_unit": units.cs_city}}).json["id"]
-    r = api.post(f"/api/v1/tenants/changsha/tasks/{task_id}/assignments", DEPT,
+    r = api.post(f"/api/v1/tenants/changsha/tasks/{task_id}/assignments", SENDER,
                  json={"targets": [units.cs_communities[0]]})
     [res] = r.json["results"]
     assert res["status"] == "rejected" and res["assignment"] is None

@@ -391,12 +391,14 @@ def _assignment_jobs(db, count: int, spare_tasks: int):
     """(runtime, principal, [(task id, community)]) for ``count`` single-target assignments."""
     from jiceng.platform.assignments.tasks import assign, create_task
     from jiceng.platform.runtime import Runtime
-    from jiceng.platform.auth.tokens import authenticate
+    from jiceng.platform.auth.tokens import authenticate, hash_token
     rt = Runtime(db)
     s_ = sample(db)
     with db.read() as s:
-        principal = authenticate(s, token(db))
-    task = dict(s_["task"], funding_provided=True, work_conditions_provided=True, source_unit=s_["city"])
+        principal = authenticate(s.connection(), hash_token(token(db)))
+    # a 职能部门 names itself (source_department_required); 市民政局 is in changsha's registry
+    task = dict(s_["task"], funding_provided=True, work_conditions_provided=True, source_unit=s_["city"],
+                source_department="市民政局")
     task.pop("target_unit")
     communities = s_["communities"]
     per_task = len(communities)
@@ -435,11 +437,11 @@ def _assign_worker(url: str, schema: Optional[str], token_text: str, jobs: list,
     """One process, as one gunicorn worker would be: its own engine and caches."""
     from jiceng.platform.db.engine import Database
     from jiceng.platform.assignments.tasks import assign
+    from jiceng.platform.auth.tokens import hash_token
     from jiceng.platform.runtime import Runtime
     db = Database(url, schema=schema, pool_size=2)
     rt = Runtime(db)
-    with db.read() as s:
-        principal = rt.principal(s, token_text)
+    principal = rt.principal(hash_token(token_text))
     assign(rt, principal, TENANT, jobs[0][0], [jobs[0][1]])  # warm this process's caches
     while time.time() < start_at:
         time.sleep(0.001)

@@ -25,8 +25,9 @@ from . import nodes as n
 V = TypeVar("V")
 
 
-class UnhandledNode(NotImplementedError):
-    """Internal error: a visitor met a node type it has no ``visit_`` method for."""
+class UnhandledNode(TypeError):
+    """Internal error: a visitor met a node type it has no ``visit_`` method for (a walker that
+    must cover every node was not extended with a new node type; a test checks they all are)."""
 
 
 class NodeVisitor:

@@ -71,8 +71,8 @@ def check(rt: Runtime, principal: Principal, tenant: str, req: CheckRequest) -> 
         if principal.unit is not None:  # a unit-bound token checks in its own unit's name, or a unit's below
             named = rt.unit(session, sender)
             principal.require_unit(sender, f"以 {sender} 的名义做准入检查", named.ancestors if named else ())
-        department = facts.sending_department(session, rt, tenant, req.task, sender, prefix="/task", cached=True)
-        department = facts.department_of(req.task, department, principal.role)
+        registered = facts.sending_department(session, rt, tenant, req.task, sender, prefix="/task", cached=True)
+        department = facts.department_of(req.task, registered, principal.role)
         source = facts.source_facts(session, rt, tenant, sender, department)
         if unit is not None:
             target, history = facts.unit_target(session, rt, unit, resolved.pack), facts_from(counts)

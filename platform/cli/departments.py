@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from jiceng.platform.cli import service
+from jiceng.platform.cli.units import report_import_problems
 
 
 @click.group("departments")
@@ -35,14 +36,7 @@ def departments_import(tenant: str, file: Path, dry_run: bool, as_json: bool) ->
         result = import_departments(Runtime(service._database()), tenant, file.read_bytes(), file.name,
                                     dry_run=dry_run)
     except ImportProblems as e:
-        if as_json:
-            click.echo(json.dumps({"error": {"code": e.code, "message": e.message, "details": e.details}},
-                                  ensure_ascii=False, indent=2))
-        else:
-            click.echo(f"错误 {e.code}:{e.message}", err=True)
-            for line in e.lines():
-                click.echo(f"  {line}", err=True)
-        sys.exit(2)
+        report_import_problems(e, as_json)
     except ServiceError as e:
         service._fail(e)
     if as_json:

@@ -160,17 +160,7 @@ def units_import(tenant: str, file: Path, dry_run: bool, as_json: bool) -> None:
     try:
         result = import_units(Runtime(_database()), tenant, file.read_bytes(), file.name, dry_run=dry_run)
     except ImportProblems as e:
-        if as_json:
-            click.echo(json.dumps({"error": {"code": e.code, "message": e.message, "details": e.details}},
-                                  ensure_ascii=False, indent=2))
-        else:
-            click.echo(f"错误 {e.code}:{e.message}", err=True)
-            for d in e.details:
-                where = f"第 {d['row']} 行" if d["row"] else "文件"
-                column = f",列“{d['column']}”" if d["column"] else ""
-                cell = f"({d['cell']})" if d.get("cell") else ""
-                click.echo(f"  {where}{column}{cell}:{d['code']}:{d['message']}", err=True)
-        sys.exit(2)
+        report_import_problems(e, as_json)
     except ServiceError as e:
         _fail(e)
     if as_json:
@@ -182,6 +172,19 @@ def units_import(tenant: str, file: Path, dry_run: bool, as_json: bool) -> None:
         if result["ignored_columns"]:
             click.echo(f"已忽略不认识的列:{'、'.join(result['ignored_columns'])}", err=True)
     sys.exit(0)
+
+
+def report_import_problems(e, as_json: bool) -> None:
+    """A refused import (:class:`~jiceng.platform.units.importer.ImportProblems`) as the import
+    commands print it: the JSON error body, or one line per row and column; exit 2."""
+    if as_json:
+        click.echo(json.dumps({"error": {"code": e.code, "message": e.message, "details": e.details}},
+                              ensure_ascii=False, indent=2))
+    else:
+        click.echo(f"错误 {e.code}:{e.message}", err=True)
+        for line in e.lines():
+            click.echo(f"  {line}", err=True)
+    sys.exit(2)
 
 
 # ----------------------------------------------------------------------- grids

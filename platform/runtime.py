@@ -33,7 +33,6 @@ from jiceng.platform.forms import store as form_store
 from jiceng.platform.decisions import append as log_append
 from jiceng.platform.errors import NotFound
 from jiceng.platform.decisions.group_commit import GroupCommit
-from jiceng.platform.admission.history import count_parameters, counting
 from jiceng.platform.packs.versions import InForce, PackCompiler, ResolvedPack, deciding_pack_name, in_force
 from jiceng.platform.tenants.directory import TenantDirectory, unit_facts
 from jiceng.platform.auth.tokens import Principal, Refusal, authenticate
@@ -44,7 +43,6 @@ TTL_SECONDS = 10.0
 GENERATIONS = (select(func.coalesce(func.max(Publication.id), 0)).scalar_subquery(),
                 select(func.coalesce(func.max(FormVersion.id), 0)).scalar_subquery())
 _GENERATION = select(*GENERATIONS)
-_GENERATION_AND_HISTORY = counting(*GENERATIONS)
 _UNIT = select(OrgUnit).where(OrgUnit.code == bindparam("code"))
 _CHILDREN = select(OrgUnit).where(OrgUnit.parent_code == bindparam("code")).order_by(OrgUnit.code)
 
@@ -172,16 +170,6 @@ class Runtime:
         if gens is None:
             gens = session.info["jiceng.generation"] = tuple(session.connection().execute(_GENERATION).one())
         return self.pack_at(session, tenant, on, gens)
-
-    def check_state(self, unit_code: Optional[str], on: date) -> tuple[tuple[int, int], Optional[tuple]]:
-        """What an admission check reads from the database, in one statement (one round trip):
-        the generations for :meth:`pack_at` and, given a unit, its history counts
-        (:func:`.history.facts_from`)."""
-        with self.db.autocommit() as conn:
-            if unit_code is None:
-                return tuple(conn.execute(_GENERATION).one()), None
-            row = conn.execute(_GENERATION_AND_HISTORY, count_parameters(unit_code, on)).one()
-            return tuple(row[:2]), tuple(row[2:])
 
     def pack_at(self, session: Session, tenant: str, on: date, gens: tuple[int, int]) -> ResolvedPack:
         """The compiled pack chain in force for ``tenant`` on ``on`` at the generations ``gens``;

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Optional
+from typing import Callable, Optional, Union
 
 from jiceng.platform.decisions import append as log_append
 from jiceng.platform.forms import validation
@@ -25,9 +25,25 @@ from jiceng.platform.decisions.chain import canonical, canonical_jsonable
 from jiceng.platform.admission import facts
 from jiceng.platform.admission.deciding import decide
 from jiceng.platform.errors import Invalid
-from jiceng.platform.admission.history import facts_from
-from jiceng.platform.runtime import Runtime
-from jiceng.platform.auth.tokens import Principal
+from jiceng.platform.admission.history import count_parameters, counting, facts_from
+from jiceng.platform.runtime import GENERATIONS, Runtime
+from jiceng.platform.auth.tokens import TOKEN_COLUMNS, Principal, Refusal, principal_from
+
+#: what a check reads, in one statement: the pack generations (:meth:`Runtime.pack_at`), the
+#: target's history counts (:func:`.history.facts_from`) and, for a caller not yet authenticated,
+#: its token's row (:data:`~jiceng.platform.auth.tokens.TOKEN_COLUMNS`)
+_STATE = counting(*GENERATIONS)
+_STATE_AND_TOKEN = counting(*GENERATIONS, *TOKEN_COLUMNS)
+
+
+@dataclass(frozen=True)
+class TokenToConfirm:
+    """A caller whose token the check reads in its own statement (one round trip fewer): the
+    token's hash, and ``confirm``, which turns what that statement found (the principal, or why
+    there is none) into the caller — refusing it as the request's authorization would."""
+
+    digest: str
+    confirm: Callable[[Union[Principal, Refusal]], Principal]
 
 
 @dataclass
@@ -39,32 +55,36 @@ class CheckRequest:
     explain: bool = False
 
 
-def check(rt: Runtime, principal: Principal, tenant: str, req: CheckRequest) -> str:
+def check(rt: Runtime, caller: Union[Principal, TokenToConfirm], tenant: str, req: CheckRequest) -> str:
     """The admission check of SPEC §7; appends one ``check`` entry to the decision log.
 
     Returns the answer as JSON text (``CheckResponseSchema``): its largest parts, the reasons
     and the target facts, are the log entry's own canonical JSON, serialised once for both.
-    The database is read in one statement (the pack generations and the target's history);
-    units, tokens and compiled packs come from the runtime's caches, and a session is opened
-    only when one of them misses. The answer is made only once its log entry is committed
-    (group commit: :attr:`Runtime.check_log`).
+    The database is read in one statement (:func:`read_state`: the pack generations, the
+    target's history and, given a :class:`TokenToConfirm`, the caller's token, confirmed before
+    anything else is done); units, compiled packs and departments come from the runtime's
+    caches, and a session is opened only when one of them misses. The answer is made only once
+    its log entry is committed (group commit: :attr:`Runtime.check_log`).
     """
-    principal.require("check")
     what_if = req.target is not None or req.on is not None
     on = req.on or date.today()
+    code = req.task.get("target_unit")
+    digest = caller.digest if isinstance(caller, TokenToConfirm) else None
+    gens, found, counts = read_state(rt, code if isinstance(code, str) else None, on, digest)
+    principal = caller.confirm(found) if isinstance(caller, TokenToConfirm) else caller
+    principal.require("check")
     if req.history is not None and req.target is None:
         raise Invalid("history_not_allowed", "只有假设检查(给出 target)才能指定 history",
                       [{"path": "/history", "message": "history 由系统根据已下派任务统计"}])
-    if req.target is not None and req.task.get("target_unit") is not None:
+    if req.target is not None and code is not None:
         message = ("不能同时给出 task.target_unit 和 target:接收单位的事实以组织单位数据为准,不由检查方改写;"
                    "假设检查请只给 target")
         raise Invalid("target_conflict", message, [{"path": "/target", "message": message}])
     with rt.db.read() as session:
         unit = None
-        if req.task.get("target_unit") is not None:
-            unit = facts.lookup_unit(session, rt, tenant, req.task["target_unit"], "/task/target_unit")
+        if code is not None:
+            unit = facts.lookup_unit(session, rt, tenant, code, "/task/target_unit")
         decider = unit.tenant if unit is not None else tenant
-        gens, counts = rt.check_state(unit.code if unit is not None else None, on)
         resolved = rt.pack_at(session, decider, on, gens)
         validation.require_valid(resolved.task_form, resolved.forms, req.task, prefix="/task", pack=resolved.pack)
         sender = req.task.get("source_unit") or principal.unit
@@ -95,3 +115,20 @@ def check(rt: Runtime, principal: Principal, tenant: str, req: CheckRequest) -> 
             f'"decision_id":{appended.id},"decided_on":{canonical(on.isoformat())},'
             f'"what_if":{"true" if what_if else "false"},"unknown":{canonical_jsonable(d.unknown)},'
             f'"target":{entry.json_text("target")}}}\n')
+
+
+def read_state(rt: Runtime, unit_code: Optional[str], on: date, digest: Optional[str] = None
+               ) -> tuple[tuple[int, int], Optional[Union[Principal, Refusal]], tuple]:
+    """What a check reads from the database, in one autocommit statement (one round trip, no
+    BEGIN): the pack generations, what the token hashed ``digest`` stands for (None when no
+    digest is given) and the history counts of the unit coded ``unit_code`` as of ``on`` (zeros
+    for a unit that has no assignments or does not exist)."""
+    params = count_parameters(None, on)
+    params["unit"] = unit_code if unit_code is not None and len(unit_code) <= 32 else None
+    with rt.db.autocommit() as conn:
+        if digest is None:
+            row = conn.execute(_STATE, params).one()
+            return tuple(row[:2]), None, tuple(row[2:])
+        row = conn.execute(_STATE_AND_TOKEN, {**params, "h": digest}).one()
+    width = 2 + len(TOKEN_COLUMNS)
+    return tuple(row[:2]), principal_from(row[2:width]), tuple(row[width:])

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request
 
-from jiceng.platform.admission.check import CheckRequest, check
-from jiceng.platform.api.auth import caller, requires
+from jiceng.platform.admission.check import CheckRequest, TokenToConfirm, check
+from jiceng.platform.api.auth import confirm_caller, requires, token_digest
 from jiceng.platform.api.body import load, parse_json
 from jiceng.platform.api.openapi import operation
 from jiceng.platform.api.context import runtime
@@ -19,9 +19,14 @@ REQUEST = CheckRequestSchema()
            errors=(401, 403, 404, 409),
            description="目标单位的事实由 task.target_unit 查得;给出 target 对象则为假设检查。"
                        "除写入决定记录外没有副作用。任务不符合租户任务表单时返回 422,details 为 [{path, message}]。")
-@requires("check")
+@requires("check", token_read_by_view=True)  # the token's row is read by the check's own statement
 def admission_check(tenant: str):
-    answer = check(runtime(), caller(), tenant, check_request_from(request.get_data(cache=True)))
+    try:
+        req = check_request_from(request.get_data(cache=True))
+    except Exception:  # noqa: BLE001 - re-raised: any problem with the body (400, 413, 422)
+        confirm_caller()  # a caller is told what is wrong with its body only once it is authorized
+        raise
+    answer = check(runtime(), TokenToConfirm(token_digest(), confirm_caller), tenant, req)
     return current_app.response_class(answer, mimetype="application/json")
 
 

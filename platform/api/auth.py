@@ -21,14 +21,14 @@ Failed authentications are counted per client address (:mod:`.ratelimit`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Optional
+from typing import Callable, Mapping, Optional, Union
 
 from flask import Flask, current_app, g, request
 
 from jiceng.platform.errors import NotFound
 from jiceng.platform.runtime import Runtime
 from jiceng.platform.auth import ratelimit, sessions
-from jiceng.platform.auth.tokens import PERMISSIONS, Principal, hash_token
+from jiceng.platform.auth.tokens import PERMISSIONS, Principal, Refusal, hash_token
 from jiceng.platform.api.errors import ApiError
 from jiceng.platform.api.context import runtime
 
@@ -37,11 +37,14 @@ from jiceng.platform.api.context import runtime
 class Access:
     """What a view declares: the permission it needs (None: public), per method where they differ,
     and whether it is an HTML page (``token_in_page``): the caller comes with the page's login
-    session rather than the ``Authorization`` header, and every POST is CSRF-checked."""
+    session rather than the ``Authorization`` header, and every POST is CSRF-checked.
+    ``token_read_by_view``: the view reads the token's row in its own database query and
+    completes the checks with :func:`confirm_caller` before it does anything else."""
 
     permission: Optional[str]
     by_method: Mapping[str, str] = field(default_factory=dict)
     token_in_page: bool = False
+    token_read_by_view: bool = False
 
     def permission_for(self, method: str) -> Optional[str]:
         """The permission a request with ``method`` needs (HEAD is a GET)."""
@@ -51,15 +54,19 @@ class Access:
 PUBLIC = Access(None)
 
 
-def requires(permission: str, *, token_in_page: bool = False, **by_method: str) -> Callable:
+def requires(permission: str, *, token_in_page: bool = False, token_read_by_view: bool = False,
+             **by_method: str) -> Callable:
     """Declare the permission a view needs, e.g. ``@requires("pack.write")``; a method that needs
-    another one names it: ``@requires("read", POST="form.validate")``."""
+    another one names it: ``@requires("read", POST="form.validate")``. ``token_read_by_view``: see
+    :class:`Access` (an API view only)."""
+    if token_read_by_view and (token_in_page or by_method):
+        raise ValueError("token_read_by_view is for an API view with one permission")
     for p in (permission, *by_method.values()):
         if p not in PERMISSIONS:
             raise ValueError(f"unknown permission {p!r}")
 
     def attach(view):
-        view.access = Access(permission, dict(by_method), token_in_page)
+        view.access = Access(permission, dict(by_method), token_in_page, token_read_by_view)
         return view
     return attach
 
@@ -138,6 +145,11 @@ def load_caller() -> None:
     else:
         token = bearer_token(request.headers.get("Authorization", ""))
         digest, from_session = (hash_token(token) if token else None), False
+    if access.token_read_by_view:
+        if not digest:
+            raise Unauthenticated("missing")
+        g.token_digest = digest  # the view reads the row and calls confirm_caller
+        return
     g.principal = authorize(runtime(), digest, (request.view_args or {}).get("tenant"), permission)
     if from_session and request.method == "POST":
         _require_csrf()
@@ -182,13 +194,35 @@ def page_credential() -> tuple[Optional[str], bool]:
     return sessions.logged_in_token(), True
 
 
+def token_digest() -> str:
+    """The hash of the bearer token of a request to a ``token_read_by_view`` route."""
+    return g.token_digest
+
+
+def confirm_caller(found: Union[Principal, Refusal, None] = None) -> Principal:
+    """For a ``token_read_by_view`` route: complete :func:`load_caller`'s checks with what the
+    view's query ``found`` for :func:`token_digest` (None: look the token up now), exactly as the
+    hook would have made them — 401, then 404 for a tenant out of reach, then 403; the caller then
+    is :func:`caller`. The view calls it before anything it answers could depend on the request."""
+    rt = runtime()
+    if found is None:
+        found = rt.principal(g.token_digest)
+    g.principal = admit(rt, found, (request.view_args or {}).get("tenant"),
+                        access_of(current_app, request.url_rule.endpoint).permission)
+    return g.principal
+
+
 def authorize(rt: Runtime, digest: Optional[str], tenant: Optional[str], permission: str) -> Principal:
     """The principal behind the token hashed ``digest``, who must reach ``tenant`` (when the route
     names one) and hold ``permission``: :class:`Unauthenticated`, :class:`NotFound`,
     :class:`Forbidden` otherwise."""
     if not digest:
         raise Unauthenticated("missing")
-    principal = rt.principal(digest)
+    return admit(rt, rt.principal(digest), tenant, permission)
+
+
+def admit(rt: Runtime, principal: Union[Principal, Refusal], tenant: Optional[str], permission: str) -> Principal:
+    """:func:`authorize` once the token is looked up: ``principal``, or why there is none."""
     if not isinstance(principal, Principal):
         ratelimit.note_failure()
         raise Unauthenticated(principal)

@@ -20,7 +20,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterable, Optional, Union
+from typing import Iterable, Optional, Sequence, Union
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
@@ -150,17 +150,28 @@ def issue(session: Session, directory: TenantDirectory, tenant: str, role: str, 
 
 _BY_HASH = (select(ApiToken.id, ApiToken.tenant_code, ApiToken.role, ApiToken.unit_code, ApiToken.expires_at)
             .where(ApiToken.token_hash == bindparam("h"), ApiToken.revoked_at.is_(None)))
+#: the same lookup as columns another statement can carry (all NULL for an unknown or revoked
+#: token), in :func:`principal_from`'s order: a view whose own query reads the database anyway
+#: authenticates its caller in that same round trip (the admission check)
+TOKEN_COLUMNS = tuple(select(column).where(ApiToken.token_hash == bindparam("h"), ApiToken.revoked_at.is_(None))
+                      .scalar_subquery() for column in _BY_HASH.selected_columns)
 
 
 def authenticate(conn: Connection, digest: str, now: Optional[datetime] = None) -> Union[Principal, Refusal]:
     """The principal behind the token whose :func:`hash_token` is ``digest``, or why there is none
     (:data:`Refusal`): one indexed lookup, made on every request."""
-    row = conn.execute(_BY_HASH, {"h": digest}).first()
-    if row is None:
+    return principal_from(conn.execute(_BY_HASH, {"h": digest}).first(), now)
+
+
+def principal_from(row: Optional[Sequence], now: Optional[datetime] = None) -> Union[Principal, Refusal]:
+    """The principal a token row read through :data:`_BY_HASH` or :data:`TOKEN_COLUMNS` stands for
+    (id, tenant, role, unit, expiry; None or an id of None: no live token), or why there is none."""
+    if row is None or row[0] is None:
         return "invalid"
-    if utc(row.expires_at) <= (now or datetime.now(timezone.utc)):
+    token_id, tenant, role, unit, expires_at = row
+    if utc(expires_at) <= (now or datetime.now(timezone.utc)):
         return "expired"
-    return Principal(row.id, row.tenant_code, row.role, row.unit_code)
+    return Principal(token_id, tenant, role, unit)
 
 
 def revoke(session: Session, token_id: int) -> bool:

@@ -380,6 +380,34 @@ def bench_http(db, url: str, schema: Optional[str], seconds: float, connections:
         "non_2xx": check["non_2xx"] + healthz["non_2xx"]}}
 
 
+def bench_cold_start(db, url: str, schema: Optional[str], seconds: float, connections: int) -> dict:
+    """The first ``seconds`` of checks on a just-started server, with the master's warming
+    (the default) and without it (``JICENG_WARM_SECONDS=0``), one after the other; p99 and the
+    slowest request of each (the goal: the first checks are as fast as later ones)."""
+    body = {"task": sample(db)["task"]}
+    tok = token(db)
+    load = wrk_load if shutil.which("wrk") else python_load
+    path = f"/api/v1/tenants/{TENANT}/admission/check"
+    out = {}
+    for label, warm_seconds in (("warmed", None), ("cold", "0")):
+        saved = os.environ.get("JICENG_WARM_SECONDS")
+        if warm_seconds is not None:
+            os.environ["JICENG_WARM_SECONDS"] = warm_seconds
+        try:
+            with gunicorn(url, schema) as (port, _proc):
+                r = load(port, path, seconds, connections, token_text=tok, body=body)
+        finally:
+            if warm_seconds is not None:
+                if saved is None:
+                    os.environ.pop("JICENG_WARM_SECONDS")
+                else:
+                    os.environ["JICENG_WARM_SECONDS"] = saved
+        out[f"{label}_p50_ms"], out[f"{label}_p99_ms"] = r["p50_ms"], r["p99_ms"]
+        out[f"{label}_requests_per_s"] = r["requests_per_s"]
+    out["first_seconds"] = seconds
+    return out
+
+
 def bench_ceiling(url: str, seconds: float, connections: int) -> dict:
     """What the same server and load reach with no application at all."""
     with gunicorn(url, None, app="service_bench:empty_app") as (port, proc):
@@ -504,6 +532,7 @@ def main(report: Optional[Callable[[str, dict], None]] = None, quick: bool = Fal
             emit("ceiling_empty_wsgi_app", bench_ceiling(url, seconds, connections=8))
             for name, metrics in bench_http(db, url, schema, seconds, connections=8).items():
                 emit(f"{name}_http_sqlite", metrics)
+            emit("cold_start_sqlite", bench_cold_start(db, url, schema, 3.0, connections=8))
             emit("assignments_sqlite", bench_assignments(db, 300 if quick else 2000, threads=1))
             emit("assignments_sqlite_2_processes",
                  bench_assignments_processes(db, url, schema, 300 if quick else 2000))

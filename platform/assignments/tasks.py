@@ -103,6 +103,8 @@ _TARGETS = (select(OrgUnit.code, *GENERATIONS,
             .select_from(OrgUnit).outerjoin(Assignment, Assignment.target_unit == OrgUnit.code)
             .where(OrgUnit.code.in_(bindparam("units", expanding=True)))
             .group_by(OrgUnit.code))
+#: the statements of an assignment (compiled ahead by :mod:`jiceng.platform.serving.warming`)
+STATEMENTS = (_TASK, _HELD, _LIVE, _INSERT, _TARGETS)
 
 
 def get_task(session: Session, rt: Runtime, tenant: str, task_id):

@@ -189,6 +189,11 @@ SELECT a.id, a.tenant_code, c.n, a.seq, a.hash FROM added a JOIN chain c ON c.te
 """)
 
 
+def statements(dialect_name: str) -> tuple:
+    """The statements :func:`write` runs on a database of ``dialect_name`` (to compile ahead)."""
+    return (_READ_HEAD, _INSERT, _MOVE_HEAD) if dialect_name == "sqlite" else (_APPEND_POSTGRESQL,)
+
+
 def _write_postgresql(conn: Connection, entries: Sequence[Entry]) -> list[Union[Appended, Exception]]:
     positions, counts, parts = [], {}, []
     for e in entries:

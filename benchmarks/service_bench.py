@@ -515,6 +515,64 @@ def bench_assignments_processes(db, url: str, schema: Optional[str], count: int,
             "admitted": sum(r[2] for r in results), "ms_per_assignment_per_process": round(elapsed / done * processes * 1000, 3)}
 
 
+def _bare_update_worker(url: str, schema: Optional[str], row: int, count: int, start_at: float, out) -> None:
+    """One process: ``count`` times a one-row UPDATE and a COMMIT on one pooled connection."""
+    from sqlalchemy import text
+    from jiceng.platform.db.engine import Database
+    db = Database(url, schema=schema, pool_size=1)
+    update = text("UPDATE bench_bare SET n = n + 1 WHERE id = :id")
+    with db.engine.connect() as conn:
+        conn.execute(update, {"id": row})
+        conn.commit()
+        while time.time() < start_at:
+            time.sleep(0.001)
+        t0 = time.perf_counter()
+        for _ in range(count):
+            conn.execute(update, {"id": row})
+            conn.commit()
+        out.put((count, time.perf_counter() - t0))
+    db.dispose()
+
+
+def bench_bare_updates(db, url: str, schema: Optional[str], count: int, processes: int = 2) -> dict:
+    """The floor of any write: a one-row UPDATE + COMMIT (one row per process, no contention),
+    ``count`` in all from ``processes`` processes at once, each on its own connection."""
+    from sqlalchemy import text
+    with db.engine.begin() as c:
+        c.execute(text("CREATE TABLE IF NOT EXISTS bench_bare (id integer PRIMARY KEY, n integer NOT NULL)"))
+        c.execute(text("DELETE FROM bench_bare"))
+        c.execute(text("INSERT INTO bench_bare (id, n) VALUES " + ",".join(f"({i}, 0)" for i in range(processes))))
+    db.dispose()
+    ctx = multiprocessing.get_context("fork")
+    q = ctx.Queue()
+    start_at = time.time() + 1.0
+    procs = [ctx.Process(target=_bare_update_worker, args=(url, schema, i, count // processes, start_at, q))
+             for i in range(processes)]
+    for p in procs:
+        p.start()
+    results = [q.get() for _ in procs]
+    for p in procs:
+        p.join()
+    done = sum(r[0] for r in results)
+    return {"updates_per_s": round(done / max(r[1] for r in results)), "count": done, "processes": processes}
+
+
+def bench_assignments_vs_bare(db, url: str, schema: Optional[str], count: int, rounds: int = 2) -> dict:
+    """Issue 15's goal on PostgreSQL: single-target assignments from two processes (as the
+    service's two workers), against bare UPDATE + COMMITs from two processes, interleaved
+    ``rounds`` times in the same run; the median of each and their ratio."""
+    import statistics
+    assigned, bare = [], []
+    for _ in range(rounds):
+        bare.append(bench_bare_updates(db, url, schema, count)["updates_per_s"])
+        assigned.append(bench_assignments_processes(db, url, schema, count)["assignments_per_s"])
+    a, b = statistics.median(assigned), statistics.median(bare)
+    return {"assignments_per_s": round(a), "bare_update_commit_per_s": round(b), "ratio": round(a / b, 3),
+            "rounds_assignments": assigned, "rounds_bare": bare, "processes": 2,
+            "goal_at_least_500_per_s": "met" if a >= 500 else "NOT met",
+            "goal_ratio_at_least_0.3": "met" if a / b >= 0.3 else "NOT met"}
+
+
 # ---------------------------------------------------------------------- main
 def main(report: Optional[Callable[[str, dict], None]] = None, quick: bool = False) -> dict:
     """Run every measurement; ``report(name, metrics)`` is called as each finishes."""
@@ -542,8 +600,8 @@ def main(report: Optional[Callable[[str, dict], None]] = None, quick: bool = Fal
                     emit(f"{name}_http_postgresql", metrics)
                 emit("assignments_postgresql", bench_assignments(db, 300 if quick else 2000, threads=1))
                 emit("assignments_postgresql_batched", bench_assignment_batches(db, 300 if quick else 2000))
-                emit("assignments_postgresql_2_processes",
-                     bench_assignments_processes(db, url, schema, 300 if quick else 2000))
+                emit("assignments_postgresql_2_processes_vs_bare_update",
+                     bench_assignments_vs_bare(db, url, schema, 300 if quick else 2000, rounds=1 if quick else 3))
         else:
             emit("postgresql", {"skipped": f"PostgreSQL at {pg_url()} does not answer"})
     return results

@@ -326,13 +326,23 @@ def department_of(task: Mapping, department: Optional[DepartmentInfo], sender_ro
     return department_facts(task, department)
 
 
-def department_now(session: Session, tenant: str, task: Mapping, filed_from: Optional[str]) -> dict:
+def department_now(session: Session, rt: Runtime, tenant: str, task: Mapping, filed_from: Optional[str]) -> dict:
     """``source.department`` of a filed task decided again (assignment, evidence): its department
-    as the registry stands today, looked up from ``filed_from``, the unit it was filed from (and
+    as the registry stands, looked up from ``filed_from``, the unit it was filed from (and
     checked against then). A department the registry dropped since is unknown, not refused:
-    the decision then waits for information instead of admitting."""
+    the decision then waits for information instead of admitting.
+
+    A department found is kept like the check's (:func:`sending_department`, ``cached``): for
+    :data:`~jiceng.platform.runtime.TTL_SECONDS` in other processes, dropped at once in the
+    process that imports a registry — as the units' own facts are. A name not found is looked
+    up again every time."""
     name = task.get("source_department")
-    found = resolve(session, tenant, filed_from, name) if isinstance(name, str) else None
+    found = None
+    if isinstance(name, str) and isinstance(filed_from, str) and filed_from:
+        found = _kept(rt).departments.get_or_load((tenant, filed_from, name.strip()),
+                                                   lambda: resolve(session, tenant, filed_from, name))
+        if found is None:
+            found = resolve(session, tenant, filed_from, name)
     return department_of(task, found)
 
 

@@ -20,10 +20,12 @@ database lock on SQLite), so concurrent assignments cannot both slip under a
 cap. Locks are taken in one order everywhere — units by code, then log heads
 by tenant — so concurrent batches cannot deadlock.
 
-However many targets, an assignment costs the same few statements: the task,
-the targets' locks, one query for every target's history counts and live
-assignment (with the pack generations), one append of all the log entries,
-one insert of all the new assignments.
+However many targets, an assignment costs the same few statements: the task
+(once per process: tasks never change), the targets' locks, one query for every
+target's history counts and live assignment (with the pack generations), and
+one statement that appends all the log entries and inserts the new assignments
+(two on SQLite). The sending department comes from the same cache as the
+admission check's (:func:`.facts.department_now`).
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ from datetime import date, datetime, timezone
 from types import SimpleNamespace
 from typing import Optional
 
-from sqlalchemy import and_, bindparam, case, func, insert, select
+from sqlalchemy import and_, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from jiceng.platform.db.models import Assignment, OrgUnit, Task
@@ -94,7 +96,6 @@ _HELD = select(_ASSIGNMENTS.c.id).where(_ASSIGNMENTS.c.task_id == bindparam("tas
 _LIVE = select(_ASSIGNMENTS).where(_ASSIGNMENTS.c.task_id == bindparam("task"),
                                    _ASSIGNMENTS.c.target_unit == bindparam("unit"),
                                    _ASSIGNMENTS.c.status != "rejected")
-_INSERT = insert(_ASSIGNMENTS).returning(_ASSIGNMENTS.c.id, sort_by_parameter_order=True)
 #: per target: the pack generations, whether it holds the task already (live), its history counts
 _TARGETS = (select(OrgUnit.code, *GENERATIONS,
                    func.coalesce(func.sum(case((and_(Assignment.task_id == bindparam("task"),
@@ -104,7 +105,7 @@ _TARGETS = (select(OrgUnit.code, *GENERATIONS,
             .where(OrgUnit.code.in_(bindparam("units", expanding=True)))
             .group_by(OrgUnit.code))
 #: the statements of an assignment (compiled ahead by :mod:`jiceng.platform.serving.warming`)
-STATEMENTS = (_TASK, _HELD, _LIVE, _INSERT, _TARGETS)
+STATEMENTS = (_TASK, _HELD, _LIVE, _TARGETS)
 
 
 def get_task(session: Session, rt: Runtime, tenant: str, task_id):
@@ -188,7 +189,7 @@ def assign(rt: Runtime, principal: Principal, tenant: str, task_id: int, targets
                           [{"path": "/targets", "message": f"找不到单位 {c}"} for c in gone])
         session.info["jiceng.generation"] = tuple(next(iter(state.values()))[:2])  # read after the locks
         src = facts.source_facts(session, rt, tenant, source,
-                                 facts.department_now(session, tenant, task.data, task.source_unit))
+                                 facts.department_now(session, rt, tenant, task.data, task.source_unit))
         results, decided = {}, []
         for unit in sorted(units, key=lambda u: (u.tenant, u.code)):  # log heads in tenant order
             _pub, _form, live, *counts = state[unit.code]
@@ -210,26 +211,28 @@ def assign(rt: Runtime, principal: Principal, tenant: str, task_id: int, targets
 
 def _log_and_insert(session: Session, principal: Principal, task, source: Optional[str], on: date,
                     decided: list, results: dict) -> None:
-    """Append every decision to the log (one statement) and insert the assignments they
-    admit (one statement); fill in each target's result."""
+    """Append every decision to the log and insert the assignments they admit, in one statement
+    on PostgreSQL (:func:`.append.write_linked`); fill in each target's result."""
     if not decided:
         return
-    appended = decision_log.append_all(session, [outcome["entry"] for _u, _t, outcome in decided])
     now, rows = _now(), []
-    for (unit, task_data, outcome), entry in zip(decided, appended):
+    for i, (unit, task_data, outcome) in enumerate(decided):
+        body = outcome["body"]
+        if body["decision"] != "reject":
+            rows.append((i, dict(task_id=task.id, tenant_code=unit.tenant, target_unit=unit.code,
+                                 source_unit=source, status=STATUS_OF[body["decision"]], kind=_kind(task_data),
+                                 task_data=task_data, requirements=body["requirements"], decided_on=on,
+                                 created_by=principal.actor, created_at=now, updated_at=now)))
+    appended, ids = log_append.write_linked(session.connection(), [outcome["entry"] for _u, _t, outcome in decided],
+                                            log_append.Linked(_ASSIGNMENTS, rows))
+    for (unit, _task_data, outcome), entry in zip(decided, appended):
         body = outcome["body"]
         results[unit.code] = {"target": unit.code, "status": STATUS_OF[body["decision"]], **body,
                               "decision_id": entry.id, "assignment": None}
-        if body["decision"] != "reject":
-            rows.append((unit.code, dict(task_id=task.id, tenant_code=unit.tenant, target_unit=unit.code,
-                                         source_unit=source, status=STATUS_OF[body["decision"]],
-                                         kind=_kind(task_data), task_data=task_data,
-                                         requirements=body["requirements"], decision_id=entry.id, decided_on=on,
-                                         created_by=principal.actor, created_at=now, updated_at=now)))
-    if rows:
-        ids = session.connection().execute(_INSERT, [values for _code, values in rows]).scalars().all()
-        for (code, values), new_id in zip(rows, ids):
-            results[code]["assignment"] = assignment_dict(SimpleNamespace(**values, id=new_id))
+    for (i, values), new_id in zip(rows, ids):
+        unit = decided[i][0]
+        results[unit.code]["assignment"] = assignment_dict(SimpleNamespace(**values, decision_id=appended[i].id,
+                                                                           id=new_id))
 
 
 def _assigning_unit(session: Session, principal: Principal, task) -> Optional[str]:
@@ -335,7 +338,7 @@ def update_assignment(rt: Runtime, principal: Principal, tenant: str, assignment
         filed_form_id, filed_from = session.execute(select(Task.form_id, Task.source_unit)
                                                     .where(Task.id == a.task_id)).one()
         src = facts.source_facts(session, rt, tenant, a.source_unit,
-                                 facts.department_now(session, tenant, a.task_data, filed_from))
+                                 facts.department_now(session, rt, tenant, a.task_data, filed_from))
         outcome = _decide(session, rt, principal, task_data, unit, src, on, history_facts(session, unit.code, on),
                           filed_form_id, supplied)
         if "error" in outcome:

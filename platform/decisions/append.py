@@ -16,14 +16,16 @@ autocommit statement on PostgreSQL):
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from json.encoder import encode_basestring
 from typing import Sequence, Union
 
-from sqlalchemy import Text, bindparam, insert, select, text, update
+from sqlalchemy import Table, Text, bindparam, insert, select, text, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import TextClause
 
 from jiceng.platform.db.models import Decision, LogHead
 from jiceng.platform.decisions.chain import SQL_CHAIN_HASH, canonical, canonical_jsonable, chain_hash, split_payload
@@ -159,7 +161,7 @@ def _write_sqlite(conn: Connection, entries: Sequence[Entry]) -> list[Union[Appe
 #: Nothing in the plan depends on the parameter's value, so PostgreSQL keeps one generic plan for
 #: the statement psycopg prepares after a few runs instead of planning it anew on every call (which
 #: cost more than running it); the heads are still found through their primary key.
-_APPEND_POSTGRESQL = text(f"""
+_APPEND_CTES = f"""
 WITH RECURSIVE
  batch AS MATERIALIZED (SELECT * FROM json_to_recordset(CAST(:batch AS json)) AS b(t text, n int, p text, s text)),
  head AS (SELECT tenant_code, last_seq, last_hash FROM decision_log_heads
@@ -184,9 +186,83 @@ WITH RECURSIVE
  moved AS (
    UPDATE decision_log_heads h SET last_seq = last.seq, last_hash = last.hash
    FROM (SELECT DISTINCT ON (tenant) tenant, n, seq, hash FROM chain ORDER BY tenant, n DESC) last
-   WHERE h.tenant_code = ANY(ARRAY(SELECT t FROM batch)) AND h.tenant_code = last.tenant AND last.n > 0)
-SELECT a.id, a.tenant_code, c.n, a.seq, a.hash FROM added a JOIN chain c ON c.tenant = a.tenant_code AND c.seq = a.seq
+   WHERE h.tenant_code = ANY(ARRAY(SELECT t FROM batch)) AND h.tenant_code = last.tenant AND last.n > 0)"""
+_ADDED = "FROM added a JOIN chain c ON c.tenant = a.tenant_code AND c.seq = a.seq"
+_APPEND_POSTGRESQL = text(f"{_APPEND_CTES}\nSELECT a.id, a.tenant_code, c.n, a.seq, a.hash {_ADDED}\n")
+
+
+@dataclass(frozen=True)
+class Linked:
+    """Rows of ``table`` that record what appended entries decided (an assignment and the
+    decision it stands on): each is ``(index of its entry in the batch, its column values)``,
+    and gets that entry's id as its ``decision_id``."""
+
+    table: Table
+    rows: Sequence[tuple[int, dict]]
+
+
+def write_linked(conn: Connection, entries: Sequence[Entry], linked: Linked) -> tuple[list[Appended], list[int]]:
+    """:func:`write` the entries and insert the linked rows: on PostgreSQL in the same single
+    statement (one round trip: the rows are inserted from the entries' ``RETURNING``), on SQLite
+    right after, in the caller's transaction. The entries' results, and the new rows' ids in the
+    order of ``linked.rows``; :class:`NoChainHead` is raised for an entry whose tenant has no chain."""
+    if conn.dialect.name == "sqlite":
+        results = _write_sqlite(conn, entries)
+        _raise_first(results)
+        values = [dict(v, decision_id=results[i].id) for i, v in linked.rows]
+        ids = list(conn.execute(insert(linked.table).returning(linked.table.c.id, sort_by_parameter_order=True),
+                                values).scalars()) if values else []
+        return results, ids
+    batch, positions = _batch_json(entries)
+    where = {(positions[i]): n for n, (i, _v) in enumerate(linked.rows)}
+    rows = "[" + ",".join(json.dumps({"t": positions[i][0], "n": positions[i][1], **v}, ensure_ascii=False,
+                                     separators=(",", ":"), default=_json_default) for i, v in linked.rows) + "]"
+    added, ids = {}, [0] * len(linked.rows)
+    for i, t, n, seq, h, row_id in conn.execute(_linked_statement(linked.table, conn.dialect),
+                                                 {"batch": batch, "rows": rows}):
+        added[(t, n)] = Appended(i, seq, h)
+        if row_id is not None:
+            ids[where[(t, n)]] = row_id
+    results = [added.get(p) or NoChainHead(f"decision log of tenant {p[0]!r} has no head") for p in positions]
+    _raise_first(results)
+    return results, ids
+
+
+def _raise_first(results: Sequence[Union[Appended, Exception]]) -> None:
+    for r in results:
+        if isinstance(r, Exception):
+            raise r
+
+
+def _json_default(value):
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+_LINKED: dict[tuple, TextClause] = {}
+
+
+def _linked_statement(table: Table, dialect) -> TextClause:
+    """:data:`_APPEND_POSTGRESQL` that also inserts ``table``'s rows, each with its entry's id."""
+    key = (table.name, dialect.name)
+    stmt = _LINKED.get(key)
+    if stmt is None:
+        columns = [c for c in table.columns if c.name not in ("id", "decision_id")]
+        record = ", ".join(f"{c.name} {c.type.compile(dialect=dialect)}" for c in columns)
+        names = ", ".join(c.name for c in columns)
+        stmt = _LINKED[key] = text(
+            f"""{_APPEND_CTES},
+ linked_rows AS MATERIALIZED (SELECT * FROM json_to_recordset(CAST(:rows AS json)) AS x(t text, n int, {record})),
+ linked AS (
+   INSERT INTO {table.name} ({names}, decision_id)
+   SELECT {", ".join("x." + c.name for c in columns)}, a.id
+   FROM linked_rows x JOIN chain c ON c.tenant = x.t AND c.n = x.n
+   JOIN added a ON a.tenant_code = c.tenant AND a.seq = c.seq
+   RETURNING id, decision_id)
+SELECT a.id, a.tenant_code, c.n, a.seq, a.hash, l.id {_ADDED} LEFT JOIN linked l ON l.decision_id = a.id
 """)
+    return stmt
 
 
 def statements(dialect_name: str) -> tuple:
@@ -194,13 +270,19 @@ def statements(dialect_name: str) -> tuple:
     return (_READ_HEAD, _INSERT, _MOVE_HEAD) if dialect_name == "sqlite" else (_APPEND_POSTGRESQL,)
 
 
-def _write_postgresql(conn: Connection, entries: Sequence[Entry]) -> list[Union[Appended, Exception]]:
+def _batch_json(entries: Sequence[Entry]) -> tuple[str, list[tuple[str, int]]]:
+    """The ``:batch`` parameter, and each entry's (tenant, position in its tenant)."""
     positions, counts, parts = [], {}, []
     for e in entries:
         counts[e.tenant] = n = counts.get(e.tenant, 0) + 1
         positions.append((e.tenant, n))
         parts.append(f'{{"t":{encode_basestring(e.tenant)},"n":{n},"p":{encode_basestring(e.prefix)},'
                      f'"s":{encode_basestring(e.suffix)}}}')
-    rows = conn.execute(_APPEND_POSTGRESQL, {"batch": f"[{','.join(parts)}]"})
+    return f"[{','.join(parts)}]", positions
+
+
+def _write_postgresql(conn: Connection, entries: Sequence[Entry]) -> list[Union[Appended, Exception]]:
+    batch, positions = _batch_json(entries)
+    rows = conn.execute(_APPEND_POSTGRESQL, {"batch": batch})
     added = {(t, n): Appended(i, seq, h) for i, t, n, seq, h in rows}
     return [added.get(p) or NoChainHead(f"decision log of tenant {p[0]!r} has no head") for p in positions]

@@ -58,12 +58,15 @@ class GroupCommit(Generic[T, R]):
         self._leading = False
         #: (batches written, items written): for tests and the benchmark's report
         self.stats = [0, 0]
+        #: items submitted and not answered yet (queued, or in the batch being written)
+        self.pending = 0
 
     def submit(self, item: T) -> R:
         """Write ``item`` (with whatever else is queued); its result once committed, or its error."""
         slot = _Slot(item)
         with self._lock:
             self._queue.append(slot)
+            self.pending += 1
             lead = not self._leading
             self._leading = True
         if not lead:
@@ -90,6 +93,7 @@ class GroupCommit(Generic[T, R]):
                 if not slot.done:  # only when _run was interrupted (BaseException)
                     slot.error, slot.done = RuntimeError("group commit interrupted"), True
             with self._lock:
+                self.pending -= len(batch)
                 successor = self._queue[0] if self._queue else None
                 self._leading = successor is not None
             for slot in batch:

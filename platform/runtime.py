@@ -25,6 +25,7 @@ from datetime import date
 from typing import Callable, Optional, Union
 
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from jiceng.platform.db.engine import Database
@@ -78,8 +79,12 @@ class Runtime:
         #: appends admission checks' log entries, those of concurrent requests in one transaction
         self.check_log: GroupCommit[log_append.Entry, log_append.Appended] = GroupCommit(self._write_entries)
 
-    def _write_entries(self, entries) -> list:
-        """One transaction: SQLite's writer lock, or PostgreSQL's single append statement."""
+    def _write_entries(self, entries, via: Optional[Connection] = None) -> list:
+        """One transaction: SQLite's writer lock, or PostgreSQL's single append statement — on
+        ``via`` when given (PostgreSQL: the leading check's own autocommit connection, which
+        saves a checkout and its ping), else on a connection of its own."""
+        if via is not None and not self.db.is_sqlite:
+            return log_append.write(via, entries)
         with self.db.transaction() if self.db.is_sqlite else self.db.autocommit() as conn:
             return log_append.write(conn, entries)
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Callable, Optional, Union
 
+from sqlalchemy.engine import Connection
+
 from jiceng.platform.decisions import append as log_append
 from jiceng.platform.forms import validation
 from jiceng.platform.decisions.chain import canonical, canonical_jsonable
@@ -64,13 +66,21 @@ def check(rt: Runtime, caller: Union[Principal, TokenToConfirm], tenant: str, re
     target's history and, given a :class:`TokenToConfirm`, the caller's token, confirmed before
     anything else is done); units, compiled packs and departments come from the runtime's
     caches, and a session is opened only when one of them misses. The answer is made only once
-    its log entry is committed (group commit: :attr:`Runtime.check_log`).
+    its log entry is committed (group commit: :attr:`Runtime.check_log`, told from the start that
+    an entry is on its way).
     """
+    # one connection for the read and, should this check lead its batch, the log append
+    with rt.check_log.expecting(), rt.db.autocommit() as conn:
+        return _check(rt, conn, caller, tenant, req)
+
+
+def _check(rt: Runtime, conn: Connection, caller: Union[Principal, TokenToConfirm], tenant: str,
+           req: CheckRequest) -> str:
     what_if = req.target is not None or req.on is not None
     on = req.on or date.today()
     code = req.task.get("target_unit")
     digest = caller.digest if isinstance(caller, TokenToConfirm) else None
-    gens, found, counts = read_state(rt, code if isinstance(code, str) else None, on, digest)
+    gens, found, counts = read_state(conn, code if isinstance(code, str) else None, on, digest)
     principal = caller.confirm(found) if isinstance(caller, TokenToConfirm) else caller
     principal.require("check")
     if req.history is not None and req.target is None:
@@ -107,7 +117,7 @@ def check(rt: Runtime, caller: Union[Principal, TokenToConfirm], tenant: str, re
         input={"task": req.task, "source": source, "what_if": what_if},
         target=target.text, history=history, pack=resolved.log_info_text, outcome=d.decision,
         reasons=resolved.reasons_text(d), requirements=d.requirements)
-    appended = rt.check_log.submit(entry)
+    appended = rt.check_log.submit(entry, via=conn)
     pack = {"tenant": resolved.pack.tenant, "version": resolved.pack.version, "digest": resolved.pack.digest}
     trace = f',"trace":{canonical_jsonable(d.trace)}' if d.trace is not None else ""
     return (f'{{"decision":{canonical(d.decision)},"reasons":{entry.json_text("reasons")},'
@@ -117,18 +127,17 @@ def check(rt: Runtime, caller: Union[Principal, TokenToConfirm], tenant: str, re
             f'"target":{entry.json_text("target")}}}\n')
 
 
-def read_state(rt: Runtime, unit_code: Optional[str], on: date, digest: Optional[str] = None
+def read_state(conn: Connection, unit_code: Optional[str], on: date, digest: Optional[str] = None
                ) -> tuple[tuple[int, int], Optional[Union[Principal, Refusal]], tuple]:
-    """What a check reads from the database, in one autocommit statement (one round trip, no
-    BEGIN): the pack generations, what the token hashed ``digest`` stands for (None when no
+    """What a check reads from the database, in one statement on the autocommit connection
+    ``conn`` (:meth:`Database.autocommit`: one round trip, no BEGIN): the pack generations, what the token hashed ``digest`` stands for (None when no
     digest is given) and the history counts of the unit coded ``unit_code`` as of ``on`` (zeros
     for a unit that has no assignments or does not exist)."""
     params = count_parameters(None, on)
     params["unit"] = unit_code if unit_code is not None and len(unit_code) <= 32 else None
-    with rt.db.autocommit() as conn:
-        if digest is None:
-            row = conn.execute(_STATE, params).one()
-            return tuple(row[:2]), None, tuple(row[2:])
-        row = conn.execute(_STATE_AND_TOKEN, {**params, "h": digest}).one()
+    if digest is None:
+        row = conn.execute(_STATE, params).one()
+        return tuple(row[:2]), None, tuple(row[2:])
+    row = conn.execute(_STATE_AND_TOKEN, {**params, "h": digest}).one()
     width = 2 + len(TOKEN_COLUMNS)
     return tuple(row[:2]), principal_from(row[2:width]), tuple(row[width:])

@@ -63,8 +63,9 @@ def _statements(rt: Runtime, today: date) -> None:
     """The check's read, run (it only reads: a token hash of no token, a unit of no code), and the
     statements that write, compiled: SQLAlchemy then has their compiled forms and its own
     code for each kind of clause ready."""
-    check.read_state(rt, None, today, "0" * 64)
-    check.read_state(rt, None, today)
+    with rt.db.autocommit() as conn:
+        check.read_state(conn, None, today, "0" * 64)
+        check.read_state(conn, None, today)
     with rt.db.read() as session:
         rt.unit(session, "")  # the unit statements (no unit has an empty code)
     dialect = rt.db.engine.dialect

@@ -13,10 +13,13 @@ baseline measured in the same run (never as a timed unit test).
                Goal: sub-linear growth where rules can be indexed.
 4. service   — Flask's trivial /healthz and the admission check side by side
                under the same loopback load (gunicorn, 2 stock gthread
-               workers), and assignments with their writes
-               (benchmarks/service_bench.py). Goal: a check costs ≤ 2× /healthz
-               (requests per second of /healthz over those of the check),
-               with p99 ≤ 20 ms.
+               workers, interleaved rounds), the first seconds after a start
+               with and without the master's cache warming, and assignments
+               with their writes (benchmarks/service_bench.py). Goals: a check
+               costs ≤ 2× /healthz (requests per second of /healthz over those
+               of the check), with p99 ≤ 20 ms; on PostgreSQL ≥ 500
+               assignments/s from two processes and ≥ 0.3× a bare one-row
+               UPDATE + COMMIT from two processes in the same run.
 5. forms     — validating a typical task against its form: jsonschema,
                jsonschema-rs, fastjsonschema and the service's own path
                (benchmarks/forms_bench.py). Goal: ≤ 100 µs median.

@@ -143,3 +143,27 @@ def test_twenty_concurrent_assessments_against_a_cap_of_two(fresh_api, units):
                      json={"task": {"title": "再考核", "kind": "assessment", "item_code": "Z01", "target_unit": target}})
     assert check.json["decision"] == "reject"
     assert check.json["reasons"][0]["rule"] == "考核频次"
+
+
+def test_each_stored_assignment_names_the_log_entry_that_decided_it(api, units):
+    """The log entries and the assignments they admit are written together (one statement on
+    PostgreSQL): every stored assignment points at the entry of its own target, as its answer says."""
+    task_id = create(api, {"title": "入户核查", "item_code": "Z01", "kind": "work", "category": "社区治理",
+                           "one_vote_veto": False, "source_unit": units.cs_city})
+    assert assign(api, task_id, targets=[units.cs_street]).json["results"][0]["status"] == "admitted"
+    r = assign(api, task_id, ("changsha", "street"), children_of=units.cs_street)
+    assert r.status_code == 200, r.json
+    answered = {x["target"]: x for x in r.json["results"]}
+    stored = {a["target_unit"]: a for a in api.get(f"{TASKS}/{task_id}", SENDER).json["assignments"]}
+    assert set(answered) == set(units.cs_communities) <= set(stored)
+    auditor = ("changsha", "auditor")
+    for code in units.cs_communities:
+        a, x = stored[code], answered[code]
+        assert a["id"] == x["assignment"]["id"] and a["decision_id"] == x["decision_id"]
+        moments = ("created_at", "updated_at")  # SQLite reads back naive UTC times: compared apart
+        assert {k: v for k, v in a.items() if k not in moments} == \
+            {k: v for k, v in x["assignment"].items() if k not in moments}  # the answer shows the row as stored
+        assert all(a[k][:26] == x["assignment"][k][:26] for k in moments)
+        entry = api.get(f"/api/v1/tenants/changsha/decisions/{a['decision_id']}", auditor).json
+        assert entry["input"]["task"]["target_unit"] == code and entry["kind"] == "assignment"
+    assert api.get("/api/v1/tenants/changsha/decisions/verify", auditor).json["ok"] is True

@@ -7,8 +7,9 @@ Nothing here is per request. Every cache is safe to share between threads:
   new form is seen by the very next request, in every process;
 * compiled packs are kept by content digest (:class:`PackCompiler`);
 * tokens are not kept: each request reads its token's row (one indexed
-  lookup, :func:`~jiceng.platform.auth.tokens.authenticate`), so a
-  revocation or an expiry is seen by the next request in every process;
+  lookup, :func:`~jiceng.platform.auth.tokens.authenticate`; the admission
+  check within its own statement), so a revocation or an expiry is seen by
+  the next request in every process;
 * org units — changed only by `jiceng init` and imports — are kept for
   :data:`TTL_SECONDS`;
 * tenants are reloaded when one is asked for that is not known yet;

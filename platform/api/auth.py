@@ -13,6 +13,10 @@ does the rest before any view runs, in this order:
 3. the role must hold the declared permission (403);
 4. a page's POST must carry the session's CSRF token (:class:`CsrfRefused`).
 
+A route declared ``token_read_by_view`` (the admission check) has its token's
+row read by the view's own database statement, one round trip fewer: the hook
+refuses a request without a token, and the view makes checks 1–3 with
+:func:`confirm_caller` before it does anything else.
 The caller is then :func:`caller` (``g.principal``). A unit-bound token's
 narrower reach depends on the task or assignment at hand, so the services
 check it (:meth:`~jiceng.platform.auth.tokens.Principal.require_unit`).

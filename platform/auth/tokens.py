@@ -10,9 +10,10 @@ permission it needs (``jiceng.platform.api.auth.requires``) and one request
 hook checks it.
 
 Every request reads its token's row (:func:`authenticate`, one indexed
-lookup), so a revocation or an expiry is seen by the very next request in
-every process: a cache of principals would save that lookup only to answer
-with a revoked token for as long as it kept it.
+lookup; the admission check reads it within its own state statement through
+:data:`TOKEN_COLUMNS`), so a revocation or an expiry is seen by the very next
+request in every process: a cache of principals would save that lookup only to
+answer with a revoked token for as long as it kept it.
 """
 from __future__ import annotations
 

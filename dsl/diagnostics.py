@@ -61,6 +61,8 @@ MESSAGES: dict[str, str] = {
     "E234": "词表 {name} 中 {code} 的属性 {attr} {problem}",
     "E235": "词表 {name} 中 {code} 的上级已由规则包 {pack} 定为 {inherited},下级规则包不能改为 {parent}",
     "E236": "任务表单字段 {field} 的 x-vocabulary 指向 {name},{problem}",
+    # named conditions (define)
+    "E240": "命名条件出现循环引用:{cycle}",
     # types and units
     "E301": "类型不符:{detail}",
     "E302": "单位不一致:{detail}",

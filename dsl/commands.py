@@ -17,7 +17,8 @@ from typing import Any, Callable, Iterable, Optional
 import click
 
 from .api import check_pack, load_pack
-from .diagnostics import CompileError, render, render_all
+from .citations import verify_pack
+from .diagnostics import CompileError, render, render_all, sort_key
 from .loader import EXTENSION, FileLoader, tenant_registry
 from .pack import DecisionInputError
 from .resolver import PackNotFound
@@ -61,14 +62,18 @@ def _echo_err(text: str) -> None:
 @click.command("lint")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path), required=True)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出全部诊断")
-def lint(paths: tuple[Path, ...], as_json: bool) -> None:
-    """检查规则文件:语法、名称、类型、单位、继承与覆盖策略。"""
+@click.option("--documents", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="依据文件所在目录(默认:规则包自己写的 documents、租户文件的 documents,再是仓库的 documents/)")
+def lint(paths: tuple[Path, ...], as_json: bool, documents: Optional[Path]) -> None:
+    """检查规则文件:语法、名称、类型、单位、继承与覆盖策略,并在依据文件中核对每段引文。"""
     found, errors, packs = [], 0, 0
     for path in paths:
         for root, tenant in packs_at(path):
             packs += 1
             pack, diags, sources = check_pack(tenant, FileLoader(root), forms=_forms_for(root),
                                               parent_of=tenant_registry(root.parent / "tenants"))
+            if pack is not None:
+                diags = sorted([*diags, *verify_pack(pack, root, documents)], key=sort_key)
             errors += sum(d.is_error for d in diags)
             found += [d.to_dict() for d in diags]
             if not as_json:

@@ -137,7 +137,8 @@ def _jc_files(paths: Iterable[Path]):
 # ----------------------------------------------------------------------- test
 @click.command("test")
 @click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
-@click.option("--coverage", is_flag=True, help="列出测试没有触发过的规则;有未覆盖规则时退出码为 1")
+@click.option("--coverage", is_flag=True,
+              help="列出测试没有触发过的规则、没有测试证明的所引条款;有未覆盖规则时退出码为 1")
 @click.option("--json", "as_json", is_flag=True)
 def test(path: Optional[Path], coverage: bool, as_json: bool) -> None:
     """运行规则包中的 test 块。"""
@@ -170,6 +171,12 @@ def test(path: Optional[Path], coverage: bool, as_json: bool) -> None:
                     n_std = len(r.own_standards)
                     click.echo(f"         {n_std - len(r.untested_standards)}/{n_std} 项标准有测试"
                                + (f";未测试:{'、'.join(r.untested_standards)}" if r.untested_standards else ""))
+                if r.clauses:
+                    n_cl, unproved = len(r.clauses), r.unproved
+                    click.echo(f"         {n_cl - len(unproved)}/{n_cl} 条所引条款有测试证明"
+                               + (";未证明:" if unproved else ""))
+                    for c in unproved:
+                        click.echo(f"           - {c.label()}({c.where})")
         total = sum(len(r.results) for r in reports)
         click.echo(f"{len(reports)} 个规则包,{total} 个测试,{failed} 个失败"
                    + (f",{broken} 个规则包无法编译" if broken else ""))

@@ -243,14 +243,15 @@ def closest(doc: Document, quote: str) -> Optional[str]:
     windows = _candidates(doc, part, 0, None, keep=8)
     best, score = None, 0.0
     for a, b in windows:
-        window = doc.norm[a:b]
-        ratio = difflib.SequenceMatcher(None, window, part, autojunk=False).ratio()
+        matcher = difflib.SequenceMatcher(None, doc.norm[a:b], part, autojunk=False)
+        ratio = matcher.ratio()
         if ratio > score:
-            best, score = (a, b), ratio
+            blocks = [m for m in matcher.get_matching_blocks() if m.size]
+            start = a + blocks[0].a  # from the first shared character, at least as long as the quote
+            best, score = (start, max(a + blocks[-1].a + blocks[-1].size, start + len(part))), ratio
     if best is None or score < 0.3:
         return None
-    a, b = best
-    return doc.excerpt(a, b)
+    return doc.excerpt(*best)
 
 
 def hedge_of(quote: str) -> Optional[str]:

@@ -98,10 +98,13 @@ def _forms_for(root: Path) -> Optional[Path]:
 # ----------------------------------------------------------------------- fmt
 @click.command("fmt")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@click.option("--check", is_flag=True, help="只检查是否已是规范格式,不改写文件")
-@click.option("--diff", "show_diff", is_flag=True, help="显示将要做的改动")
+@click.option("--check", is_flag=True, help="只检查是否已是规范格式,列出需要格式化的文件,不改写文件")
+@click.option("--diff", "show_diff", is_flag=True, help="显示将要做的改动,不改写文件")
 def fmt(paths: tuple[Path, ...], check: bool, show_diff: bool) -> None:
-    """把规则文件改写为规范格式(不改变含义,重复执行结果不变)。"""
+    """把规则文件改写为规范格式(不改变含义,重复执行结果不变)。
+
+    --check 与 --diff 都只报告、不改写文件;有文件需要格式化时退出码为 1。
+    """
     from .formatter import format_source
     files = list(_jc_files(paths or (Path("rule_packs"),)))
     changed, failed = 0, 0
@@ -119,11 +122,14 @@ def fmt(paths: tuple[Path, ...], check: bool, show_diff: bool) -> None:
         if show_diff:
             click.echo("".join(difflib.unified_diff(text.splitlines(True), new.splitlines(True),
                                                     str(f), str(f) + " (格式化后)")))
-        if not check:
+        elif check:
+            click.echo(f"需要格式化:{f}")
+        if not check and not show_diff:
             f.write_text(new, encoding="utf-8")
-    verb = "需要格式化" if check else "已格式化"
+    report_only = check or show_diff
+    verb = "需要格式化" if report_only else "已格式化"
     click.echo(f"{len(files)} 个文件,{changed} 个{verb}" + (f",{failed} 个有语法错误" if failed else ""))
-    sys.exit(2 if failed else (1 if check and changed else 0))
+    sys.exit(2 if failed else (1 if report_only and changed else 0))
 
 
 def _jc_files(paths: Iterable[Path]):

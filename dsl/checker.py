@@ -213,6 +213,8 @@ class Checker(NodeVisitor):
         self.target_extra: dict[str, Type] = {}
         self.defines: dict[str, tuple[n.Define, Type]] = {}
         self._defining: list[str] = []  # the defines being checked, innermost last (cycles)
+        self._expand = _Expand(self)
+        self.cyclic: set[str] = set()  # defines in a cycle (E240): never expanded
         self.target_record = Record("target", fields_fn=lambda r: target_fields(self.target_extra),
                                     owner_label="target(接收单位)")
         self.source_record = Record("source", fields_fn=lambda r: source_fields(), owner_label="source(下派单位)")
@@ -350,6 +352,7 @@ class Checker(NodeVisitor):
         if name in self._defining:
             cycle = self._defining[self._defining.index(name):] + [name]
             self.error("E240", decl.span, cycle=" → ".join(cycle))
+            self.cyclic.update(cycle)
             self.defines[name] = (decl, ANY)
             return ANY
         self._defining.append(name)
@@ -453,7 +456,7 @@ class Checker(NodeVisitor):
             self.diags.append(make("W303", r.unknown[0].span, rule=r.id))
         if not ok:
             return None
-        when = r.when if r.when is None or not self.defines else _Expand(self).visit(r.when)
+        when = r.when if r.when is None or not self.defines else self._expand.visit(r.when)
         return RuleInfo(index, r.id, r.title, pack, r.effects[0], r.cites, when, r.overridable, r.span,
                         r.unknown[0] if r.unknown else None)
 
@@ -1178,13 +1181,19 @@ class _Expand(NodeVisitor):
 
     def __init__(self, checker: Checker):
         self.checker = checker
+        self.expanded: dict[str, n.Expr] = {}  # define -> its expression, expanded itself
 
     def visit_Name(self, e: n.Name) -> n.Expr:
         binding = self.checker.bindings.get(e)
-        if binding is not None and binding[0] == "define":
-            decl, t = self.checker.defines[binding[1]]
-            return decl.value if t != ANY else e
-        return e
+        if binding is None or binding[0] != "define":
+            return e
+        name = binding[1]
+        decl, t = self.checker.defines[name]
+        if name in self.checker.cyclic:  # reported (E240): the pack does not compile
+            return e
+        if name not in self.expanded:
+            self.expanded[name] = self.visit(decl.value)
+        return self.expanded[name]
 
     def generic_visit(self, e: n.Expr) -> n.Expr:
         changes = {}

@@ -192,7 +192,8 @@ class Reference(NodeVisitor):
             (item for item in lst.items if key == item["name"] or key in item["aliases"]), None)
         item = {"code": "", "name": "", "kind": "", "requires": set(), **(
             {"code": found["code"], "name": found["name"], "kind": found["kind"],
-             "requires": set(found["requires"]), **found["attrs"]} if found else {})}
+             "requires": set(found["requires"]), "aliases": set(found["aliases"]), "levels": set(found["levels"]),
+             "example": found["example"], "list": found["list"], **found["attrs"]} if found else {})}
         for attr, t in lst.item_type.fields.items():
             if item.get(attr) is None:
                 item[attr] = _empty(t)

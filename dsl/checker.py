@@ -305,6 +305,8 @@ class Checker(NodeVisitor):
         items = []
         keys: set[str] = set()
         by_level: dict[str, set[str]] = {}
+        if merged.cite is not None:
+            self._check_cites([merged.cite])
         for code, (item, pack) in merged.items.items():
             for req in item.requires:
                 if req not in self.linked.requirements:

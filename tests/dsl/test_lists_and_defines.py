@@ -152,3 +152,29 @@ def test_item_clauses_come_in_any_order():
 def test_an_incomplete_item_clause_is_a_syntax_error(bad):
     _module, diags = parse(f"pack p\nlist L kind assist {{ {bad} }}", "f.jc")
     assert diags and diags[0].code in ("E102", "E103")
+
+
+def test_an_item_looked_up_by_a_task_fact_is_cited_too():
+    src = NATIONAL + '''list 协助 kind assist { "X1" "协助事项" requires funding cite "HB-LIST" "二" quote "应当提供经费" }
+rule 须经费 cite S002 "四(四)"
+  when "funding" in 协助[task.item_code].requires and not task.funding_provided
+  then require funding "请提供经费"
+'''
+    pack = build({"national": src})
+    d = pack.decide({"item_code": "X1", "title": "t", "funding_provided": False}, {"level": "street"})
+    (reason,) = [r for r in d.reasons if r["rule"] == "须经费"]
+    assert reason["items"][0]["code"] == "X1" and "应当提供经费" in reason["citation"]
+
+
+def test_a_list_citing_an_undeclared_source_is_an_error():
+    src = 'pack p\nlist L kind assist cite S9 "一" { X "x" }\n'
+    assert "E209" in [x.code for x in errors_of({"p": src})]
+
+
+def test_lists_show_the_new_item_clauses():
+    pack = build({"national": NATIONAL})
+    (m1,) = [i for i in pack.lists["证明"] if i["code"] == "M1"]
+    assert m1["aliases"] == ["生育状况证明"] and m1["example"] is True and m1["levels"] == []
+    assert m1["cites"][0]["quote"] == "全面清理" and m1["cites"][0]["number"] == "中发〔2017〕13号"
+    (z2,) = [i for i in pack.lists["自治"] if i["code"] == "Z2"]
+    assert z2["levels"] == ["village", "grid"]

@@ -67,7 +67,7 @@ class ListInfo:
     # levels match only at those levels (by_level), the others everywhere (keys)
     keys: frozenset[str] = frozenset()
     by_level: dict[str, frozenset[str]] = field(default_factory=dict)
-    cite: Optional[n.Cite] = None
+    cites: tuple[n.Cite, ...] = ()
 
     def find(self, spelling) -> Optional[dict]:
         """The item whose code, name or alias is ``spelling``."""
@@ -305,8 +305,7 @@ class Checker(NodeVisitor):
         items = []
         keys: set[str] = set()
         by_level: dict[str, set[str]] = {}
-        if merged.cite is not None:
-            self._check_cites([merged.cite])
+        self._check_cites(merged.cites)
         for code, (item, pack) in merged.items.items():
             for req in item.requires:
                 if req not in self.linked.requirements:
@@ -343,7 +342,7 @@ class Checker(NodeVisitor):
                         owner_label=f"清单 {merged.name} 的事项")
         return ListInfo(merged.name, merged.kind, merged.title, merged.pack, items,
                         frozenset(i["code"] for i in items), record, frozenset(keys),
-                        {level: frozenset(v) for level, v in by_level.items()}, merged.cite)
+                        {level: frozenset(v) for level, v in by_level.items()}, merged.cites)
 
     # -------------------------------------------------------------- named conditions
     def _check_define(self, name: str) -> Type:

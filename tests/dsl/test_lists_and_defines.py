@@ -178,3 +178,13 @@ def test_lists_show_the_new_item_clauses():
     assert m1["cites"][0]["quote"] == "全面清理" and m1["cites"][0]["number"] == "中发〔2017〕13号"
     (z2,) = [i for i in pack.lists["自治"] if i["code"] == "Z2"]
     assert z2["levels"] == ["village", "grid"]
+
+
+def test_a_list_may_cite_several_clauses():
+    from jiceng.dsl.formatter import format_source
+    src = ('pack p\nsource S "s"\nlist L "清单" kind assist cite S "一" quote "甲" cite S "二" { X "x" }\n'
+           'rule R cite S "一" when task.item_code in L then warn\n')
+    module = parse(src, "f.jc")[0]
+    assert [c.clause for c in module.decls[2].cites] == ["一", "二"]
+    assert 'kind assist cite S "一" quote "甲" cite S "二" {' in format_source(src, "f.jc")
+    assert build({"p": src}).decide({"item_code": "X", "title": "t"}, {}).rule_ids == ["R"]

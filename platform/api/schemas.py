@@ -58,6 +58,10 @@ class ReasonSchema(ZhSchema):
     items = List(Dict(), metadata={"description": "规则因之触发的清单事项:[{list, code, name, example, cites}]"})
     example = Bool(metadata={"description": "所涉事项中有示例事项(不是正式公布的清单内容)"})
 
+    def get_attribute(self, obj, attr, default):
+        # a reason is a dict: a key it lacks is absent, never one of dict's methods (``items``)
+        return obj.get(attr, default) if isinstance(obj, dict) else super().get_attribute(obj, attr, default)
+
 
 class RequirementSchema(ZhSchema):
     code = Str(required=True)

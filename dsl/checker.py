@@ -453,11 +453,11 @@ class Checker(NodeVisitor):
                 reason = never_fires(r.when, self)
                 if reason:
                     self.diags.append(make("W301", r.when.span, rule=r.id, reason=reason))
-        if r.unknown and (r.when is None or not reads_facts(r.when, self.bindings)):
+        when = r.when if r.when is None or not self.defines else self._expand.visit(r.when)
+        if r.unknown and (when is None or not reads_facts(when, self.bindings)):
             self.diags.append(make("W303", r.unknown[0].span, rule=r.id))
         if not ok:
             return None
-        when = r.when if r.when is None or not self.defines else self._expand.visit(r.when)
         return RuleInfo(index, r.id, r.title, pack, r.effects[0], r.cites, when, r.overridable, r.span,
                         r.unknown[0] if r.unknown else None)
 

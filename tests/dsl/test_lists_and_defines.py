@@ -188,3 +188,11 @@ def test_a_list_may_cite_several_clauses():
     assert [c.clause for c in module.decls[2].cites] == ["一", "二"]
     assert 'kind assist cite S "一" quote "甲" cite S "二" {' in format_source(src, "f.jc")
     assert build({"p": src}).decide({"item_code": "X", "title": "t"}, {}).rule_ids == ["R"]
+
+
+def test_unknown_reject_sees_the_facts_a_named_condition_reads():
+    src = NATIONAL + 'rule 村 cite S002 "四(四)" when 村级组织 then reject\n  unknown reject\n'
+    pack = build({"national": src})
+    assert not [w for w in pack.warnings if w.code == "W303"]
+    d = pack.decide({"item_code": "Z1", "title": "t"}, {})
+    assert d.decision == "reject" and "村" in d.rule_ids

@@ -691,6 +691,8 @@ class Checker(NodeVisitor):
             self.bindings[e] = ("list", e.id)
             return ListRef((e.id,))
         if e.id in self.linked.defines:
+            if unit is not None:  # a standard reads its unit, not the task and target a define reads
+                return self.error("E301", e.span, detail=f"命名条件 {e.id} 只能用于规则(rule)和其他命名条件,不能用于标准")
             self.bindings[e] = ("define", e.id)
             return self._check_define(e.id)
         if isinstance(expected, Enum):

@@ -196,3 +196,10 @@ def test_unknown_reject_sees_the_facts_a_named_condition_reads():
     assert not [w for w in pack.warnings if w.code == "W303"]
     d = pack.decide({"item_code": "Z1", "title": "t"}, {})
     assert d.decision == "reject" and "村" in d.rule_ids
+
+
+def test_a_named_condition_is_for_rules_not_standards():
+    src = ('pack p\ndefine 大 = target.households > 10 户\n'
+           'standard S over community\n  expect 大\n')
+    diags = errors_of({"p": src})
+    assert [d.code for d in diags] == ["E301"] and "只能用于规则" in diags[0].full_message()

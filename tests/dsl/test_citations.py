@@ -45,8 +45,10 @@ def test_any_clean_stretch_of_a_seed_is_found_however_it_is_punctuated(data):
 @given(data=st.data())
 def test_a_quote_with_words_the_document_lacks_is_not_found(data):
     doc = read_document(data.draw(st.sampled_from(SEEDS)))
-    start = data.draw(st.integers(0, len(doc.norm) - 30))
-    stretch = doc.norm[start:start + 20].replace(MARK, "")
+    start = data.draw(st.integers(8, len(doc.norm) - 30))
+    if MARK in doc.norm[start - 8:start + 28]:  # words inserted where the page is broken cannot be told apart
+        return
+    stretch = doc.norm[start:start + 20]
     cut = data.draw(st.integers(1, len(stretch) - 1))
     assert find(doc, stretch[:cut] + "鸮鹦鹉螺" + stretch[cut:]) is None
 

@@ -11,6 +11,9 @@ TENANTS = ["changsha", "heilongjiang", "chengdu"]
 OWN_WORK = {"item_code": "HN-ZZ-07", "role": "responsible", "category": "社区治理", "one_vote_veto": False,
             "statutory_duty": False, "department_duty": False, "service_purchase": False,
             "funding_provided": False}
+#: work entrusted to the community (an assist item) with its working conditions provided: what is
+#: left to require is the assist item's funding and, where the community is short-staffed, staff
+ENTRUSTED = {**OWN_WORK, "item_code": "HN-XZ-15", "role": "assist", "work_conditions_provided": True}
 
 
 def _root(api, tenant: str) -> str:
@@ -57,34 +60,49 @@ def test_every_exported_measure_reaches_the_decision(repo_api, tenant):
     assert seen_facts == shipped
 
 
-def test_understaffed_community_takes_a_workload_only_with_staffing_or_funding(repo_api, demo):
+def _codes(result) -> list[str]:
+    return sorted(q["code"] for q in result["requirements"])
+
+
+def test_understaffed_community_takes_entrusted_work_only_with_staffing_or_funding(repo_api, demo):
+    """S000 七(二) 为权责事项以外委托工作提供相应支持: a short-staffed community takes entrusted work with
+    a workload once staff are added (or funding provided); a staffed one needs only the funding."""
     sender = ("changsha", "township")
-    task = _task(repo_api, "changsha", **OWN_WORK, workload=40)
+    task = _task(repo_api, "changsha", **ENTRUSTED, workload=40)
     r = repo_api.post(f"/api/v1/tenants/changsha/tasks/{task}/assignments", sender,
                       json={"targets": [demo["understaffed"], demo["staffed"]]})
     understaffed, staffed = r.json["results"]
-    assert understaffed["status"] == "pending"
-    assert understaffed["requirements"] == [{"code": "staffing", "message": understaffed["reasons"][0]["message"]}]
-    assert [x["rule"] for x in understaffed["reasons"]] == ["缺员社区承接任务须增配人员"]
-    assert "加强社区工作者职业体系建设" in understaffed["reasons"][0]["citation"]
-    assert staffed["status"] == "admitted"
+    assert understaffed["status"] == "pending" and _codes(understaffed) == ["funding", "staffing"]
+    [staffing] = [x for x in understaffed["reasons"] if x["rule"] == "缺员社区承接任务须增配人员"]
+    assert "加强社区工作者职业体系建设" in staffing["citation"]
+    assert staffed["status"] == "pending" and _codes(staffed) == ["funding"]
     patched = repo_api.patch(f"/api/v1/tenants/changsha/assignments/{understaffed['assignment']['id']}", sender,
                              json={"evidence": {"staffing": {"count": 6}}})  # 兴隆社区缺 6 人
-    assert patched.status_code == 200 and patched.json["status"] == "admitted", patched.json
+    assert patched.status_code == 200 and patched.json["status"] == "pending", patched.json
+    assert _codes(patched.json) == ["funding"]
+
+
+def test_a_short_staffed_community_does_its_own_work_without_extra_staff(repo_api, demo):
+    """S003 gives only the staffing standard: a community's own 自治 work is not held back by it."""
+    task = _task(repo_api, "changsha", **OWN_WORK, workload=40)
+    r = repo_api.post(f"/api/v1/tenants/changsha/tasks/{task}/assignments", ("changsha", "township"),
+                      json={"targets": [demo["understaffed"]]})
+    assert r.json["results"][0]["status"] == "admitted", r.json
 
 
 def test_a_task_without_workload_is_not_held_back(repo_api, demo):
-    task = _task(repo_api, "changsha", **OWN_WORK, workload=0)
+    task = _task(repo_api, "changsha", **ENTRUSTED, workload=0)
     r = repo_api.post(f"/api/v1/tenants/changsha/tasks/{task}/assignments", ("changsha", "township"),
                       json={"targets": [demo["understaffed"]]})
-    assert r.json["results"][0]["status"] == "admitted"
+    assert _codes(r.json["results"][0]) == ["funding"]
 
 
 def test_a_task_that_states_no_workload_waits_for_it(repo_api, demo):
     """Unknown is not zero: the rule cannot tell whether the task has a workload, so it asks."""
-    task = _task(repo_api, "changsha", **OWN_WORK)
+    task = _task(repo_api, "changsha", **ENTRUSTED)
     r = repo_api.post(f"/api/v1/tenants/changsha/tasks/{task}/assignments", ("changsha", "township"),
                       json={"targets": [demo["understaffed"]]})
     [result] = r.json["results"]
-    assert result["status"] == "pending" and result["reasons"] == []
-    assert result["requirements"] == [{"code": "information", "message": "须补充:task.workload"}]
+    assert result["status"] == "pending"
+    assert {"code": "information", "message": "须补充:task.workload"} in result["requirements"]
+    assert "staffing" not in _codes(result)

@@ -121,15 +121,16 @@ def test_evidence_supplied_earlier_still_counts(repo_api):
 
 
 def test_staffing_evidence_covers_the_gap(repo_api):
-    """Shipped packs: a short-staffed community takes a task with a workload once staff are added."""
+    """Shipped packs: a short-staffed community takes entrusted work with a workload once staff are added."""
     sender = ("changsha", "township")
-    res = _shipped_pending(repo_api, {"title": "组织辖区居民议事协商", "item_code": "HN-ZZ-07", "kind": "work",
-                                      "role": "responsible", "category": "社区治理", "workload": 40, **SHIPPED_CLEAR,
-                                      "service_purchase": False, "funding_provided": False},
+    res = _shipped_pending(repo_api, {"title": "协助开展流动人口登记", "item_code": "HN-XZ-15", "kind": "work",
+                                      "role": "assist", "workload": 40, **SHIPPED_CLEAR,
+                                      "service_purchase": False, "funding_provided": False,
+                                      "work_conditions_provided": True},
                            "430102001001")  # 兴隆社区: 缺 6 人
-    assert [q["code"] for q in res["requirements"]] == ["staffing"]
+    assert sorted(q["code"] for q in res["requirements"]) == ["funding", "staffing"]
     path = f"/api/v1/tenants/changsha/assignments/{res['assignment']['id']}"
     short = repo_api.patch(path, sender, json={"evidence": {"staffing": {"count": 2}}})
-    assert short.status_code == 200 and short.json["status"] == "pending", short.json
+    assert short.status_code == 200 and sorted(q["code"] for q in short.json["requirements"]) == ["funding", "staffing"]
     enough = repo_api.patch(path, sender, json={"evidence": {"staffing": {"count": 6}}})
-    assert enough.json["status"] == "admitted", enough.json
+    assert [q["code"] for q in enough.json["requirements"]] == ["funding"], enough.json

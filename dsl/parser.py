@@ -63,7 +63,7 @@ _SCAN = re.compile(r"""
 """, re.VERBOSE)
 
 _COMPARISONS = {"==", "!=", "<=", ">=", "<", ">"}
-_OPENERS, _CLOSERS, _PREFIX = frozenset("([{"), frozenset(")]}"), frozenset(("not", "-"))
+_OPENERS, _CLOSERS = frozenset("([{"), frozenset(")]}")
 _UPPER = {"string": "STRING", "date": "DATE", "number": "NUMBER"}
 
 # Human names of terminals, for "expected ..." in syntax errors; shown in this order.
@@ -657,6 +657,7 @@ def _run(text: str, line_offset: int) -> list:
                 line_start = start + value.rindex("\n") + 1
             continue
         was_demoted, demoted = demoted, None
+        pending = False  # did this token add to what is pending?
         if kind == "name":
             ttype = keywords.get(value)
             if ttype is not None:
@@ -666,10 +667,25 @@ def _run(text: str, line_offset: int) -> list:
                     ttype = "NAME"
             else:
                 ttype = "NAME"
+            if value == "not" and ttype != "NAME":
+                prefix_run += 1
+                pending = True
+            else:
+                prefix_run = 0
         elif kind == "op":
             ttype = punctuation.get(value)
             if ttype is None:  # an operator the grammar does not use
                 raise LexError("E101", line, column, char=value)
+            if value in _OPENERS:
+                open_brackets += 1
+                pending = True
+            elif value == "-":
+                prefix_run += 1
+                pending = True
+            elif value in _CLOSERS:
+                open_brackets, prefix_run = max(open_brackets - 1, 0), 0
+            else:
+                prefix_run = 0
         elif kind == "badstring":
             raise LexError("E104", line, column)
         elif kind == "number":
@@ -677,17 +693,11 @@ def _run(text: str, line_offset: int) -> list:
             if problem is not None:
                 raise LexError("E109", line, column, value=_shorten(value), reason=problem)
             ttype = "NUMBER"
+            prefix_run = 0
         else:
             ttype = _UPPER[kind]
-        if value in _OPENERS:
-            open_brackets += 1
-        elif value in _CLOSERS:
-            open_brackets, prefix_run = max(open_brackets - 1, 0), 0
-        elif value in _PREFIX and ttype != "NAME":
-            prefix_run += 1
-        else:
             prefix_run = 0
-        if open_brackets + prefix_run > MAX_OPEN:
+        if pending and open_brackets + prefix_run > MAX_OPEN:
             raise NestingTooDeep(n.Span(file, line, column, line, column + len(value)), MAX_OPEN)
         try:
             feed(Token(ttype, value, start, line, column, line, column + len(value), pos))

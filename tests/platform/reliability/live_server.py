@@ -115,17 +115,26 @@ def _state(pid: int) -> str:
         return "Z"
 
 
+#: the server closes a keep-alive connection idle this long (gunicorn's ``keepalive``, 5 s): a
+#: client reopens one idle for nearly as long instead of racing the close
+IDLE_REOPEN_SECONDS = 4.0
+
+
 class Client:
     """One keep-alive connection; :meth:`request` returns (status, parsed JSON or None)."""
 
     def __init__(self, port: int, token: Optional[str] = None, timeout: float = 10.0):
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        self.last_used = time.monotonic()
         self.headers = {"Content-Type": "application/json"}
         if token:
             self.headers["Authorization"] = f"Bearer {token}"
 
     def request(self, method: str, path: str, body: Optional[dict] = None) -> tuple[int, Optional[dict]]:
         data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
+        if time.monotonic() - self.last_used > IDLE_REOPEN_SECONDS:
+            self.conn.close()  # http.client reconnects on the next request
+        self.last_used = time.monotonic()
         try:
             self.conn.request(method, path, body=data, headers=self.headers if data else
                               {k: v for k, v in self.headers.items() if k != "Content-Type"})

@@ -228,3 +228,14 @@ def test_a_file_over_the_token_limit_is_refused_before_parsing():
     exactly = "pack x\n" + "rule R then warn\n" * (lines - 1) + "rule R"  # 2 + 4·(lines−1) + 2 tokens
     assert all(code != "E108" for code, _, _ in _diagnostics(exactly))
     assert _diagnostics(exactly + " then") == [("E108", lines + 1, len("rule R ") + 1)]
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(["(", "not ", "- ", "[", "{", "any(x in y: ", ")", "]", "}", "1", "x"]),
+                          st.integers(1, MAX_OPEN // 2)), min_size=1, max_size=4))
+def test_piles_of_openers_and_closers_end_in_a_pack_or_diagnostics(piles):
+    cond = "".join(text * count for text, count in piles)
+    result = _outcome({"x": f"pack x\nrule R when {cond} then warn"}, "x")
+    if isinstance(result, CompileError):
+        for d in result.diagnostics:  # each position is inside the text
+            assert d.span.line in (1, 2) and d.span.column <= len(f"rule R when {cond} then warn") + 1

@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check -q
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test bench install lint clean
+.PHONY: run test bench install lint clean fuzz soak
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,19 @@ run: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-bench
 	$(PY) benchmarks/run.py
+
+# Long reliability runs, outside CI (docs/reliability.md): a mutation run of the shipped packs
+# through parse → check → compile and the draft endpoint (must end with 0 uncaught exceptions),
+# and a soak of the real server (gunicorn, two workers) on SQLite and PostgreSQL.
+FUZZ_INPUTS  ?= 50000
+FUZZ_SECONDS ?= 3600
+SOAK_SECONDS ?= 120
+
+fuzz: $(VENV)/.installed-test
+	$(PY) tools/fuzz_packs.py --inputs $(FUZZ_INPUTS) --seconds $(FUZZ_SECONDS)
+
+soak: $(VENV)/.installed-test
+	$(PY) benchmarks/soak.py --seconds $(SOAK_SECONDS)
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/jiceng lint rule_packs

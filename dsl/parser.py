@@ -41,6 +41,12 @@ from .diagnostics import Diagnostic, make
 
 MAX_DEPTH = 64           # expression nesting; deeper input ends in E105
 MAX_FILE_BYTES = 2 << 20  # 2 MiB per file (a 2,000-rule pack is ~0.3 MiB); larger ends in E106
+# Bounds on what one file costs to parse, checked while scanning, before Lark sees the excess:
+# a parse costs ~10 µs a token, and openers (`(`, `[`, `{`) and prefix operators (`not`,
+# unary `-`) pile up on the parser's stack without any reduction to check their depth,
+# so a 1 MiB draft of `(` used to take seconds to refuse.
+MAX_TOKENS = 100_000     # per file (the largest shipped file has ~2,000; a 2,000-rule pack ~53,000); E108
+MAX_OPEN = 10_000        # openers and prefix operators not yet closed or followed by an operand; E105
 
 DECL_KEYWORDS = ("pack", "title", "source", "requirement", "param", "list", "define", "rule", "disable",
                  "standard", "test")
@@ -57,6 +63,7 @@ _SCAN = re.compile(r"""
 """, re.VERBOSE)
 
 _COMPARISONS = {"==", "!=", "<=", ">=", "<", ">"}
+_OPENERS, _CLOSERS = frozenset("([{"), frozenset(")]}")
 _UPPER = {"string": "STRING", "date": "DATE", "number": "NUMBER"}
 
 # Human names of terminals, for "expected ..." in syntax errors; shown in this order.
@@ -80,10 +87,11 @@ class SyntaxMismatch(Exception):
 
 
 class NestingTooDeep(Exception):
-    """An expression nested deeper than :data:`MAX_DEPTH` (E105)."""
+    """An expression nested deeper than :data:`MAX_DEPTH`, or text with more than
+    :data:`MAX_OPEN` openers and prefix operators pending (E105)."""
 
-    def __init__(self, span: n.Span):
-        self.span = span
+    def __init__(self, span: n.Span, limit: int = MAX_DEPTH):
+        self.span, self.limit = span, limit
 
 
 class _ParseState(threading.local):
@@ -714,6 +722,9 @@ def _run(text: str, line_offset: int) -> list:
     match = _SCAN.match
     pos, size = 0, len(text)
     line, line_start = 1 + line_offset, 0
+    # Openers not yet closed plus the current run of prefix operators: what the parser's stack
+    # holds unreduced. Over MAX_OPEN the input is refused here (E105) instead of after the rest.
+    open_brackets = prefix_run = 0
 
     while pos < size:
         m = match(text, pos)
@@ -732,6 +743,7 @@ def _run(text: str, line_offset: int) -> list:
                 line_start = start + value.rindex("\n") + 1
             continue
         was_demoted, demoted = demoted, None
+        pending = False  # did this token add to what is pending?
         if kind == "name":
             ttype = keywords.get(value)
             if ttype is not None:
@@ -741,10 +753,25 @@ def _run(text: str, line_offset: int) -> list:
                     ttype = "NAME"
             else:
                 ttype = "NAME"
+            if value == "not" and ttype != "NAME":
+                prefix_run += 1
+                pending = True
+            else:
+                prefix_run = 0
         elif kind == "op":
             ttype = punctuation.get(value)
             if ttype is None:  # an operator the grammar does not use
                 raise LexError("E101", line, column, char=value)
+            if value in _OPENERS:
+                open_brackets += 1
+                pending = True
+            elif value == "-":
+                prefix_run += 1
+                pending = True
+            elif value in _CLOSERS:
+                open_brackets, prefix_run = max(open_brackets - 1, 0), 0
+            else:
+                prefix_run = 0
         elif kind == "badstring":
             raise LexError("E104", line, column)
         elif kind == "number":
@@ -752,8 +779,12 @@ def _run(text: str, line_offset: int) -> list:
             if problem is not None:
                 raise LexError("E109", line, column, value=_shorten(value), reason=problem)
             ttype = "NUMBER"
+            prefix_run = 0
         else:
             ttype = _UPPER[kind]
+            prefix_run = 0
+        if pending and open_brackets + prefix_run > MAX_OPEN:
+            raise NestingTooDeep(n.Span(file, line, column, line, column + len(value)), MAX_OPEN)
         try:
             feed(Token(ttype, value, start, line, column, line, column + len(value), pos))
         except UnexpectedToken as e:
@@ -789,7 +820,7 @@ def _syntax_diagnostic(e: Exception, file: str) -> Diagnostic:
     if isinstance(e, LexError):
         return make(e.code, n.Span(file, e.line, e.column, e.line, e.column + 1), **e.fields)
     if isinstance(e, NestingTooDeep):
-        return make("E105", e.span, limit=MAX_DEPTH)
+        return make("E105", e.span, limit=e.limit)
     assert isinstance(e, SyntaxMismatch)
     lang = _language()
     expected = sorted(e.expected, key=lambda x: _order(x, lang))
@@ -822,6 +853,20 @@ def _chunks(text: str) -> list[tuple[int, str]]:
     return out
 
 
+def _token_past_limit(text: str) -> Optional[tuple[int, int]]:
+    """(line, column) of the first token past :data:`MAX_TOKENS`, or None. A scan alone, ~30×
+    cheaper than parsing, so an oversized file is refused without being parsed."""
+    count = 0
+    for m in _SCAN.finditer(text):
+        if m.lastgroup != "ws" and m.lastgroup != "comment":
+            count += 1
+            if count > MAX_TOKENS:
+                start = m.start()
+                line_start = text.rfind("\n", 0, start) + 1
+                return text.count("\n", 0, start) + 1, start - line_start + 1
+    return None
+
+
 def parse(text: str, file: str = "<string>") -> tuple[n.Module, list[Diagnostic]]:
     """Parse one file. Returns the module (possibly partial) and its syntax
     diagnostics; never raises for bad input."""
@@ -829,6 +874,12 @@ def parse(text: str, file: str = "<string>") -> tuple[n.Module, list[Diagnostic]
     if size > MAX_FILE_BYTES:
         return n.Module(file, ()), [make("E106", n.Span(file, 1, 1, 1, 2), size=size,
                                          limit=MAX_FILE_BYTES)]
+    if size > MAX_TOKENS:  # a file of fewer bytes cannot have more tokens: most files skip the count
+        excess = _token_past_limit(text)
+        if excess is not None:
+            line, column = excess
+            return n.Module(file, ()), [make("E108", n.Span(file, line, column, line, column + 1),
+                                             what="单个文件的词法单元数", limit=MAX_TOKENS)]
     _state.reset(file)
     try:
         decls = _run(text, 0)

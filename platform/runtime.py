@@ -5,7 +5,9 @@ Nothing here is per request. Every cache is safe to share between threads:
 * the pack chain in force and the forms are re-validated on every call by
   one cheap query (the highest publication and form ids), so a publish or a
   new form is seen by the very next request, in every process;
-* compiled packs are kept by content digest (:class:`PackCompiler`);
+* compiled packs are kept by content digest (:class:`PackCompiler`), and the chain in force
+  per tenant and date; each of the two caches holds at most :data:`PACK_CACHE_BYTES` of
+  pack source, however few packs that is;
 * tokens are not kept: each request reads its token's row (one indexed
   lookup, :func:`~jiceng.platform.auth.tokens.authenticate`; the admission
   check within its own statement), so a revocation or an expiry is seen by
@@ -13,7 +15,8 @@ Nothing here is per request. Every cache is safe to share between threads:
 * org units — changed only by `jiceng init` and imports — are kept for
   :data:`TTL_SECONDS`;
 * tenants are reloaded when one is asked for that is not known yet;
-* tasks, which never change once filed, are kept once read.
+* tasks, which never change once filed, are kept once read (at most 10,000 and
+  :data:`TASK_CACHE_BYTES` of their text).
 
 It also holds the admission checks' group commit of the decision log
 (:attr:`Runtime.check_log`, see :mod:`.group_commit`).
@@ -35,12 +38,15 @@ from jiceng.platform.forms import store as form_store
 from jiceng.platform.decisions import append as log_append
 from jiceng.platform.errors import NotFound
 from jiceng.platform.decisions.group_commit import GroupCommit
-from jiceng.platform.packs.versions import InForce, PackCompiler, ResolvedPack, deciding_pack_name, in_force
+from jiceng.platform.packs.versions import (PACK_CACHE_BYTES, InForce, PackCompiler, ResolvedPack,
+                                           deciding_pack_name, in_force, source_bytes)
 from jiceng.platform.tenants.directory import TenantDirectory, unit_facts
 from jiceng.platform.auth.tokens import Principal, Refusal, authenticate
-from jiceng.platform.caching import TTLCache
+from jiceng.platform.caching import TTLCache, WeightedLRU
 
 TTL_SECONDS = 10.0
+#: a task body may be up to the request limit (1 MiB): tasks are kept by their text's length too
+TASK_CACHE_BYTES = 16 << 20
 #: the publication and form generations: any publish or new form raises one of them
 GENERATIONS = (select(func.coalesce(func.max(Publication.id), 0)).scalar_subquery(),
                 select(func.coalesce(func.max(FormVersion.id), 0)).scalar_subquery())
@@ -73,9 +79,10 @@ class Runtime:
         self._directory: Optional[TenantDirectory] = None
         self._forms: Optional[form_store.FormSnapshot] = None
         self._force: dict[tuple[date, int], InForce] = {}
-        self._resolved: dict[tuple, ResolvedPack] = {}
+        self._resolved: WeightedLRU[tuple, ResolvedPack] = WeightedLRU(
+            256, PACK_CACHE_BYTES, lambda r: source_bytes(r.pack))
         self._units: TTLCache[Optional[UnitInfo]] = TTLCache(TTL_SECONDS)
-        self._tasks: dict[int, object] = {}
+        self._tasks: WeightedLRU[int, object] = WeightedLRU(10_000, TASK_CACHE_BYTES, lambda t: len(repr(t)))
         self._lock = threading.Lock()
         #: appends admission checks' log entries, those of concurrent requests in one transaction
         self.check_log: GroupCommit[log_append.Entry, log_append.Appended] = GroupCommit(self._write_entries)
@@ -127,10 +134,7 @@ class Runtime:
         if task is None:
             task = load()
             if task is not None:
-                with self._lock:
-                    if len(self._tasks) >= 10_000:
-                        self._tasks.clear()
-                    self._tasks[task_id] = task
+                self._tasks.put(task_id, task)
         return task
 
     def unit_in_reach(self, session: Session, tenant: str, code) -> UnitInfo:
@@ -188,8 +192,5 @@ class Runtime:
             directory = self.directory(session)
             leaf = deciding_pack_name(force, directory.ancestors(tenant) or [tenant])
             resolved = self.compiler.resolve(session, leaf, force, forms)
-            with self._lock:
-                if len(self._resolved) > 256:
-                    self._resolved.clear()
-                self._resolved[key] = resolved
+            self._resolved.put(key, resolved)
         return resolved

@@ -7,7 +7,7 @@ import binascii
 from flask import Blueprint, request
 
 from jiceng.platform.units.standards import forget
-from jiceng.platform.units.importer import import_units
+from jiceng.platform.units.importer import MAX_FILE_BYTES, import_units
 from jiceng.platform.api.auth import requires
 from jiceng.platform.api.body import json_body, query_args
 from jiceng.platform.api.limits import accepts
@@ -18,8 +18,6 @@ from jiceng.platform.api.context import runtime
 from jiceng.platform.api.schemas import UnitImportBodySchema, UnitImportQuerySchema, UnitImportSchema
 
 bp = Blueprint("units", __name__, url_prefix="/api/v1/tenants/<tenant>")
-#: a file sent as itself may be far larger than a JSON request (a province's units in one XLSX)
-MAX_FILE_BYTES = 256 * 1024 * 1024
 FILE_TYPES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
               "application/octet-stream")
 
@@ -28,7 +26,7 @@ FILE_TYPES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreads
 @operation("导入组织单位(CSV 或 XLSX,逐行检查,有一行不合格就不导入)", ["租户与单位"], query=UnitImportQuerySchema,
            response=UnitImportSchema, errors=(400, 401, 403, 404, 413, 422),
            description="请求体是文件本身(Content-Type: text/csv,或 Excel 的 application/vnd.openxmlformats-"
-                       "officedocument.spreadsheetml.sheet,上限 256 MiB),或 JSON {\"csv\": 文本} / "
+                       "officedocument.spreadsheetml.sheet,上限 32 MiB),或 JSON {\"csv\": 文本} / "
                        "{\"xlsx_base64\": …}(上限 1 MiB)。不合格时 422 units_import_invalid,details 为 "
                        "[{row, column, code, message, cell?}]。仅 admin。",
            extra={"requestBody": {"required": True, "content": {

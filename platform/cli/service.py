@@ -74,9 +74,15 @@ def serve(host: str, port: int, workers: Optional[int], threads: Optional[int]) 
 @click.option("--demo-tenant", default=None, help="演示令牌所属租户(默认:最下级的有规则包的租户)")
 def init(root: Path, demo_tokens: bool, demo_tenant: Optional[str]) -> None:
     """初始化数据库并载入租户、表单与规则包(可重复运行:未改动的不会重复载入)。"""
+    from jiceng.platform.config import token_days
     from jiceng.platform.tenants.bootstrap import run_init
     try:
-        report = run_init(_database(), root, demo_tokens=demo_tokens, demo_tenant=demo_tenant)
+        days = token_days(load_config())  # demo tokens live as long as any other new token
+    except ValueError as e:
+        click.echo(f"错误 config_invalid:{e}", err=True)
+        sys.exit(2)
+    try:
+        report = run_init(_database(), root, demo_tokens=demo_tokens, demo_tenant=demo_tenant, token_days=days)
     except ServiceError as e:
         _fail(e)
     click.echo(f"租户:{report.tenants_changed} 个有更新,写入 {report.units_written} 个组织单位;"

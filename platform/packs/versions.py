@@ -15,8 +15,6 @@ pack as its parent.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -31,6 +29,7 @@ from jiceng.dsl.loader import MemoryLoader
 from jiceng.dsl.pack import Pack
 from jiceng.dsl.resolver import PackNotFound
 
+from jiceng.platform.caching import WeightedLRU
 from jiceng.platform.db.models import PackVersion, Publication
 from jiceng.platform.decisions.chain import canonical_jsonable
 from jiceng.platform.decisions.append import Canonical
@@ -109,13 +108,24 @@ class ResolvedPack:
         return Canonical("[" + ",".join(texts[i] for i in decision.fired) + "]")
 
 
-class PackCompiler:
-    """Compiles chains of stored versions, remembering the result by content digests."""
+#: The source bytes of compiled packs a worker keeps, per cache (this one and the runtime's packs
+#: in force). A compiled pack holds ~3× its chain's source; a real chain is ~50 KB, a draft at
+#: most 1 MiB (the request limit): 32 MiB keeps hundreds of real chains, but only ~30 huge drafts.
+PACK_CACHE_BYTES = 32 << 20
 
-    def __init__(self, size: int = 128):
-        self._cache: "OrderedDict[tuple, tuple[Pack, StoredForm]]" = OrderedDict()
-        self._lock = threading.Lock()
-        self._size = size
+
+def source_bytes(pack: Pack) -> int:
+    """The weight of a compiled pack in the caches: its whole chain's source, in bytes."""
+    return sum(len(text.encode("utf-8", "surrogatepass")) for text in pack.sources.values())
+
+
+class PackCompiler:
+    """Compiles chains of stored versions, remembering the result by content digests (at most
+    ``size`` chains and :data:`PACK_CACHE_BYTES` of their source)."""
+
+    def __init__(self, size: int = 128, budget: int = PACK_CACHE_BYTES):
+        self.cache: WeightedLRU[tuple, tuple[Pack, StoredForm]] = WeightedLRU(
+            size, budget, lambda hit: source_bytes(hit[0]))
 
     def resolve(self, session: Session, leaf: str, force: InForce, forms: FormSnapshot,
                 draft: Optional[Mapping[str, str]] = None) -> ResolvedPack:
@@ -130,16 +140,10 @@ class PackCompiler:
             digests[leaf] = files_digest(draft)
         # content, not ids (see StoredForm.digest); and the registry's chain, which the compile followed
         key = (leaf, tuple(sorted(digests.items())), forms.digest, tuple(directory.ancestors(leaf)))
-        with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None:
-                self._cache.move_to_end(key)
+        hit = self.cache.get(key)
         if hit is None:
             hit = self._compile(session, leaf, force, forms, draft, directory)
-            with self._lock:
-                self._cache[key] = hit
-                while len(self._cache) > self._size:
-                    self._cache.popitem(last=False)
+            self.cache.put(key, hit)
         pack, form = hit
         chain = []
         for c in pack.chain:

@@ -13,7 +13,7 @@ that does not is reported (status ``error``) and nothing of it is stored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Optional
 
@@ -52,9 +52,10 @@ class InitReport:
         return all(p["status"] != "error" for p in self.packs)
 
 
-def run_init(db: Database, root: Path, *, demo_tokens: bool = False, demo_tenant: Optional[str] = None
-             ) -> InitReport:
-    """Everything `jiceng init` does, from the data folders under ``root``."""
+def run_init(db: Database, root: Path, *, demo_tokens: bool = False, demo_tenant: Optional[str] = None,
+             token_days: int = token_service.DEFAULT_DAYS) -> InitReport:
+    """Everything `jiceng init` does, from the data folders under ``root``; demo tokens live
+    ``token_days`` days (the service's ``JICENG_TOKEN_DAYS``)."""
     upgrade(db)
     rt = Runtime(db)
     report = InitReport()
@@ -68,7 +69,7 @@ def run_init(db: Database, root: Path, *, demo_tokens: bool = False, demo_tenant
     report.packs = _load_packs(rt, root / "rule_packs")
     seed_departments(rt, tenants)  # after the packs: 权责清单 item codes are checked against the 清单 in force
     if demo_tokens:
-        report.demo_tenant, report.tokens = _demo_tokens(rt, demo_tenant)
+        report.demo_tenant, report.tokens = _demo_tokens(rt, demo_tenant, token_days)
     return report
 
 
@@ -133,8 +134,9 @@ def _effective_from(session, head: PackHead, declared: Optional[str], ancestors:
     return wanted if wanted > current.effective_from else date.today()
 
 
-def _demo_tokens(rt: Runtime, tenant: Optional[str]) -> tuple[Optional[str], dict[str, str]]:
-    """A fresh token per role for the demo tenant (the previous demo tokens are revoked)."""
+def _demo_tokens(rt: Runtime, tenant: Optional[str], days: int) -> tuple[Optional[str], dict[str, str]]:
+    """A fresh token per role for the demo tenant, living ``days`` days (the previous demo tokens are revoked)."""
+    expires_at = token_service.expiry(datetime.now(timezone.utc), default_days=days)
     with rt.db.write() as session:
         directory = TenantDirectory.load(session)
         if tenant is None:
@@ -145,6 +147,7 @@ def _demo_tokens(rt: Runtime, tenant: Optional[str]) -> tuple[Optional[str], dic
                 return None, {}
             tenant = max(with_pack, key=lambda t: (len(directory.ancestors(t)), t == "changsha", t))
         token_service.revoke_labelled(session, DEMO_LABEL)
-        tokens = {role: token_service.issue(session, directory, tenant, role, label=DEMO_LABEL)[0]
+        tokens = {role: token_service.issue(session, directory, tenant, role, label=DEMO_LABEL,
+                                            expires_at=expires_at)[0]
                   for role in token_service.ROLES}
         return tenant, tokens

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import math
 import re
 import zipfile
@@ -37,7 +38,13 @@ from jiceng.platform.tenants.files import FLOAT_COLUMNS, INT_COLUMNS, UNIT_LEVEL
 from jiceng.platform.tenants.directory import TenantDirectory
 from jiceng.platform.units.store import COLUMNS, insert_units, update_units
 
-MAX_ROWS = 5_000_000
+# What one import may cost. A province's largest tree (~60,000 villages and communities, a few
+# hundred thousand grids at most) is a fraction of these; above them the file is refused
+# before it is read (``<prefix>_file_too_large``), since reading and checking cost ~2 s a MB.
+MAX_ROWS = 500_000
+MAX_FILE_BYTES = 32 * 1024 * 1024          # the file as sent
+MAX_XLSX_UNPACKED = 256 * 1024 * 1024      # an .xlsx is a zip: its members' declared sizes, unpacked
+MAX_XLSX_COLUMNS = 64                      # columns read per row (the layout has 10)
 MAX_ERRORS = 1000
 INT_LIMIT = 2**31 - 1
 REQUIRED = ("code", "parent", "level", "name")
@@ -147,7 +154,10 @@ class ImportProblems(Invalid):
 
 # ---------------------------------------------------------------------- reading the file
 def read_file(data: bytes, filename: str = "", layout: Layout = UNITS) -> ParsedFile:
-    """The file's rows under their recognised headers. Raises :class:`ImportProblems` for an unreadable file."""
+    """The file's rows under their recognised headers. Raises :class:`ImportProblems` for an unreadable file,
+    or one over :data:`MAX_FILE_BYTES`."""
+    if len(data) > MAX_FILE_BYTES:
+        raise _too_large(layout, f"文件有 {len(data)} 字节,超过上限 {MAX_FILE_BYTES // (1024 * 1024)} MiB,请分批导入")
     if not data.strip():
         raise ImportProblems([Problem(None, None, f"{layout.prefix}_file_empty", "文件是空的")], layout=layout)
     if data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm")):
@@ -184,18 +194,37 @@ def _tabbed(lines: list[str]) -> bool:
     return "\t" in first and "," not in first
 
 
+def _too_large(layout: Layout, message: str) -> ImportProblems:
+    return ImportProblems([Problem(None, None, f"{layout.prefix}_file_too_large", message)], layout=layout)
+
+
 def _read_xlsx(data: bytes, layout: Layout) -> ParsedFile:
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
+    try:
+        # A small zip can unpack to gigabytes: refuse by the sizes its members declare (zipfile
+        # never reads a member past its declared size).
+        unpacked = sum(info.file_size for info in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as e:
+        raise _unreadable(layout, f"无法读取 Excel 文件(.xlsx):{type(e).__name__}") from None
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise _too_large(layout, f"Excel 文件解压后有 {unpacked} 字节,超过上限 "
+                                 f"{MAX_XLSX_UNPACKED // (1024 * 1024)} MiB,请分批导入")
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
         raise _unreadable(layout, f"无法读取 Excel 文件(.xlsx):{type(e).__name__}") from None
     try:
         sheet = book.worksheets[0]
-        records = [list(r) for r in sheet.iter_rows(values_only=True)]
+        # A sheet longer than _rows could accept (header up to 50 rows down, then max_rows) is
+        # refused without being read whole.
+        most = layout.max_rows + 51
+        rows = sheet.iter_rows(values_only=True, max_col=MAX_XLSX_COLUMNS)
+        records = [list(r) for r in itertools.islice(rows, most + 1)]
     finally:
         book.close()
+    if len(records) > most:
+        raise _too_large(layout, f"工作表超过 {most} 行,请分批导入")
     return _rows(records, "xlsx", get_column_letter, layout)
 
 

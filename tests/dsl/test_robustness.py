@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import FIXTURES, build
 from jiceng.dsl.diagnostics import MESSAGES, CompileError
-from jiceng.dsl.parser import MAX_DEPTH, MAX_FILE_BYTES
+from jiceng.dsl.parser import MAX_DEPTH, MAX_FILE_BYTES, MAX_OPEN, MAX_TOKENS, parse
 from jiceng.dsl.pack import Pack
 
 SEEDS = {p.parent.name: p.read_text(encoding="utf-8") for p in sorted(FIXTURES.glob("*/pack.jc"))}
@@ -180,3 +182,60 @@ def test_too_many_rules_is_refused_before_compiling():
 def test_inheritance_cycle_is_reported():
     result = _outcome({"a": "pack a extends b", "b": "pack b extends a"}, "a")
     assert isinstance(result, CompileError) and result.diagnostics[0].code == "E214"
+
+
+# ---- bounds that refuse costly text while scanning (not after parsing it all)
+
+def _diagnostics(source: str):
+    module, diags = parse(source, "big.jc")
+    return [(d.code, d.span.line, d.span.column) for d in diags]
+
+
+@pytest.mark.parametrize("opener", ["(", "not ", "- ", "[", "(not "])
+def test_a_pile_of_openers_is_refused_where_it_passes_the_limit(opener):
+    # 1 MiB of "(" used to be parsed to its end (and again, for recovery) before
+    # ending in E103; now the opener past MAX_OPEN is the error.
+    head = "rule R when "
+    text = "pack x\n" + head + opener * (MAX_OPEN + 50)
+    starts = [m.start() for m in re.finditer(r"\(|not|-|\[", opener)]  # each opener's tokens
+    k = MAX_OPEN  # 0-based index of the first token past the limit
+    column = len(head) + len(opener) * (k // len(starts)) + starts[k % len(starts)] + 1
+    assert _diagnostics(text)[0] == ("E105", 2, column)
+    module, diags = parse(text, "big.jc")
+    assert str(MAX_OPEN) in diags[0].message
+
+
+def test_openers_at_the_limit_are_not_refused_for_their_number():
+    deep = "(" * MAX_OPEN + "task.one_vote_veto" + ")" * MAX_OPEN
+    assert _diagnostics(f"pack x\nrule R when {deep} then reject") == []
+
+
+def test_closing_brackets_and_operands_reset_the_count():
+    # Many short nested groups in sequence are flat text, not nesting.
+    cond = " and ".join(["(not (task.one_vote_veto))"] * (MAX_OPEN // 2))
+    assert _diagnostics(f"pack x\nrule R when {cond} then reject") == []
+
+
+def test_deeply_nested_test_records_are_refused():
+    text = ('pack x\nrule R when target.workers > 1 人 then warn\n'
+            'test "t" { given target { workers: ' + "[" * (MAX_OPEN + 1) + "]" * (MAX_OPEN + 1) + " } expect admit }")
+    codes = _diagnostics(text)
+    assert codes and codes[0][0] == "E105"
+
+
+def test_a_file_over_the_token_limit_is_refused_before_parsing():
+    lines = MAX_TOKENS // 4
+    exactly = "pack x\n" + "rule R then warn\n" * (lines - 1) + "rule R"  # 2 + 4·(lines−1) + 2 tokens
+    assert all(code != "E108" for code, _, _ in _diagnostics(exactly))
+    assert _diagnostics(exactly + " then") == [("E108", lines + 1, len("rule R ") + 1)]
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(["(", "not ", "- ", "[", "{", "any(x in y: ", ")", "]", "}", "1", "x"]),
+                          st.integers(1, MAX_OPEN // 2)), min_size=1, max_size=4))
+def test_piles_of_openers_and_closers_end_in_a_pack_or_diagnostics(piles):
+    cond = "".join(text * count for text, count in piles)
+    result = _outcome({"x": f"pack x\nrule R when {cond} then warn"}, "x")
+    if isinstance(result, CompileError):
+        for d in result.diagnostics:  # each position is inside the text
+            assert d.span.line in (1, 2) and d.span.column <= len(f"rule R when {cond} then warn") + 1

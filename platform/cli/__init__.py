@@ -18,6 +18,8 @@ from jiceng.platform.cli import service as service_commands
 from jiceng.platform.cli.database_errors import explain
 from jiceng.platform.cli import units as unit_commands
 from jiceng.platform.cli import departments as department_commands
+from jiceng.platform.cli import tenants as tenant_commands
+from jiceng.platform.cli import lists as list_commands
 from jiceng.platform.cli.check_gate import check_gate
 
 
@@ -38,7 +40,8 @@ def main() -> None:
 
 
 for _command in (dsl_commands.make_commands(gate=check_gate)
-                 + service_commands.COMMANDS + unit_commands.COMMANDS + department_commands.COMMANDS):
+                 + service_commands.COMMANDS + unit_commands.COMMANDS + department_commands.COMMANDS
+                 + tenant_commands.COMMANDS + list_commands.COMMANDS):
     main.add_command(_command)
 
 

@@ -8,7 +8,6 @@ changes. :func:`attrs_of` reads the same attributes back from a compiled pack's 
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -45,9 +44,14 @@ class ListItem:
         return out
 
 
+#: the escapes the rule language reads in a string literal (parser.unescape); other control
+#: characters cannot be written, and the table's reader refuses them
+_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t"})
+
+
 def quote(text: str) -> str:
-    """``text`` as a string literal of the rule language (JSON escapes, which it reads)."""
-    return json.dumps(text, ensure_ascii=False)
+    """``text`` as a string literal of the rule language."""
+    return '"' + text.translate(_ESCAPES) + '"'
 
 
 def value_text(value) -> str:

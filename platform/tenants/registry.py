@@ -69,10 +69,12 @@ def _in_reach(session: Session, directory: TenantDirectory, principal: Principal
     return session.get(Tenant, code)
 
 
-def create_tenant(rt: Runtime, principal: Principal, body: dict) -> dict:
+def create_tenant(rt: Runtime, principal: Principal, body: dict, actor: Optional[str] = None) -> dict:
     """Create a tenant below the caller's own, with its draft pack; the answer adds ``draft``
-    (the scaffold's version number, None when the parent has no pack in force to extend)."""
+    (the scaffold's version number, None when the parent has no pack in force to extend).
+    ``actor`` names the creator when it is not the principal's token (the command line)."""
     principal.require("tenants.manage")
+    actor = actor or principal.actor
     code, name = body["code"], body["name"].strip()
     parent = body.get("parent") or principal.tenant
     with rt.db.write() as session:
@@ -89,13 +91,13 @@ def create_tenant(rt: Runtime, principal: Principal, body: dict) -> dict:
         _check_code(code, directory)
         division = _check_division(session, body["division_code"], level, parent_row)
         row = Tenant(code=code, name=_check_name(name), parent_code=parent, level=level, division_code=division,
-                     source_digest="", origin=ORIGIN_API, created_by=principal.actor,
+                     source_digest="", origin=ORIGIN_API, created_by=actor,
                      created_at=datetime.now(timezone.utc))
         session.add(row)
         session.flush()
         session.add(LogHead(tenant_code=code, last_seq=0, last_hash=GENESIS_HASH))
         lock_head(session, code)
-        draft = _scaffold(rt, session, row, principal.actor)
+        draft = _scaffold(rt, session, row, actor)
         out = tenant_dict(row, TenantDirectory.load(session))
     out["draft"] = draft
     return out

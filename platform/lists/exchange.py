@@ -78,7 +78,10 @@ def catalogue(pack: Pack) -> Catalogue:
     lists = {name: ListRef(name, info["kind"], info["title"]) for name, info in pack.list_info.items()
              if info["kind"] in TABLE_KINDS}
     items = {name: {item.code: (item, owner) for item, owner in rows} for name, rows in chain_items(pack).items()}
-    return Catalogue(lists, dict(pack.checked.linked.requirements), tuple(c["tenant"] for c in pack.chain), items)
+    vocabularies = [name for name, info in pack.list_info.items() if info["kind"] == "category"]
+    categories = frozenset(i["code"] for name in vocabularies for i in pack.lists[name]) if vocabularies else None
+    return Catalogue(lists, dict(pack.checked.linked.requirements), tuple(c["tenant"] for c in pack.chain), items,
+                     categories)
 
 
 # ---------------------------------------------------------------------- export

@@ -106,6 +106,8 @@ class Catalogue:
     requirements: dict[str, str]          # code -> label
     packs: tuple[str, ...]
     items: dict[str, dict[str, tuple[ListItem, str]]]
+    #: the 事项类别 vocabulary's codes (None: the chain has none): a forbidden list holds categories
+    categories: Optional[frozenset[str]] = None
 
     def list_for(self, text: str) -> Optional[ListRef]:
         """The list a 事项类别 cell means: a list's name or title, a kind's short name or code."""
@@ -295,6 +297,16 @@ def _check_codes(rows: list[TableRow], catalogue: Catalogue, tenant: str) -> lis
         first.setdefault((r.list_name, code), r.row)
         used.add(code)
         r.item = ListItem(code, *_rest(r.item))
+    for r in rows:
+        # a forbidden list is matched against the task's 事项类别: an item outside the vocabulary
+        # would never match a task, and the 清单 would look stricter than it is
+        if kinds[r.list_name] == "forbidden" and catalogue.categories is not None \
+                and r.item.code not in catalogue.categories:
+            hint = did_you_mean(r.item.code[:40], catalogue.categories)
+            column = "code" if r.code_given else "name"
+            problems.append(_at(r, column, "list_category_not_in_vocabulary",
+                                f"“{_cut(r.item.code)}”不是事项类别词表中的类别;不应由社区承担的事项按任务的事项类别判断,"
+                                "请写词表中的类别,或先在词表中增加它(list 事项类别)" + (f";{hint}" if hint else "")))
     return problems
 
 

@@ -58,16 +58,21 @@ def _echo_err(text: str) -> None:
 
 
 # ----------------------------------------------------------------------- lint
+FORMS_OPTION = click.option("--forms", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+                            help="表单目录(每个租户一个子目录);默认:规则包目录旁或更上层的 form_schemas/")
+
+
 @click.command("lint")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path), required=True)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出全部诊断")
-def lint(paths: tuple[Path, ...], as_json: bool) -> None:
+@FORMS_OPTION
+def lint(paths: tuple[Path, ...], as_json: bool, forms: Optional[Path]) -> None:
     """检查规则文件:语法、名称、类型、单位、继承与覆盖策略。"""
     found, errors, packs = [], 0, 0
     for path in paths:
         for root, tenant in packs_at(path):
             packs += 1
-            pack, diags, sources = check_pack(tenant, FileLoader(root), forms=_forms_for(root),
+            pack, diags, sources = check_pack(tenant, FileLoader(root), forms=forms or _forms_for(root),
                                               parent_of=tenant_registry(root.parent / "tenants"))
             errors += sum(d.is_error for d in diags)
             found += [d.to_dict() for d in diags]
@@ -86,8 +91,14 @@ def lint(paths: tuple[Path, ...], as_json: bool) -> None:
 
 
 def _forms_for(root: Path) -> Optional[Path]:
-    guess = root.parent / "form_schemas"
-    return guess if guess.is_dir() else None
+    """The ``form_schemas/`` beside the packs' folder or above it (a copy of the packs elsewhere
+    finds none: then the canonical task form of SPEC §5 is used, and the user is told so)."""
+    for folder in root.resolve().parents:
+        if (folder / "form_schemas").is_dir():
+            return folder / "form_schemas"
+    _echo_err(f"没有找到表单目录 form_schemas/(在 {root} 旁或上层),按标准任务表单(SPEC §5)检查;"
+              "本地表单的字段会报 E204,请用 --forms 指定表单目录")
+    return None
 
 
 # ----------------------------------------------------------------------- fmt
@@ -134,13 +145,14 @@ def _jc_files(paths: Iterable[Path]):
 @click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
 @click.option("--coverage", is_flag=True, help="列出测试没有触发过的规则;有未覆盖规则时退出码为 1")
 @click.option("--json", "as_json", is_flag=True)
-def test(path: Optional[Path], coverage: bool, as_json: bool) -> None:
+@FORMS_OPTION
+def test(path: Optional[Path], coverage: bool, as_json: bool, forms: Optional[Path]) -> None:
     """运行规则包中的 test 块。"""
     path = path or Path("rule_packs")
     reports, broken = [], 0
     for root, tenant in packs_at(path):
         try:
-            pack = load_pack(tenant, root)
+            pack = load_pack(tenant, root, forms=forms or _forms_for(root))
         except CompileError as e:
             broken += 1
             _echo_err(str(e))

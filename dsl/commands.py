@@ -68,12 +68,15 @@ FORMS_OPTION = click.option("--forms", type=click.Path(exists=True, file_okay=Fa
 @FORMS_OPTION
 def lint(paths: tuple[Path, ...], as_json: bool, forms: Optional[Path]) -> None:
     """检查规则文件:语法、名称、类型、单位、继承与覆盖策略。"""
-    found, errors, packs = [], 0, 0
+    found, errors, packs, formless = [], 0, 0, None
     for path in paths:
         for root, tenant in packs_at(path):
             packs += 1
-            pack, diags, sources = check_pack(tenant, FileLoader(root), forms=forms or _forms_for(root),
+            folder = forms or _forms_for(root)
+            pack, diags, sources = check_pack(tenant, FileLoader(root), forms=folder,
                                               parent_of=tenant_registry(root.parent / "tenants"))
+            if folder is None and any(d.code == "E204" for d in diags):
+                formless = root
             errors += sum(d.is_error for d in diags)
             found += [d.to_dict() for d in diags]
             if not as_json:
@@ -84,6 +87,8 @@ def lint(paths: tuple[Path, ...], as_json: bool, forms: Optional[Path]) -> None:
     else:
         warnings = len(found) - errors
         click.echo(f"检查了 {packs} 个规则包:{errors} 个错误,{warnings} 个警告")
+    if formless is not None and not as_json:
+        _no_forms_note(formless)
     if packs == 0:
         _echo_err("没有找到规则包(需要含 pack 声明的 .jc 文件)")
         sys.exit(2)
@@ -96,9 +101,12 @@ def _forms_for(root: Path) -> Optional[Path]:
     for folder in root.resolve().parents:
         if (folder / "form_schemas").is_dir():
             return folder / "form_schemas"
-    _echo_err(f"没有找到表单目录 form_schemas/(在 {root} 旁或上层),按标准任务表单(SPEC §5)检查;"
-              "本地表单的字段会报 E204,请用 --forms 指定表单目录")
     return None
+
+
+def _no_forms_note(root: Path) -> None:
+    _echo_err(f"没有找到表单目录 form_schemas/(在 {root} 旁或上层),已按标准任务表单(SPEC §5)检查;"
+              "若上面的 E204 是本地表单的字段,请用 --forms 指定表单目录")
 
 
 # ----------------------------------------------------------------------- fmt

@@ -72,3 +72,36 @@ def test_templates_are_generated_by_the_command_and_read_by_the_importers(tmp_pa
         assert [d["code"] for d in e.value.details] == [f"{layout.prefix}_file_empty"]
         header = [c.value for c in fresh.worksheets[0][1]]
         assert all(layout.headers.get(h) for h in header), (name, header)
+
+
+def _all_commands(group, path=()):
+    for name, command in sorted(group.commands.items()):
+        yield path + (name,), command
+        if hasattr(command, "commands"):
+            yield from _all_commands(command, path + (name,))
+
+
+@pytest.mark.parametrize("path", [p for p, _ in _all_commands(main)], ids=" ".join)
+def test_every_command_s_help_is_in_chinese(path):
+    """Click's own words (Usage, Options, Show this message and exit) are zh-CN on every command."""
+    r = CliRunner().invoke(main, [*path, "--help"], prog_name="jiceng")
+    assert r.exit_code == 0, r.output
+    assert r.output.startswith("用法:jiceng " + " ".join(path)) and "选项:" in r.output
+    for english in ("Usage", "Options", "Show this message", "[OPTIONS]", "[default:", "TEXT", "INTEGER"):
+        assert english not in r.output, (path, english)
+
+
+@pytest.mark.parametrize("args, said", [
+    (["lint"], "错误:缺少参数 'PATHS...'"),
+    (["units", "import", "--tenant", "x"], "错误:缺少参数 'FILE'"),
+    (["tenant", "new", "--parent", "hunan"], "错误:缺少选项 '--code'"),
+    (["lint", "--bogus", "x"], "错误:没有选项 --bogus"),
+    (["grids", "plan", "--tenant", "x", "--households", "abc"], "错误:'--households' 的值无效:'abc' 不是整数"),
+    (["lists", "export", "--tenant", "x", "--format", "pdf"], "'pdf' 不是 'xlsx', 'csv' 之一"),
+    (["nope"], "错误:没有命令 nope"),
+])
+def test_usage_errors_are_in_chinese(args, said):
+    r = CliRunner().invoke(main, args, prog_name="jiceng")
+    assert r.exit_code == 2
+    assert said in r.output and r.output.startswith("用法:jiceng ")
+    assert "Error" not in r.output and "Try '" not in r.output and "--help”查看帮助" in r.output

@@ -1,7 +1,8 @@
 """A fictional province and city join entirely through the API, from the files under
 tests/fixtures/onboarding/, in the order docs/onboarding.md gives: tenant → 清单 → draft →
 tests → publish (the province); tenant → units → 清单 → departments → draft → tests → publish →
-a check by ``target_unit`` (the city). No file on the server, no `jiceng init`."""
+a check by ``target_unit`` → the first assignment (the city). No file on the server, no
+`jiceng init`."""
 from __future__ import annotations
 
 import json
@@ -97,4 +98,16 @@ def test_a_fictional_province_and_city_onboard_through_the_api(shipped):
                      target={"level": "community"})
     hunan = ok(api.post(f"{TENANTS}/changsha/admission/check", ("changsha", "admin"), json=elsewhere))
     assert hunan["decision"] == "reject" and "清单外事项不得转嫁社区" in [r["rule"] for r in hunan["reasons"]]
+
+    # 8. the first enforced assignment: a task sent to the community waits for funding, and is
+    # admitted once the funding is shown
+    plan = json.loads(fixture("task.json"))
+    task = ok(api.post(f"{TENANTS}/{c}/tasks", qs, json={"task": plan["task"]}), 201)
+    [result] = ok(api.post(f"{TENANTS}/{c}/tasks/{task['id']}/assignments", qs,
+                           json={"targets": plan["targets"]}))["results"]
+    assert result["status"] == "pending", result
+    assert "funding" in [r["code"] for r in result["assignment"]["requirements"]]
+    done = ok(api.patch(f"{TENANTS}/{c}/assignments/{result['assignment']['id']}", qs,
+                        json={"evidence": plan["evidence"]}))
+    assert done["status"] == "admitted", done
     print(f"\nonboarding walkthrough: {time.perf_counter() - started:.2f} s")

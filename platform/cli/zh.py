@@ -23,8 +23,7 @@ ROW_WORDS = ((re.compile(r"Show this message and exit\."), "显示本帮助并�
              (re.compile(r"\bINTEGER\b"), "整数"), (re.compile(r"\bFLOAT\b"), "数字"),
              (re.compile(r"\bDIRECTORY\b"), "目录"), (re.compile(r"\bFILENAME\b"), "文件"),
              (re.compile(r"\bFILE\b"), "文件"), (re.compile(r"\bPATH\b"), "路径"), (re.compile(r"\bTEXT\b"), "文本"),
-             (re.compile(r"\bBOOLEAN\b"), "真假"), (re.compile(r"\[%Y-%m-%d\|%Y-%m-%dT%H:%M:%S\|%Y-%m-%d %H:%M:%S\]"),
-                                                    "日期"))
+             (re.compile(r"\bBOOLEAN\b"), "真假"), (re.compile(r"\[%Y-%m-%d[^\]]*\]"), "日期"))
 USAGE_WORDS = (("[OPTIONS]", "[选项]"), ("COMMAND [ARGS]...", "命令 [参数]..."))
 #: what a parameter's conversion failed with, as Click says it -> zh-CN
 CONVERSIONS = ((re.compile(r"^(.*) is not a valid integer( range)?\.$"), "{0} 不是整数"),

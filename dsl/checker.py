@@ -21,15 +21,20 @@ from .diagnostics import Diagnostic, Note, did_you_mean, make
 from .effects import DECISIONS
 from .formatter import expr as format_expr
 from .functions import NON_LITERAL_PATTERN, Registry, apply_signature
+from .items import item_value
 from .resolver import LIST_KINDS, Linked, MergedList
 from .taskform import TaskForm
-from .types import (ANY, BOOL, DATE, DERIVED, FACT_SOURCES, FIELD_SOURCES, LEVELS, NUMBER, STR, ArrayOf, Enum,
+from .types import (ANY, BOOL, DATE, DERIVED, FACT_SOURCES, FIELD_SOURCES, LEVEL_LABELS, LEVELS, NUMBER, STR,
+                    ArrayOf, Enum,
                     ListRef, Num, RangeOf, Record, SetOf, Type, Vocab, is_stringy, same_kind, source_fields,
                     target_fields, unit_fields)
 from .units import PERCENT, dims_of, format_dims, mul_dims
 from .visitor import NodeTable, NodeVisitor, iter_child_nodes
 
 POLICIES = ("floor", "ceiling", "narrow", "fixed", "free")
+#: how an item's ``levels`` may name a level: its code or its Chinese label (社区, 村 …)
+LEVEL_SPELLINGS = {**{code: code for code in LEVELS}, **{label: code for code, label in LEVEL_LABELS.items()},
+                   "县": "county", "区": "county", "县区": "county", "镇": "township", "乡": "township"}
 GIVEN_ROOTS = ("task", "target", "history", "source", "unit")
 DAYS = Num((("天", 1),))
 
@@ -54,9 +59,22 @@ class ListInfo:
     kind: str
     title: Optional[str]
     pack: str
-    items: list[dict]  # {"code","name","kind","requires","attrs","pack"}
+    # {"code","name","kind","requires","attrs","pack","aliases","levels","example","cites","list"}
+    items: list[dict]
     codes: frozenset[str]
     item_type: Record
+    # what `x in list` matches: each item's code, name and aliases; items limited to
+    # levels match only at those levels (by_level), the others everywhere (keys)
+    keys: frozenset[str] = frozenset()
+    by_level: dict[str, frozenset[str]] = field(default_factory=dict)
+    cite: Optional[n.Cite] = None
+
+    def find(self, spelling) -> Optional[dict]:
+        """The item whose code, name or alias is ``spelling``."""
+        for item in self.items:
+            if spelling == item["code"] or spelling == item["name"] or spelling in item["aliases"]:
+                return item
+        return None
 
 
 @dataclass
@@ -113,6 +131,30 @@ class Checked:
     bindings: NodeTable[tuple]  # every Name -> (kind, name): var measure root param list symbol
     warnings: list[Diagnostic]
     registry: Registry
+    defines: dict[str, tuple[n.Define, Type]] = field(default_factory=dict)
+
+    def lists_of_kind(self, kind: str) -> tuple[str, ...]:
+        """The names of every list of ``kind`` (``kind assist``)."""
+        return tuple(name for name, info in self.lists.items() if info.kind == kind)
+
+    def list_keys(self, names) -> tuple[frozenset, dict[str, frozenset]]:
+        """What ``x in`` the union of lists ``names`` matches: (spellings at every level,
+        {level: spellings only there})."""
+        keys, by_level = set(), {}
+        for name in names:
+            info = self.lists.get(name)
+            if info is None:
+                continue
+            keys |= info.keys
+            for level, spellings in info.by_level.items():
+                by_level[level] = by_level.get(level, frozenset()) | spellings
+        return frozenset(keys), by_level
+
+    def item_values(self, names) -> tuple[dict, ...]:
+        """The items of lists ``names`` as records (what ``any(i in kind assist: …)`` iterates)."""
+        record = items_record(self, names)
+        return tuple(item_value(item, record) for name in names if name in self.lists
+                     for item in self.lists[name].items)
 
     def source_of(self, path: str) -> str:
         """Who supplies the fact at ``path`` (``task.unified_deployment`` → ``sender``,
@@ -169,6 +211,10 @@ class Checker(NodeVisitor):
         self.history_record = Record("history", {k: f.type for k, f in registry.history.items()},
                                      owner_label="history(历史事实)")
         self.target_extra: dict[str, Type] = {}
+        self.defines: dict[str, tuple[n.Define, Type]] = {}
+        self._defining: list[str] = []  # the defines being checked, innermost last (cycles)
+        self._expand = _Expand(self)
+        self.cyclic: set[str] = set()  # defines in a cycle (E240): never expanded
         self.target_record = Record("target", fields_fn=lambda r: target_fields(self.target_extra),
                                     owner_label="target(接收单位)")
         self.source_record = Record("source", fields_fn=lambda r: source_fields(), owner_label="source(下派单位)")
@@ -184,6 +230,8 @@ class Checker(NodeVisitor):
             self._check_param(name, decls)
         for name, merged in self.linked.lists.items():
             self.lists[name] = self._list_info(merged)
+        for name in self.linked.defines:
+            self._check_define(name)
         standards = [self._check_standard(s, pack) for s, pack in self.linked.standards]
         standards = [s for s in standards if s is not None]
         rules = [r for r in (self._check_rule(i, e.rule, e.pack) for i, e in enumerate(self.linked.rules)) if r]
@@ -196,7 +244,7 @@ class Checker(NodeVisitor):
         self.diags = errors
         return Checked(self.linked, self.form, self.params, self.lists, rules, standards, tests,
                        self.linked.requirements, self.target_record, self.source_record, self.unit_record,
-                       self.history_record, self.types, self.bindings, warnings, self.registry)
+                       self.history_record, self.types, self.bindings, warnings, self.registry, self.defines)
 
     def error(self, code: str, span: n.Span, /, **kw) -> Type:
         self.diags.append(make(code, span, **kw))
@@ -255,10 +303,27 @@ class Checker(NodeVisitor):
     def _list_info(self, merged: MergedList) -> ListInfo:
         attr_types: dict[str, Type] = {}
         items = []
+        keys: set[str] = set()
+        by_level: dict[str, set[str]] = {}
         for code, (item, pack) in merged.items.items():
             for req in item.requires:
                 if req not in self.linked.requirements:
                     self.error("E208", item.span, code=req, hint=did_you_mean(req, self.linked.requirements))
+            self._check_cites(item.cites)
+            levels = []
+            for level in item.levels:
+                if level not in LEVEL_SPELLINGS:
+                    self.error("E217", item.levels_span or item.span, value=level, owner=f"事项 {code} 的 levels",
+                               allowed="、".join(f"{c}({LEVEL_LABELS[c]})" for c in LEVELS),
+                               hint=did_you_mean(level, LEVEL_SPELLINGS))
+                else:
+                    levels.append(LEVEL_SPELLINGS[level])
+            spellings = {code, item.name, *item.aliases}
+            if levels:
+                for level in levels:
+                    by_level.setdefault(level, set()).update(spellings)
+            else:
+                keys |= spellings
             attrs = {}
             for key, value in item.attrs:
                 t = _json_type(value)
@@ -267,13 +332,35 @@ class Checker(NodeVisitor):
                 else:
                     attr_types.setdefault(key, t)
                 attrs[key] = value
+            cites = [{"source": c.source, "clause": c.clause, "quote": c.quote} for c in item.cites]
             items.append({"code": code, "name": item.name, "kind": merged.kind,
-                          "requires": list(item.requires), "attrs": attrs, "pack": pack})
-        fields = {"code": STR, "name": STR, "kind": Enum("kind", tuple(LIST_KINDS)),
-                  "requires": SetOf(STR), **attr_types}
-        record = Record(f"{merged.name} 的事项", fields, owner_label=f"清单 {merged.name} 的事项")
+                          "requires": list(item.requires), "attrs": attrs, "pack": pack,
+                          "aliases": list(item.aliases), "levels": list(dict.fromkeys(levels)),
+                          "example": item.example, "cites": cites, "list": merged.name})
+        record = Record(f"{merged.name} 的事项", {**ITEM_FIELDS, **attr_types},
+                        owner_label=f"清单 {merged.name} 的事项")
         return ListInfo(merged.name, merged.kind, merged.title, merged.pack, items,
-                        frozenset(i["code"] for i in items), record)
+                        frozenset(i["code"] for i in items), record, frozenset(keys),
+                        {level: frozenset(v) for level, v in by_level.items()}, merged.cite)
+
+    # -------------------------------------------------------------- named conditions
+    def _check_define(self, name: str) -> Type:
+        """Type a ``define`` once (others it uses first); a cycle is E240."""
+        if name in self.defines:
+            return self.defines[name][1]
+        decl, _pack = self.linked.defines[name]
+        if name in self._defining:
+            cycle = self._defining[self._defining.index(name):] + [name]
+            self.error("E240", decl.span, cycle=" → ".join(cycle))
+            self.cyclic.update(cycle)
+            self.defines[name] = (decl, ANY)
+            return ANY
+        self._defining.append(name)
+        t = self.infer(decl.value, Scope())
+        self._defining.pop()
+        if name not in self.defines:  # a cycle through it has already typed it ANY
+            self.defines[name] = (decl, t)
+        return self.defines[name][1]
 
     # -------------------------------------------------------------- citations
     def _check_cites(self, cites) -> None:
@@ -344,7 +431,8 @@ class Checker(NodeVisitor):
             self.error("E215", r.span, rule=r.id, problem="缺少 then 结果(reject、require 或 warn)")
             ok = False
         for extra in r.effects[1:]:
-            self.error("E215", extra.span, rule=r.id, problem="只能有一个 then 结果;多个结果请写成多条规则")
+            self.error("E215", extra.span, rule=r.id,
+                       problem="只能有一个 then 结果;同时提出多项要求请写成 then require 甲, 乙 \"说明\"")
             ok = False
         for extra in r.extra_when:
             self.error("E215", extra.span, rule=r.id, problem="只能有一个 when 条件;请用 and 连接")
@@ -353,9 +441,10 @@ class Checker(NodeVisitor):
             self.error("E215", extra.span, rule=r.id, problem="只能有一个 unknown 子句")
             ok = False
         for eff in r.effects[:1]:
-            if eff.kind == "require" and eff.code not in self.linked.requirements:
-                self.error("E208", eff.span, code=eff.code, hint=did_you_mean(eff.code, self.linked.requirements))
-                ok = False
+            for code in eff.codes if eff.kind == "require" else ():
+                if code not in self.linked.requirements:
+                    self.error("E208", eff.span, code=code, hint=did_you_mean(code, self.linked.requirements))
+                    ok = False
         if r.when is not None:
             before = len(self.diags)
             self.condition(r.when, Scope(), "when 条件")
@@ -367,7 +456,8 @@ class Checker(NodeVisitor):
             self.diags.append(make("W303", r.unknown[0].span, rule=r.id))
         if not ok:
             return None
-        return RuleInfo(index, r.id, r.title, pack, r.effects[0], r.cites, r.when, r.overridable, r.span,
+        when = r.when if r.when is None or not self.defines else self._expand.visit(r.when)
+        return RuleInfo(index, r.id, r.title, pack, r.effects[0], r.cites, when, r.overridable, r.span,
                         r.unknown[0] if r.unknown else None)
 
     def condition(self, e: n.Expr, scope: Scope, what: str) -> None:
@@ -524,6 +614,12 @@ class Checker(NodeVisitor):
     def visit_Bool(self, e: n.Bool, scope: Scope, expected: Optional[Type]) -> Type:
         return BOOL
 
+    def visit_KindRef(self, e: n.KindRef, scope: Scope, expected: Optional[Type]) -> Type:
+        if e.kind not in LIST_KINDS:
+            return self.error("E207", e.span, kind=e.kind, allowed="、".join(LIST_KINDS),
+                              hint=did_you_mean(e.kind, LIST_KINDS))
+        return ListRef(tuple(name for name, info in self.lists.items() if info.kind == e.kind))
+
     def visit_Index(self, e: n.Index, scope: Scope, expected: Optional[Type]) -> Type:
         obj = self.infer(e.obj, scope)
         if isinstance(obj, ListRef) and len(obj.names) == 1:
@@ -593,13 +689,16 @@ class Checker(NodeVisitor):
         if e.id in self.lists:
             self.bindings[e] = ("list", e.id)
             return ListRef((e.id,))
+        if e.id in self.linked.defines:
+            self.bindings[e] = ("define", e.id)
+            return self._check_define(e.id)
         if isinstance(expected, Enum):
             if e.id in expected.values:
                 self.bindings[e] = ("symbol", e.id)
                 return expected
             return self.error("E217", e.span, value=e.id, owner=expected.name,
                               allowed="、".join(expected.values), hint=did_you_mean(e.id, expected.values))
-        candidates = [*roots, *self.params, *self.lists, *scope.all_vars()]
+        candidates = [*roots, *self.params, *self.lists, *self.linked.defines, *scope.all_vars()]
         hint = did_you_mean(e.id, candidates)
         if hint is None and expected in (STR, None):
             hint = f"如果这是一段文字,请加引号:\"{e.id}\""
@@ -649,6 +748,8 @@ class Checker(NodeVisitor):
             elem: Type = ANY
         elif isinstance(it, (ArrayOf, SetOf)):
             elem = it.elem
+        elif isinstance(it, ListRef):  # the items of the lists, with their attributes
+            elem = items_record(self, it.names)
         else:
             return self.error("E301", e.iterable.span, detail=f"{e.kind}() 需要数组或集合,实际为{it}")
         inner = Scope(vars={e.var: elem}, parent=scope)
@@ -672,6 +773,8 @@ class Checker(NodeVisitor):
         op = e.op
         if op == "+" and isinstance(lt, ListRef) and isinstance(rt, ListRef):
             return ListRef(lt.names + tuple(x for x in rt.names if x not in lt.names))
+        if isinstance(lt, ListRef) or isinstance(rt, ListRef):
+            return self.error("E301", e.span, detail=f"清单只能用 + 合并,不能计算 {lt} {op} {rt}")
         if op == "+" and isinstance(lt, SetOf) and isinstance(rt, SetOf) and same_kind(lt.elem, rt.elem):
             return lt
         if op in "+-":
@@ -1045,3 +1148,73 @@ def _const(e: n.Expr, checker: Checker):
         if b and b[0] == "param" and not isinstance(checker.params[b[1]].value, (tuple, frozenset)):
             return checker.params[b[1]].value
     return None
+
+
+# ------------------------------------------------------------------ list items
+#: the fields every list item has, besides its attributes (``i.code``, ``i.example`` …)
+ITEM_FIELDS: dict[str, Type] = {"code": STR, "name": STR, "kind": Enum("kind", tuple(LIST_KINDS)),
+                                "requires": SetOf(STR), "aliases": SetOf(STR), "levels": SetOf(STR),
+                                "example": BOOL, "list": STR}
+
+
+def items_record(checker, names) -> Record:
+    """The record of an item of any of the lists ``names``: the common fields and
+    every attribute (typed ``ANY`` where two lists disagree on its type)."""
+    fields: dict[str, Type] = dict(ITEM_FIELDS)
+    for name in names:
+        info = checker.lists.get(name)
+        if info is None:
+            continue
+        for key, t in info.item_type.fields.items():
+            if key in fields and fields[key] != t:
+                fields[key] = ANY
+            else:
+                fields.setdefault(key, t)
+    label = " + ".join(names) or "(无清单)"
+    return Record(f"{label} 的事项", fields, owner_label=f"清单 {label} 的事项")
+
+
+class _Expand(NodeVisitor):
+    """A rule's condition with each named condition (``define``) replaced by its
+    checked expression: every backend then sees plain expressions. The nodes
+    rebuilt on the way carry the types and bindings of those they replace."""
+
+    def __init__(self, checker: Checker):
+        self.checker = checker
+        self.expanded: dict[str, n.Expr] = {}  # define -> its expression, expanded itself
+
+    def visit_Name(self, e: n.Name) -> n.Expr:
+        binding = self.checker.bindings.get(e)
+        if binding is None or binding[0] != "define":
+            return e
+        name = binding[1]
+        decl, t = self.checker.defines[name]
+        if name in self.checker.cyclic:  # reported (E240): the pack does not compile
+            return e
+        if name not in self.expanded:
+            self.expanded[name] = self.visit(decl.value)
+        return self.expanded[name]
+
+    def generic_visit(self, e: n.Expr) -> n.Expr:
+        changes = {}
+        for name in e.__dataclass_fields__:
+            if name == "span":
+                continue
+            value = getattr(e, name)
+            if isinstance(value, n.Expr):
+                new = self.visit(value)
+                if new is not value:
+                    changes[name] = new
+            elif isinstance(value, tuple) and any(isinstance(x, n.Expr) for x in value):
+                new_items = tuple(self.visit(x) if isinstance(x, n.Expr) else x for x in value)
+                if any(a is not b for a, b in zip(new_items, value)):
+                    changes[name] = new_items
+        if not changes:
+            return e
+        new = replace(e, **changes)
+        table = self.checker.types
+        if e in table:
+            table[new] = table[e]
+        if e in self.checker.bindings:
+            self.checker.bindings[new] = self.checker.bindings[e]
+        return new

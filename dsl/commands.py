@@ -17,7 +17,8 @@ from typing import Any, Callable, Iterable, Optional
 import click
 
 from .api import check_pack, load_pack
-from .diagnostics import CompileError, render, render_all
+from .citations import verify_pack
+from .diagnostics import CompileError, render, render_all, sort_key
 from .loader import EXTENSION, FileLoader, tenant_registry
 from .pack import DecisionInputError
 from .resolver import PackNotFound
@@ -65,9 +66,11 @@ FORMS_OPTION = click.option("--forms", type=click.Path(exists=True, file_okay=Fa
 @click.command("lint")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path), required=True)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出全部诊断")
+@click.option("--documents", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="依据文件所在目录(默认:规则包自己写的 documents、租户文件的 documents,再是仓库的 documents/)")
 @FORMS_OPTION
-def lint(paths: tuple[Path, ...], as_json: bool, forms: Optional[Path]) -> None:
-    """检查规则文件:语法、名称、类型、单位、继承与覆盖策略。"""
+def lint(paths: tuple[Path, ...], as_json: bool, documents: Optional[Path], forms: Optional[Path]) -> None:
+    """检查规则文件:语法、名称、类型、单位、继承与覆盖策略,并在依据文件中核对每段引文。"""
     found, errors, packs, formless = [], 0, 0, None
     for path in paths:
         for root, tenant in packs_at(path):
@@ -77,6 +80,8 @@ def lint(paths: tuple[Path, ...], as_json: bool, forms: Optional[Path]) -> None:
                                               parent_of=tenant_registry(root.parent / "tenants"))
             if folder is None and any(d.code == "E204" for d in diags):
                 formless = root
+            if pack is not None:
+                diags = sorted([*diags, *verify_pack(pack, root, documents)], key=sort_key)
             errors += sum(d.is_error for d in diags)
             found += [d.to_dict() for d in diags]
             if not as_json:
@@ -112,10 +117,13 @@ def _no_forms_note(root: Path) -> None:
 # ----------------------------------------------------------------------- fmt
 @click.command("fmt")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@click.option("--check", is_flag=True, help="只检查是否已是规范格式,不改写文件")
-@click.option("--diff", "show_diff", is_flag=True, help="显示将要做的改动")
+@click.option("--check", is_flag=True, help="只检查是否已是规范格式,列出需要格式化的文件,不改写文件")
+@click.option("--diff", "show_diff", is_flag=True, help="显示将要做的改动,不改写文件")
 def fmt(paths: tuple[Path, ...], check: bool, show_diff: bool) -> None:
-    """把规则文件改写为规范格式(不改变含义,重复执行结果不变)。"""
+    """把规则文件改写为规范格式(不改变含义,重复执行结果不变)。
+
+    --check 与 --diff 都只报告、不改写文件;有文件需要格式化时退出码为 1。
+    """
     from .formatter import format_source
     files = list(_jc_files(paths or (Path("rule_packs"),)))
     changed, failed = 0, 0
@@ -133,11 +141,14 @@ def fmt(paths: tuple[Path, ...], check: bool, show_diff: bool) -> None:
         if show_diff:
             click.echo("".join(difflib.unified_diff(text.splitlines(True), new.splitlines(True),
                                                     str(f), str(f) + " (格式化后)")))
-        if not check:
+        elif check:
+            click.echo(f"需要格式化:{f}")
+        if not check and not show_diff:
             f.write_text(new, encoding="utf-8")
-    verb = "需要格式化" if check else "已格式化"
+    report_only = check or show_diff
+    verb = "需要格式化" if report_only else "已格式化"
     click.echo(f"{len(files)} 个文件,{changed} 个{verb}" + (f",{failed} 个有语法错误" if failed else ""))
-    sys.exit(2 if failed else (1 if check and changed else 0))
+    sys.exit(2 if failed else (1 if report_only and changed else 0))
 
 
 def _jc_files(paths: Iterable[Path]):
@@ -151,7 +162,8 @@ def _jc_files(paths: Iterable[Path]):
 # ----------------------------------------------------------------------- test
 @click.command("test")
 @click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
-@click.option("--coverage", is_flag=True, help="列出测试没有触发过的规则;有未覆盖规则时退出码为 1")
+@click.option("--coverage", is_flag=True,
+              help="列出测试没有触发过的规则、没有测试证明的所引条款;有未覆盖规则时退出码为 1")
 @click.option("--json", "as_json", is_flag=True)
 @FORMS_OPTION
 def test(path: Optional[Path], coverage: bool, as_json: bool, forms: Optional[Path]) -> None:
@@ -185,6 +197,12 @@ def test(path: Optional[Path], coverage: bool, as_json: bool, forms: Optional[Pa
                     n_std = len(r.own_standards)
                     click.echo(f"         {n_std - len(r.untested_standards)}/{n_std} 项标准有测试"
                                + (f";未测试:{'、'.join(r.untested_standards)}" if r.untested_standards else ""))
+                if r.clauses:
+                    n_cl, unproved = len(r.clauses), r.unproved
+                    click.echo(f"         {n_cl - len(unproved)}/{n_cl} 条所引条款有测试证明"
+                               + (";未证明:" if unproved else ""))
+                    for c in unproved:
+                        click.echo(f"           - {c.label()}({c.where})")
         total = sum(len(r.results) for r in reports)
         click.echo(f"{len(reports)} 个规则包,{total} 个测试,{failed} 个失败"
                    + (f",{broken} 个规则包无法编译" if broken else ""))

@@ -44,6 +44,7 @@ from . import nodes as n
 from .checker import Checked, RuleInfo, StandardInfo, literal_value
 from .effects import EFFECT_BIT, holds_decision
 from .functions import date_add, date_diff
+from .items import item_value, items_table
 from .types import ANY, BOOL, DATE, STR, ArrayOf, Enum, ListRef, Num, RangeOf, Record, SetOf, Vocab
 from .visitor import NodeVisitor, iter_child_nodes
 from .vocabulary import VOCABULARY_KINDS, Vocabulary
@@ -122,6 +123,19 @@ def _in3(x, seq):
     if x in seq:
         return True
     return None if None in seq else False
+
+
+def _inlist(keys, by_level, x, level):
+    """``x in`` lists whose items limited to levels (``levels 村``) count only at
+    the target's level: unknown when that level is and ``x`` is such an item."""
+    if x is None:
+        return None
+    if x in keys:
+        return True
+    if level is None:
+        return None if any(x in s for s in by_level.values()) else False
+    found = by_level.get(level)
+    return found is not None and x in found
 
 
 def _within3(vocabulary, x, members):
@@ -209,7 +223,7 @@ class Compiler(NodeVisitor):
         self.source_text = source_text
         self.ns: dict[str, Any] = {"_get": _get, "_rec": _rec, "_date_add": date_add, "_date_diff": date_diff,
                                    "_any3": _any3, "_all3": _all3, "_count3": _count3, "_sum3": _sum3,
-                                   "_in3": _in3, "_within3": _within3, "_HistoryMissing": _HistoryMissing,
+                                   "_in3": _in3, "_within3": _within3, "_inlist": _inlist, "_HistoryMissing": _HistoryMissing,
                                    **{EFFECT_NAME[kind]: bit for kind, bit in EFFECT_BIT.items()}}
         self._const_ids: dict[Any, str] = {}
         self._names = itertools.count()
@@ -334,13 +348,13 @@ class Compiler(NodeVisitor):
 
     def visit_Index(self, e: n.Index, ctx: _Ctx) -> str:
         lst = self.c.lists[self.type_of(e.obj).names[0]]
-        table = {it["code"]: _item_value(it, lst.item_type) for it in lst.items}
+        table = items_table(lst.items, lst.item_type)
         tname = self.const(table, "I")
         key = self.expr(e.key, ctx)
         if not ctx.kleene:
             return f"{tname}.get({key})"
         # pack data is never unknown: a code the list lacks finds the empty item
-        empty = self.const(_item_value({"code": "", "name": "", "kind": "", "requires": (), "attrs": {}},
+        empty = self.const(item_value({"code": "", "name": "", "kind": "", "requires": (), "attrs": {}},
                                        lst.item_type), "I")
         if not self.maybe(e.key, ctx):
             return f"{tname}.get({key}, {empty})"
@@ -409,8 +423,16 @@ class Compiler(NodeVisitor):
                 return f"({self.literal(p.value[0])}, {self.literal(p.value[1])})"
             return self.literal(p.value)
         if kind == "list":
-            return self.const(self.c.lists[name].codes)
+            return self.list_value((name,))
         raise AssertionError(kind)
+
+    def list_value(self, names) -> str:
+        """Every spelling of every item of lists ``names``, whatever its levels."""
+        keys, by_level = self.c.list_keys(names)
+        return self.const(keys.union(*by_level.values()))
+
+    def visit_KindRef(self, e: n.KindRef, ctx: _Ctx) -> str:
+        return self.list_value(self.type_of(e).names)
 
     def visit_Attr(self, e: n.Attr, ctx: _Ctx) -> str:
         obj_t = self.type_of(e.obj)
@@ -421,7 +443,12 @@ class Compiler(NodeVisitor):
         return f"_get({self.expr(e.obj, ctx)}, {e.name!r})"
 
     def visit_Quantifier(self, e: n.Quantifier, ctx: _Ctx) -> str:
-        seq_code = self.expr(e.iterable, ctx)
+        it = self.type_of(e.iterable)
+        if isinstance(it, ListRef):  # the lists' items: pack data, never unknown
+            seq_code = self.fresh("I")
+            self.ns[seq_code] = self.c.item_values(it.names)
+        else:
+            seq_code = self.expr(e.iterable, ctx)
         var = self.fresh("_q")
         inner = ctx.inner(vars={**ctx.vars, e.var: var})
         if not ctx.kleene:
@@ -437,7 +464,7 @@ class Compiler(NodeVisitor):
                 return f"sum(1 for {var} in {seq} if {body})"
             t = self.fresh()
             return f"sum({t} for {var} in {seq} if ({t} := {body}) is not None)"
-        if self.maybe(e.iterable, ctx):
+        if not isinstance(it, ListRef) and self.maybe(e.iterable, ctx):
             s = self.fresh("_s")
             guard, seq = f"None if ({s} := {seq_code}) is None else ", s
         else:
@@ -549,6 +576,8 @@ class Compiler(NodeVisitor):
     def _membership(self, e: n.Compare, left_c: str, ctx: _Ctx) -> str:
         rt = self.type_of(e.right)
         negate = e.op == "not in"
+        if isinstance(rt, ListRef) and self.c.list_keys(rt.names)[1]:
+            return self._leveled_membership(e, rt, left_c, negate, ctx)
         right_static = static_value(e.right, self.c)
         voc = self.vocabulary_of(e.left)
         if voc is not None and isinstance(right_static, frozenset):
@@ -573,6 +602,18 @@ class Compiler(NodeVisitor):
             word = "not in" if negate else "in"
             return self._nullsafe([(e.left, left_c)], lambda v: f"({v[0]} {word} {right_c})", "None", ctx)
         test = f"_in3({left_c}, {right_c})" if voc is None else f"_within3({self.const(voc, 'V')}, {left_c}, {right_c})"
+        if not negate:
+            return test
+        v = self.fresh()
+        return f"(None if ({v} := {test}) is None else not {v})"
+
+    def _leveled_membership(self, e: n.Compare, rt: ListRef, left_c: str, negate: bool, ctx: _Ctx) -> str:
+        """``x in`` lists with items limited to levels: which count depends on ``target.level``."""
+        keys, by_level = self.c.list_keys(rt.names)
+        level = self.root_read("target", "level", ctx) if ctx.kleene else "None"
+        test = f"_inlist({self.const(keys)}, {self.const(by_level)}, {left_c}, {level})"
+        if not ctx.kleene:
+            return f"(not {test})" if negate else f"bool({test})"
         if not negate:
             return test
         v = self.fresh()
@@ -849,8 +890,12 @@ class _StaticValue(NodeVisitor):
         if b[0] == "param":
             return c.params[b[1]].value
         if b[0] == "list":
-            return c.lists[b[1]].codes
+            return _static_list((b[1],), c)
         return NOT_STATIC
+
+    def visit_KindRef(self, e: n.KindRef, c: Checked):
+        t = c.types.get(e)
+        return _static_list(t.names, c) if isinstance(t, ListRef) else NOT_STATIC
 
     def visit_Neg(self, e: n.Neg, c: Checked):
         v = self.visit(e.operand, c)
@@ -874,6 +919,12 @@ class _StaticValue(NodeVisitor):
 _STATIC_VALUE = _StaticValue()
 
 
+def _static_list(names, c: Checked):
+    """What ``x in`` lists ``names`` tests, when it does not depend on the target's level."""
+    keys, by_level = c.list_keys(names)
+    return NOT_STATIC if by_level else keys
+
+
 def static_value(e: n.Expr, c: Checked):
     """The compile-time value of ``e`` if it has one (literals, params,
     enum symbols, list codes), else ``NOT_STATIC``. Used by every backend
@@ -895,6 +946,7 @@ class _MaybeNone(NodeVisitor):
 
     visit_Number = visit_Ratio = visit_String = visit_Bool = visit_DateLit = visit_RangeLit = _never
     visit_SetLit = _never  # a set is a value even when a member is unknown (membership asks _in3)
+    visit_KindRef = _never
 
     def visit_Name(self, e: n.Name, known) -> bool:
         return self.c.bindings[e][0] in ("var", "measure")
@@ -922,6 +974,9 @@ class _MaybeNone(NodeVisitor):
         return True if e.body is not None else self.visit(e.iterable, known)
 
     def visit_Compare(self, e: n.Compare, known) -> bool:
+        right_t = self.c.types.get(e.right)
+        if e.op in ("in", "not in") and isinstance(right_t, ListRef) and self.c.list_keys(right_t.names)[1]:
+            return True  # items limited to levels: unknown while the target's level is
         if e.op in ("in", "not in") and (isinstance(self.c.types.get(e.right), ArrayOf)
                                          or (static_value(e.right, self.c) is NOT_STATIC
                                              and not isinstance(self.c.types.get(e.right), RangeOf))):
@@ -952,6 +1007,8 @@ def _root_reads(e: n.Expr, c: Checked) -> list[tuple[str, str]]:
                 and c.bindings.get(x.obj, ("", ""))[0] == "root" and x.obj.id in FACT_ROOTS:
             found.setdefault((x.obj.id, x.name))
         else:
+            if _reads_level(x, c):
+                found.setdefault(("target", "level"))
             stack.extend(reversed(list(iter_child_nodes(x))))
     return list(found)
 
@@ -986,6 +1043,11 @@ class _ReadPaths(NodeVisitor):
         elif path not in guarded:
             self.found.setdefault(path)
 
+    def visit_Compare(self, e: n.Compare, var_paths: dict, guarded: frozenset) -> None:
+        self.generic_visit(e, var_paths, guarded)
+        if _reads_level(e, self.c) and ("target", "level") not in guarded:
+            self.found.setdefault(("target", "level"))
+
     def visit_Call(self, e: n.Call, var_paths: dict, guarded: frozenset) -> None:
         if not self.c.registry.functions[e.func].total:  # missing(x) is known whether or not x is
             self.generic_visit(e, var_paths, guarded)
@@ -1019,38 +1081,19 @@ def read_paths(e: n.Expr, c: Checked) -> tuple[tuple[str, ...], ...]:
     return tuple(walker.found)
 
 
+def _reads_level(e: n.Expr, c: Checked) -> bool:
+    """Does ``e`` test membership in lists with items limited to levels (so it reads ``target.level``)?"""
+    if not isinstance(e, n.Compare) or e.op not in ("in", "not in"):
+        return False
+    t = c.types.get(e.right)
+    return isinstance(t, ListRef) and bool(c.list_keys(t.names)[1])
+
+
 def _is_leaf(e: n.Expr, c: Checked) -> bool:
     """What explain records: reads of input, function results, lookups."""
     if isinstance(e, n.Attr):
         return not isinstance(c.types.get(e.obj), RangeOf)
     return isinstance(e, (n.Call, n.Quantifier, n.Index))
-
-
-def _absent_value(t):
-    """What an attribute an item does not declare reads as: the list is pack
-    data, so absence has a meaning — false, empty, zero — never unknown."""
-    if t == BOOL:
-        return False
-    if isinstance(t, SetOf):
-        return frozenset()
-    if isinstance(t, ArrayOf):
-        return ()
-    if isinstance(t, Num):
-        return 0
-    if isinstance(t, Enum) or t == STR:
-        return ""
-    if isinstance(t, Record):
-        return {}
-    return None
-
-
-def _item_value(item: dict, item_type: Record) -> dict:
-    value = {"code": item["code"], "name": item["name"], "kind": item["kind"],
-             "requires": frozenset(item["requires"]), **item["attrs"]}
-    for attr, t in item_type.fields.items():
-        if value.get(attr) is None:  # not declared, or declared null
-            value[attr] = _absent_value(t)
-    return value
 
 
 def _discriminator(cond: Optional[n.Expr], compiler: Compiler):

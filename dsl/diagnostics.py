@@ -61,6 +61,8 @@ MESSAGES: dict[str, str] = {
     "E234": "词表 {name} 中 {code} 的属性 {attr} {problem}",
     "E235": "词表 {name} 中 {code} 的上级已由规则包 {pack} 定为 {inherited},下级规则包不能改为 {parent}",
     "E236": "任务表单字段 {field} 的 x-vocabulary 指向 {name},{problem}",
+    # named conditions (define)
+    "E240": "命名条件出现循环引用:{cycle}",
     # types and units
     "E301": "类型不符:{detail}",
     "E302": "单位不一致:{detail}",
@@ -85,6 +87,11 @@ MESSAGES: dict[str, str] = {
     "E411": "清单 {name} 是{kind_label}清单,下级规则包只能增加事项,不能移除 {code}",
     "E412": "规则包 {name} 的继承与租户登记不符:规则包{declared},而租户登记中 {registered};规则包只能继承本租户登记的上级",
     "E413": "租户登记中没有租户 {name},无法确定规则包 {name} 的上级",
+    # citations proved against the documents (jiceng lint, dsl/citations.py)
+    "E501": "引文在 {source}({file})中找不到:“{quote}”",
+    "E502": "依据来源 {source} 没有写 file,无法核对引文",
+    "E503": "找不到依据文件 {file}(查找了:{folders})",
+    "E504": "{what} 没有引用依据(cite):每条规则都须引用文件条款",
     # decision input (raised by Pack.decide, not by the compiler)
     "E701": "输入数据不符合规则所需的类型:{path} 应为{expected},实际为{actual}",
     "E702": "计算规则 {rule} 时出错:{detail}",
@@ -93,6 +100,8 @@ MESSAGES: dict[str, str] = {
     "W301": "规则 {rule} 的条件永远不成立,规则不会触发:{reason}",
     "W302": "测试 {test} 没有任何 expect 断言",
     "W303": "规则 {rule} 的条件不读取任何事实,不会未知;unknown reject 不起作用",
+    "W304": "规则 {rule} 不予准入(reject),但所引原文有保留措辞“{word}”,不是绝对禁止;"
+            "按 docs/tenants.md 的措辞约定改为有条件准入(require)或提示(warn)",
 }
 
 

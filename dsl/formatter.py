@@ -3,9 +3,13 @@
 Canonical means: one declaration per paragraph (consecutive one-line
 declarations of a kind stay together), clauses indented two spaces in a fixed
 order, one list item per line, expressions with the fewest parentheses that
-keep their structure, conditions longer than a line broken before each
-top-level ``and``/``or``, comments kept beside the element they were next to,
-and a blank line kept where the author put one inside a block (at most one).
+keep their structure plus the clarifying ones around an ``and`` inside an
+``or`` (``(a and b) or c``), conditions longer than a line broken before each
+top-level ``and``/``or`` (and a long parenthesised operand broken inside it),
+other long lines (sources with their metadata, list items with their clauses,
+citations with their quotes) continued on indented lines, comments kept beside
+the element they were next to, and a blank line kept where the author put one
+inside a block (at most one).
 
 Two properties hold and are tested: formatting is idempotent, and it preserves
 meaning — the formatted text parses to the same AST.
@@ -25,7 +29,7 @@ from .visitor import NodeVisitor
 INDENT = "  "
 WIDTH = 100  # display columns; a Chinese character counts two
 _NAME = re.compile(r"[^\W\d]\w*\Z")
-_ONE_LINERS = (n.PackHeader, n.Title, n.Source, n.RequirementDecl, n.Param, n.Disable)
+_ONE_LINERS = (n.PackHeader, n.Title, n.Source, n.RequirementDecl, n.Param, n.Disable, n.Define)
 
 # precedence: higher binds tighter
 _OR, _AND, _NOT, _CMP, _SUM, _PRODUCT, _UNARY, _POSTFIX, _ATOM = range(1, 10)
@@ -85,9 +89,31 @@ def record(pairs) -> str:
     return "{ " + body + " }"
 
 
+#: words that would be read as a keyword where an item code or source id stands
+_CODE_KEYWORDS = frozenset({"remove", "alias", "levels", "example", "cite", "requires", "quote"})
+
+
 def code(c: str) -> str:
     """An item code: bare where the scanner reads it back as a name."""
-    return c if _NAME.match(c) and c != "remove" else string(c)
+    return c if _NAME.match(c) and c not in _CODE_KEYWORDS else string(c)
+
+
+def source_id(sid: str, quoted: bool = False) -> str:
+    """A source id as written: ``S002``, or ``"HB-LIST"`` (quoted when written so or not a name)."""
+    return sid if _NAME.match(sid) and not quoted and sid not in _CODE_KEYWORDS else string(sid)
+
+
+def wrapped(parts: list[str], depth: int) -> list[str]:
+    """``parts`` joined by spaces on one line when it fits at ``depth``, else one line
+    with as many as fit and the rest on continuation lines indented one level more."""
+    lines = [parts[0]]
+    for part in parts[1:]:
+        indent = INDENT * (depth + (0 if len(lines) == 1 else 1))
+        if display_width(indent + lines[-1] + " " + part) <= WIDTH:
+            lines[-1] += " " + part
+        else:
+            lines.append(INDENT + part)
+    return lines
 
 
 # ------------------------------------------------------------------ expressions
@@ -149,6 +175,9 @@ class _ExprPrinter(NodeVisitor):
         prec = _SUM if e.op in "+-" else _PRODUCT
         return f"{expr(e.left, prec)} {e.op} {expr(e.right, prec + 1)}", prec
 
+    def visit_KindRef(self, e: n.KindRef) -> tuple[str, int]:
+        return f"kind {e.kind}", _ATOM
+
     def visit_Compare(self, e: n.Compare) -> tuple[str, int]:
         return f"{expr(e.left, _SUM)} {e.op} {expr(e.right, _SUM)}", _CMP
 
@@ -156,8 +185,13 @@ class _ExprPrinter(NodeVisitor):
         return "not " + expr(e.operand, _NOT), _NOT
 
     def visit_BoolOp(self, e: n.BoolOp) -> tuple[str, int]:
-        prec = _OR if e.op == "or" else _AND
-        return f" {e.op} ".join(expr(x, prec + 1) for x in e.operands), prec
+        return f" {e.op} ".join(expr(x, _operand_need(e)) for x in e.operands), _OR if e.op == "or" else _AND
+
+
+def _operand_need(e: n.BoolOp) -> int:
+    """The precedence an operand of ``e`` needs to go without parentheses: an
+    ``and`` inside an ``or`` keeps them, to be read at a glance."""
+    return _NOT if e.op == "or" else _AND + 1
 
 
 _EXPR = _ExprPrinter()
@@ -165,17 +199,40 @@ _EXPR = _ExprPrinter()
 
 def broken(e: n.Expr, first: str, depth: int) -> list[str]:
     """``first + e`` as lines: one line if it fits, else one line per operand
-    of the top-level and/or, each continuation starting with the operator."""
+    of the top-level and/or, each continuation starting with the operator; an
+    operand that is itself a long parenthesised and/or is broken the same way
+    inside its parentheses, one level deeper."""
     one = INDENT * depth + first + expr(e)
     if display_width(one) <= WIDTH or not isinstance(e, n.BoolOp):
         return [first + expr(e)]
-    prec = _OR if e.op == "or" else _AND
-    parts = [expr(x, prec + 1) for x in e.operands]
-    return [first + parts[0]] + [f"{INDENT}{e.op} {p}" for p in parts[1:]]
+    need = _operand_need(e)
+    lines = []
+    for i, x in enumerate(e.operands):
+        lead = first if i == 0 else f"{INDENT}{e.op} "
+        text = expr(x, need)
+        inner_depth = depth + (0 if i == 0 else 1)
+        if display_width(INDENT * inner_depth + lead + text) > WIDTH and isinstance(x, n.BoolOp) \
+                and text.startswith("("):
+            inner = broken(x, "", inner_depth + 1)
+            lines.append(lead + "(" + inner[0])
+            pad = INDENT * (0 if i == 0 else 1)
+            lines += [pad + INDENT + line for line in inner[1:]]
+            lines[-1] += ")"
+        else:
+            lines.append(lead + text)
+    return lines
 
 
 def cite(c: n.Cite) -> str:
-    return f"cite {c.source}" + (f" {string(c.clause)}" if c.clause is not None else "")
+    """A ``cite`` clause on one line (see :func:`cite_parts` to wrap it)."""
+    return " ".join(cite_parts(c))
+
+
+def cite_parts(c: n.Cite) -> list[str]:
+    parts = [f"cite {source_id(c.source)}" + (f" {string(c.clause)}" if c.clause is not None else "")]
+    if c.quote is not None:
+        parts.append(f"quote {string(c.quote)}")
+    return parts
 
 
 # ------------------------------------------------------------------ printer
@@ -250,15 +307,28 @@ class Printer(NodeVisitor):
         text = f"pack {d.name}"
         if d.version is not None:
             text += f" version {string(d.version)}"
+        if d.effective is not None:
+            text += f" effective {d.effective}"
         if d.extends is not None:
             text += f" extends {d.extends}"
+        if d.documents is not None:
+            text += f" documents {string(d.documents)}"
         self.line(text, d.span, 0)
 
     def visit_Title(self, d: n.Title) -> None:
         self.line(f"title {string(d.text)}", d.span, 0)
 
     def visit_Source(self, d: n.Source) -> None:
-        self.line(f"source {d.id} {string(d.title)}" + (f" file {string(d.file)}" if d.file else ""), d.span, 0)
+        parts = [f"source {source_id(d.id, d.id_quoted)} {string(d.title)}"]
+        for key in ("file", "issuer", "number", "date", "url", "full"):
+            v = getattr(d, key)
+            if v is not None:
+                parts.append(f"{key} {v if key == 'date' else string(v)}")
+        self.line(wrapped(parts, 0), d.span, 0)
+
+    def visit_Define(self, d: n.Define) -> None:
+        title = f" {string(d.title)}" if d.title is not None else ""
+        self.line(broken(d.value, f"define {d.name}{title} = ", 0), d.span, 0)
 
     def visit_RequirementDecl(self, d: n.RequirementDecl) -> None:
         self.line(f"requirement {d.code} {string(d.label)}", d.span, 0)
@@ -277,28 +347,23 @@ class Printer(NodeVisitor):
             head += f" {string(d.title)}"
         if d.kind is not None:
             head += f" kind {d.kind}"
-        if d.cite is not None:
-            head += " " + cite(d.cite)
+        parts = [head] + (cite_parts(d.cite) if d.cite is not None else [])
+        parts[-1] += " {"
         first = d.entries[0].span.line if d.entries else d.span.end_line
         header_span = n.Span(d.span.file, d.span.line, d.span.column, max(d.span.line, first - 1), 0)
-        self.line(head + " {", header_span, 0)
+        self.line(wrapped(parts, 0), header_span, 0)
         for entry in d.entries:
             if isinstance(entry, n.Remove):
                 self.line(f"remove {code(entry.code)}", entry.span, 1)
                 continue
-            text = f"{code(entry.code)} {string(entry.name)}"
-            if entry.requires:
-                text += " requires " + ", ".join(entry.requires)
-            if entry.attrs:
-                text += " " + record(entry.attrs)
-            self.line(text, entry.span, 1)
+            self.line(wrapped(item_parts(entry), 1), entry.span, 1)
         self.close(d.span, 0)
 
     def visit_Rule(self, d: n.Rule) -> None:
         self.line(f"rule {d.id}" + (f" {string(d.title)}" if d.title is not None else ""),
                   n.Span(d.span.file, d.span.line, d.span.column, d.span.line, 0), 0)
         for c in d.cites:
-            self.line(cite(c), c.span, 1)
+            self.line(wrapped(cite_parts(c), 1), c.span, 1)
         if d.overridable:
             self.line("overridable", None, 1)
         for w in ([d.when] if d.when is not None else []) + list(d.extra_when):
@@ -312,7 +377,7 @@ class Printer(NodeVisitor):
         self.line(f"standard {d.name}" + (f" {string(d.title)}" if d.title is not None else ""),
                   n.Span(d.span.file, d.span.line, d.span.column, d.span.line, 0), 0)
         for c in d.cites:
-            self.line(cite(c), c.span, 1)
+            self.line(wrapped(cite_parts(c), 1), c.span, 1)
         for i, levels in enumerate(d.levels):
             head = f"over {', '.join(levels)}"
             lines = broken(d.where, head + " where ", 1) if d.where is not None and i == 0 else [head]
@@ -330,6 +395,9 @@ class Printer(NodeVisitor):
 
     def visit_Test(self, d: n.Test) -> None:
         self.line(f"test {string(d.name)} {{", n.Span(d.span.file, d.span.line, d.span.column, d.span.line, 0), 0)
+        for c in d.proves:
+            parts = cite_parts(c) if c.source else [f"quote {string(c.quote)}"]
+            self.line(wrapped(parts, 1), c.span, 1)
         parts = [f"{g.root} {record(g.record)}" for g in d.givens]
         together = "given " + " ".join(parts)
         if parts and display_width(INDENT + together) <= WIDTH:
@@ -348,8 +416,26 @@ class Printer(NodeVisitor):
 def effect(e: n.Effect) -> str:
     msg = f" {string(e.message)}" if e.message is not None else ""
     if e.kind == "require":
-        return f"require {e.code}{msg}"
+        return f"require {', '.join(e.codes)}{msg}"
     return e.kind + msg
+
+
+def item_parts(item: n.Item) -> list[str]:
+    """A list item's clauses in canonical order: name, aliases, levels, example,
+    requires, citations, attributes."""
+    parts = [f"{code(item.code)} {string(item.name)}"]
+    parts += [f"alias {string(a)}" for a in item.aliases]
+    if item.levels:
+        parts.append("levels " + ", ".join(item.levels))
+    if item.example:
+        parts.append("example")
+    if item.requires:
+        parts.append("requires " + ", ".join(item.requires))
+    for c in item.cites:
+        parts += cite_parts(c)
+    if item.attrs:
+        parts.append(record(item.attrs))
+    return parts
 
 
 def expectation(x: n.Expectation) -> str:

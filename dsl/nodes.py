@@ -156,10 +156,20 @@ class Decl:
 
 
 @dataclass(frozen=True, slots=True)
+class KindRef(Expr):
+    """``kind assist``: every list of that kind along the chain, merged (for ``in``,
+    quantifiers and ``+``), whatever each list is named."""
+
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
 class PackHeader(Decl):
     name: str
     version: Optional[str] = None
     extends: Optional[str] = None
+    effective: Optional[str] = None  # ISO date the pack's documents take effect
+    documents: Optional[str] = None  # folder of the cited documents, relative to the pack folder
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,9 +179,17 @@ class Title(Decl):
 
 @dataclass(frozen=True, slots=True)
 class Source(Decl):
+    """``source S002 "短标题" file "…" issuer "…" number "…" date 2017-06-12 url "…" full "…"``."""
+
     id: str
     title: str
     file: Optional[str] = None
+    issuer: Optional[str] = None
+    number: Optional[str] = None  # 文号, e.g. 中发〔2017〕13号
+    date: Optional[str] = None
+    url: Optional[str] = None
+    full: Optional[str] = None  # the full title
+    id_quoted: bool = field(default=False, compare=False)  # written "HB-LIST": the formatter keeps it so
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,9 +208,13 @@ class Param(Decl):
 
 @dataclass(frozen=True, slots=True)
 class Cite:
+    """``cite S002 "四(四)" quote "不得将……"``: the clause and, optionally, its sentence."""
+
     span: Span = field(compare=False, repr=False)
     source: str = ""
     clause: Optional[str] = None
+    quote: Optional[str] = None
+    quote_span: Optional[Span] = field(default=None, compare=False, repr=False)
 
 
 class Symbol(str):
@@ -215,11 +237,19 @@ RecordValue = tuple[tuple[str, object], ...]
 
 @dataclass(frozen=True, slots=True)
 class Item:
+    """``"CODE" "名称" alias "别名" levels 社区, 村 example cite S003 "章节" quote "…"
+    requires funding { 部门: "民政" }``: the clauses after the name in any order."""
+
     span: Span = field(compare=False, repr=False)
     code: str = ""
     name: str = ""
     requires: tuple[str, ...] = ()
     attrs: RecordValue = ()
+    aliases: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()  # empty: every level
+    example: bool = False  # an illustration, not a published item: decisions say so
+    cites: tuple[Cite, ...] = ()
+    levels_span: Optional[Span] = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,8 +272,23 @@ class ListDecl(Decl):
 class Effect:
     span: Span = field(compare=False, repr=False)
     kind: str = "reject"  # reject | require | warn
-    code: Optional[str] = None  # requirement code for require
+    codes: tuple[str, ...] = ()  # requirement codes for require (`require funding, work_conditions`)
     message: Optional[str] = None
+
+    @property
+    def code(self) -> Optional[str]:
+        """The first requirement code (None unless ``require``)."""
+        return self.codes[0] if self.codes else None
+
+
+@dataclass(frozen=True, slots=True)
+class Define(Decl):
+    """``define 村级组织 "村级组织" = target.level == village or …``: a named
+    expression rules use by name, checked once and expanded where used."""
+
+    name: str
+    title: Optional[str]
+    value: Expr
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,6 +379,8 @@ class Test(Decl):
     givens: tuple[Given, ...]
     on: Optional[str]
     expectations: tuple[Expectation, ...]
+    # the clauses the test proves: `cite S003 "…" quote "…"` or `quote "…"` (a Cite with source "")
+    proves: tuple[Cite, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,5 +398,5 @@ class Module:
     comments: tuple[Comment, ...] = ()
 
 
-Declaration = Union[PackHeader, Title, Source, RequirementDecl, Param, ListDecl, Rule, Disable,
+Declaration = Union[PackHeader, Title, Source, RequirementDecl, Param, ListDecl, Define, Rule, Disable,
                     Standard, Test]

@@ -11,6 +11,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any, Mapping, Optional
 
+from . import nodes as n
 from .checker import Checked
 from .compiler import CompiledPack, Compiler
 from .diagnostics import MESSAGES, Diagnostic
@@ -18,7 +19,8 @@ from .effects import DECISION_OF, INFORMATION
 from .errors import DecisionInputError  # raised by Pack.decide; callers import it from here
 from .jsonvalue import jsonable
 from .testing import TestReport, run_pack_tests
-from .types import BOOL, DATE, SOURCE_LABELS, STR, ArrayOf, Enum, Num, Record, SetOf, Type
+from .types import BOOL, DATE, SOURCE_LABELS, STR, ArrayOf, Enum, ListRef, Num, Record, SetOf, Type
+from .visitor import iter_child_nodes
 from .vocabulary import Vocabulary
 
 _EMPTY: Mapping = {}
@@ -42,21 +44,28 @@ class RuleMeta:
     file: str
     unknown: Optional[str] = None  # "reject" when an unknown condition rejects (`unknown reject`)
     unknown_message: Optional[str] = None
+    requirements: tuple[str, ...] = ()  # every code of `then require a, b` (requirement is the first)
 
 
 class Decision:
     """The outcome of one admission check."""
 
-    __slots__ = ("_pack", "fired", "_effects", "trace", "today", "_unknown")
+    __slots__ = ("_pack", "fired", "_effects", "trace", "today", "_unknown", "_items")
 
     def __init__(self, pack: "Pack", fired: list[int], effects: int, trace=None, today=None,
-                 unknown: tuple = ()):
+                 unknown: tuple = (), items: Optional[dict] = None):
         self._pack = pack
         self.fired = fired  # rules that fired, `unknown reject` ones whose condition was unknown among them
         self._effects = effects  # the outcomes of the evaluated rules, as bits (see .effects)
         self.trace = trace
         self.today = today
         self._unknown = unknown  # ((rule index, missing fact paths), ...) of the rules that were unknown
+        self._items = items  # rule index -> the list items it fired because of (see Pack._items_of)
+
+    def _reason(self, i: int) -> dict:
+        reason = dict(self._pack._reason_dicts[i])
+        items = self._items.get(i) if self._items else None
+        return reason if not items else self._pack._with_items(reason, items)
 
     @property
     def decision(self) -> str:
@@ -67,11 +76,10 @@ class Decision:
     def reasons(self) -> list[dict]:
         """Every fired rule, in declaration order (ancestors first); a rule that
         rejects because its condition was unknown (``unknown reject``) says so."""
-        templates = self._pack._reason_dicts
         if not self._unknown:
-            return [dict(templates[i]) for i in self.fired]
+            return [self._reason(i) for i in self.fired]
         missing = dict(self._unknown)
-        return [dict(templates[i]) if i not in missing else self._pack._unknown_reason(i, missing[i])
+        return [self._reason(i) if i not in missing else self._pack._unknown_reason(i, missing[i])
                 for i in self.fired]
 
     @property
@@ -84,10 +92,10 @@ class Decision:
         out, seen = [], set()
         req = self._pack._requirement_of
         for i in self.fired:
-            r = req[i]
-            if r is not None and r[0] not in seen:
-                seen.add(r[0])
-                out.append({"code": r[0], "message": r[1]})
+            for code, message in req[i] or ():
+                if code not in seen:
+                    seen.add(code)
+                    out.append({"code": code, "message": message})
         if self._unknown and INFORMATION not in seen:
             out.append({"code": INFORMATION, "message": self._pack._information_message(self._unknown)})
         return out
@@ -111,8 +119,7 @@ class Decision:
             out = {"decision": self.decision, "reasons": self.reasons, "requirements": self.requirements,
                    "pack": dict(self._pack._pack_info), "unknown": self.unknown}
         else:  # every fact was known: the common case, spelt out for speed
-            templates = self._pack._reason_dicts
-            out = {"decision": DECISION_OF[self._effects], "reasons": [dict(templates[i]) for i in self.fired],
+            out = {"decision": DECISION_OF[self._effects], "reasons": [self._reason(i) for i in self.fired],
                    "requirements": self.requirements, "pack": dict(self._pack._pack_info), "unknown": []}
         if self.trace is not None:
             out["trace"] = self.trace
@@ -131,6 +138,8 @@ class Pack:
         leaf = linked.leaf
         self.tenant: str = leaf.tenant
         self.version: Optional[str] = leaf.header.version if leaf.header else None
+        #: the date the leaf pack's documents take effect (`pack … effective 2024-06-01`), if declared
+        self.effective: Optional[str] = leaf.header.effective if leaf.header else None
         self.title: Optional[str] = leaf.title
         self.digest = digest
         self.chain = [{"tenant": u.tenant, "version": u.header.version if u.header else None,
@@ -146,8 +155,9 @@ class Pack:
         self.tests = checked.tests
         self._pack_info = {"tenant": self.tenant, "version": self.version, "digest": digest}
         self._reason_dicts = [self._reason(m) for m in self.rules]
-        self._requirement_of = [(m.requirement, m.message) if m.effect == "require" else None
-                                for m in self.rules]
+        self._requirement_of = [tuple((code, m.message) for code in m.requirements) if m.effect == "require"
+                                else None for m in self.rules]
+        self._item_probes = [item_probes(r.when, checked) if r.when is not None else () for r in checked.rules]
         self._uses_today = "today" in compiled.reads
         self._fn = compiled.decide
         self.history_needed: frozenset[str] = frozenset(compiled.reads.get("history", ()))
@@ -156,17 +166,31 @@ class Pack:
                                for f, name in checked.task_form.vocabularies.items() if name in checked.lists}
 
     # ---------------------------------------------------------------- metadata
+    @property
+    def source_info(self) -> dict[str, dict]:
+        """Each source of the chain by id: short title, full title, issuer, 文号, date, URL, file."""
+        return {sid: source_meta(src) for sid, (src, _pack) in self.checked.linked.sources.items()}
+
+    def _cite(self, source: str, clause: Optional[str], quote: Optional[str]) -> dict:
+        entry = self.checked.linked.sources.get(source)
+        meta = source_meta(entry[0]) if entry else {"title": source}
+        out = {"source": source, "title": meta["title"], "clause": clause, "file": meta.get("file")}
+        if quote is not None:
+            out["quote"] = quote
+        for key in ("full", "issuer", "number", "date", "url"):
+            if meta.get(key):
+                out[key] = meta[key]
+        return out
+
     def _rule_meta(self, r) -> RuleMeta:
-        cites = []
-        for c in r.cites:
-            src, _pack = self.checked.linked.sources[c.source]
-            cites.append({"source": c.source, "title": src.title, "clause": c.clause, "file": src.file})
-        citation = ";".join(f"{c['title']} {c['clause'] or ''}".strip() for c in cites)
+        cites = [self._cite(c.source, c.clause, c.quote) for c in r.cites]
+        citation = ";".join(citation_text(c) for c in cites)
         message = r.effect.message or r.title or r.id
         on_unknown = r.on_unknown
         return RuleMeta(r.index, r.id, r.title, r.pack, r.effect.kind, r.effect.code, message,
                         citation, tuple(cites), r.overridable, r.span.line, r.span.file,
-                        on_unknown.kind if on_unknown else None, on_unknown.message if on_unknown else None)
+                        on_unknown.kind if on_unknown else None, on_unknown.message if on_unknown else None,
+                        r.effect.codes if r.effect.kind == "require" else ())
 
     @staticmethod
     def _reason(m: RuleMeta) -> dict:
@@ -174,6 +198,47 @@ class Pack:
                   "pack": m.pack, "title": m.title or m.id, "cites": [dict(c) for c in m.cites]}
         if m.requirement:
             reason["requirement"] = m.requirement
+        if len(m.requirements) > 1:
+            reason["requirements"] = list(m.requirements)
+        return reason
+
+    def _items_of(self, fired, inputs: Mapping) -> dict:
+        """rule index -> the list items its condition found the task on (``task.item_code in
+        减负事项`` with an item_code on that list): their reasons cite the items' sources too."""
+        out = {}
+        for i in fired:
+            found = []
+            for path, names in self._item_probes[i]:
+                value = inputs.get(path[0])
+                for key in path[1:]:
+                    value = value.get(key) if isinstance(value, Mapping) else None
+                if not isinstance(value, str):
+                    continue
+                for name in names:
+                    item = self.checked.lists[name].find(value)
+                    if item is not None and item not in found:
+                        found.append(item)
+            if found:
+                out[i] = found
+        return out
+
+    def _with_items(self, reason: dict, items: list[dict]) -> dict:
+        """``reason`` with the items it fired because of: each item's citations join the
+        reason's, and an example item (``example``) is marked as such in the message."""
+        shown = []
+        for item in items:
+            cites = [self._cite(c["source"], c["clause"], c["quote"]) for c in item["cites"]]
+            shown.append({"list": item["list"], "code": item["code"], "name": item["name"],
+                          "example": bool(item["example"]), "cites": cites})
+            reason["cites"] = reason["cites"] + [{**c, "item": item["code"]} for c in cites]
+            extra = ";".join(citation_text(c) for c in cites)
+            if extra:
+                reason["citation"] = ";".join(x for x in (reason["citation"], f"事项“{item['name']}”:{extra}") if x)
+        examples = [x["name"] for x in shown if x["example"]]
+        if examples:
+            reason["example"] = True
+            reason["message"] += f"(注意:事项“{'、'.join(examples)}”是示例事项,不是正式公布的清单内容)"
+        reason["items"] = shown
         return reason
 
     def _unknown_reason(self, index: int, missing: tuple[str, ...]) -> dict:
@@ -260,12 +325,13 @@ class Pack:
                 fired, effects, unknown = self._fn(task, target, history, today, source)
         except Exception as e:  # the generated code is total on well-typed input
             raise self._input_error(task, target, history, source, today, e) from None
-        if not unknown and not explain:
-            return Decision(self, fired, effects, None, today)
-        # the cold path: which facts the unknown rules read were missing
         inputs = {"task": task, "target": target, "history": history, "source": source}
+        items = self._items_of(fired, inputs) if any(self._item_probes[i] for i in fired) else None
+        if not unknown and not explain:
+            return Decision(self, fired, effects, None, today, (), items)
+        # the cold path: which facts the unknown rules read were missing
         missing = tuple((i, self._missing(i, inputs)) for i in unknown)
-        return Decision(self, fired, effects, self._trace(raw, inputs) if explain else None, today, missing)
+        return Decision(self, fired, effects, self._trace(raw, inputs) if explain else None, today, missing, items)
 
     def _trace(self, raw, inputs: Mapping) -> list[dict]:
         """Explain: per rule, fired true/false, or null when its condition was
@@ -364,6 +430,50 @@ class Pack:
 
     def __repr__(self) -> str:
         return f"<Pack {self.tenant} {self.version} {self.digest[:12]} rules={len(self.rules)}>"
+
+
+def source_meta(src) -> dict:
+    """A ``source`` declaration's metadata, as decisions and notices show it."""
+    meta = {"id": src.id, "title": src.title, "file": src.file}
+    for key in ("full", "issuer", "number", "date", "url"):
+        value = getattr(src, key)
+        if value:
+            meta[key] = value
+    return meta
+
+
+def citation_text(c: Mapping) -> str:
+    """``短标题 四(四):“不得将……”``: a cite as one line of text."""
+    text = f"{c['title']} {c.get('clause') or ''}".strip()
+    return text + (f":“{c['quote']}”" if c.get("quote") else "")
+
+
+def item_probes(when, checked) -> tuple:
+    """Where a condition tests a task fact for membership in lists (``task.item_code in
+    减负事项``, ``task.category in kind forbidden``): ((fact path, list names), …)."""
+    out = []
+    stack = [when]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, n.Compare) and e.op == "in":
+            t = checked.types.get(e.right)
+            path = _fact_path(e.left, checked)
+            if isinstance(t, ListRef) and path is not None:
+                out.append((path, t.names))
+        if isinstance(e, n.Not):  # `not (x in L)` fires because x is not on it
+            continue
+        stack.extend(iter_child_nodes(e))
+    return tuple(out)
+
+
+def _fact_path(e, checked) -> Optional[tuple]:
+    names = []
+    while isinstance(e, n.Attr):
+        names.append(e.name)
+        e = e.obj
+    if isinstance(e, n.Name) and checked.bindings.get(e, ("", ""))[0] == "root" and names:
+        return (e.id, *reversed(names))
+    return None
 
 
 def _path_text(path: tuple[str, ...]) -> str:

@@ -42,7 +42,7 @@ from .diagnostics import Diagnostic, make
 MAX_DEPTH = 64           # expression nesting; deeper input ends in E105
 MAX_FILE_BYTES = 2 << 20  # 2 MiB per file (a 2,000-rule pack is ~0.3 MiB); larger ends in E106
 
-DECL_KEYWORDS = ("pack", "title", "source", "requirement", "param", "list", "rule", "disable",
+DECL_KEYWORDS = ("pack", "title", "source", "requirement", "param", "list", "define", "rule", "disable",
                  "standard", "test")
 
 _SCAN = re.compile(r"""
@@ -205,7 +205,8 @@ class AstBuilder(Transformer):
     def pack_decl(self, c):
         name = c[1]
         opts = dict(p.value for p in _nodes(c))
-        return n.PackHeader(_span(c), str(name), opts.get("version"), opts.get("extends"))
+        return n.PackHeader(_span(c), str(name), opts.get("version"), opts.get("extends"),
+                            opts.get("effective"), opts.get("documents"))
 
     def pack_version(self, c):
         return _Part(_span(c), ("version", _str(c)))
@@ -213,15 +214,38 @@ class AstBuilder(Transformer):
     def pack_extends(self, c):
         return _Part(_span(c), ("extends", str(c[1])))
 
+    def pack_effective(self, c):
+        return _Part(_span(c), ("effective", str(c[1])))
+
+    def pack_documents(self, c):
+        return _Part(_span(c), ("documents", _str(c)))
+
     def title_decl(self, c):
         return n.Title(_span(c), _str(c))
 
     def source_decl(self, c):
         opts = dict(p.value for p in _nodes(c))
-        return n.Source(_span(c), str(c[1]), unescape(c[2]), opts.get("file"))
+        quoted = c[1].type == "STRING"
+        return n.Source(_span(c), _source_id(c[1]), unescape(c[2]), opts.get("file"), opts.get("issuer"),
+                        opts.get("number"), opts.get("date"), opts.get("url"), opts.get("full"), quoted)
 
     def source_file(self, c):
         return _Part(_span(c), ("file", _str(c)))
+
+    def source_issuer(self, c):
+        return _Part(_span(c), ("issuer", _str(c)))
+
+    def source_number(self, c):
+        return _Part(_span(c), ("number", _str(c)))
+
+    def source_date(self, c):
+        return _Part(_span(c), ("date", str(c[1])))
+
+    def source_url(self, c):
+        return _Part(_span(c), ("url", _str(c)))
+
+    def source_full(self, c):
+        return _Part(_span(c), ("full", _str(c)))
 
     def requirement_decl(self, c):
         return n.RequirementDecl(_span(c), str(c[1]), unescape(c[2]))
@@ -250,21 +274,50 @@ class AstBuilder(Transformer):
 
     def item(self, c):
         code = unescape(c[0]) if c[0].type == "STRING" else str(c[0])
-        requires, attrs = (), ()
+        requires, attrs, aliases, levels, example, cites, levels_span = (), (), [], (), False, [], None
         for p in c[2:]:
-            if isinstance(p, _Part):
-                if p.value and p.value[0] == "requires":
-                    requires = p.value[1]
+            if isinstance(p, n.Cite):
+                cites.append(p)
+            elif isinstance(p, _Item):
+                tag, value = p.value
+                if tag == "requires":
+                    requires += value
+                elif tag == "alias":
+                    aliases.append(value)
+                elif tag == "levels":
+                    levels += value
+                    levels_span = levels_span or p.span
                 else:
-                    attrs = p.value
-        return n.Item(_span(c), code, unescape(c[1]), requires, attrs)
+                    example = True
+            elif isinstance(p, _Part):  # the attribute record
+                attrs += p.value
+        return n.Item(_span(c), code, unescape(c[1]), requires, attrs, tuple(aliases), levels, example,
+                      tuple(cites), levels_span)
+
+    def item_alias(self, c):
+        return _Item(_span(c), ("alias", _str(c)))
+
+    def item_levels(self, c):
+        return _Item(_span(c), ("levels", tuple(str(t) for t in _toks(c, "NAME"))))
+
+    def item_example(self, c):
+        return _Item(_span(c), ("example", True))
+
+    def item_cite(self, c):
+        return self.cite(c)
 
     def remove(self, c):
         code = unescape(c[1]) if c[1].type == "STRING" else str(c[1])
         return n.Remove(_span(c), code)
 
     def requires(self, c):
-        return _Part(_span(c), ("requires", tuple(str(t) for t in _toks(c, "NAME"))))
+        return _Item(_span(c), ("requires", tuple(str(t) for t in _toks(c, "NAME"))))
+
+    # -- named conditions
+    def define_decl(self, c):
+        title = unescape(c[2]) if isinstance(c[2], Token) and c[2].type == "STRING" else None
+        value = next(p for p in _nodes(c) if isinstance(p, n.Expr))
+        return n.Define(_span(c), str(c[1]), title, value)
 
     # -- rules
     def rule_decl(self, c):
@@ -295,19 +348,24 @@ class AstBuilder(Transformer):
 
     def unknown_clause(self, c):
         span = _span(c)
-        return _Part(span, ("unknown", n.Effect(span, "reject", None, _str(c[2:]))))
+        return _Part(span, ("unknown", n.Effect(span, "reject", (), _str(c[2:]))))
 
     def cite(self, c):
-        return n.Cite(_span(c), str(c[1]), _str(c[2:]))
+        quote = next((p for p in _nodes(c) if isinstance(p, _Part)), None)
+        return n.Cite(_span(c), _source_id(c[1]), _str(c[2:]), quote.value if quote else None,
+                      quote.span if quote else None)
+
+    def quote(self, c):
+        return _Part(_tok_span(c[1]), unescape(c[1]))
 
     def reject(self, c):
-        return n.Effect(_span(c), "reject", None, _str(c))
+        return n.Effect(_span(c), "reject", (), _str(c))
 
     def require(self, c):
-        return n.Effect(_span(c), "require", str(c[1]), _str(c[2:]))
+        return n.Effect(_span(c), "require", tuple(str(t) for t in _toks(c[1:], "NAME")), _str(c[2:]))
 
     def warn(self, c):
-        return n.Effect(_span(c), "warn", None, _str(c))
+        return n.Effect(_span(c), "warn", (), _str(c))
 
     def disable_decl(self, c):
         return n.Disable(_span(c), str(c[1]), _str(c[2:]))
@@ -357,7 +415,7 @@ class AstBuilder(Transformer):
 
     # -- tests
     def test_decl(self, c):
-        givens, on, expectations = [], None, []
+        givens, on, expectations, proves = [], None, [], []
         for p in _nodes(c):
             if isinstance(p, n.Given):
                 givens.append(p)
@@ -365,9 +423,13 @@ class AstBuilder(Transformer):
                 expectations.append(p)
             elif isinstance(p, list):
                 givens.extend(p)
+            elif isinstance(p, n.Cite):
+                proves.append(p)
+            elif isinstance(p, _Part) and isinstance(p.value, str) and not _is_date_part(p):
+                proves.append(n.Cite(p.span, "", None, p.value, p.span))  # `quote "…"` alone
             else:
                 on = p.value
-        return n.Test(_span(c), unescape(c[1]), tuple(givens), on, tuple(expectations))
+        return n.Test(_span(c), unescape(c[1]), tuple(givens), on, tuple(expectations), tuple(proves))
 
     def given(self, c):
         return [p for p in _nodes(c)]
@@ -376,7 +438,7 @@ class AstBuilder(Transformer):
         return n.Given(_span(c), str(c[0]), c[1].value)
 
     def on_date(self, c):
-        return _Part(_span(c), str(c[1]))
+        return _OnDate(_span(c), str(c[1]))
 
     def test_stmt(self, c):  # "expect" expectation
         e = c[1]
@@ -519,6 +581,9 @@ class AstBuilder(Transformer):
     def source_root(self, c):
         return n.Name(_span(c), "source")
 
+    def kind_ref(self, c):
+        return n.KindRef(_span(c), str(c[1]))
+
     def call(self, c):
         args = tuple(p for p in _nodes(c))
         return _deep(n.Call(_span(c), str(c[0]), args), *args)
@@ -541,6 +606,27 @@ class AstBuilder(Transformer):
 
     def atom(self, c):  # "(" expr ")"
         return c[1]
+
+
+class _Item(_Part):
+    """A clause of a list item after its name (requires, alias, levels, example)."""
+
+    __slots__ = ()
+
+
+class _OnDate(_Part):
+    """A test's ``on DATE``."""
+
+    __slots__ = ()
+
+
+def _is_date_part(p) -> bool:
+    return isinstance(p, _OnDate)
+
+
+def _source_id(tok: Token) -> str:
+    """A source id as written: a name, or a quoted text such as ``"HB-LIST"``."""
+    return unescape(tok) if tok.type == "STRING" else str(tok)
 
 
 def _json_number(tok: Token):

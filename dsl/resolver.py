@@ -42,6 +42,7 @@ LIST_KINDS = {
     "reduced": "减负事项",
     "forbidden": "不应由社区承担的事项",
     "certificate_excluded": "不应由社区出具的证明",
+    "permitted": "允许事项(白名单)",
     **VOCABULARY_KINDS,
 }
 # Lists that protect communities: a descendant may only add to them (removing
@@ -109,6 +110,7 @@ class Linked:
     disabled: dict[str, tuple[n.Disable, str]]
     standards: list[tuple[n.Standard, str]]
     tests: list[tuple[n.Test, str]]
+    defines: dict[str, tuple[n.Define, str]] = field(default_factory=dict)
 
     @property
     def leaf(self) -> PackUnit:
@@ -223,6 +225,7 @@ def link(units: list[PackUnit]) -> tuple[Linked, list[Diagnostic]]:
     disabled: dict[str, tuple[n.Disable, str]] = {}
     standards: list[tuple[n.Standard, str]] = []
     standard_by_name: dict[str, n.Standard] = {}
+    defines: dict[str, tuple[n.Define, str]] = {}
     # expression-level names (params and lists) share one namespace
     value_names: dict[str, tuple[str, n.Span, str]] = {}
 
@@ -272,6 +275,13 @@ def link(units: list[PackUnit]) -> tuple[Linked, list[Diagnostic]]:
                 own_lists[d.name] = d
                 if claim_value_name(d.name, "清单", d.span, pack):
                     _merge_list(lists, d, pack, diags)
+            elif isinstance(d, n.Define):
+                if d.name in defines:
+                    diags.append(make("E202", d.span, what="命名条件", name=d.name,
+                                      notes=[Note(defines[d.name][0].span, f"已在规则包 {defines[d.name][1]} 中定义")]))
+                    continue
+                if claim_value_name(d.name, "命名条件", d.span, pack):
+                    defines[d.name] = (d, pack)
             elif isinstance(d, n.Rule):
                 prior = rule_by_id.get(d.id)
                 if prior:
@@ -308,7 +318,7 @@ def link(units: list[PackUnit]) -> tuple[Linked, list[Diagnostic]]:
     active = [r for r in rules if r.rule.id not in disabled]
     leaf = units[-1].tenant if units else ""
     tests = [(d, leaf) for d in units[-1].decls() if isinstance(d, n.Test)] if units else []
-    linked = Linked(units, sources, requirements, param_decls, lists, active, disabled, standards, tests)
+    linked = Linked(units, sources, requirements, param_decls, lists, active, disabled, standards, tests, defines)
     return linked, diags
 
 

@@ -4,6 +4,14 @@ A test gives a task (and target, history, source, decision date) and states
 what must come out: the decision, rules that must or must not fire, the
 requirements. Coverage counts, per pack, the rules its own tests fired.
 
+Tests prove clauses, not only rules: a test may name the clause it proves
+(``cite S003 "实行社区事务准入制度" quote "未纳入清单的事项原则上不得转嫁给社区"``,
+or ``quote "…"`` alone). Coverage then also lists every clause the pack cites
+(its rules', lists', items' and standards' citations) that no passing test
+proves. A quote is matched as ``jiceng lint`` matches quotes (simplified
+characters, no punctuation or whitespace), one containing the other; a test
+whose clause the pack does not cite fails.
+
 History is the one input a test need not spell out: a fact the pack reads
 that the test's ``given history`` omits takes its registered default (0 for
 the counts) — a test describes a unit with no history unless it says
@@ -16,8 +24,10 @@ not import :mod:`.pack`, which imports it (``Pack.run_tests``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Optional
 
 from . import nodes as n
+from .citations import normalise
 from .errors import DecisionInputError
 
 DECISION_LABEL = {"admit": "准入", "conditional": "有条件准入", "reject": "不予准入"}
@@ -34,11 +44,30 @@ class TestResult:
     fired: list[str] = field(default_factory=list)
     decision: str = ""
     standards: list[str] = field(default_factory=list)
+    proves: list[tuple] = field(default_factory=list)  # keys of the cited clauses the test names
 
     def to_dict(self) -> dict:
         return {"name": self.name, "pack": self.pack, "file": self.file, "line": self.line,
                 "passed": self.passed, "failures": self.failures, "fired": self.fired,
                 "decision": self.decision}
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A clause a pack cites: source, section, the quoted sentence, where it is cited."""
+
+    source: str
+    clause: Optional[str]
+    quote: Optional[str]
+    where: str  # 规则 R / 清单 L / 事项 C / 标准 S
+
+    @property
+    def key(self) -> tuple:
+        return (self.source, self.clause, normalise(self.quote) if self.quote else None)
+
+    def label(self) -> str:
+        text = f"{self.source} {self.clause or ''}".strip()
+        return text + (f"“{self.quote}”" if self.quote else "")
 
 
 @dataclass
@@ -49,6 +78,13 @@ class TestReport:
     fired: set[str]
     own_standards: list[str] = field(default_factory=list)
     tested_standards: set[str] = field(default_factory=set)
+    clauses: list[Clause] = field(default_factory=list)  # the pack's own cited clauses
+    proved: set[tuple] = field(default_factory=set)  # keys of those a passing test proves
+
+    @property
+    def unproved(self) -> list[Clause]:
+        """The pack's cited clauses no passing test proves (one entry per clause)."""
+        return [c for c in self.clauses if c.key not in self.proved]
 
     @property
     def passed(self) -> bool:
@@ -69,7 +105,10 @@ class TestReport:
                 "results": [r.to_dict() for r in self.results],
                 "coverage": {"rules": len(self.own_rules), "exercised": len(self.own_rules) - len(self.uncovered),
                              "uncovered": self.uncovered, "standards": len(self.own_standards),
-                             "untested_standards": self.untested_standards}}
+                             "untested_standards": self.untested_standards,
+                             "clauses": len(self.clauses),
+                             "unproved_clauses": [{"source": c.source, "clause": c.clause, "quote": c.quote,
+                                                   "where": c.where} for c in self.unproved]}}
 
 
 def _plain(value):
@@ -81,12 +120,62 @@ def _plain(value):
     return value
 
 
+def cited_clauses(pack, tenant: Optional[str] = None) -> list[Clause]:
+    """The clauses ``tenant``'s own declarations cite (default: the leaf pack's), each once."""
+    tenant = tenant or pack.tenant
+    unit = next(u for u in pack.checked.linked.units if u.tenant == tenant)
+    found: dict[tuple, Clause] = {}
+
+    def add(cites, where):
+        for c in cites:
+            clause = Clause(c.source, c.clause, c.quote, where)
+            found.setdefault(clause.key, clause)
+    for d in unit.decls():
+        if isinstance(d, n.Rule):
+            add(d.cites, f"规则 {d.id}")
+        elif isinstance(d, n.ListDecl):
+            add([d.cite] if d.cite else [], f"清单 {d.name}")
+            for item in d.entries:
+                add(getattr(item, "cites", ()), f"事项 {item.code}")
+        elif isinstance(d, n.Standard):
+            add(d.cites, f"标准 {d.name}")
+    return list(found.values())
+
+
+def _proves(c: n.Cite, clause: Clause) -> bool:
+    """Does the test's ``cite``/``quote`` ``c`` name ``clause``?"""
+    if c.source and c.source != clause.source:
+        return False
+    if c.clause is not None and c.clause != clause.clause:
+        return False
+    if c.quote is None:
+        return True
+    if clause.quote is None:
+        return False
+    mine, theirs = normalise(c.quote), normalise(clause.quote)
+    return bool(mine) and (mine in theirs or theirs in mine)
+
+
+def _clause_keys(pack, test: n.Test, result: "TestResult") -> None:
+    """What clauses ``test`` proves; a clause the chain does not cite fails the test."""
+    if not test.proves:
+        return
+    clauses = [c for u in pack.checked.linked.units for c in cited_clauses(pack, u.tenant)]
+    for c in test.proves:
+        keys = [clause.key for clause in clauses if _proves(c, clause)]
+        if not keys:
+            named = f"{c.source} {c.clause or ''}".strip() + (f"“{c.quote}”" if c.quote else "")
+            result.failures.append(f"第 {c.span.line} 行:测试要证明的条款 {named} 没有被任何规则、清单或标准引用")
+        result.proves += keys
+
+
 def run_test(pack, test: n.Test) -> TestResult:
     """Run one ``test`` block against ``pack``."""
     inputs = {"task": {}, "target": {}, "history": {}, "source": {}, "unit": {}}
     for g in test.givens:
         inputs.setdefault(g.root, {}).update(_plain(g.record))
     result = TestResult(test.name, pack.tenant, test.span.file, test.span.line, True)
+    _clause_keys(pack, test, result)
     standard_checks = [x for x in test.expectations if x.kind == "standard"]
     for x in standard_checks:
         _check_standard(pack, x, inputs["unit"], result)
@@ -171,4 +260,5 @@ def run_pack_tests(pack) -> TestReport:
     own = [r.id for r in pack.rules if r.pack == pack.tenant]
     own_standards = [s.name for s in pack.checked.standards if s.pack == pack.tenant]
     tested = {s for r in results for s in r.standards}
-    return TestReport(pack.tenant, results, own, fired, own_standards, tested)
+    proved = {key for r in results if r.passed for key in r.proves}
+    return TestReport(pack.tenant, results, own, fired, own_standards, tested, cited_clauses(pack), proved)

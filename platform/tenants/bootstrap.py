@@ -1,9 +1,11 @@
 """`jiceng init`: migrate the schema, load tenants, forms and packs. Idempotent.
 
 Packs under ``rule_packs/`` become published versions: a pack seen for the
-first time is in force from the start (1970-01-01, so what-if checks on past
-dates work); a changed pack becomes a new version in force from today; an
-unchanged one is left alone. Each is compiled over its ancestors as they
+first time is in force from the date its documents take effect (``pack …
+effective 2024-06-01``), or from the start (1970-01-01) when it declares none —
+never before its ancestors' first versions, without which it cannot compile; a
+changed pack becomes a new version in force from its declared date when that is
+later than the version in force, else from today; an unchanged one is left alone. Each is compiled over its ancestors as they
 stand after this load, parents first, and published like any other version:
 it must extend its tenant's registered parent and pass its own tests; a pack
 that does not is reported (status ``error``) and nothing of it is stored.
@@ -15,13 +17,13 @@ from datetime import date
 from pathlib import Path
 from typing import Optional
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from jiceng.dsl.loader import FileLoader, ReadError
 
 from jiceng.platform.db.engine import Database
 from jiceng.platform.db.migrate import upgrade
-from jiceng.platform.db.models import PackHead, PackVersion, Tenant
+from jiceng.platform.db.models import PackHead, PackVersion, Publication, Tenant
 from jiceng.platform.departments.importer import seed_departments
 from jiceng.platform.forms import store as form_store
 from jiceng.platform.auth import tokens as token_service
@@ -111,9 +113,24 @@ def _load_pack(rt: Runtime, name: str, files: dict[str, str]) -> dict:
                                        draft=files)
         v = store_version(session, name, files, resolved, "init", INIT_ACTOR)
         head = session.get(PackHead, name)
-        effective = ALWAYS if head.latest_publication_id is None else date.today()
+        effective = _effective_from(session, head, resolved.pack.effective,
+                                    [c["tenant"] for c in resolved.chain[:-1]])
         publish_version(session, rt, head, v, effective, INIT_ACTOR)
         return {"tenant": name, "number": v.number, "status": "published", "effective_from": effective.isoformat()}
+
+
+def _effective_from(session, head: PackHead, declared: Optional[str], ancestors: list[str]) -> date:
+    """When a pack loaded by init comes into force (see the module docstring)."""
+    if declared is None and head.latest_publication_id is not None:
+        return date.today()
+    wanted = date.fromisoformat(declared) if declared is not None else ALWAYS
+    if head.latest_publication_id is None:
+        firsts = session.execute(select(func.min(Publication.effective_from))
+                                 .where(Publication.tenant_code.in_(ancestors))
+                                 .group_by(Publication.tenant_code)).scalars().all() if ancestors else []
+        return max([wanted, *firsts])
+    current = session.get(Publication, head.latest_publication_id)
+    return wanted if wanted > current.effective_from else date.today()
 
 
 def _demo_tokens(rt: Runtime, tenant: Optional[str]) -> tuple[Optional[str], dict[str, str]]:

@@ -1,10 +1,13 @@
 """Hypothesis strategies: random well-typed packs (as source text) and inputs.
 
-The packs use one fixed task form (``TASK_FORM``), two lists, a vocabulary and
-a few params, and combine every kind of expression the language has: enum
-tests, list and set membership, item lookups, vocabulary tests (``within``),
-quantities and ratios, ranges, dates, quantifiers over arrays, functions,
-and/or/not; some rules say ``unknown reject``. Rule counts go past the
+The packs use one fixed task form (``TASK_FORM``), lists (items with aliases,
+levels, examples and citations; two lists of one kind; a whitelist), a
+vocabulary, named conditions and a few params, and combine every kind of
+expression the language has: enum tests, list and set membership (by code,
+name or alias, at the target's level, by ``kind``), item lookups, quantifiers
+over list items, vocabulary tests (``within``), quantities and ratios, ranges,
+dates, quantifiers over arrays, functions, and/or/not; some rules say
+``unknown reject``, some require several things, cite with quotes. Rule counts go past the
 compiler's indexing threshold so the indexed path is exercised too.
 
 Inputs leave facts out, or null, anywhere — top-level fields, history values,
@@ -20,7 +23,7 @@ LEVELS = ["province", "city", "county", "township", "street", "community", "vill
 KINDS = ["work", "assessment", "inspection", "ledger"]
 ROLES = ["responsible", "assist"]
 CATEGORIES = ["c1", "c2", "c3", "行政执法"]
-CODES = ["A1", "A2", "A3", "B1", "B2", "Z9"]
+CODES = ["A1", "A2", "A3", "B1", "B2", "Z9", "甲一", "a2", "C1", "c1"]  # codes, names, an alias
 DATES = ["2024-03-01", "2024-03-05", "2024-03-07", "2024-12-31"]
 TOPICS = ["执法", "综合执法", "罚款", "环境", "zf", "未登记"]  # codes, an alias, one the vocabulary lacks
 TAGS = ["a", "b", "c"]
@@ -47,12 +50,17 @@ TASK_FORM = {
 
 HEADER = '''pack gen version "1"
 source S "生成的规则包"
+source "HB-1" "公布的编号" file "hb.txt" issuer "某省民政厅" number "某民发〔2020〕1号" date 2020-01-01
+define 社区级 "社区及以下" = target.level in [community, village, grid]
+define 社区一票否决 = 社区级 and task.one_vote_veto
 param P人 = 5 人 floor
 param P范围 = 2..8 人 narrow
 param P类别 = ["c1", "c2"] free
 param P比 = 18 人 per 1000 户 floor
-list L1 kind assist { A1 "a1" requires funding  A2 "a2"  A3 "a3" requires funding, work_conditions }
+list L1 kind assist { A1 "a1" alias "甲一" requires funding  A2 "a2" levels community, 村  A3 "a3" requires funding, work_conditions }
 list L2 kind self_governance { B1 "b1"  B2 "b2" }
+list L3 kind assist { C1 "c1" example cite S "三" quote "示例" { 部门: "民政" }  C2 "c2" cite "HB-1" "一" levels grid }
+list W kind permitted { P1 "关于考核" { 部门: "民政" }  P2 "p2" alias "任务名" }
 list V kind category {
   执法 "执法" { 别名: ["zf"] }
   综合执法 "综合执法" { 上级: 执法 }
@@ -120,6 +128,12 @@ def _atom():
         st.just('starts_with(task.title, "关于")'), st.just("length(task.title) > 3"),
         st.just("present(task.tags)"), st.just("missing(task.item_code)"),
         st.just('L2[task.item_code].code == "B1"'),
+        st.sampled_from(["task.item_code in kind assist", "task.item_code in kind assist + kind self_governance",
+                         "task.item_code not in kind assist", "task.title in kind permitted", "task.item_code in L1",
+                         "社区级", "社区一票否决", "L1[task.item_code].example", "L3[task.item_code].example",
+                         "any(i in kind permitted: i.name == task.title or task.title in i.aliases)",
+                         'count(i in kind assist: i.部门 == "民政") >= 1',
+                         'any(i in L1 + L3: i.code == task.item_code and "grid" in i.levels)']),
     )
 
 
@@ -131,7 +145,14 @@ def condition():
     ), max_leaves=4)
 
 
-_effect = st.sampled_from(["reject", 'require funding "经费"', 'require approval "审批"', 'warn "提示"'])
+_effect = st.sampled_from(["reject", 'require funding "经费"', 'require approval "审批"', 'warn "提示"',
+                           'require funding, work_conditions "经费和工作条件"'])
+_cite = st.one_of(
+    st.just(""),
+    st.just('\n  cite "HB-1" "一"'),
+    st.text(alphabet="不得将基层群众性自治组织作为行政执法", min_size=1, max_size=60).map(
+        lambda q: f'\n  cite S "四(四)" quote "{q}"'),
+)
 
 
 @st.composite
@@ -142,7 +163,7 @@ def pack_source(draw, min_rules: int = 1, max_rules: int = 24) -> str:
         cond = draw(st.one_of(condition(), st.just(None)))
         when = f"\n  when {cond}" if cond else ""
         unknown = "\n  unknown reject" if cond and draw(st.integers(0, 5)) == 0 else ""
-        rules.append(f'rule R{i} "规则{i}"\n  cite S "第{i}条"{when}\n  then {draw(_effect)}{unknown}\n')
+        rules.append(f'rule R{i} "规则{i}"\n  cite S "第{i}条"{draw(_cite)}{when}\n  then {draw(_effect)}{unknown}\n')
     return HEADER + "\n".join(rules)
 
 
@@ -157,7 +178,7 @@ def decision_input(draw):
                        ("category", st.sampled_from(CATEGORIES)), ("item_code", st.sampled_from(CODES + [""])),
                        ("funding_provided", st.booleans()), ("work_conditions_provided", st.booleans()),
                        ("one_vote_veto", st.booleans()), ("topic", st.sampled_from(TOPICS)),
-                       ("title", st.sampled_from(["关于考核", "t", "c1", "任务名"])),
+                       ("title", st.sampled_from(["关于考核", "t", "c1", "任务名", "p2", "甲一"])),
                        ("tags", st.lists(maybe(st.sampled_from(TAGS)), max_size=3)),
                        ("n", _small), ("deadline", st.sampled_from(DATES)),
                        ("items", st.lists(item, max_size=3))]:

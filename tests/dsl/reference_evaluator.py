@@ -143,8 +143,30 @@ class Reference(NodeVisitor):
                 return {_num(v) for v in value}
             return tuple(value) if isinstance(value, tuple) else _num(value)
         if kind == "list":
-            return set(c.lists[name].codes)
+            return _Lists((name,))
         raise AssertionError(kind)
+
+    def visit_KindRef(self, e, env, scope):
+        return _Lists(tuple(name for name, info in self.c.lists.items() if info.kind == e.kind))
+
+    def _in_lists(self, value, lists, env):
+        """Membership the long way: item by item, an item limited to levels counts
+        only at the target's level (unknown while that level is)."""
+        if value is UNKNOWN:
+            return UNKNOWN
+        level = (env.get("target") or {}).get("level")
+        result = False
+        for name in lists.names:
+            for item in self.c.lists[name].items:
+                if value not in (item["code"], item["name"], *item["aliases"]):
+                    continue
+                if not item["levels"]:
+                    return True
+                if level is None:
+                    result = UNKNOWN
+                elif level in item["levels"]:
+                    return True
+        return result
 
     def visit_Attr(self, e, env, scope):
         c = self.c
@@ -166,10 +188,12 @@ class Reference(NodeVisitor):
         key = self.visit(e.key, env, scope)
         if key is UNKNOWN:
             return UNKNOWN
-        found = next((item for item in lst.items if item["code"] == key), None)
+        found = next((item for item in lst.items if item["code"] == key), None) or next(
+            (item for item in lst.items if key == item["name"] or key in item["aliases"]), None)
         item = {"code": "", "name": "", "kind": "", "requires": set(), **(
             {"code": found["code"], "name": found["name"], "kind": found["kind"],
-             "requires": set(found["requires"]), **found["attrs"]} if found else {})}
+             "requires": set(found["requires"]), "aliases": set(found["aliases"]), "levels": set(found["levels"]),
+             "example": found["example"], "list": found["list"], **found["attrs"]} if found else {})}
         for attr, t in lst.item_type.fields.items():
             if item.get(attr) is None:
                 item[attr] = _empty(t)
@@ -186,6 +210,8 @@ class Reference(NodeVisitor):
 
     def visit_Quantifier(self, e, env, scope):
         seq = self.visit(e.iterable, env, scope)
+        if isinstance(seq, _Lists):
+            seq = [self._item_record(item, e.iterable) for name in seq.names for item in self.c.lists[name].items]
         if seq is UNKNOWN:
             return UNKNOWN
         if e.body is None:
@@ -235,6 +261,8 @@ class Reference(NodeVisitor):
         a, b = self.visit(e.left, env, scope), self.visit(e.right, env, scope)
         if a is UNKNOWN or b is UNKNOWN:
             return UNKNOWN
+        if isinstance(a, _Lists):
+            return _Lists(a.names + tuple(x for x in b.names if x not in a.names))
         if isinstance(lt, (ListRef, SetOf)):
             return set(a) | set(b)
         if lt == DATE and rt == DATE:
@@ -267,6 +295,9 @@ class Reference(NodeVisitor):
                 a, b = _to_date(a), _to_date(b)
             return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
         if op in ("in", "not in"):
+            if isinstance(b, _Lists):
+                inside = self._in_lists(a, b, env)
+                return inside if op == "in" else _not3(inside)
             if isinstance(b, tuple):  # a range
                 inside = UNKNOWN if a is UNKNOWN else b[0] <= a <= b[1]
             elif vocabulary is not None:  # within: the code or one of its ancestors is a member
@@ -286,6 +317,20 @@ class Reference(NodeVisitor):
             return UNKNOWN
         return b in a
 
+    def _item_record(self, item, iterable):
+        """An item as a quantifier variable sees it: its fields, attributes, and the
+        empty value of each attribute it does not declare."""
+        record = self.c.types[iterable]
+        from jiceng.dsl.checker import items_record
+        fields = items_record(self.c, record.names).fields
+        out = {"code": item["code"], "name": item["name"], "kind": item["kind"], "requires": set(item["requires"]),
+               "aliases": set(item["aliases"]), "levels": set(item["levels"]), "example": item["example"],
+               "list": item["list"], **item["attrs"]}
+        for attr, t in fields.items():
+            if out.get(attr) is None:
+                out[attr] = _empty(t)
+        return out
+
     def _constant_text(self, e):
         """The text of a literal, an enum word or a text param, else None."""
         if isinstance(e, n.String):
@@ -302,3 +347,10 @@ class Reference(NodeVisitor):
         if isinstance(t, Vocab) and isinstance(e, n.Attr):
             return self.vocabularies.get(e.name)
         return None
+
+
+class _Lists:
+    """One or more lists as a value (``L1 + kind assist``): membership is decided item by item."""
+
+    def __init__(self, names):
+        self.names = tuple(names)

@@ -44,9 +44,12 @@ def test_long_conditions_break_before_each_operator():
     assert _same_meaning(out, f"pack p\nrule R when {cond} then reject\n")
 
 
-def test_parentheses_only_where_structure_needs_them():
+def test_parentheses_where_structure_needs_them_and_around_and_inside_or():
     out = format_source("pack p\nrule R when ((a or b) and not (c)) or (d and (e or f)) then reject\n", "f.jc")
-    assert "when (a or b) and not c or d and (e or f)" in out
+    assert "when ((a or b) and not c) or (d and (e or f))" in out
+    # redundant ones go; the clarifying ones are added where the author left them out
+    out = format_source("pack p\nrule R when (a) and ((b)) or c and d then reject\n", "f.jc")
+    assert "when (a and b) or (c and d)" in out
 
 
 def test_shipped_packs_are_formatted():

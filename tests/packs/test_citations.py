@@ -1,4 +1,6 @@
-"""Every rule names the document and clause behind it; every source is a seed document."""
+"""Every rule names the document and clause behind it; every source is a seed document or a
+published national document kept as an excerpt beside the national pack (``MCA2015``, ``MCA2020``,
+from shared/govdata/national.json)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,8 +11,9 @@ import pytest
 ALL = sorted(p.name for p in (Path(__file__).resolve().parents[2] / "rule_packs").iterdir() if p.is_dir())
 SEEDS = {"000_9e12efd01c9016d5.txt", "001_1a56f291629acc16.txt", "002_767a5add348c0b88.txt",
          "003_c538b5847812c124.txt", "004_57871d724fc12ec6.txt"}
-SEED_OF_TENANT = {"national": {"000_9e12efd01c9016d5.txt", "002_767a5add348c0b88.txt"},
-                  "hunan": {"003_c538b5847812c124.txt"}, "changsha": {"003_c538b5847812c124.txt"},
+NATIONAL_DOCUMENTS = {"mca2015_136.txt", "mca2020_20.txt"}
+SEED_OF_TENANT = {"national": {"000_9e12efd01c9016d5.txt", "002_767a5add348c0b88.txt"} | NATIONAL_DOCUMENTS,
+                  "hunan": {"003_c538b5847812c124.txt", "000_9e12efd01c9016d5.txt", "002_767a5add348c0b88.txt"}, "changsha": {"003_c538b5847812c124.txt"},
                   "heilongjiang": {"001_1a56f291629acc16.txt"}, "sichuan": set(),
                   "chengdu": {"004_57871d724fc12ec6.txt", "000_9e12efd01c9016d5.txt"}}
 
@@ -21,7 +24,7 @@ def test_every_rule_cites_a_clause_of_a_seed_document(pack, tenant):
         assert rule.citation, f"{rule.id} has no citation"
         assert rule.cites, rule.id
         for cite in rule.cites:
-            assert cite["file"] in SEEDS, f"{rule.id} cites {cite['file']}"
+            assert cite["file"] in SEEDS | NATIONAL_DOCUMENTS, f"{rule.id} cites {cite['file']}"
             assert cite["clause"], f"{rule.id} cites {cite['source']} without a clause"
 
 
@@ -58,3 +61,12 @@ def test_docs_table_lists_every_rule_with_its_clause(pack, repo, tenant):
         for cite in rule.cites:
             assert f"{cite['source']} {cite['clause']}" in rows[rule.id]
             assert cite["file"] in rows[rule.id]
+
+
+
+def test_national_documents_are_kept_beside_the_pack(repo):
+    """The excerpts of the national documents the pack cites are in the repository and say
+    they are excerpts."""
+    folder = repo / "rule_packs" / "national" / "documents"
+    for name in NATIONAL_DOCUMENTS:
+        assert (folder / name).read_text(encoding="utf-8").startswith("# 摘录,不是全文。")

@@ -28,7 +28,8 @@ def test_a_copy_of_the_packs_elsewhere_is_linted_with_forms_given(repo, tmp_path
     shutil.copytree(repo / "rule_packs", copy)
     alone = CliRunner().invoke(main, ["lint", str(copy)])
     assert alone.exit_code == 1 and "没有找到表单目录" in alone.output and "--forms" in alone.output
-    given = CliRunner().invoke(main, ["lint", "--forms", str(repo / "form_schemas"), str(copy)])
+    given = CliRunner().invoke(main, ["lint", "--forms", str(repo / "form_schemas"),
+                                      "--documents", str(repo / "documents"), str(copy)])
     assert given.exit_code == 0, given.output
     assert "0 个错误,0 个警告" in given.output and "E204" not in given.output
     tested = CliRunner().invoke(main, ["test", "--forms", str(repo / "form_schemas"), str(copy)])

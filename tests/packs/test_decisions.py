@@ -109,13 +109,24 @@ def test_approval_rule_is_hunans_own(pack, tenant, decide):
 
 # ---- 一票否决、清单外事项 --------------------------------------------------
 @pytest.mark.parametrize("tenant", ALL)
-@pytest.mark.parametrize("level", ["street", "community"])
-def test_one_vote_veto_is_rejected(pack, tenant, level, decide):
+def test_one_vote_veto_on_community_work_is_rejected(pack, tenant, decide):
+    """S002 四(四): 取消对社区工作的“一票否决”事项."""
     task = {"title": "目标责任(一票否决)", "item_code": "QG-ZZ-11", "kind": "work", "role": "responsible",
             "one_vote_veto": True, "via_platform": True}
-    d = decide(pack(tenant), task, {"level": level})
+    d = decide(pack(tenant), task, {"level": "community"})
     assert d.decision == "reject"
     assert "取消一票否决" in fired(d)
+
+
+@pytest.mark.parametrize("tenant", ALL)
+def test_one_vote_veto_on_a_street_needs_approval_not_a_ban(pack, tenant, decide):
+    """S000 七(二) says 清理规范 of 一票否决 for 乡镇(街道): conditional on approval, not rejected."""
+    task = {"title": "街道目标责任(一票否决)", "kind": "work", "role": "responsible", "category": "安全生产",
+            "one_vote_veto": True, "statutory_duty": False}
+    d = decide(pack(tenant), task, {"level": "street"})
+    assert d.decision == "conditional" and codes(d) == {"approval"}
+    assert "乡镇街道一票否决须清理规范" in fired(d) and "取消一票否决" not in fired(d)
+    assert decide(pack(tenant), {**task, "approval": "某委发〔2024〕2号"}, {"level": "street"}).decision == "admit"
 
 
 @pytest.mark.parametrize("tenant", ALL)
@@ -131,13 +142,16 @@ def test_task_on_no_list_is_rejected_for_a_community(pack, tenant, item_code, de
 
 
 # ---- 其他文件规定 ---------------------------------------------------------
-def test_heilongjiang_grid_takes_only_grid_service_items(pack, decide):
+def test_heilongjiang_grid_items_are_advice_not_a_ban(pack, decide):
+    """S001 主要任务(三)3 asks to 明确网格管理服务事项: an item that is not one is flagged, not refused."""
     p = pack("heilongjiang")
     base = {"title": "网格任务", "kind": "work", "role": "assist", "funding_provided": True,
             "work_conditions_provided": True, **CLEAR}
-    assert decide(p, {**base, "item_code": "HLJ-XZ-07"}, {"level": "grid"}).decision == "admit"
+    d = decide(p, {**base, "item_code": "HLJ-XZ-07"}, {"level": "grid"})
+    assert d.decision == "admit" and "网格只承接网格管理服务事项" not in fired(d)
     d = decide(p, {**base, "item_code": "HLJ-XZ-01"}, {"level": "grid"})
-    assert d.decision == "reject" and "网格只承接网格管理服务事项" in fired(d)
+    assert d.decision == "admit" and "网格只承接网格管理服务事项" in fired(d)
+    assert {r["effect"] for r in d.reasons} == {"warn"}
 
 
 def test_chengdu_one_grid_and_one_platform(pack, decide):

@@ -1,6 +1,8 @@
 """The 清单: every kind present, provincial lists of real size, national items kept by every tenant."""
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -31,10 +33,19 @@ def test_provinces_fill_the_national_lists(pack, tenant, minimum):
         assert len(own_items(p, name, tenant)) >= minimum, f"{tenant} {name}"
 
 
-def test_hunan_reduced_and_certificate_lists(pack):
+def test_hunan_keeps_no_reduced_or_certificate_items_of_its_own(pack):
+    """S003 names no 减负 or certificate items: the ones the pack had were invented or contradicted
+    S003 (a plaque it allows after 备案审核), so Hunan inherits the national lists unchanged."""
     p = pack("hunan")
-    assert len(own_items(p, "减负事项", "hunan")) >= 5
-    assert own_items(p, "不应由社区出具的证明", "hunan")
+    assert own_items(p, "减负事项", "hunan") == []
+    assert own_items(p, "不应由社区出具的证明", "hunan") == []
+    assert [i["code"] for i in p.lists["减负事项"]] == [i["code"] for i in pack("national").lists["减负事项"]]
+
+
+def test_hunan_duplicate_hazard_check_item_is_merged(pack):
+    """HN-ZZ-21 and HN-XZ-25 came from the same S003 sentence: one item is left, on the assist list."""
+    codes = {i["code"] for items in pack("hunan").lists.values() for i in items}
+    assert "HN-ZZ-21" not in codes and "HN-XZ-25" in codes
 
 
 def test_changsha_inherits_hunan_lists(pack):
@@ -44,10 +55,30 @@ def test_changsha_inherits_hunan_lists(pack):
     assert [i["code"] for i in changsha["街道取消事项"]] == ["招商引资", "协税护税"]
 
 
-def test_national_certificates_communities_no_longer_issue(pack):
-    items = pack("national").lists["不应由社区出具的证明"]
-    assert len(items) >= 10
-    assert all(i["attrs"].get("出具单位") for i in items), "each names who issues it instead"
+def _mca2020_names_in_the_excerpt(repo) -> list[str]:
+    text = (repo / "rule_packs" / "national" / "documents" / "mca2020_20.txt").read_text(encoding="utf-8")
+    appendix = text.split("附:不应由基层群众性自治组织出具证明事项清单(第一批)", 1)[1]
+    return re.findall(r"^\d+\. (.+)$", appendix, flags=re.M)
+
+
+def test_national_certificates_are_mca2020s_first_list_verbatim(pack, repo):
+    """民政部等六部门(2020)附清单(第一批): 20 items, names as published, in the published order."""
+    names = [i["name"] for i in pack("national").lists["不应由社区出具的证明"]]
+    assert names == _mca2020_names_in_the_excerpt(repo)
+    assert len(names) == 20
+    govdata = repo.parent.parent / "shared" / "govdata" / "national.json"
+    if govdata.exists():  # the research extract the excerpt was taken from (not in a clone)
+        published = json.loads(govdata.read_text(encoding="utf-8"))
+        assert names == published["certificates_not_issued_by_village_or_residents_committee"]["items"]
+
+
+def test_national_reduced_items_are_mca2015s_task_quotas(pack):
+    """民发〔2015〕136号 一: 招商引资、协税护税、经济创收等任务指标 原则上一律取消; its 责任主体 items
+    (执法、拆迁拆违、环境整治、城市管理) are in the forbidden list S002 四(四) already names."""
+    p = pack("national")
+    assert [i["code"] for i in p.lists["减负事项"]] == ["招商引资", "协税护税", "经济创收"]
+    forbidden = {i["code"] for i in p.lists["不应由社区承担的事项"]}
+    assert {"行政执法", "拆迁拆违", "环境整治", "城市管理"} <= forbidden
 
 
 @pytest.mark.parametrize("tenant", ALL)
@@ -65,11 +96,12 @@ def test_every_assist_item_declares_funding_and_work_conditions(pack, tenant):
 
 @pytest.mark.parametrize("tenant", ALL)
 def test_an_item_code_belongs_to_one_list(pack, tenant):
-    """Task item codes point at one list; forbidden lists are keyed by category and may overlap."""
+    """Task item codes point at one list; forbidden and reduced lists are keyed by category (民发〔2015〕
+    136号 cancels 招商引资 etc. as categories) and may overlap."""
     seen: dict[str, str] = {}
     for name, items in pack(tenant).lists.items():
         for item in items:
-            if item["kind"] == "forbidden":
+            if item["kind"] in ("forbidden", "reduced"):
                 continue
             assert item["code"] not in seen, f"{item['code']} in {seen.get(item['code'])} and {name}"
             seen[item["code"]] = name

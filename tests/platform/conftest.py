@@ -139,9 +139,18 @@ def fresh_database(request, tmp_path) -> Iterator[Database]:
         yield db
 
 
+@pytest.fixture
+def empty_database(request, tmp_path) -> Iterator[Database]:
+    """A fresh database for one test, not loaded: the test runs `jiceng init` itself."""
+    with new_database(request.param, tmp_path) as db:
+        yield db
+
+
 def pytest_generate_tests(metafunc):
     if "fresh_database" in metafunc.fixturenames:  # also through fresh_api
         metafunc.parametrize("fresh_database", BACKENDS, indirect=True)
+    if "empty_database" in metafunc.fixturenames:
+        metafunc.parametrize("empty_database", BACKENDS, indirect=True)
 
 
 @pytest.fixture

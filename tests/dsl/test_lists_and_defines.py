@@ -1,0 +1,154 @@
+"""Issue 12's language: items with aliases, levels, examples and citations; lists by kind;
+named conditions; several requirements at once; source metadata; effective dates."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import build, errors_of
+from jiceng.dsl.parser import parse
+
+NATIONAL = '''pack national version "2024.06" effective 2024-06-01
+source S002 "2017 意见" file "002.txt" issuer "中共中央 国务院" number "中发〔2017〕13号" date 2017-06-12
+source "HB-LIST" "湖北清单"
+list 自治 kind self_governance cite S002 "二(二)" {
+  "Z1" "组织换届选举"
+  "Z2" "村务公开" levels 村, grid
+}
+list 证明 kind certificate_excluded {
+  "M1" "婚育状况证明" alias "生育状况证明" cite S002 "四(四)" quote "全面清理" example
+  "M2" "居住证明" cite "HB-LIST" "一"
+}
+define 社区级 "社区及其以下" = target.level in [community, village, grid]
+define 村级组织 = target.level == village or (target.level == grid and target.community.level == village)
+rule 清单外 cite S002 "四(四)"
+  when 社区级 and task.item_code not in kind self_governance + kind assist
+  then reject
+rule 证明 cite S002 "四(四)" quote "出具的各类证明"
+  when 社区级 and task.title in kind certificate_excluded
+  then reject "不应由社区出具"
+rule 协助须保障 cite S002 "四(四)"
+  when 社区级 and task.item_code in kind assist and not task.funding_provided
+  then require funding, work_conditions "请提供经费和工作条件"
+'''
+
+HUNAN = '''pack hunan version "2024.06" effective 2024-07-01 extends national
+list 湖南主责 kind self_governance { "HN1" "湖南自治事项" }
+list 湖南协助 kind assist { "HNX" "湖南协助事项" requires funding }
+'''
+
+
+def test_a_province_list_of_a_kind_counts_whatever_its_name():
+    pack = build({"national": NATIONAL, "hunan": HUNAN})
+    assert pack.decide({"item_code": "HN1", "title": "t"}, {"level": "community"}).decision == "admit"
+    assert pack.decide({"item_code": "HN9", "title": "t"}, {"level": "community"}).decision == "reject"
+    national = build({"national": NATIONAL})
+    assert national.decide({"item_code": "HN1", "title": "t"}, {"level": "community"}).decision == "reject"
+
+
+def test_items_limited_to_levels_count_only_there_and_are_unknown_without_a_level():
+    pack = build({"national": NATIONAL})
+    assert pack.decide({"item_code": "Z2", "title": "t"}, {"level": "village"}).decision == "admit"
+    assert pack.decide({"item_code": "Z2", "title": "t"}, {"level": "community"}).decision == "reject"
+    d = pack.decide({"item_code": "Z2", "title": "t"}, {})
+    assert "清单外" not in d.rule_ids and any(u["rule"] == "清单外" for u in d.unknown)
+    assert "target.level" in next(u for u in d.unknown if u["rule"] == "清单外")["missing"]
+
+
+def test_rules_match_an_item_by_name_or_alias_and_the_reason_cites_the_item():
+    pack = build({"national": NATIONAL})
+    for title in ("婚育状况证明", "生育状况证明", "M1"):
+        d = pack.decide({"item_code": "Z1", "title": title}, {"level": "community"})
+        assert d.rule_ids == ["证明"], title
+        (reason,) = d.reasons
+        assert reason["items"][0]["code"] == "M1" and reason["example"] is True
+        assert "示例事项" in reason["message"]
+        assert "全面清理" in reason["citation"] and "出具的各类证明" in reason["citation"]
+        assert any(c.get("item") == "M1" and c["quote"] == "全面清理" for c in reason["cites"])
+    d = pack.decide({"item_code": "Z1", "title": "居住证明"}, {"level": "community"})
+    (reason,) = d.reasons
+    assert "example" not in reason and "示例事项" not in reason["message"]
+    assert reason["items"][0]["cites"][0]["source"] == "HB-LIST"
+    assert pack.decide({"item_code": "Z1", "title": "婚育证明"}, {"level": "community"}).decision == "admit"
+
+
+def test_one_rule_requires_several_things():
+    pack = build({"national": NATIONAL, "hunan": HUNAN})
+    d = pack.decide({"item_code": "HNX", "title": "t", "funding_provided": False}, {"level": "community"})
+    assert d.decision == "conditional"
+    assert [r["code"] for r in d.requirements] == ["funding", "work_conditions"]
+    assert d.reasons[0]["requirements"] == ["funding", "work_conditions"]
+
+
+def test_named_conditions_are_expanded_and_checked():
+    pack = build({"national": NATIONAL})
+    # the define reads target.level: a missing level leaves the rule unknown, and says why
+    d = pack.decide({"item_code": "nope", "title": "t"}, {})
+    assert any("target.level" in u["missing"] for u in d.unknown)
+    wrong = NATIONAL.replace('define 社区级 "社区及其以下" = target.level in [community, village, grid]',
+                             'define 社区级 = target.levl == street')
+    assert "E205" in [x.code for x in errors_of({"national": wrong})]
+
+
+def test_a_cycle_of_named_conditions_is_an_error():
+    src = "pack p\ndefine A = B and task.one_vote_veto\ndefine B = A\nrule R cite S when A then reject\nsource S \"s\""
+    assert "E240" in [x.code for x in errors_of({"p": src})]
+
+
+def test_a_named_condition_cannot_take_a_list_name():
+    src = 'pack p\nlist A kind assist { X "x" }\ndefine A = true\n'
+    assert "E202" in [x.code for x in errors_of({"p": src})]
+
+
+def test_kind_must_be_known():
+    src = "pack p\nrule R when task.item_code in kind assits then reject\n"
+    assert "E207" in [x.code for x in errors_of({"p": src})]
+
+
+def test_item_levels_must_be_levels():
+    src = 'pack p\nlist A kind assist { X "x" levels 社区, 县城 }\n'
+    assert "E217" in [x.code for x in errors_of({"p": src})]
+
+
+def test_quantifiers_read_items_by_attribute_across_a_kind():
+    src = NATIONAL + '''list 村证明 kind permitted { "P1" "村民身份" { 出具: "村委会" }  "P2" "居住" alias "居住情况" }
+rule 白名单外 cite S002 "四(四)"
+  when target.level == village and task.kind == certificate
+    and not any(i in kind permitted: i.name == task.title or task.title in i.aliases)
+  then reject
+rule 村委会出具 cite S002 "四(四)"
+  when count(i in kind permitted: i.出具 == "村委会") == 1 and task.kind == certificate then warn
+'''
+    pack = build({"national": src})
+    base = {"item_code": "Z1", "kind": "certificate"}
+    assert "白名单外" not in pack.decide({**base, "title": "居住情况"}, {"level": "village"}).rule_ids
+    assert "白名单外" in pack.decide({**base, "title": "收入"}, {"level": "village"}).rule_ids
+    assert "村委会出具" in pack.decide({**base, "title": "收入"}, {"level": "village"}).rule_ids
+
+
+def test_sources_carry_metadata_and_ids_as_published():
+    pack = build({"national": NATIONAL})
+    info = pack.source_info
+    assert info["S002"]["number"] == "中发〔2017〕13号" and info["S002"]["date"] == "2017-06-12"
+    assert info["HB-LIST"]["title"] == "湖北清单"
+    assert pack.effective == "2024-06-01"
+    assert build({"national": NATIONAL, "hunan": HUNAN}).effective == "2024-07-01"
+
+
+def test_a_cite_to_an_undeclared_quoted_source_is_an_error():
+    src = 'pack p\nrule R cite "HB-LST" "一" when task.one_vote_veto then reject\nsource "HB-LIST" "x"\n'
+    diags = errors_of({"p": src})
+    assert [d.code for d in diags] == ["E209"] and "HB-LIST" in diags[0].full_message()
+
+
+def test_item_clauses_come_in_any_order():
+    a = parse('pack p\nlist L kind assist { "A" "甲" alias "x" levels 村 example requires funding '
+              'cite S "一" quote "q" { k: 1 } }', "f.jc")[0]
+    b = parse('pack p\nlist L kind assist { "A" "甲" { k: 1 } cite S "一" quote "q" requires funding example '
+              'levels 村 alias "x" }', "f.jc")[0]
+    assert a.decls == b.decls
+
+
+@pytest.mark.parametrize("bad", ['"A" "甲" cite S', '"A" "甲" alias', '"A" "甲" levels'])
+def test_an_incomplete_item_clause_is_a_syntax_error(bad):
+    _module, diags = parse(f"pack p\nlist L kind assist {{ {bad} }}", "f.jc")
+    assert diags and diags[0].code in ("E102", "E103")

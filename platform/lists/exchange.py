@@ -14,7 +14,7 @@ anywhere stores nothing. A dry run answers the same, what would change per list,
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Optional
 
@@ -28,9 +28,9 @@ from jiceng.dsl.parser import parse
 from jiceng.platform.auth.tokens import Principal
 from jiceng.platform.db.models import PackHead, PackVersion, Tenant
 from jiceng.platform.errors import Conflict, Invalid, NotFound
-from jiceng.platform.lists.declarations import ListItem, attrs_of, item_declaration, quote
-from jiceng.platform.lists.table import (LAYOUT, TABLE_KINDS, Catalogue, ListRef, TableRow, check_rows, row_values,
-                                         write_csv, write_xlsx)
+from jiceng.platform.lists.declarations import Citation, ListItem, from_compiled, item_declaration, name_or_quoted, quote
+from jiceng.platform.lists.table import (LAYOUT, TABLE_KINDS, Catalogue, ListRef, TableRow, check_rows, normalized,
+                                         row_values, write_csv, write_xlsx)
 from jiceng.platform.packs.lifecycle import store_version, version_dict
 from jiceng.platform.packs.versions import ResolvedPack, get_version, in_force
 from jiceng.platform.runtime import Runtime
@@ -43,32 +43,34 @@ FORMATS = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.
 
 
 # ---------------------------------------------------------------------- reading a compiled chain
-def list_cites(pack: Pack) -> dict[tuple[str, str], str]:
-    """(pack, list) -> the clause its declaration there cites, as "S002 二(二)"."""
+def list_cites(pack: Pack) -> dict[tuple[str, str], Citation]:
+    """(pack, list) -> the clause its declaration there cites (declarations citing no clause left out)."""
     out = {}
     for unit in pack.checked.linked.units:
         for d in unit.decls():
-            if isinstance(d, n.ListDecl) and d.cite is not None:
-                out[(unit.tenant, d.name)] = _cite_text(d.cite)
+            if isinstance(d, n.ListDecl) and d.cite is not None and d.cite.clause:
+                out[(unit.tenant, d.name)] = _citation(d.cite)
     return out
 
 
-def _cite_text(cite: n.Cite) -> str:
-    return f"{cite.source} {cite.clause}" if cite.clause else cite.source
+def _citation(cite: n.Cite) -> Citation:
+    return Citation(cite.source, cite.clause or "", getattr(cite, "quote", None) or "")
 
 
 def chain_items(pack: Pack) -> dict[str, list[tuple[ListItem, str]]]:
-    """Each 清单 of the chain (vocabularies left out): its items as the table holds them, with their pack."""
+    """Each 清单 of the chain (vocabularies left out): its items as the table holds them, with their
+    pack; an item citing nothing of its own carries the clause its list is declared under there."""
     cites = list_cites(pack)
     out: dict[str, list[tuple[ListItem, str]]] = {}
-    for name, info in pack.list_info.items():
-        if info["kind"] not in TABLE_KINDS:
+    for name, info in pack.checked.lists.items():
+        if info.kind not in TABLE_KINDS:
             continue
         rows = []
-        for i in pack.lists[name]:
-            citation, department, levels, note, other = attrs_of(i["attrs"])
-            item = ListItem(i["code"], i["name"], citation or cites.get((i["pack"], name), ""), department, levels,
-                            note, tuple(i["requires"]), other)
+        for i in info.items:
+            item = from_compiled(i)
+            fallback = cites.get((i["pack"], name))
+            if not item.cites and not item.citation and fallback is not None:
+                item = replace(item, cites=(fallback,))
             rows.append((item, i["pack"]))
         out[name] = rows
     return out
@@ -77,11 +79,13 @@ def chain_items(pack: Pack) -> dict[str, list[tuple[ListItem, str]]]:
 def catalogue(pack: Pack) -> Catalogue:
     lists = {name: ListRef(name, info["kind"], info["title"]) for name, info in pack.list_info.items()
              if info["kind"] in TABLE_KINDS}
-    items = {name: {item.code: (item, owner) for item, owner in rows} for name, rows in chain_items(pack).items()}
+    sources = frozenset(pack.checked.linked.sources)
+    items = {name: {item.code: (normalized(item, sources), owner) for item, owner in rows}
+             for name, rows in chain_items(pack).items()}
     vocabularies = [name for name, info in pack.list_info.items() if info["kind"] == "category"]
     categories = frozenset(i["code"] for name in vocabularies for i in pack.lists[name]) if vocabularies else None
     return Catalogue(lists, dict(pack.checked.linked.requirements), tuple(c["tenant"] for c in pack.chain), items,
-                     categories)
+                     sources, categories)
 
 
 # ---------------------------------------------------------------------- export
@@ -139,7 +143,8 @@ def import_lists(rt: Runtime, principal: Principal, tenant: str, data: bytes, fi
                                            draft=files)
         except Invalid as e:
             raise _located(e, lines) from None
-        changes = _changes(chain_items(base_pack), chain_items(resolved.pack), tenant)
+        changes = _changes(chain_items(base_pack), chain_items(resolved.pack), tenant,
+                           frozenset(resolved.pack.checked.linked.sources))
         out = {"tenant": tenant, "format": parsed.format, "rows": len(parsed.rows), "base_number": base_version.number,
                "inherited_rows": len(rows) - sum(len(v) for v in own.values()), "lists": changes,
                "dry_run": dry_run, "ignored_columns": parsed.ignored, "version": None}
@@ -239,7 +244,7 @@ def _own_declarations(files: dict[str, str], tenant: str) -> dict[str, tuple[str
 def _declaration(name: str, rows: list[TableRow], decl: Optional[n.ListDecl]) -> Rewrite:
     """A list's declaration: the existing head (title, kind, cite) and removals, the table's items."""
     head = f"list {name}"
-    own_cite = ""
+    own_cite = None
     removes: list[str] = []
     if decl is not None:
         if decl.title:
@@ -247,15 +252,16 @@ def _declaration(name: str, rows: list[TableRow], decl: Optional[n.ListDecl]) ->
         if decl.kind:
             head += f" kind {decl.kind}"
         if decl.cite is not None:
-            own_cite = _cite_text(decl.cite)
-            head += f" cite {decl.cite.source}" + (f" {quote(decl.cite.clause)}" if decl.cite.clause else "")
+            own_cite = _citation(decl.cite) if decl.cite.clause else None
+            head += f" cite {name_or_quoted(decl.cite.source)}" + (f" {quote(decl.cite.clause)}" if decl.cite.clause else "")
+            if getattr(decl.cite, "quote", None):
+                head += f" quote {quote(decl.cite.quote)}"
         removes = [f"  remove {quote(e.code)}\n" for e in decl.entries if isinstance(e, n.Remove)]
     body = []
     for r in rows:
         item = r.item
-        if own_cite and item.citation == own_cite:  # the list's own clause: said once, on the list
-            item = ListItem(item.code, item.name, "", item.department, item.levels, item.note, item.requires,
-                            item.other)
+        if own_cite is not None and item.cites == (own_cite,):  # the list's own clause: said once, on the list
+            item = replace(item, cites=())
         body.append(f"  {item_declaration(item)}\n")
     return Rewrite(name, f"{head} {{\n{''.join(body)}{''.join(removes)}}}\n", [r.row for r in rows],
                    decl.span if decl is not None else None)
@@ -276,12 +282,12 @@ def _located(e: Invalid, lines: dict[tuple[str, int], int]) -> Invalid:
 
 
 def _changes(before: dict[str, list[tuple[ListItem, str]]], after: dict[str, list[tuple[ListItem, str]]],
-             tenant: str) -> list[dict]:
+             tenant: str, sources: frozenset[str]) -> list[dict]:
     """Per list: the tenant's own items added, removed and changed by the import."""
     out = []
     for name in after:
-        old = {i.code: i for i, owner in before.get(name, []) if owner == tenant}
-        new = {i.code: i for i, owner in after[name] if owner == tenant}
+        old = {i.code: normalized(i, sources) for i, owner in before.get(name, []) if owner == tenant}
+        new = {i.code: normalized(i, sources) for i, owner in after[name] if owner == tenant}
         added = [c for c in new if c not in old]
         removed = [c for c in old if c not in new]
         changed = [c for c in new if c in old and new[c] != old[c]]

@@ -15,13 +15,16 @@ import csv
 import io
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Optional
 
+from jiceng.dsl.checker import LEVEL_SPELLINGS
 from jiceng.dsl.diagnostics import did_you_mean
+from jiceng.dsl.resolver import LIST_KINDS
+from jiceng.dsl.types import LEVEL_LABELS
 
-from jiceng.platform.lists.declarations import ListItem
+from jiceng.platform.lists.declarations import FIXED_ATTRS, Citation, ListItem
 from jiceng.platform.units.importer import Cell, Layout, ParsedFile, Problem, Row, cell_text
 
 MAX_ROWS = 20_000
@@ -35,7 +38,7 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 #: column -> label written on export (and shown in problems)
 LABELS = {"seq": "序号", "code": "事项代码", "name": "事项名称", "category": "事项类别", "citation": "依据",
           "department": "责任部门", "levels": "适用层级", "requires": "须具备的条件", "note": "备注",
-          "other": "其他属性", "pack": "来源规则包"}
+          "aliases": "别名", "example": "示例", "other": "其他属性", "pack": "来源规则包"}
 EXPORT_COLUMNS = tuple(LABELS)
 HEADERS = {
     **{label: column for column, label in LABELS.items()},
@@ -51,12 +54,13 @@ HEADERS = {
     "层级": "levels", "适用范围": "levels", "适用对象": "levels",
     "条件": "requires", "保障条件": "requires", "须满足条件": "requires",
     "说明": "note",
+    "又称": "aliases", "其他名称": "aliases", "示例事项": "example",
     "来源": "pack", "规则包": "pack",
 }
 LAYOUT = Layout(HEADERS, ("name", "category"), LABELS, "lists", "清单事项", MAX_ROWS)
 
 #: list kinds a 清单 table holds (the vocabularies 事项类别/任务类型 are not 清单 and stay out)
-TABLE_KINDS = ("self_governance", "assist", "reduced", "forbidden", "certificate_excluded")
+TABLE_KINDS = ("self_governance", "assist", "reduced", "forbidden", "certificate_excluded", "permitted")
 #: short names a published table uses for each kind (the standard list of that kind is meant)
 KIND_WORDS = {
     "self_governance": ("自治", "自治事项", "依法自治", "依法自治事项", "社区依法自治事项", "居民自治事项"),
@@ -65,15 +69,21 @@ KIND_WORDS = {
     "reduced": ("减负", "减负事项", "减负工作事项", "社区减负事项"),
     "forbidden": ("不应由社区承担", "不应由社区承担的事项", "负面清单", "不得转嫁", "禁止事项"),
     "certificate_excluded": ("证明", "证明事项", "不再出具的证明", "不应由社区出具的证明", "社区不再出具的证明"),
+    "permitted": ("允许", "允许事项", "白名单"),
 }
-#: 适用层级 words -> the levels an item is declared with
-LEVEL_WORDS = {"社区": ("社区",), "城市社区": ("社区",), "居委会": ("社区",), "村": ("村",), "行政村": ("村",),
-               "农村社区": ("村",), "村委会": ("村",), "城乡社区": ("社区", "村"), "社区和村": ("社区", "村"),
-               "全部": ("社区", "村"), "community": ("社区",), "village": ("村",)}
-LEVELS = ("社区", "村")
+#: 适用层级 words -> the levels an item is declared with (any level's code or label is read too)
+LEVEL_WORDS = {"城市社区": ("community",), "居委会": ("community",), "行政村": ("village",),
+               "农村社区": ("village",), "村委会": ("village",), "城乡社区": ("community", "village"),
+               "社区和村": ("community", "village"), "全部": ("community", "village"),
+               **{word: (code,) for word, code in LEVEL_SPELLINGS.items()}}
+LEVEL_ORDER = tuple(LEVEL_LABELS)
+EXAMPLE_WORDS = {"是": True, "示例": True, "true": True, "1": True, "y": True, "yes": True,
+                 "否": False, "": False, "false": False, "0": False, "n": False, "no": False}
+#: a citation in a 依据 cell: a declared source, its clause, the quote in 「」 after it
+_CITE = re.compile(r"^(?P<source>\S+)\s+(?P<clause>[^「」]+?)\s*(?:「(?P<quote>[^」]*)」)?$")
 #: the kind's part of a made code: <TENANT>-ZZ-01
 CODE_PART = {"self_governance": "ZZ", "assist": "XZ", "reduced": "JF", "forbidden": "JZ",
-             "certificate_excluded": "ZM"}
+             "certificate_excluded": "ZM", "permitted": "YX"}
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,7 @@ class Catalogue:
     requirements: dict[str, str]          # code -> label
     packs: tuple[str, ...]
     items: dict[str, dict[str, tuple[ListItem, str]]]
+    sources: frozenset[str]
     #: the 事项类别 vocabulary's codes (None: the chain has none): a forbidden list holds categories
     categories: Optional[frozenset[str]] = None
 
@@ -132,7 +143,7 @@ class Catalogue:
         return None
 
 
-_STANDARD_NAMES = {"依法自治事项", "依法协助政府工作事项", "减负事项", "不应由社区承担的事项", "不应由社区出具的证明"}
+_STANDARD_NAMES = set(LIST_KINDS.values())
 
 
 # ---------------------------------------------------------------------- checking rows
@@ -161,6 +172,9 @@ def check_rows(parsed: ParsedFile, catalogue: Catalogue, tenant: str) -> tuple[l
             bad("code", "list_item_code_invalid",
                 f"事项代码“{_cut(code)}”只能由字母、数字、汉字和 - _ . 组成,不超过 64 个字符")
         citation = _text(row, "citation", TEXT_LENGTH, "list_text_too_long", bad)
+        cites = citations(citation, catalogue.sources)
+        if cites:
+            citation = ""
         department = _text(row, "department", TEXT_LENGTH, "list_text_too_long", bad)
         note = _text(row, "note", TEXT_LENGTH, "list_text_too_long", bad)
         levels = _levels(row, bad)
@@ -168,6 +182,11 @@ def check_rows(parsed: ParsedFile, catalogue: Catalogue, tenant: str) -> tuple[l
         if defaults_requires and ref is not None and ref.kind == "assist":
             requires = ("funding", "work_conditions")  # S002 四(四): every 协助事项 comes with funding and conditions
         other = _other(row, bad)
+        aliases = tuple(dict.fromkeys(x for x in re.split(r"[、;;\n]+", _text(row, "aliases", TEXT_LENGTH,
+                                                                            "list_text_too_long", bad)) if x.strip()))
+        example = EXAMPLE_WORDS.get(cell_text(row.cells.get("example")).lower())
+        if example is None:
+            bad("example", "list_example_invalid", "示例一列写“是”(只是示例、不是公布的事项)或留空")
         pack = cell_text(row.cells.get("pack"))
         if pack and pack not in catalogue.packs:
             bad("pack", "list_pack_unknown",
@@ -175,7 +194,8 @@ def check_rows(parsed: ParsedFile, catalogue: Catalogue, tenant: str) -> tuple[l
         if found:
             problems += found
             continue
-        item = ListItem(code, name, citation, department, levels, note, requires, other)
+        item = ListItem(code, name, citation, department, levels, note, requires, other, cites,
+                        tuple(a.strip() for a in aliases), bool(example))
         rows.append(TableRow(row.number, ref.name, item, bool(code), "" if pack == tenant else pack, row.cells))
     problems += _check_codes(rows, catalogue, tenant)
     return rows, problems
@@ -205,7 +225,40 @@ def _levels(row: Row, bad) -> tuple[str, ...]:
             bad("levels", "list_level_invalid", f"适用层级“{_cut(word)}”无效,应为 社区、村(或 城乡社区 表示两者)")
             return ()
         out += [x for x in levels if x not in out]
-    return tuple(x for x in LEVELS if x in out)
+    return tuple(x for x in LEVEL_ORDER if x in out)
+
+
+def normalized(item: ListItem, sources: frozenset[str]) -> ListItem:
+    """``item`` as a table row reads back: a 依据 attribute that names declared sources and their
+    clauses is the same citation as those cites (the import writes it so)."""
+    cites = citations(item.citation, sources) if item.citation and not item.cites else ()
+    return replace(item, citation="", cites=cites) if cites else item
+
+
+def citations(text: str, sources: frozenset[str]) -> tuple[Citation, ...]:
+    """The cites a 依据 cell names (one per line, or separated by ;): each a declared source and
+    its clause, with an optional quote in 「」; () when any part is not (the text stays a 依据)."""
+    parts, depth, current = [], 0, ""
+    for ch in text:
+        if ch == "「":
+            depth += 1
+        elif ch == "」":
+            depth = max(0, depth - 1)
+        if depth == 0 and ch in "\n;;":
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    parts.append(current)
+    out = []
+    for part in (p.strip() for p in parts):
+        if not part:
+            continue
+        m = _CITE.match(part)
+        if m is None or m["source"] not in sources:
+            return ()
+        out.append(Citation(m["source"], m["clause"].strip(), m["quote"] or ""))
+    return tuple(out)
 
 
 def _requires(row: Row, catalogue: Catalogue, bad) -> tuple[str, ...]:
@@ -234,7 +287,7 @@ def _other(row: Row, bad) -> tuple[tuple[str, object], ...]:
             '其他属性应为 JSON 对象,值为文字、数字、真假或文字的列表,如 {"出具单位": "公安机关"}'
             f"(不超过 {TEXT_LENGTH} 字)")
         return ()
-    clash = [k for k in value if k in ("依据", "部门", "适用层级", "备注")]
+    clash = [k for k in value if k in FIXED_ATTRS]
     if clash:
         bad("other", "list_other_invalid", f"其他属性中的“{clash[0]}”有自己的列,请写在那一列")
         return ()
@@ -311,7 +364,8 @@ def _check_codes(rows: list[TableRow], catalogue: Catalogue, tenant: str) -> lis
 
 
 def _rest(item: ListItem) -> tuple:
-    return (item.name, item.citation, item.department, item.levels, item.note, item.requires, item.other)
+    return (item.name, item.citation, item.department, item.levels, item.note, item.requires, item.other,
+            item.cites, item.aliases, item.example)
 
 
 def _report(row: Row, found: list[Problem], column: str, code: str, message: str) -> None:
@@ -333,8 +387,10 @@ def _cut(text: str, most: int = 40) -> str:
 def row_values(seq: int, list_name: str, item: ListItem, pack: str, requirement_labels: dict[str, str]) -> list:
     """One exported row, in :data:`EXPORT_COLUMNS` order."""
     other = json.dumps(dict(item.other), ensure_ascii=False) if item.other else ""
-    return [seq, item.code, item.name, list_name, item.citation, item.department, "、".join(item.levels),
-            "、".join(requirement_labels.get(c, c) for c in item.requires), item.note, other, pack]
+    return [seq, item.code, item.name, list_name, item.citation_text(), item.department,
+            "、".join(LEVEL_LABELS.get(x, x) for x in item.levels),
+            "、".join(requirement_labels.get(c, c) for c in item.requires), item.note, "、".join(item.aliases),
+            "是" if item.example else "", other, pack]
 
 
 def write_csv(rows: list[list]) -> bytes:
@@ -359,7 +415,7 @@ def write_xlsx(rows: list[list], title: str) -> bytes:
     for row in rows:
         sheet.append([str(v) if not isinstance(v, int) else v for v in row])
     sheet.freeze_panes = "A2"
-    for letter, width in zip("ABCDEFGHIJK", (6, 16, 40, 22, 30, 16, 10, 16, 24, 20, 14)):
+    for letter, width in zip("ABCDEFGHIJKLM", (6, 16, 40, 22, 30, 16, 10, 16, 24, 16, 6, 20, 14)):
         sheet.column_dimensions[letter].width = width
     buf = io.BytesIO()
     book.save(buf)

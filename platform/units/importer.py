@@ -168,8 +168,8 @@ def _read_csv(data: bytes, layout: Layout) -> ParsedFile:
     if "\x00" in text:
         raise unreadable("文件中含有 NUL 字符,不是文本文件")
     lines = text.splitlines()
-    try:
-        records = list(csv.reader(lines, delimiter="\t" if _tabbed(lines) else ","))
+    try:  # read from the text itself, not its lines: a quoted cell may hold a line break (Excel's Alt+Enter)
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter="\t" if _tabbed(lines) else ","))
     except csv.Error as e:  # e.g. a field longer than the csv module allows: not a units file
         raise unreadable(f"无法按 CSV 读取:{e}") from None
     return _rows(records, "csv", None, layout)

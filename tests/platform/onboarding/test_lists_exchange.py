@@ -15,7 +15,7 @@ from jiceng.platform.lists.table import LABELS
 TENANTS = "/api/v1/tenants"
 CSV, XLSX = "text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ADMIN = ("changsha", "admin")
-TABLE_KINDS = {"self_governance", "assist", "reduced", "forbidden", "certificate_excluded"}
+TABLE_KINDS = {"self_governance", "assist", "reduced", "forbidden", "certificate_excluded", "permitted"}
 
 
 def export(api, tenant="changsha", who=ADMIN, **query) -> list[dict]:
@@ -135,7 +135,7 @@ def test_bad_rows_are_each_reported_and_nothing_is_made(shipped):
     rows = [{"事项名称": "好的一行", "事项类别": "自治"},
             {"事项名称": "", "事项类别": "自治"},
             {"事项名称": "类别不对", "事项类别": "自知"},
-            {"事项名称": "层级不对", "事项类别": "协助", "适用层级": "街道"},
+            {"事项名称": "层级不对", "事项类别": "协助", "适用层级": "楼栋"},
             {"事项名称": "代码不对", "事项类别": "协助", "事项代码": "A B"},
             {"事项名称": "代码重复 1", "事项类别": "减负", "事项代码": "CS-JF-01"},
             {"事项名称": "代码重复 2", "事项类别": "减负", "事项代码": "CS-JF-01"},

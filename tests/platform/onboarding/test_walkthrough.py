@@ -61,7 +61,10 @@ def test_a_fictional_province_and_city_onboard_through_the_api(shipped):
     lists = ok(api.get(f"{TENANTS}/{p}/lists", yl))["lists"]
     fire = next(i for i in lists["依法协助政府工作事项"] if i["code"] == "YUNLING-XZ-01")
     assert fire["pack"] == p and fire["requires"] == ["funding", "work_conditions"]
-    assert fire["attrs"] == {"依据": "S002 三(二)", "部门": "林业和草原", "适用层级": ["村"], "备注": "每年 3—5 月为重点"}
+    assert fire["attrs"] == {"部门": "林业和草原", "备注": "每年 3—5 月为重点"}
+    files = ok(api.get(f"{TENANTS}/{p}/packs/2", yl))["files"]
+    assert ('"YUNLING-XZ-01" "协助开展护林防火巡查宣传" levels 村 cite S002 "三(二)" requires funding, work_conditions '
+            '{ "部门": "林业和草原", "备注": "每年 3—5 月为重点" }') in files["lists.jc"]
 
     # 4. the province's admin creates the city, below its own tenant only
     city = json.loads(fixture("city.json"))

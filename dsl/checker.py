@@ -67,7 +67,7 @@ class ListInfo:
     # levels match only at those levels (by_level), the others everywhere (keys)
     keys: frozenset[str] = frozenset()
     by_level: dict[str, frozenset[str]] = field(default_factory=dict)
-    cite: Optional[n.Cite] = None
+    cites: tuple[n.Cite, ...] = ()
 
     def find(self, spelling) -> Optional[dict]:
         """The item whose code, name or alias is ``spelling``."""
@@ -305,6 +305,7 @@ class Checker(NodeVisitor):
         items = []
         keys: set[str] = set()
         by_level: dict[str, set[str]] = {}
+        self._check_cites(merged.cites)
         for code, (item, pack) in merged.items.items():
             for req in item.requires:
                 if req not in self.linked.requirements:
@@ -341,7 +342,7 @@ class Checker(NodeVisitor):
                         owner_label=f"清单 {merged.name} 的事项")
         return ListInfo(merged.name, merged.kind, merged.title, merged.pack, items,
                         frozenset(i["code"] for i in items), record, frozenset(keys),
-                        {level: frozenset(v) for level, v in by_level.items()}, merged.cite)
+                        {level: frozenset(v) for level, v in by_level.items()}, merged.cites)
 
     # -------------------------------------------------------------- named conditions
     def _check_define(self, name: str) -> Type:
@@ -452,11 +453,11 @@ class Checker(NodeVisitor):
                 reason = never_fires(r.when, self)
                 if reason:
                     self.diags.append(make("W301", r.when.span, rule=r.id, reason=reason))
-        if r.unknown and (r.when is None or not reads_facts(r.when, self.bindings)):
+        when = r.when if r.when is None or not self.defines else self._expand.visit(r.when)
+        if r.unknown and (when is None or not reads_facts(when, self.bindings)):
             self.diags.append(make("W303", r.unknown[0].span, rule=r.id))
         if not ok:
             return None
-        when = r.when if r.when is None or not self.defines else self._expand.visit(r.when)
         return RuleInfo(index, r.id, r.title, pack, r.effects[0], r.cites, when, r.overridable, r.span,
                         r.unknown[0] if r.unknown else None)
 
@@ -690,6 +691,8 @@ class Checker(NodeVisitor):
             self.bindings[e] = ("list", e.id)
             return ListRef((e.id,))
         if e.id in self.linked.defines:
+            if unit is not None:  # a standard reads its unit, not the task and target a define reads
+                return self.error("E301", e.span, detail=f"命名条件 {e.id} 只能用于规则(rule)和其他命名条件,不能用于标准")
             self.bindings[e] = ("define", e.id)
             return self._check_define(e.id)
         if isinstance(expected, Enum):

@@ -319,8 +319,8 @@ class Verifier:
                     cite, word = hedge
                     self.diags.append(make("W304", cite.quote_span or cite.span, rule=d.id, word=word))
             elif isinstance(d, n.ListDecl):
-                if d.cite is not None:
-                    self._cite(d.cite, tenant)
+                for c in d.cites:
+                    self._cite(c, tenant)
                 for item in d.entries:
                     for c in getattr(item, "cites", ()):
                         self._cite(c, tenant)

@@ -303,6 +303,9 @@ def render_decision(d) -> str:
         lines.append(f"  - [{EFFECT[r['effect']]}] {r['rule']}({r['pack']}):{r['message']}")
         if r["citation"]:
             lines.append(f"      依据:{r['citation']}")
+        for item in r.get("items", ()):
+            lines.append(f"      事项:{item['name']}({item['code']},清单 {item['list']})"
+                         + (" —— 示例事项,不是正式公布的清单内容" if item["example"] else ""))
     for q in info["requirements"]:
         lines.append(f"  待满足:{q['code']} — {q['message']}")
     for u in info["unknown"]:

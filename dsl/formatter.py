@@ -347,7 +347,7 @@ class Printer(NodeVisitor):
             head += f" {string(d.title)}"
         if d.kind is not None:
             head += f" kind {d.kind}"
-        parts = [head] + (cite_parts(d.cite) if d.cite is not None else [])
+        parts = [head] + [part for c in d.cites for part in cite_parts(c)]
         parts[-1] += " {"
         first = d.entries[0].span.line if d.entries else d.span.end_line
         header_span = n.Span(d.span.file, d.span.line, d.span.column, max(d.span.line, first - 1), 0)

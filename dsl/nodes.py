@@ -264,8 +264,13 @@ class ListDecl(Decl):
     title: Optional[str]
     kind: Optional[str]
     kind_span: Optional[Span] = field(compare=False, repr=False)
-    cite: Optional[Cite]
+    cites: tuple[Cite, ...]
     entries: tuple[Union[Item, Remove], ...]
+
+    @property
+    def cite(self) -> Optional[Cite]:
+        """The first citation of the list, if any."""
+        return self.cites[0] if self.cites else None
 
 
 @dataclass(frozen=True, slots=True)

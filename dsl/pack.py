@@ -266,9 +266,12 @@ class Pack:
 
     @property
     def lists(self) -> dict[str, list[dict]]:
-        """``{list name: [{"code", "name", "kind", "requires", ...}]}``, inherited merged."""
+        """``{list name: [{"code", "name", "kind", "requires", ...}]}``, inherited merged; an item's
+        ``aliases``, ``levels`` (empty: every level), ``example`` and ``cites`` (with metadata)."""
         return {name: [{"code": i["code"], "name": i["name"], "kind": i["kind"],
-                        "requires": list(i["requires"]), "attrs": dict(i["attrs"]), "pack": i["pack"]}
+                        "requires": list(i["requires"]), "attrs": dict(i["attrs"]), "pack": i["pack"],
+                        "aliases": list(i["aliases"]), "levels": list(i["levels"]), "example": i["example"],
+                        "cites": [self._cite(c["source"], c["clause"], c["quote"]) for c in i["cites"]]}
                        for i in info.items]
                 for name, info in self.checked.lists.items()}
 
@@ -450,7 +453,8 @@ def citation_text(c: Mapping) -> str:
 
 def item_probes(when, checked) -> tuple:
     """Where a condition tests a task fact for membership in lists (``task.item_code in
-    减负事项``, ``task.category in kind forbidden``): ((fact path, list names), …)."""
+    减负事项``, ``task.category in kind forbidden``) or looks an item up by it
+    (``协助事项[task.item_code]``): ((fact path, list names), …)."""
     out = []
     stack = [when]
     while stack:
@@ -458,6 +462,11 @@ def item_probes(when, checked) -> tuple:
         if isinstance(e, n.Compare) and e.op == "in":
             t = checked.types.get(e.right)
             path = _fact_path(e.left, checked)
+            if isinstance(t, ListRef) and path is not None:
+                out.append((path, t.names))
+        elif isinstance(e, n.Index):  # 协助事项[task.item_code].requires
+            t = checked.types.get(e.obj)
+            path = _fact_path(e.key, checked)
             if isinstance(t, ListRef) and path is not None:
                 out.append((path, t.names))
         if isinstance(e, n.Not):  # `not (x in L)` fires because x is not on it

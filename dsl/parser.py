@@ -264,10 +264,10 @@ class AstBuilder(Transformer):
     def list_decl(self, c):
         title = unescape(c[2]) if isinstance(c[2], Token) and c[2].type == "STRING" else None
         kind = next((p for p in _nodes(c) if isinstance(p, _Part)), None)
-        cite = next((p for p in _nodes(c) if isinstance(p, n.Cite)), None)
+        cites = tuple(p for p in _nodes(c) if isinstance(p, n.Cite))
         entries = tuple(p for p in _nodes(c) if isinstance(p, (n.Item, n.Remove)))
         return n.ListDecl(_span(c), str(c[1]), title, kind.value if kind else None,
-                          kind.span if kind else None, cite, entries)
+                          kind.span if kind else None, cites, entries)
 
     def list_kind(self, c):
         return _Part(_tok_span(c[1]), str(c[1]))

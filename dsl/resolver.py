@@ -87,7 +87,7 @@ class MergedList:
     title: Optional[str]
     span: n.Span  # the first declaration
     pack: str  # the declaring pack
-    cite: Optional[n.Cite]
+    cites: tuple[n.Cite, ...]  # the latest declaration's, when it gives any
     items: dict[str, tuple[n.Item, str]] = field(default_factory=dict)
 
 
@@ -331,7 +331,7 @@ def _merge_list(lists: dict[str, MergedList], d: n.ListDecl, pack: str, diags: l
         if d.kind is None:
             diags.append(make("E220", d.span, name=d.name))
             return
-        merged = MergedList(d.name, d.kind, d.title, d.span, pack, d.cite)
+        merged = MergedList(d.name, d.kind, d.title, d.span, pack, d.cites)
         lists[d.name] = merged
     else:
         if d.kind is not None and d.kind != merged.kind:
@@ -340,8 +340,8 @@ def _merge_list(lists: dict[str, MergedList], d: n.ListDecl, pack: str, diags: l
             return
         if d.title:
             merged.title = d.title
-        if d.cite:
-            merged.cite = d.cite
+        if d.cites:
+            merged.cites = d.cites
     seen: dict[str, n.Span] = {}
     for entry in d.entries:
         if entry.code in seen:

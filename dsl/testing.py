@@ -134,7 +134,7 @@ def cited_clauses(pack, tenant: Optional[str] = None) -> list[Clause]:
         if isinstance(d, n.Rule):
             add(d.cites, f"规则 {d.id}")
         elif isinstance(d, n.ListDecl):
-            add([d.cite] if d.cite else [], f"清单 {d.name}")
+            add(d.cites, f"清单 {d.name}")
             for item in d.entries:
                 add(getattr(item, "cites", ()), f"事项 {item.code}")
         elif isinstance(d, n.Standard):

@@ -51,8 +51,16 @@ class ReasonSchema(ZhSchema):
     citation = Str(required=True)
     pack = Str(required=True)
     title = Str()
-    cites = List(Dict())
+    cites = List(Dict(metadata={"description": "{source, title, clause, quote?, file, full?, issuer?, number?, date?, "
+                                              "url?, item?}:依据及所引原文;item 表示是该事项的依据"}))
     requirement = Str()
+    requirements = List(Str(), metadata={"description": "一条规则同时提出几项要求时的全部要求代码"})
+    items = List(Dict(), metadata={"description": "规则因之触发的清单事项:[{list, code, name, example, cites}]"})
+    example = Bool(metadata={"description": "所涉事项中有示例事项(不是正式公布的清单内容)"})
+
+    def get_attribute(self, obj, attr, default):
+        # a reason is a dict: a key it lacks is absent, never one of dict's methods (``items``)
+        return obj.get(attr, default) if isinstance(obj, dict) else super().get_attribute(obj, attr, default)
 
 
 class RequirementSchema(ZhSchema):
@@ -88,6 +96,10 @@ class ListItemSchema(ZhSchema):
     requires = List(Str(), required=True)
     attrs = Dict()
     pack = Str()
+    aliases = List(Str(), metadata={"description": "别名:规则按代码、名称或别名找到事项"})
+    levels = List(Str(), metadata={"description": "只在这些层级适用;空表示处处适用"})
+    example = Bool(metadata={"description": "示例事项,不是正式公布的清单内容"})
+    cites = List(Dict(), metadata={"description": "事项自己的依据:[{source, title, clause, quote, …}]"})
 
 
 class ListsResponseSchema(ZhSchema):

@@ -178,3 +178,16 @@ def test_a_test_proving_a_clause_nobody_cites_fails(tmp_path):
         encoding="utf-8")
     r = run("test", str(tmp_path / "p"))
     assert r.exit_code == 1 and "没有被任何规则、清单或标准引用" in r.output
+
+
+def test_check_shows_the_quote_and_the_item_a_rule_fired_on(tmp_path):
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "pack.jc").write_text(
+        'pack p\nsource S "2017 意见"\nlist 证明 kind certificate_excluded { M1 "婚育状况证明" alias "生育状况证明" example }\n'
+        'rule R cite S "四(四)" quote "全面清理……出具的各类证明" when task.title in 证明 then reject\n', encoding="utf-8")
+    task = tmp_path / "task.json"
+    task.write_text(json.dumps({"title": "生育状况证明"}), encoding="utf-8")
+    r = run("check", "--tenant", "p", "--root", str(tmp_path), str(task))
+    assert r.exit_code == 1
+    assert "依据:2017 意见 四(四):“全面清理……出具的各类证明”" in r.output
+    assert "事项:婚育状况证明(M1,清单 证明) —— 示例事项" in r.output

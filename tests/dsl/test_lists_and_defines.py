@@ -152,3 +152,54 @@ def test_item_clauses_come_in_any_order():
 def test_an_incomplete_item_clause_is_a_syntax_error(bad):
     _module, diags = parse(f"pack p\nlist L kind assist {{ {bad} }}", "f.jc")
     assert diags and diags[0].code in ("E102", "E103")
+
+
+def test_an_item_looked_up_by_a_task_fact_is_cited_too():
+    src = NATIONAL + '''list 协助 kind assist { "X1" "协助事项" requires funding cite "HB-LIST" "二" quote "应当提供经费" }
+rule 须经费 cite S002 "四(四)"
+  when "funding" in 协助[task.item_code].requires and not task.funding_provided
+  then require funding "请提供经费"
+'''
+    pack = build({"national": src})
+    d = pack.decide({"item_code": "X1", "title": "t", "funding_provided": False}, {"level": "street"})
+    (reason,) = [r for r in d.reasons if r["rule"] == "须经费"]
+    assert reason["items"][0]["code"] == "X1" and "应当提供经费" in reason["citation"]
+
+
+def test_a_list_citing_an_undeclared_source_is_an_error():
+    src = 'pack p\nlist L kind assist cite S9 "一" { X "x" }\n'
+    assert "E209" in [x.code for x in errors_of({"p": src})]
+
+
+def test_lists_show_the_new_item_clauses():
+    pack = build({"national": NATIONAL})
+    (m1,) = [i for i in pack.lists["证明"] if i["code"] == "M1"]
+    assert m1["aliases"] == ["生育状况证明"] and m1["example"] is True and m1["levels"] == []
+    assert m1["cites"][0]["quote"] == "全面清理" and m1["cites"][0]["number"] == "中发〔2017〕13号"
+    (z2,) = [i for i in pack.lists["自治"] if i["code"] == "Z2"]
+    assert z2["levels"] == ["village", "grid"]
+
+
+def test_a_list_may_cite_several_clauses():
+    from jiceng.dsl.formatter import format_source
+    src = ('pack p\nsource S "s"\nlist L "清单" kind assist cite S "一" quote "甲" cite S "二" { X "x" }\n'
+           'rule R cite S "一" when task.item_code in L then warn\n')
+    module = parse(src, "f.jc")[0]
+    assert [c.clause for c in module.decls[2].cites] == ["一", "二"]
+    assert 'kind assist cite S "一" quote "甲" cite S "二" {' in format_source(src, "f.jc")
+    assert build({"p": src}).decide({"item_code": "X", "title": "t"}, {}).rule_ids == ["R"]
+
+
+def test_unknown_reject_sees_the_facts_a_named_condition_reads():
+    src = NATIONAL + 'rule 村 cite S002 "四(四)" when 村级组织 then reject\n  unknown reject\n'
+    pack = build({"national": src})
+    assert not [w for w in pack.warnings if w.code == "W303"]
+    d = pack.decide({"item_code": "Z1", "title": "t"}, {})
+    assert d.decision == "reject" and "村" in d.rule_ids
+
+
+def test_a_named_condition_is_for_rules_not_standards():
+    src = ('pack p\ndefine 大 = target.households > 10 户\n'
+           'standard S over community\n  expect 大\n')
+    diags = errors_of({"p": src})
+    assert [d.code for d in diags] == ["E301"] and "只能用于规则" in diags[0].full_message()

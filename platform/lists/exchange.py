@@ -54,7 +54,7 @@ def list_cites(pack: Pack) -> dict[tuple[str, str], Citation]:
 
 
 def _citation(cite: n.Cite) -> Citation:
-    return Citation(cite.source, cite.clause or "", getattr(cite, "quote", None) or "")
+    return Citation(cite.source, cite.clause or "", cite.quote or "")
 
 
 def chain_items(pack: Pack) -> dict[str, list[tuple[ListItem, str]]]:
@@ -251,11 +251,12 @@ def _declaration(name: str, rows: list[TableRow], decl: Optional[n.ListDecl]) ->
             head += f" {quote(decl.title)}"
         if decl.kind:
             head += f" kind {decl.kind}"
-        if decl.cite is not None:
-            own_cite = _citation(decl.cite) if decl.cite.clause else None
-            head += f" cite {name_or_quoted(decl.cite.source)}" + (f" {quote(decl.cite.clause)}" if decl.cite.clause else "")
-            if getattr(decl.cite, "quote", None):
-                head += f" quote {quote(decl.cite.quote)}"
+        for cite in decl.cites:  # every cite of the list's head, kept as written
+            head += f" cite {name_or_quoted(cite.source)}" + (f" {quote(cite.clause)}" if cite.clause else "")
+            if cite.quote:
+                head += f" quote {quote(cite.quote)}"
+        if decl.cite is not None and decl.cite.clause:
+            own_cite = _citation(decl.cite)
         removes = [f"  remove {quote(e.code)}\n" for e in decl.entries if isinstance(e, n.Remove)]
     body = []
     for r in rows:

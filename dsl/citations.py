@@ -406,7 +406,9 @@ def verify_pack(pack, root: Optional[Path] = None, documents: Optional[Path] = N
     """:func:`verify` for a compiled pack's leaf; ``root`` is its ``rule_packs`` folder (for
     ``tenants/`` and ``documents/`` beside it), ``documents`` the ``--documents`` folder."""
     linked = pack.checked.linked
-    own = {u.tenant: Path(u.source.folder) / u.header.documents for u in linked.units
-           if u.header is not None and u.header.documents and u.source.folder}
     base = Path(root) if root is not None else Path("rule_packs")
+    # a pack's own folder is <root>/<tenant>: the compiled pack may come from the content cache,
+    # compiled from another loader (memory: the folder is only the tenant's name)
+    own = {u.tenant: (base / u.tenant if root is not None else Path(u.source.folder)) / u.header.documents
+           for u in linked.units if u.header is not None and u.header.documents and u.source.folder}
     return verify(linked, pack.tenant, folders_for(base, Path(documents) if documents else None, own))

@@ -59,19 +59,27 @@ def _echo_err(text: str) -> None:
 
 
 # ----------------------------------------------------------------------- lint
+FORMS_OPTION = click.option("--forms", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+                            help="表单目录(每个租户一个子目录);默认:规则包目录旁或更上层的 form_schemas/")
+
+
 @click.command("lint")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path), required=True)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出全部诊断")
 @click.option("--documents", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="依据文件所在目录(默认:规则包自己写的 documents、租户文件的 documents,再是仓库的 documents/)")
-def lint(paths: tuple[Path, ...], as_json: bool, documents: Optional[Path]) -> None:
+@FORMS_OPTION
+def lint(paths: tuple[Path, ...], as_json: bool, documents: Optional[Path], forms: Optional[Path]) -> None:
     """检查规则文件:语法、名称、类型、单位、继承与覆盖策略,并在依据文件中核对每段引文。"""
-    found, errors, packs = [], 0, 0
+    found, errors, packs, formless = [], 0, 0, None
     for path in paths:
         for root, tenant in packs_at(path):
             packs += 1
-            pack, diags, sources = check_pack(tenant, FileLoader(root), forms=_forms_for(root),
+            folder = forms or _forms_for(root)
+            pack, diags, sources = check_pack(tenant, FileLoader(root), forms=folder,
                                               parent_of=tenant_registry(root.parent / "tenants"))
+            if folder is None and any(d.code == "E204" for d in diags):
+                formless = root
             if pack is not None:
                 diags = sorted([*diags, *verify_pack(pack, root, documents)], key=sort_key)
             errors += sum(d.is_error for d in diags)
@@ -84,6 +92,8 @@ def lint(paths: tuple[Path, ...], as_json: bool, documents: Optional[Path]) -> N
     else:
         warnings = len(found) - errors
         click.echo(f"检查了 {packs} 个规则包:{errors} 个错误,{warnings} 个警告")
+    if formless is not None and not as_json:
+        _no_forms_note(formless)
     if packs == 0:
         _echo_err("没有找到规则包(需要含 pack 声明的 .jc 文件)")
         sys.exit(2)
@@ -91,8 +101,17 @@ def lint(paths: tuple[Path, ...], as_json: bool, documents: Optional[Path]) -> N
 
 
 def _forms_for(root: Path) -> Optional[Path]:
-    guess = root.parent / "form_schemas"
-    return guess if guess.is_dir() else None
+    """The ``form_schemas/`` beside the packs' folder or above it (a copy of the packs elsewhere
+    finds none: then the canonical task form of SPEC §5 is used, and the user is told so)."""
+    for folder in root.resolve().parents:
+        if (folder / "form_schemas").is_dir():
+            return folder / "form_schemas"
+    return None
+
+
+def _no_forms_note(root: Path) -> None:
+    _echo_err(f"没有找到表单目录 form_schemas/(在 {root} 旁或上层),已按标准任务表单(SPEC §5)检查;"
+              "若上面的 E204 是本地表单的字段,请用 --forms 指定表单目录")
 
 
 # ----------------------------------------------------------------------- fmt
@@ -146,13 +165,14 @@ def _jc_files(paths: Iterable[Path]):
 @click.option("--coverage", is_flag=True,
               help="列出测试没有触发过的规则、没有测试证明的所引条款;有未覆盖规则时退出码为 1")
 @click.option("--json", "as_json", is_flag=True)
-def test(path: Optional[Path], coverage: bool, as_json: bool) -> None:
+@FORMS_OPTION
+def test(path: Optional[Path], coverage: bool, as_json: bool, forms: Optional[Path]) -> None:
     """运行规则包中的 test 块。"""
     path = path or Path("rule_packs")
     reports, broken = [], 0
     for root, tenant in packs_at(path):
         try:
-            pack = load_pack(tenant, root)
+            pack = load_pack(tenant, root, forms=forms or _forms_for(root))
         except CompileError as e:
             broken += 1
             _echo_err(str(e))

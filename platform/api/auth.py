@@ -100,6 +100,9 @@ def require_declarations(app: Flask) -> None:
         raise RuntimeError(f"routes without @requires or @public: {', '.join(missing)}")
 
 
+#: said with every unknown tenant, in reach or not (so it tells nothing about other tenants)
+TENANT_HINT = ";新的省、市租户由其上级的管理员建立:POST /api/v1/tenants,或 jiceng tenant new"
+
 #: why a request is unauthenticated -> the zh-CN message of its 401
 UNAUTHENTICATED = {"missing": "需要身份令牌(Authorization: Bearer <token>)",
                    "invalid": "身份令牌无效或已吊销",
@@ -234,6 +237,6 @@ def admit(rt: Runtime, principal: Union[Principal, Refusal], tenant: Optional[st
         with rt.db.read() as session:
             directory = rt.directory(session, need=tenant)
         if not directory.reaches(principal.tenant, tenant):
-            raise NotFound("tenant_not_found", f"找不到租户 {tenant}")
+            raise NotFound("tenant_not_found", f"找不到租户 {tenant}{TENANT_HINT}")
     principal.require(permission)
     return principal

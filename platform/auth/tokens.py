@@ -48,11 +48,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "units.import": frozenset({"admin"}),
     "departments.import": frozenset({"admin"}),
     "tokens.manage": frozenset({"admin"}),                      # list, issue and revoke tokens in reach
+    "tenants.manage": frozenset({"admin"}),                     # create tenants below one's own, rename them
 }
 PERMISSION_LABEL = {"read": "查看", "check": "准入检查", "pack.write": "管理规则包", "form.write": "编辑表单",
                     "form.validate": "校验表单数据", "task.write": "创建和下派任务", "decisions.read": "查阅决定记录",
                     "notice.read": "查阅决定告知书", "units.import": "导入组织单位",
-                    "departments.import": "导入职能部门名录", "tokens.manage": "管理身份令牌"}
+                    "departments.import": "导入职能部门名录", "tokens.manage": "管理身份令牌",
+                    "tenants.manage": "建立和修改下级租户"}
 TOKEN_PREFIX = "jc_"
 #: how long a token lives unless told otherwise (``JICENG_TOKEN_DAYS`` overrides it)
 DEFAULT_DAYS = 90

@@ -1,4 +1,5 @@
-"""The ``jiceng`` command line: one group, commands contributed by each part.
+"""The ``jiceng`` command line: one group, commands contributed by each part, Click's own
+words in zh-CN (:mod:`.zh`).
 
 The rule-language commands (lint, fmt, test, check) live in
 :mod:`jiceng.dsl.commands`; the runtime adds its own (serve, init, token, …,
@@ -18,12 +19,18 @@ from jiceng.platform.cli import service as service_commands
 from jiceng.platform.cli.database_errors import explain
 from jiceng.platform.cli import units as unit_commands
 from jiceng.platform.cli import departments as department_commands
+from jiceng.platform.cli import tenants as tenant_commands
+from jiceng.platform.cli import lists as list_commands
 from jiceng.platform.cli.check_gate import check_gate
+from jiceng.platform.cli import zh
 
 
 class _Main(click.Group):
     """The ``jiceng`` group: a command the database cannot serve (not initialised, unreachable)
     says what to do instead of printing a traceback (:mod:`.database_errors`)."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        return zh.run(self, super().main, args, prog_name, complete_var, standalone_mode, **extra)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -38,8 +45,10 @@ def main() -> None:
 
 
 for _command in (dsl_commands.make_commands(gate=check_gate)
-                 + service_commands.COMMANDS + unit_commands.COMMANDS + department_commands.COMMANDS):
+                 + service_commands.COMMANDS + unit_commands.COMMANDS + department_commands.COMMANDS
+                 + tenant_commands.COMMANDS + list_commands.COMMANDS):
     main.add_command(_command)
+zh.localise(main)  # help and usage errors in zh-CN, for the rule-language commands too
 
 
 if __name__ == "__main__":

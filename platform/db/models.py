@@ -40,6 +40,10 @@ class Tenant(Base):
     division_code: Mapped[Optional[str]] = mapped_column(String(12))
     #: hash of the tenant's TOML and CSV as last loaded: a second `jiceng init` changes nothing
     source_digest: Mapped[str] = mapped_column(String(64))
+    #: "init" (a tenants/*.toml seed file) or "api" (created by an admin of its parent)
+    origin: Mapped[str] = mapped_column(String(16), default="init", server_default="init")
+    created_by: Mapped[Optional[str]] = mapped_column(String(200))
+    created_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
 
 
 class OrgUnit(Base):

@@ -50,7 +50,7 @@ def _shown(field: Optional[Field], value: Any) -> str:
     if value is None or value == "":
         return NOT_GIVEN
     if field is not None and isinstance(value, str) and value in field.enum_labels:
-        return f"{field.enum_labels[value]}({value})"
+        return field.enum_labels[value]  # what the form calls it; the code is for programs (issue 13)
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, list):

@@ -178,8 +178,8 @@ def _read_csv(data: bytes, layout: Layout) -> ParsedFile:
     if "\x00" in text:
         raise unreadable("文件中含有 NUL 字符,不是文本文件")
     lines = text.splitlines()
-    try:
-        records = list(csv.reader(lines, delimiter="\t" if _tabbed(lines) else ","))
+    try:  # read from the text itself, not its lines: a quoted cell may hold a line break (Excel's Alt+Enter)
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter="\t" if _tabbed(lines) else ","))
     except csv.Error as e:  # e.g. a field longer than the csv module allows: not a units file
         raise unreadable(f"无法按 CSV 读取:{e}") from None
     return _rows(records, "csv", None, layout)
@@ -293,11 +293,18 @@ class UnitRecord:
 
 
 def check_rows(parsed: ParsedFile) -> tuple[list[UnitRecord], list[Problem]]:
-    """Each row on its own: values present, well-formed, in range."""
+    """Each row on its own: values present, well-formed, in range; and its code not an earlier
+    row's (said even of a row that has other problems too, so one pass over the file finds both)."""
     records, problems = [], []
+    first_row: dict[str, int] = {}
     for row in parsed.rows:
         found: list[Problem] = []
         bad = partial(_report, row, found)
+        code_text = cell_text(row.cells.get("code"))
+        if code_text in first_row:
+            bad("code", "unit_code_duplicate", f"单位代码 {code_text} 与第 {first_row[code_text]} 行重复")
+        elif code_text:
+            first_row[code_text] = row.number
         values = {c: cell_text(row.cells.get(c)) for c in ("code", "parent", "level", "name")}
         level = values["level"]
         if not level:
@@ -402,15 +409,8 @@ def check_tree(session: Session, directory: TenantDirectory, tenant: str, record
     ``rejected``: codes of rows that already failed on their own; their children are not
     reported again for them."""
     problems: list[Problem] = []
-    first_row: dict[str, int] = {}
-    unique: list[UnitRecord] = []
-    for r in records:
-        code = r.values["code"]
-        if code in first_row:
-            problems.append(_at(r, "code", "unit_code_duplicate", f"单位代码 {code} 与第 {first_row[code]} 行重复"))
-        else:
-            first_row[code] = r.row
-            unique.append(r)
+    first_row = {r.values["code"]: r.row for r in records}  # codes are unique here (check_rows)
+    unique = records
     codes = list(first_row) + [r.values["parent"] for r in unique if r.values["parent"]]
     existing = _existing(session, codes)
     allowed_parents = set(directory.ancestors(tenant))

@@ -20,6 +20,7 @@ from jiceng.dsl.units import format_dims
 from jiceng.platform.runtime import Runtime
 from jiceng.platform.units.standards import STATUS_LABEL, TIER_LABEL, StandardRun
 from jiceng.platform.units.columns import unit_names
+from jiceng.platform.units.standards_output import FACT_LABEL, POLICY_LABEL, quantity_text
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 CHART_TIERS = ("street", "county")
@@ -70,6 +71,8 @@ def section(rt: Runtime, run: StandardRun, scope: np.ndarray, top: int = TOP,
             g["name"] = names.get(g["code"]) or g["code"]
         t["chart"] = _bars(t["shown"])
     header = run.header()
+    header["params"] = [{**p, "value_text": quantity_text(p["value"]),
+                         "policy_label": POLICY_LABEL.get(p["policy"], p["policy"])} for p in header["params"]]
     return {"header": header, "counts": run.counts(scope), "sums": run.sums(scope), "measure": measure,
             "tiers": tiers, "failing": run.row_dicts(listed.tolist(), names), "failing_total": int(len(failing)),
             "columns": _columns(run, header), "packs": run.pack_refs()}
@@ -77,9 +80,7 @@ def section(rt: Runtime, run: StandardRun, scope: np.ndarray, top: int = TOP,
 
 def _columns(run: StandardRun, header: dict) -> list[tuple[str, str]]:
     """(key, heading) of the failing-units table: facts, ratio, measures, actual."""
-    labels = {"population": "常住人口", "urban_population": "城镇常住人口", "households": "户数",
-              "workers": "社区工作者", "grid_workers": "专职网格员", "facility_area_m2": "设施面积(平方米)"}
-    out = [(f, labels.get(f, f)) for f in run.facts]
+    out = [(f, FACT_LABEL.get(f, f)) for f in run.facts]
     if header["ratio"]:
         out.append(("ratio", "配比"))
     out += [(m["name"], m["title"] or m["name"]) for m in header["measures"]]

@@ -7,9 +7,12 @@ department registry; a task here is sent by the 党委和政府 as a whole unles
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-ALL = ["national", "hunan", "changsha", "heilongjiang", "sichuan", "chengdu"]
+#: every pack under rule_packs/ (a tenant added per docs/tenants.md is checked too)
+ALL = sorted(p.name for p in (Path(__file__).resolve().parents[2] / "rule_packs").iterdir() if p.is_dir())
 HUNAN = ["hunan", "changsha"]
 #: the facts of a task that carries no 一票否决 and is no statutory duty of the government
 CLEAR = {"one_vote_veto": False, "statutory_duty": False}

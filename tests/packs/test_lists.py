@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
-ALL = ["national", "hunan", "changsha", "heilongjiang", "sichuan", "chengdu"]
+#: every pack under rule_packs/ (a tenant added per docs/tenants.md is checked too)
+ALL = sorted(p.name for p in (Path(__file__).resolve().parents[2] / "rule_packs").iterdir() if p.is_dir())
 KINDS = {"依法自治事项": "self_governance", "依法协助政府工作事项": "assist", "减负事项": "reduced",
          "不应由社区承担的事项": "forbidden", "不应由社区出具的证明": "certificate_excluded"}
 ENFORCEMENT = {"行政执法", "拆迁拆违", "环境整治", "城市管理", "招商引资"}

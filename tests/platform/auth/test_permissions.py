@@ -29,6 +29,8 @@ PINNED = {
     ("GET", "operator_pages.notice"): "notice.read",
     ("GET", "tokens.list_tokens"): "tokens.manage", ("POST", "tokens.issue_token"): "tokens.manage",
     ("POST", "tokens.revoke_token"): "tokens.manage",
+    ("POST", "tenants.tenant_create"): "tenants.manage", ("PATCH", "tenants.tenant_update"): "tenants.manage",
+    ("POST", "lists.import_file"): "pack.write", ("GET", "lists.export"): "read",
 }
 
 

@@ -37,9 +37,10 @@ def test_rejection_notice_shows_task_reasons_citation_and_hash(labelled_api, uni
     page = text(r)
     assert "<h1>不予准入告知书</h1>" in page and "@page { size: A4" in page and "@media print" in page
     assert f"changsha-{entry['seq']:06d}" in page and entry["decided_on"] in page
-    for shown in ("街道招商引资任务", "招商引资", "责任主体(responsible)", "长沙市(430100000000)", "市商务局",
+    for shown in ("街道招商引资任务", "招商引资", "责任主体", "长沙市(430100000000)", "市商务局",
                   "文艺路街道(430102001000)", "街道"):
         assert shown in page, shown
+    assert "responsible" not in page  # the role as the form names it, not its code
     assert "任务名称" in page and "承担角色" in page and "职能部门" in page  # the task form's labels
     assert "街道取消招商引资" in page and "长沙应全面取消街道承担的招商引资、协税护税等工作任务" in page
     assert "湘组发《若干措施(试行)》" in page and "一、赋予街道党工委相应职权" in page

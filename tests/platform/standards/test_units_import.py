@@ -178,3 +178,20 @@ def test_cli_import(database, monkeypatch, tmp_path):
     assert data["error"]["details"][0]["code"] == "unit_value_not_integer"
     missing = runner.invoke(main, ["units", "import", "--tenant", "nowhere", str(good)])
     assert missing.exit_code == 2 and "tenant_not_found" in missing.output
+
+
+def test_a_duplicate_code_is_reported_even_on_a_row_with_other_problems(api):
+    """Issue 13: one pass over the file names every problem of a row, the repeated code included."""
+    header = "代码,上级代码,层级,名称,常住人口,城镇常住人口,户数,社区工作者,专职网格员,设施面积"
+    rows = ["430202015000,430200000000,街道,甲街道,,,,,,",
+            "430202015000,430200000000,居民点,,,,-1,,,",      # repeated, and bad level, name and 户数
+            "430202016000,430200000000,居民点,乙,,,,,,",        # bad on its own, first with its code
+            "430202016000,430200000000,街道,乙街道,,,,,,"]      # good on its own, but repeated
+    r = send(api, "zhuzhou", "\n".join([header] + rows))
+    assert r.status_code == 422, r.json
+    found = [(d["row"], d["column"], d["code"]) for d in r.json["error"]["details"]]
+    assert (3, "代码", "unit_code_duplicate") in found and (5, "代码", "unit_code_duplicate") in found
+    assert {(3, "层级", "unit_level_invalid"), (3, "名称", "unit_name_missing"), (3, "户数", "unit_value_negative"),
+            (4, "层级", "unit_level_invalid")} <= set(found)
+    dup = next(d for d in r.json["error"]["details"] if d["row"] == 3 and d["code"] == "unit_code_duplicate")
+    assert "第 2 行" in dup["message"]

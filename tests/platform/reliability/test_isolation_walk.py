@@ -9,8 +9,10 @@ not a wrong id. Global routes (checkpoints, login) are walked with every token t
 tenant is refused, and none answers with a tenant's data."""
 from __future__ import annotations
 
+import io
 import re
 
+import openpyxl
 import pytest
 
 from jiceng.platform.auth.tokens import ROLES, issue, token_id
@@ -21,6 +23,9 @@ OWNER = "changsha"
 FOREIGN = [("heilongjiang", OWNER), ("zhuzhou", OWNER), (OWNER, "hunan")]
 #: what only the owner's data holds: unit names, the task, its item code, the registry's department
 LEAKS = ("文艺路", "识字岭", "长沙市", "芙蓉区", "优待证隔离", "X01", "wyl-dgw", "街道党工委办事处")
+#: each fixture tenant's reach (itself and the tenants below it)
+REACH = {"hunan": {"hunan", "changsha", "zhuzhou"}, "changsha": {"changsha"}, "zhuzhou": {"zhuzhou"},
+         "heilongjiang": {"heilongjiang"}}
 METHODS = ("get", "post", "put", "patch", "delete")
 ERROR_KEYS = {"code", "message", "details"}
 
@@ -99,7 +104,7 @@ def _send(api, browsers, holder, method, path, template):
 
 
 def _assert_refused(resp, op, what, allowed=(403, 404)):
-    text = resp.get_data(as_text=True)
+    text = _text(resp)
     assert resp.status_code in allowed, (what, resp.status_code, text[:300])
     declared = _declared_types(op, resp.status_code)
     assert resp.mimetype in declared, (what, resp.status_code, resp.mimetype, declared)
@@ -134,8 +139,17 @@ def test_the_owner_reads_what_the_walk_asks_for(api, owner):
     for method, path, template, op in _operations(doc, owner):
         if method == "GET" and template.startswith("/api/v1/tenants/{tenant}"):
             r = api.get(path.replace("{tenant}", OWNER), ("changsha", "admin"))
-            assert r.status_code == 200, (template, r.get_data(as_text=True)[:300])
-            assert any(leak in r.get_data(as_text=True) for leak in LEAKS + ("changsha",)), template
+            assert r.status_code == 200, (template, _text(r)[:300])
+            assert any(leak in _text(r) for leak in LEAKS + ("changsha",)), template
+
+
+def _text(resp) -> str:
+    """What a person reads in an answer: a spreadsheet's cells, or the body's text."""
+    if resp.mimetype.endswith("spreadsheetml.sheet"):
+        book = openpyxl.load_workbook(io.BytesIO(resp.get_data()), read_only=True)
+        return "\n".join(str(v) for sheet in book for row in sheet.iter_rows(values_only=True)
+                         for v in row if v is not None)
+    return resp.get_data(as_text=True)
 
 
 def test_global_operations_hold_no_tenant_data_and_refuse_non_roots(api, owner):
@@ -158,7 +172,13 @@ def test_global_operations_hold_no_tenant_data_and_refuse_non_roots(api, owner):
                     resp = api.call(method, path, holder, json={})
                 else:
                     resp = _send(api, browsers, holder, method, path, template)
-                text = resp.get_data(as_text=True)
+                text = _text(resp)
                 assert resp.status_code < 500, (holder, method, template, text[:300])
+                if template == "/api/v1/tenants" and method == "GET":
+                    # the tenant directory answers the caller's reach: its own tenant and those below
+                    codes = {t["code"] for t in resp.json["tenants"]}
+                    assert tenant in codes and codes <= REACH[tenant], (holder, codes)
+                    if OWNER in REACH[tenant]:
+                        continue
                 for leak in LEAKS:
                     assert leak not in text, (holder, method, template, leak)

@@ -1,4 +1,4 @@
-"""Pack lifecycle: list, draft, read, publish (rollback), diff, test, impact."""
+"""Pack lifecycle: list, draft, read, publish (rollback), maker-checker proposals, diff, test, impact."""
 from __future__ import annotations
 
 from flask import Blueprint
@@ -9,7 +9,7 @@ from jiceng.platform.api.body import json_body, query_args
 from jiceng.platform.api.openapi import operation
 from jiceng.platform.api.respond import respond
 from jiceng.platform.api.context import runtime
-from jiceng.platform.api.schemas import DiffQuerySchema, DiffResponseSchema, DraftRequestSchema, EmptySchema, ImpactRequestSchema, ImpactResponseSchema, PackListSchema, PackVersionSchema, PublishRequestSchema, PublishResponseSchema, TestReportSchema
+from jiceng.platform.api.schemas import DiffQuerySchema, DiffResponseSchema, DraftRequestSchema, EmptySchema, ImpactRequestSchema, ImpactResponseSchema, PackListSchema, PackVersionSchema, ProposalDecisionSchema, ProposalListSchema, ProposalRequestSchema, ProposalSchema, PublishRequestSchema, PublishResponseSchema, TestReportSchema
 
 bp = Blueprint("packs", __name__, url_prefix="/api/v1/tenants/<tenant>/packs")
 TAGS = ["规则包"]
@@ -50,6 +50,46 @@ def publish(tenant: str, number: int):
     kw = {"expected_current": body["expected_current"]} if "expected_current" in body else {}
     return respond(PublishResponseSchema(), service.publish(runtime(), caller(), tenant, number,
                                                             body.get("effective_from"), **kw))
+
+
+@bp.post("/<id:number>/proposals")
+@operation("申请发布(或回滚到)一个版本:须由另一位管理员批准后才发布", TAGS, body=ProposalRequestSchema,
+           response=ProposalSchema, status=201, errors=(401, 403, 404, 422),
+           description="审核制(maker-checker):申请时即按发布的要求检查此版本(编译、自带测试、下级规则包与表单),"
+                       "不通过时 422;通过则记为待审核,不改变生效的版本。")
+@requires("pack.write")
+def propose(tenant: str, number: int):
+    body = json_body(ProposalRequestSchema())
+    return respond(ProposalSchema(), service.propose(runtime(), caller(), tenant, number, body.get("effective_from"),
+                                                     body["note"]), 201)
+
+
+@bp.get("/proposals")
+@operation("发布申请(最新的在前)", TAGS, response=ProposalListSchema)
+@requires("read")
+def list_proposals(tenant: str):
+    return respond(ProposalListSchema(), {"proposals": service.list_proposals(runtime(), tenant)})
+
+
+@bp.post("/proposals/<id:proposal_id>/approve")
+@operation("批准发布申请:按申请发布该版本,申请人与审核人都记录在案", TAGS, body=ProposalDecisionSchema,
+           response=ProposalSchema, errors=(401, 403, 404, 409, 422),
+           description="审核人须为另一位管理员(申请人本人 403 self_approval),且属于申请人所在租户或其上级"
+                       "(否则 403 approver_out_of_scope)。申请已处理 409 proposal_not_pending;"
+                       "申请后又有别的发布 409 stale_version。")
+@requires("pack.write")
+def approve(tenant: str, proposal_id: int):
+    body = json_body(ProposalDecisionSchema())
+    return respond(ProposalSchema(), service.approve(runtime(), caller(), tenant, proposal_id, body["note"]))
+
+
+@bp.post("/proposals/<id:proposal_id>/reject")
+@operation("退回发布申请(申请人本人调用即撤回)", TAGS, body=ProposalDecisionSchema, response=ProposalSchema,
+           errors=(401, 403, 404, 409))
+@requires("pack.write")
+def reject(tenant: str, proposal_id: int):
+    body = json_body(ProposalDecisionSchema())
+    return respond(ProposalSchema(), service.reject(runtime(), caller(), tenant, proposal_id, body["note"]))
 
 
 @bp.get("/<id:number>/diff")

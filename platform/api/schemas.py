@@ -288,6 +288,37 @@ class PublishResponseSchema(ZhSchema):
     rollback = Bool(required=True)
 
 
+class ProposalRequestSchema(ZhSchema):
+    effective_from = Date(allow_none=True, metadata={"description": "生效日期(默认今天)"})
+    note = Str(load_default="", validate=length(0, 500), metadata={"description": "申请说明(至多 500 字)"})
+
+
+class ProposalDecisionSchema(ZhSchema):
+    note = Str(load_default="", validate=length(0, 500), metadata={"description": "审核意见(至多 500 字)"})
+
+
+class ProposalSchema(ZhSchema):
+    id = Int(required=True)
+    tenant = Str(required=True)
+    number = Int(required=True, metadata={"description": "申请发布的版本号"})
+    effective_from = Str(required=True)
+    expected_current = Int(allow_none=True, required=True, metadata={"description": "申请时最新发布的版本号"})
+    status = Str(required=True, validate=one_of(("pending", "approved", "rejected", "withdrawn")))
+    note = Str(required=True)
+    proposed_by = Str(required=True)
+    proposer_tenant = Str(required=True)
+    proposed_at = Str(required=True)
+    decided_by = Str(allow_none=True, required=True)
+    decided_at = Str(allow_none=True, required=True)
+    decision_note = Str(allow_none=True, required=True)
+    publication_id = Int(allow_none=True, required=True)
+    rollback = Bool()
+
+
+class ProposalListSchema(ZhSchema):
+    proposals = List(Nested(ProposalSchema), required=True)
+
+
 class DiffQuerySchema(ZhSchema):
     against = Int(allow_none=True)
 

@@ -9,26 +9,24 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 import click
 
-from .api import check_pack, load_pack
+from .api import load_pack
 from .diagnostics import CompileError, render, render_all
-from .loader import EXTENSION, FileLoader, tenant_registry
+from .ide import context as editing
+from .loader import EXTENSION, FileLoader
 from .pack import DecisionInputError
 from .resolver import PackNotFound
-
-_HEADER = re.compile(r"^\s*pack\s+([^\W\d]\w*)", re.MULTILINE)
 
 
 def _has_header(folder: Path) -> Optional[str]:
     for p in sorted(folder.glob(f"*{EXTENSION}")):
         try:
-            m = _HEADER.search(p.read_text(encoding="utf-8"))
+            m = editing.HEADER.search(p.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError):
             continue
         if m:
@@ -45,7 +43,7 @@ def packs_at(path: Path) -> list[tuple[Path, str]]:
             if _has_header(folder):
                 return [(folder.parent, folder.name)]
             folder = folder.parent
-        if _HEADER.search(path.read_text(encoding="utf-8", errors="replace")):
+        if editing.HEADER.search(path.read_text(encoding="utf-8", errors="replace")):
             return [(path.parent, path.stem)]
         return []
     if _has_header(path):
@@ -67,13 +65,12 @@ def lint(paths: tuple[Path, ...], as_json: bool) -> None:
     for path in paths:
         for root, tenant in packs_at(path):
             packs += 1
-            pack, diags, sources = check_pack(tenant, FileLoader(root), forms=_forms_for(root),
-                                              parent_of=tenant_registry(root.parent / "tenants"))
-            errors += sum(d.is_error for d in diags)
-            found += [d.to_dict() for d in diags]
+            result = editing.check(editing.EditorContext.for_pack(root, tenant))  # as every editor checks
+            errors += sum(d.is_error for d in result.diagnostics)
+            found += [d.to_dict() for d in result.diagnostics]
             if not as_json:
-                for d in diags:
-                    click.echo(render(d, sources))
+                for d in result.diagnostics:
+                    click.echo(render(d, result.sources))
     if as_json:
         click.echo(json.dumps({"packs": packs, "errors": errors, "diagnostics": found}, ensure_ascii=False, indent=2))
     else:
@@ -83,11 +80,6 @@ def lint(paths: tuple[Path, ...], as_json: bool) -> None:
         _echo_err("没有找到规则包(需要含 pack 声明的 .jc 文件)")
         sys.exit(2)
     sys.exit(1 if errors else 0)
-
-
-def _forms_for(root: Path) -> Optional[Path]:
-    guess = root.parent / "form_schemas"
-    return guess if guess.is_dir() else None
 
 
 # ----------------------------------------------------------------------- fmt

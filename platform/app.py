@@ -24,6 +24,7 @@ from jiceng.platform.api import tokens as token_api
 from jiceng.platform.auth import ratelimit, sessions
 from jiceng.platform.pages import form_pages, login
 from jiceng.platform.pages import operator_pages
+from jiceng.platform.pages import console, console_audit, console_forms, console_packs, console_tasks
 from jiceng.platform.api.auth import load_caller, needs_no_login, require_declarations
 from jiceng.platform.api.errors import register_error_handlers
 from jiceng.platform.api.context import EXTENSION
@@ -32,7 +33,8 @@ from jiceng.platform.db.engine import Database
 from jiceng.platform.runtime import Runtime
 
 BLUEPRINTS = (site.bp, admission.bp, tenants.bp, packs.bp, tasks.bp, forms.bp, decisions.bp, decisions.checkpoints_bp,
-              standards.bp, form_pages.bp, units.bp, grids.bp, operator_pages.bp, departments.bp, token_api.bp, login.bp)
+              standards.bp, form_pages.bp, units.bp, grids.bp, operator_pages.bp, departments.bp, token_api.bp, login.bp,
+              console.bp, console_packs.bp, console_tasks.bp, console_forms.bp, console_audit.bp)
 
 
 class IdConverter(IntegerConverter):

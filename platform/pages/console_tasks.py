@@ -12,6 +12,8 @@
 """
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, request
 
 from sqlalchemy import select
@@ -42,6 +44,8 @@ STATUS = {"admitted": "已准入", "pending": "待补充条件", "rejected": "�
 #: the task fields the page asks for itself rather than through the form (targets are picked from the tree)
 NOT_ON_FORM = ("/target_unit",)
 INBOX_LIMIT = 500
+#: the task fields an ``information`` requirement names ("须补充:task.kind、…"): the ones evidence can supply
+_TASK_FACT = re.compile(r"\btask\.([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def _require_role(*roles: str) -> None:
@@ -113,6 +117,8 @@ def task_view(tenant: str, task_id: int, result=None, status: int = 200, message
             select(Decision).where(Decision.id.in_([i for i in ids if i]), Decision.tenant_code.in_(tenants))).scalars()}
         names = dict(session.execute(select(OrgUnit.code, OrgUnit.name).where(OrgUnit.code.in_(
             [a["target_unit"] for a in task["assignments"]] + [r["target"] for r in (result or {}).get("results", [])]))).all())
+    for a in task["assignments"]:
+        a["fact_fields"] = {q["code"]: _TASK_FACT.findall(q.get("message", "")) for q in a["requirements"]}
     return render_console("console_task.html", status, tenant, task=task, result=result, decisions=decisions,
                           names=names, status_label=STATUS, outcome_labels=LABEL, effect_labels=EFFECT,
                           evidence_kinds=KINDS, facts_code=FACTS, flash_message=message, flash_bad=bad)

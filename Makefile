@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check -q
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test bench install lint clean
+.PHONY: run test bench install lint clean screenshots
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ run: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-bench
 	$(PY) benchmarks/run.py
+
+# Screenshots of every console page for docs/console.md, taken by the browser journeys (needs chromium).
+screenshots: $(VENV)/.installed-test
+	JICENG_SCREENSHOTS=docs/console $(PY) -m pytest -q -p no:cacheprovider tests/browser
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/jiceng lint rule_packs

@@ -66,11 +66,12 @@ def home(tenant: str):
     return render_console("console_home.html", 200, tenant)
 
 
-@bp.get("/console/static/<name>")
+@bp.get("/console/static/<file>")
 @operation("控制台的样式与脚本(本站文件,不引用外部资源)", ["页面"], errors=(),
-           extra={"responses": {"200": {"description": "CSS 或 JavaScript"}}})
+           extra={"responses": {"200": {"description": "CSS 或 JavaScript"},
+                                "404": {"description": "没有这个文件"}}})
 @public
-def static(name: str):
-    if name not in STATIC_FILES:
+def static(file: str):
+    if file not in STATIC_FILES:
         abort(404)
-    return send_from_directory(STATIC, name, max_age=300)
+    return send_from_directory(STATIC, file, max_age=300)

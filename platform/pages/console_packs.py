@@ -159,16 +159,26 @@ def propose(tenant: str, number: int):
                                         "等待另一位管理员审核。")
 
 
-@bp.post("/proposals/<id:proposal_id>/<any(approve, reject):action>")
-@operation("批准或退回(申请人本人:撤回)发布申请", ["页面"], errors=(), extra=HTML)
-@page("pack.write", **REFUSALS)
-def decide(tenant: str, proposal_id: int, action: str):
-    act = lifecycle.approve if action == "approve" else lifecycle.reject
+def _decide(tenant: str, proposal_id: int, act):
     try:
         p = act(runtime(), caller(), tenant, proposal_id, request.form.get("note", ""))
     except ServiceError as e:
         return workspace_view(tenant, **_problem(e))
     return workspace_view(tenant, p["number"], flash_message=f"第 {p['id']} 号申请:{lifecycle.STATUS_LABEL[p['status']]}。")
+
+
+@bp.post("/proposals/<id:proposal_id>/approve")
+@operation("批准发布申请(另一位管理员;申请人本人 403)", ["页面"], errors=(), extra=HTML)
+@page("pack.write", **REFUSALS)
+def approve(tenant: str, proposal_id: int):
+    return _decide(tenant, proposal_id, lifecycle.approve)
+
+
+@bp.post("/proposals/<id:proposal_id>/reject")
+@operation("退回发布申请(申请人本人:撤回)", ["页面"], errors=(), extra=HTML)
+@page("pack.write", **REFUSALS)
+def reject(tenant: str, proposal_id: int):
+    return _decide(tenant, proposal_id, lifecycle.reject)
 
 
 @bp.post("/lists")

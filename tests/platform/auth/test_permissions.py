@@ -11,7 +11,8 @@ from jiceng.platform.api.auth import access_of, require_declarations, requires
 from jiceng.platform.auth.tokens import PERMISSIONS, ROLES, issue
 from jiceng.platform.tenants.directory import TenantDirectory
 
-PUBLIC = {"site.index", "site.healthz", "site.openapi", "site.docs", "site.docs_asset", "login.login", "login.logout"}
+PUBLIC = {"site.index", "site.healthz", "site.openapi", "site.docs", "site.docs_asset", "login.login", "login.logout",
+          "console.static"}
 #: public, but their POSTs need the session's CSRF token (tests/platform/tokens/test_login.py)
 LOGIN = {"login.login", "login.logout"}
 #: what SPEC §1 gives each role, pinned: a view declaring another permission is a change of the contract
@@ -29,6 +30,10 @@ PINNED = {
     ("GET", "operator_pages.notice"): "notice.read",
     ("GET", "tokens.list_tokens"): "tokens.manage", ("POST", "tokens.issue_token"): "tokens.manage",
     ("POST", "tokens.revoke_token"): "tokens.manage",
+    ("POST", "packs.propose"): "pack.write", ("POST", "packs.approve"): "pack.write",
+    ("POST", "packs.reject"): "pack.write", ("GET", "console_packs.workspace"): "pack.write",
+    ("POST", "console_packs.approve"): "pack.write", ("GET", "console_audit.decisions"): "decisions.read",
+    ("GET", "console_forms.edit"): "form.write", ("POST", "console_tasks.tasks"): "task.write",
 }
 
 
@@ -42,7 +47,7 @@ def resources(api, units):
                    json={"targets": [units.cs_street]}).json["results"][0]
     return {"tenant": "changsha", "task_id": task["id"], "assignment_id": res["assignment"]["id"],
             "decision_id": res["decision_id"], "number": 1, "code": units.cs_street, "name": "task",
-            "path:name": "swagger-ui.css", "id:token_id": 1}
+            "path:name": "swagger-ui.css", "id:token_id": 1, "id:proposal_id": 1, "file": "console.css"}
 
 
 def routes(app, resources):
@@ -111,6 +116,10 @@ def test_each_role_is_refused_exactly_where_the_table_says(api, resources, root_
             if not access_of(api.app, endpoint).token_in_page:
                 assert r.json["error"]["code"] == "forbidden"
                 assert r.json["error"]["details"] == {"role": role, "permission": permission}
+        elif (method, endpoint) == ("POST", "packs.approve") and r.status_code == 403:
+            # the admin proposed it a moment ago (packs.propose): maker-checker refuses the proposer
+            assert r.json["error"]["code"] == "self_approval"
+            checked += 1
         else:
             assert r.status_code != 403, (role, method, endpoint, r.get_data(as_text=True)[:300])
             checked += 1

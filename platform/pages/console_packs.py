@@ -197,42 +197,35 @@ def edit_list(tenant: str):
 
 
 # ---------------------------------------------------------------------- the editor's questions
-def _editor_files(tenant: str) -> tuple[dict, str]:
-    rt = runtime()
-    base = _version_number(request.form.get("base"))
-    files = dict(lifecycle.read_version(rt, tenant, base)["files"]) if base is not None else {}
+def _json(found) -> tuple:
+    return json.dumps(found, ensure_ascii=False), 200, {"Content-Type": "application/json", "Cache-Control": "no-store"}
+
+
+def _editing() -> tuple[str, str, Optional[int]]:
+    """The editor's text, its file and the version whose other files go with it (as the form sends them)."""
     file = request.form.get("file") or "pack.jc"
-    source = request.form.get("source", "")
-    if len(source) > pack_editor.MAX_SOURCE:
-        raise Invalid("source_too_large", f"源文件超过 {pack_editor.MAX_SOURCE // 1024} KiB")
-    files[file] = source.replace("\r\n", "\n")
-    lifecycle.check_files(files)
-    return files, file
+    if not lifecycle.FILE_NAME.match(file) or ".." in file.split("/"):
+        raise Invalid("files_invalid", "文件名应为相对路径并以 .jc 结尾")
+    return request.form.get("source", "").replace("\r\n", "\n"), file, _version_number(request.form.get("base"))
 
 
 @bp.post("/editor/diagnostics")
-@operation("编辑器:所编辑文件的诊断(与上传草稿同一个检查器)", ["页面"], errors=(), extra=JSON,
-           description="HTML 表单字段:base(版本号)、file、source、csrf_token。答复 [{line, column, end_line, "
-                       "end_column, code, message, severity}]。")
+@operation("编辑器:所编辑文本的诊断(与 jiceng lint、jiceng lsp、POST .../editor/diagnostics 同一个引擎)", ["页面"],
+           errors=(), extra=JSON,
+           description="HTML 表单字段:base(与哪个版本的其他文件一起检查)、file、source、csrf_token。"
+                       "答复 [{file, line, column, end_line, end_column, code, message, severity, in_source}]。")
 @page("pack.write", **REFUSALS)
 def editor_diagnostics(tenant: str):
-    try:
-        files, file = _editor_files(tenant)
-    except Invalid as e:
-        return json.dumps([{"line": 1, "column": 1, "end_line": 1, "end_column": 2, "code": e.code,
-                            "message": e.message, "severity": "error"}], ensure_ascii=False), 200, \
-            {"Content-Type": "application/json"}
-    found = pack_editor.diagnostics(runtime(), tenant, files, file)
-    return json.dumps(found, ensure_ascii=False), 200, {"Content-Type": "application/json", "Cache-Control": "no-store"}
+    source, file, number = _editing()
+    return _json(pack_editor.diagnostics(runtime(), tenant, source, file, number))
 
 
 @bp.post("/editor/completions")
-@operation("编辑器:光标处可填的名称(清单、参数、字段、函数、单位层级、关键字)", ["页面"], errors=(), extra=JSON,
-           description="HTML 表单字段:source、line、column(从 1 起)、csrf_token。答复 [{label, kind, detail}]。")
+@operation("编辑器:光标处可写的名称和关键字(清单、参数、字段、函数、单位……)", ["页面"], errors=(), extra=JSON,
+           description="HTML 表单字段:base、file、source、line、column(从 1 起)、csrf_token。答复 [{label, kind, detail}]。")
 @page("pack.write", **REFUSALS)
 def editor_completions(tenant: str):
-    source = request.form.get("source", "")[:pack_editor.MAX_SOURCE]
+    source, file, number = _editing()
     line = _version_number(request.form.get("line")) or 1
     column = _version_number(request.form.get("column")) or 1
-    found = pack_editor.completions(runtime(), tenant, source, line, column)
-    return json.dumps(found, ensure_ascii=False), 200, {"Content-Type": "application/json", "Cache-Control": "no-store"}
+    return _json(pack_editor.completions(runtime(), tenant, source, line, column, file, number))

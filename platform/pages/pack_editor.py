@@ -1,81 +1,50 @@
 """What the console's source editor asks while an admin types: diagnostics and completions.
 
-Diagnostics come from the very checker a draft upload runs (:meth:`PackCompiler.resolve` with the
-edited files as a draft over the ancestors in force today), so the editor shows exactly what
-``POST .../packs`` would answer, error and warning alike. Completions offer the names a rule can
-use at the cursor: the chain's lists, params and standards, the task form's fields after
-``task.``, the unit facts after ``target.``/``unit.``/``source.``, the functions, unit levels and
-the language's keywords.
+Both come from the one editor engine (:mod:`jiceng.dsl.ide`) behind ``jiceng lint``, ``jiceng lsp``
+and ``POST .../editor/...``, in the same context those endpoints use
+(:func:`jiceng.platform.editing.context.editor_context`: the pack's other files of the version being
+edited, the ancestors in force today, the current forms). The page's own endpoints exist only
+because a page authenticates with its login session and CSRF token, not a Bearer header.
 """
 from __future__ import annotations
 
-import re
-from datetime import date
-from typing import Mapping
+from typing import Optional
 
-from jiceng.dsl.functions import default_registry
-from jiceng.dsl.parser import DECL_KEYWORDS
-from jiceng.dsl.types import LEVEL_LABELS, LEVELS, unit_fields
-
-from jiceng.platform.errors import Invalid
-from jiceng.platform.packs.versions import in_force
+from jiceng.dsl import ide
+from jiceng.platform.editing.context import editor_context
 from jiceng.platform.runtime import Runtime
 
-#: the most source an editor request may send (a pack file is a few kB; the API allows 1 MiB)
-MAX_SOURCE = 256 * 1024
+#: the most text an editor request may send (as the editor API: a pack file of a thousand rules is ~150 KiB)
+MAX_SOURCE_BYTES = 512 * 1024
 #: the most completions one answer lists
-MAX_COMPLETIONS = 50
-KEYWORDS = ("when", "then", "and", "or", "not", "in", "cite", "reject", "require", "warn", "unknown", "requires",
-            "extends", "version", "kind", "expect", "given", "by", "with", "true", "false", "null", "any", "all",
-            "count", "sum", "floor", "ceiling", "fixed", "free", "narrow", "overridable", "export", "measure",
-            "where", "per", "over", "contains")
-_WORD = re.compile(r"[\w\u4e00-\u9fff]*$")
-_RECORD = re.compile(r"\b(task|target|unit|source|history)\.([\w\u4e00-\u9fff]*)$")
+MAX_COMPLETIONS = 60
 
 
-def diagnostics(rt: Runtime, tenant: str, files: Mapping[str, str], file: str) -> list[dict]:
-    """Every diagnostic the checker reports for ``file`` when ``files`` are ``tenant``'s pack:
-    ``[{line, column, end_line, end_column, code, message, severity}]`` (errors, then warnings)."""
-    with rt.db.read() as session:
-        try:
-            resolved = rt.compiler.resolve(session, tenant, in_force(session, date.today()), rt.forms(session),
-                                           draft=files)
-        except Invalid as e:
-            found = [d for d in e.details if isinstance(d, dict)]
-        else:
-            found = [dict(w.to_dict(), severity="warning") for w in resolved.pack.warnings]
-    own = f"{tenant}/{file}"
-    return [{"line": d["line"], "column": d["column"], "end_line": d.get("end_line", d["line"]),
-             "end_column": d.get("end_column", d["column"] + 1), "code": d["code"], "message": d["message"],
-             "severity": d.get("severity", "error")}
-            for d in found if d.get("file") in (file, own) or str(d.get("file", "")).endswith("/" + file)]
+def too_large(source: str) -> Optional[dict]:
+    """The diagnostic an over-long text gets instead of a check (None when it is within bounds)."""
+    size = len(source.encode("utf-8", "surrogatepass"))
+    if size <= MAX_SOURCE_BYTES:
+        return None
+    return {"line": 1, "column": 1, "end_line": 1, "end_column": 2, "code": "source_too_large", "severity": "error",
+            "in_source": True, "message": f"规则文本过大({size} 字节,上限 {MAX_SOURCE_BYTES} 字节),未检查"}
 
 
-def completions(rt: Runtime, tenant: str, source: str, line: int, column: int) -> list[dict]:
-    """What may be typed at ``line``:``column`` (1-based) of ``source``: ``[{label, kind, detail}]``
-    whose label starts with the word before the cursor."""
-    lines = source.split("\n")
-    before = lines[line - 1][:column - 1] if 0 < line <= len(lines) else ""
-    with rt.db.read() as session:
-        pack = rt.pack_for(session, tenant, date.today()).pack
-    record = _RECORD.search(before)
-    if record:
-        kind, prefix = record.group(1), record.group(2)
-        fields = pack.task_form.record.fields if kind == "task" else unit_fields() if kind != "history" else {}
-        names = ([(n, "field", f"任务表单字段({t})") for n, t in fields.items()] if kind == "task"
-                 else [(n, "field", f"单位事实({t})") for n, t in fields.items()])
-        if kind == "history":
-            names = [(n, "field", f.doc or "历史事实") for n, f in default_registry().history.items()]
-    else:
-        prefix = _WORD.search(before).group(0)
-        names = [(n, "list", f"清单 {i['title'] or ''}(规则包 {i['pack']},{i['size']} 项)")
-                 for n, i in pack.list_info.items()]
-        names += [(n, "param", f"参数 {p['title'] or ''} = {p['value']}(规则包 {p['pack']})")
-                  for n, p in pack.params.items()]
-        names += [(n, "standard", "标准") for n in pack.standards]
-        names += [(n, "function", f.doc.split("\n")[0] if f.doc else "函数") for n, f in default_registry().functions.items()]
-        names += [(level, "unit", f"单位层级:{LEVEL_LABELS[level]}") for level in LEVELS]
-        names += [(k, "keyword", "关键字") for k in sorted(set(KEYWORDS) | set(DECL_KEYWORDS))]
-        names += [(r, "record", "记录") for r in ("task", "target", "source", "history", "today")]
-    out = [{"label": n, "kind": k, "detail": d} for n, k, d in names if n.startswith(prefix) and n != prefix]
-    return out[:MAX_COMPLETIONS]
+def diagnostics(rt: Runtime, tenant: str, source: str, file: str, number: Optional[int]) -> list[dict]:
+    """Every diagnostic of ``source`` as ``file`` of ``tenant``'s pack (beside version ``number``'s
+    other files): ``[{line, column, end_line, end_column, code, message, severity, in_source}]``;
+    those in the text first, by position."""
+    big = too_large(source)
+    if big is not None:
+        return [big]
+    found = ide.diagnostics(source, editor_context(rt, tenant, file, number))
+    return [{k: d.to_dict()[k] for k in ("file", "line", "column", "end_line", "end_column", "code", "message",
+                                         "severity", "in_source")} for d in found]
+
+
+def completions(rt: Runtime, tenant: str, source: str, line: int, column: int, file: str,
+                number: Optional[int]) -> list[dict]:
+    """What may be typed at ``line``:``column`` (1-based): ``[{label, kind, detail}]``, names first."""
+    if too_large(source) is not None:
+        return []
+    items = ide.completions(source, line, column, editor_context(rt, tenant, file, number))
+    return [c.to_dict() for c in items[:MAX_COMPLETIONS]]

@@ -1,5 +1,6 @@
 // The pack source editor: a textarea over a highlighted copy of its text, live diagnostics
-// (asked of the server 400 ms after the last keystroke) and completion (Ctrl+Space, or after ".").
+// (asked of the server 400 ms after the last keystroke) and completion (Ctrl+Space, or after "."),
+// both answered by the editor engine behind jiceng lint and jiceng lsp.
 (function () {
   "use strict";
   var box = document.getElementById("editor");
@@ -18,7 +19,7 @@
   function esc(s) { return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"); }
 
   function highlightLine(text, lineNo) {
-    var marks = diagnostics.filter(function (d) { return d.line === lineNo && d.severity === "error"; });
+    var marks = diagnostics.filter(function (d) { return d.in_source !== false && d.line === lineNo && d.severity === "error"; });
     var out = "", last = 0, m;
     TOKEN.lastIndex = 0;
     while ((m = TOKEN.exec(text))) {
@@ -60,8 +61,9 @@
       if (mine !== seq) return;  // a later keystroke's answer will come
       diagnostics = found;
       list.innerHTML = found.map(function (d) {
-        return '<li class="' + esc(d.severity) + '" data-code="' + esc(d.code) + '">第 ' + d.line + " 行第 " + d.column +
-          " 列 " + esc(d.code) + ":" + esc(d.message) + "</li>";
+        var where = d.in_source === false ? esc(d.file) + " " : "";
+        return '<li class="' + esc(d.severity) + '" data-code="' + esc(d.code) + '">' + where + "第 " + d.line + " 行第 " +
+          d.column + " 列 " + esc(d.code) + ":" + esc(d.message) + "</li>";
       }).join("");
       var errors = found.filter(function (d) { return d.severity === "error"; }).length;
       status.textContent = errors ? errors + " 个错误" : (found.length ? "没有错误," + found.length + " 个提醒" : "没有错误");
@@ -105,7 +107,9 @@
   }
   function complete() {
     var c = cursor();
-    post(box.dataset.completions, {source: area.value, line: c.line, column: c.column}).then(function (found) {
+    var f = fields();
+    f.line = c.line; f.column = c.column;
+    post(box.dataset.completions, f).then(function (found) {
       showMenu(found, c.word);
     });
   }

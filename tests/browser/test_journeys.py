@@ -26,9 +26,10 @@ def test_admin_edits_a_rule_sees_a_diagnostic_come_and_go_and_publishes_with_a_s
     expect(page.locator("#diag-status")).to_have_text("没有错误")
     expect(page.locator("#diagnostics li.error")).to_have_count(0)
     # completion: a list name after "in "
+    page.locator("#source").fill(source + '\nrule 补全 "x"\n  when task.category in ')
     page.locator("#source").focus()
     page.keyboard.press("Control+End")
-    page.keyboard.type("\n# 街道")
+    page.keyboard.type("街道")
     page.keyboard.press("Control+Space")
     expect(page.locator("#completions li").first).to_contain_text("街道取消事项")
     page.keyboard.press("Escape")

@@ -254,3 +254,19 @@ def test_auditor_filters_exports_verifies_and_replays(api):
     assert api.get("/console/changsha/decisions?from=2024-13").status_code == 422
     api.log_in("heilongjiang", "auditor")
     assert api.get(f"/console/heilongjiang/decisions/{decided['decision_id']}").status_code == 404
+
+
+# ---------------------------------------------------------------------- standards
+def test_standards_report_opens_in_the_browser_per_tenant_and_street_and_states_the_condition(api, units):
+    api.log_in("changsha", "township")
+    index = text(api.get("/console/changsha/standards"))
+    assert "社区工作者配备" in index and units.cs_street in index
+    report = text(api.get("/console/changsha/standards/社区工作者配备"))
+    row = report[report.index("达标条件"):]
+    row = row[:row.index("</dd>")]
+    assert "unit.workers >= required" in row and "required = ceil(unit.urban_population * 社区工作者配比)" in row
+    assert row.index("unit.workers >= required") < row.index("社区工作者不足")  # the message only as the failure's words
+    street = api.get(f"/console/changsha/standards/社区工作者配备?under={units.cs_street}")
+    assert street.status_code == 200
+    assert api.get(f"/console/changsha/standards/社区工作者配备?under={units.hlj_street}").status_code == 404
+    assert api.get("/console/changsha/standards/没有这个标准").status_code == 404

@@ -4,6 +4,7 @@ Who may open them is the permission table's ``task.write`` (admin, department, t
 township passes tasks on to its communities too); the console's menu leads each role to its own.
 
 * ``/console/<tenant>/tasks`` (职能部门, admin): the tenant's task form (:mod:`..forms.render`), the
+  fields a task of the chosen kind needs (:mod:`.task_fields`; the rest on demand), the
   unit tree to pick targets from (search; "all communities of this street" = the street's children);
   POST files the task (:func:`..assignments.tasks.create_task`) and assigns it
   (:func:`..assignments.tasks.assign`), then shows the outcome per target with reasons and clauses.
@@ -16,6 +17,7 @@ township passes tasks on to its communities too); the console's menu leads each 
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from flask import Blueprint, request
 
@@ -31,10 +33,10 @@ from jiceng.platform.assignments.evidence import FACTS, KINDS
 from jiceng.platform.auth.sessions import CSRF_FIELD
 from jiceng.platform.db.models import Assignment, Decision, OrgUnit, Task
 from jiceng.platform.decisions import log as decision_log
-from jiceng.platform.errors import Invalid, ServiceError
+from jiceng.platform.errors import Conflict, Invalid, NotFound, ServiceError
 from jiceng.platform.forms import editing as form_admin
 from jiceng.platform.forms import render as form_render
-from jiceng.platform.pages import unit_tree
+from jiceng.platform.pages import task_fields, unit_tree
 from jiceng.platform.pages.access import answer_refusals_as_pages, page
 from jiceng.platform.pages.console import render_console
 
@@ -59,12 +61,27 @@ def _form(tenant: str, data: dict):
     return form, model, nodes
 
 
+def _field_kinds(tenant: str, nodes) -> dict[str, str]:
+    """``{pointer: "kind kind …"}`` of the optional fields only the rules of some kinds read: the
+    page hides them for other kinds. Fields no rule reads stay (the form asks for them for its own
+    sake), and so do required ones and those every kind's rules read."""
+    rt = runtime()
+    with rt.db.read() as session:
+        try:
+            needs = task_fields.kinds_by_field(rt.pack_for(session, tenant, date.today()).pack)
+        except (Conflict, NotFound):
+            return {}
+    return {node.pointer: " ".join(sorted(needs[node.pointer.lstrip("/")])) for node in nodes
+            if not node.field.required and needs.get(node.pointer.lstrip("/"), task_fields.ALL) is not task_fields.ALL}
+
+
 def _tasks_view(tenant: str, status: int = 200, data=None, errors=(), targets=(), children_of="", result=None,
                 message=""):
     form, _model, nodes = _form(tenant, data or {})
     general = form_render.place_errors(nodes, list(errors))
     principal = caller()
     return render_console("console_tasks.html", status, tenant, form=form, inputs=nodes, general_errors=general,
+                          field_kinds=_field_kinds(tenant, nodes),
                           tree=unit_tree.tree(runtime(), tenant, principal.unit), targets=set(targets),
                           children_of=children_of, result=result, status_label=STATUS, outcome_labels=LABEL,
                           effect_labels=EFFECT, tasks=task_service.list_tasks(runtime(), tenant, 20),

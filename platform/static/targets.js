@@ -1,3 +1,19 @@
+// The task page: show the fields the chosen kind needs (the others on demand), and search the unit tree.
+(function () {
+  "use strict";
+  var kind = document.querySelector("[name='/kind']"), all = document.getElementById("show-all-fields");
+  if (!kind || !all) return;
+  function show() {
+    var k = kind.value.trim();
+    document.querySelectorAll(".by-kind").forEach(function (div) {
+      var kinds = div.dataset.kinds ? div.dataset.kinds.split(" ") : [];
+      div.hidden = !all.checked && (!k || kinds.indexOf(k) < 0) && !div.querySelector(".error");
+    });
+  }
+  kind.addEventListener("input", show); kind.addEventListener("change", show); all.addEventListener("change", show);
+  show();
+})();
+
 // The unit tree's search: show the units whose name or code contains the text (and their ancestors).
 (function () {
   "use strict";

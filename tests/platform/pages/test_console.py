@@ -270,3 +270,27 @@ def test_standards_report_opens_in_the_browser_per_tenant_and_street_and_states_
     assert street.status_code == 200
     assert api.get(f"/console/changsha/standards/社区工作者配备?under={units.hlj_street}").status_code == 404
     assert api.get("/console/changsha/standards/没有这个标准").status_code == 404
+
+
+def test_the_task_page_marks_the_fields_only_some_kinds_need(api):
+    api.log_in("changsha", "department")
+    page = api.get("/console/changsha/tasks").get_data(as_text=True)
+    # the fixture's hunan rule reads task.approval only for assessments (街道考核审批)
+    block = page[page.index('name="/approval"') - 600:page.index('name="/approval"')]
+    assert 'class="by-kind" data-kinds="assessment"' in block
+    title = page[page.index('name="/title"') - 300:page.index('name="/title"')]
+    assert "by-kind" not in title  # required: always shown
+
+
+def test_kinds_by_field_reads_the_kind_restriction_of_each_rule():
+    from jiceng.dsl.parser import parse
+    from jiceng.platform.pages.task_fields import ALL, _kinds
+
+    def when(text):
+        module, problems = parse(f'rule r "x"\n  when {text}\n  then reject\n', "t.jc")
+        assert not problems
+        return module.decls[0].when
+    assert _kinds(when("task.kind == assessment and task.approval == null")) == {"assessment"}
+    assert _kinds(when("task.kind in [ledger, report] and task.x")) == {"ledger", "report"}
+    assert _kinds(when("task.kind not in [ledger] and task.x")) is ALL
+    assert _kinds(when("task.kind == assessment or task.x")) is ALL  # an `or` does not restrict

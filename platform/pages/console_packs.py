@@ -196,6 +196,39 @@ def edit_list(tenant: str):
     return redirect(url_for(".workspace", tenant=tenant, version=made["number"], file=file, saved=1), 303)
 
 
+@bp.get("/lists.csv")
+@operation("导出清单为表格(CSV:事项代码、名称、依据)", ["页面"], errors=(),
+           extra={"responses": {"200": {"description": "CSV", "content": {"text/csv": {}}}}})
+@page("pack.write", **REFUSALS)
+def export_list(tenant: str):
+    number = _version_number(request.args.get("version"))
+    files = lifecycle.read_version(runtime(), tenant, number)["files"] if number is not None else {}
+    body = list_editor.to_csv(files, request.args.get("file", ""), request.args.get("list", ""))
+    return body, 200, {"Content-Type": "text/csv; charset=utf-8", "Cache-Control": "no-store",
+                       "Content-Disposition": "attachment; filename=list.csv"}
+
+
+@bp.post("/lists/import")
+@operation("从表格导入清单(表格即整张清单:按代码修改或增加,表格中没有的事项撤销),保存为新草稿", ["页面"], errors=(),
+           extra=HTML)
+@page("pack.write", **REFUSALS)
+def import_list(tenant: str):
+    rt = runtime()
+    base = _version_number(request.form.get("base"))
+    files = dict(lifecycle.read_version(rt, tenant, base)["files"]) if base is not None else {}
+    upload = request.files.get("sheet")
+    try:
+        if upload is None:
+            raise Invalid("list_table_invalid", "请选择要导入的表格文件(CSV)")
+        table = list_editor.table_from_csv(files, request.form.get("file", ""), request.form.get("list", ""),
+                                           upload.read(list_editor.MAX_CSV_BYTES + 1))
+        file, files = list_editor.apply(files, table)
+        made = lifecycle.create_draft(rt, caller(), tenant, files)
+    except Invalid as e:
+        return workspace_view(tenant, base, **_problem(e))
+    return redirect(url_for(".workspace", tenant=tenant, version=made["number"], file=file, saved=1), 303)
+
+
 # ---------------------------------------------------------------------- the editor's questions
 def _json(found) -> tuple:
     return json.dumps(found, ensure_ascii=False), 200, {"Content-Type": "application/json", "Cache-Control": "no-store"}

@@ -294,3 +294,36 @@ def test_kinds_by_field_reads_the_kind_restriction_of_each_rule():
     assert _kinds(when("task.kind in [ledger, report] and task.x")) == {"ledger", "report"}
     assert _kinds(when("task.kind not in [ledger] and task.x")) is ALL
     assert _kinds(when("task.kind == assessment or task.x")) is ALL  # an `or` does not restrict
+
+
+def test_a_list_goes_out_as_a_sheet_and_comes_back_as_the_whole_list(api):
+    csrf = api.log_in("changsha", "admin")
+    base = _version(api)["in_force"]
+    r = api.get(f"/console/changsha/packs/lists.csv?version={base}&file=pack.jc&list=街道取消事项")
+    sheet = r.get_data(as_text=True)
+    assert r.mimetype == "text/csv" and sheet.startswith("\ufeff事项代码,名称,依据")
+    rows = list(csv.reader(io.StringIO(sheet.lstrip("\ufeff"))))
+    codes = [row[0] for row in rows[1:]]
+    assert codes and "招商引资" in codes
+    kept = [row for row in rows[1:] if row[0] != codes[-1]]  # the last one left out: retired
+    edited = [rows[0]] + [[c, n + "(改)", b] for c, n, b in kept] + [["=新代码", "新事项", "S003C 三"]]
+    buf = io.StringIO()
+    csv.writer(buf).writerows(edited)
+    r = api.post("/console/changsha/packs/lists/import", data={
+        "csrf_token": csrf, "base": base, "file": "pack.jc", "list": "街道取消事项",
+        "sheet": (io.BytesIO(buf.getvalue().encode("utf-8-sig")), "list.csv")}, content_type="multipart/form-data")
+    assert r.status_code == 303, text(r)
+    number = int(re.search(r"version=(\d+)", r.headers["Location"]).group(1))
+    src = api.get(f"/api/v1/tenants/changsha/packs/{number}", ("changsha", "admin")).json["files"]["pack.jc"]
+    lists = src.split("rule")[0]
+    assert f'{codes[-1]} "' not in lists and '"=新代码" "新事项"' in lists
+    for c, n, _b in kept:
+        assert f'"{n}(改)"' in lists
+    bad = api.post("/console/changsha/packs/lists/import", data={
+        "csrf_token": csrf, "base": base, "file": "pack.jc", "list": "街道取消事项",
+        "sheet": (io.BytesIO("事项代码,名称\n".encode("gbk")), "list.csv")}, content_type="multipart/form-data")
+    assert bad.status_code == 422 and "UTF-8" in text(bad)
+    bad = api.post("/console/changsha/packs/lists/import", data={
+        "csrf_token": csrf, "base": base, "file": "pack.jc", "list": "街道取消事项",
+        "sheet": (io.BytesIO("代码,名\n".encode()), "list.csv")}, content_type="multipart/form-data")
+    assert bad.status_code == 422 and "列名" in text(bad)

@@ -37,6 +37,15 @@ def test_admin_edits_a_rule_sees_a_diagnostic_come_and_go_and_publishes_with_a_s
     page.click("text=保存为草稿")
     expect(page.locator("[role=status]").first).to_contain_text("已保存为第")
     number = re.search(r"version=(\d+)", page.url).group(1)
+    page.click("text=运行测试")
+    expect(page.locator("h2", has_text="测试结果")).to_contain_text("全部通过")
+    admin.shot("admin-tests")
+    page.click("text=与生效版本比较")
+    expect(page.locator("h2", has_text="差异")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("浏览器规则")
+    admin.shot("admin-diff")
+    page.click("text=影响评估")
+    expect(page.locator("h2", has_text="影响评估")).to_be_visible()
     page.click(f"text=申请发布第 {number} 版")
     expect(page.locator("[role=status]").first).to_contain_text("等待另一位管理员审核")
     row = page.locator("#proposals tr", has_text=f"第 {number} 版").first
@@ -88,6 +97,9 @@ def test_township_sees_the_task_in_its_inbox(person):
         page.locator("#inbox a", has_text="告知书").first.click()
     expect(page.locator("body")).to_contain_text("告知书")
     town.shot("township-notice")
+    page = town.open("/check/changsha")
+    expect(page.locator("h1")).to_be_visible()
+    town.shot("township-check")
 
 
 def test_designer_adds_a_field_and_sees_the_preview(person):
@@ -122,3 +134,6 @@ def test_auditor_verifies_the_chain_and_replays_a_decision(person):
     auditor.shot("auditor-replay")
     page = auditor.open("/console/changsha/standards")
     auditor.shot("standards")
+    page.locator("#standards a", has_text="全租户").first.click()
+    expect(page.locator("body")).to_contain_text("达标条件")
+    auditor.shot("standards-report")

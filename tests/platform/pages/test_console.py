@@ -327,3 +327,20 @@ def test_a_list_goes_out_as_a_sheet_and_comes_back_as_the_whole_list(api):
         "csrf_token": csrf, "base": base, "file": "pack.jc", "list": "街道取消事项",
         "sheet": (io.BytesIO("代码,名\n".encode()), "list.csv")}, content_type="multipart/form-data")
     assert bad.status_code == 422 and "列名" in text(bad)
+
+
+def test_designer_sees_what_a_new_task_form_version_would_break_before_saving(api):
+    csrf = api.log_in("changsha", "designer")
+    current = api.get("/api/v1/tenants/changsha/forms/task", ("changsha", "designer")).json["schema"]
+    breaking = {**current, "properties": {**current.get("properties", {}), "item_code": {"type": "integer"}}}
+    r = api.post("/console/changsha/forms/task", data={"csrf_token": csrf, "schema": json.dumps(breaking), "action": "impact"})
+    page = text(r)
+    assert r.status_code == 200 and 'id="breaks"' in page
+    block = page[page.index('id="breaks"'):page.index("</div>", page.index('id="breaks"'))]
+    assert "失效" in block and "规则 清单外事项" in block, block  # the rule reading task.item_code, named
+    harmless = {**current, "properties": {**current.get("properties", {}), "remark": {"type": "string"}}}
+    r = api.post("/console/changsha/forms/task", data={"csrf_token": csrf, "schema": json.dumps(harmless), "action": "impact"})
+    assert "不会使任何规则包或参数绑定失效" in text(r)
+    refused = api.post("/console/changsha/forms/task", data={"csrf_token": csrf, "schema": json.dumps(breaking), "action": "save"})
+    assert refused.status_code == 422
+    assert api.get("/api/v1/tenants/changsha/forms/task", ("changsha", "designer")).json["schema"] == current

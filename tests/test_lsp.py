@@ -68,8 +68,9 @@ class Client:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
+                self.proc.kill()  # then its stderr ends, and says why
                 raise AssertionError("the language server did not answer in time; stderr: "
-                                     + self.proc.stderr.read1().decode("utf-8", "replace"))
+                                     + self.proc.stderr.read().decode("utf-8", "replace")[-4000:])
             try:
                 message = self.inbox.get(timeout=left)
             except queue.Empty:
@@ -94,6 +95,8 @@ def client():
     if c.proc.poll() is None:
         c.proc.kill()
     c.proc.wait(timeout=10)
+    for pipe in (c.proc.stdin, c.proc.stdout, c.proc.stderr):
+        pipe.close()
 
 
 def _open(c: Client, text: str, path: Path = PACK) -> str:

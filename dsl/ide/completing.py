@@ -91,7 +91,7 @@ def _names(tokens: list[Token], get: Callable[[], Symbols]) -> list[Completion]:
         return _fields(tokens, len(tokens) - 1, get())
     if last.type == "NUMBER":
         return _units(get())
-    word = str(last)
+    word = "" if last.type == "NAME" else str(last)  # a keyword or punctuation (a rule may be named cite)
     if last.type == "COMMA":
         opener = _list_keyword(tokens)
         if opener is not None:
@@ -133,7 +133,8 @@ def _after_keyword(word: str, tokens: list[Token], get: Callable[[], Symbols]) -
     if word == "list":
         return [Completion(x.name, "list", x.detail) for x in get().lists.values()]
     if word == "expect" and tokens[0].type == "TEST":
-        return [Completion(d, "value", "判定结论") for d in DECISIONS if d in ("admit", "conditional")]
+        # reject is a keyword of the grammar, offered as one
+        return [Completion(d, "value", "判定结论") for d in DECISIONS if d != "reject"]
     if word == "standard" and len(tokens) > 1 and str(tokens[-2]) == "expect":
         return [Completion(name, "value", s.title or "标准") for name, s in get().standards.items()]
     if word == "export":

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, redirect, send_from_directory, url_for
+from flask import Blueprint, abort, redirect, request, send_from_directory, url_for
 
 from jiceng.platform.api.auth import caller, public
 from jiceng.platform.api.context import runtime
 from jiceng.platform.api.openapi import operation
 from jiceng.platform.auth.tokens import ROLE_LABEL
 from jiceng.platform.pages.access import answer_refusals_as_pages, page, render_page
+from jiceng.platform.pages.form_pages import FORM_TYPES, refuse_non_form_body
 
 bp = Blueprint("console", __name__)
 answer_refusals_as_pages(bp)
@@ -33,6 +34,15 @@ PAGES = (
     ("console_audit.decisions", "决定记录", "筛选、查看输入与理由、校验哈希链、重算对照、导出 CSV", {"admin", "auditor"}),
     ("console_audit.standards", "标准报告", "按租户、街道的达标情况与图表", {"admin", "designer", "department", "township", "auditor"}),
 )
+
+
+def form_posts_only(blueprint: Blueprint) -> None:
+    """A console page takes HTML forms: a program POSTing JSON (or anything else) to one gets the
+    API's JSON error (400 for malformed JSON, else 422) pointing it to the API."""
+    @blueprint.before_request
+    def refuse_other_bodies():
+        if request.method == "POST" and request.mimetype not in FORM_TYPES:
+            refuse_non_form_body("/api/v1/tenants/<租户>/…(见 /docs)")
 
 
 def menu(tenant: str, role: str) -> list[dict]:

@@ -24,10 +24,11 @@ from jiceng.platform.errors import Conflict, Forbidden, Invalid, NotFound, Servi
 from jiceng.platform.packs import lifecycle
 from jiceng.platform.pages import list_editor, pack_editor
 from jiceng.platform.pages.access import answer_refusals_as_pages, page
-from jiceng.platform.pages.console import render_console
+from jiceng.platform.pages.console import form_posts_only, render_console
 
 bp = Blueprint("console_packs", __name__, url_prefix="/console/<tenant>/packs")
 answer_refusals_as_pages(bp)
+form_posts_only(bp)
 REFUSALS = dict(not_found=("找不到规则包", "找不到该租户或版本,或您无权访问。"), forbidden="只有管理员可以管理规则包",
                 invalid="无法处理该请求")
 HTML = {"responses": {"200": {"description": "HTML", "content": {"text/html": {}}},
@@ -70,7 +71,7 @@ def workspace_view(tenant: str, number: Optional[int] = None, file: Optional[str
         "console_packs.html", extra.pop("status", 200), tenant, versions=versions["versions"],
         in_force=versions["in_force"], current=current, file=file, files=sorted(files),
         proposals=lifecycle.list_proposals(rt, tenant), status_label=lifecycle.STATUS_LABEL,
-        today=date.today().isoformat(), own_lists=list_editor.own_lists(rt, tenant, files), **_chain(tenant), **extra)
+        today=date.today().isoformat(), own_lists=list_editor.own_lists(files), **_chain(tenant), **extra)
 
 
 def _problem(e: ServiceError) -> dict:

@@ -38,10 +38,11 @@ from jiceng.platform.forms import editing as form_admin
 from jiceng.platform.forms import render as form_render
 from jiceng.platform.pages import task_fields, unit_tree
 from jiceng.platform.pages.access import answer_refusals_as_pages, page
-from jiceng.platform.pages.console import render_console
+from jiceng.platform.pages.console import form_posts_only, render_console
 
 bp = Blueprint("console_tasks", __name__, url_prefix="/console/<tenant>")
 answer_refusals_as_pages(bp)
+form_posts_only(bp)
 REFUSALS = dict(not_found=("找不到任务", "找不到该租户或任务,或您无权访问。"), forbidden="无权使用此页面",
                 invalid="无法处理该请求")
 HTML = {"responses": {"200": {"description": "HTML", "content": {"text/html": {}}}}}

@@ -23,7 +23,6 @@ from jiceng.dsl.formatter import code as code_text, record, string
 from jiceng.dsl.parser import parse
 
 from jiceng.platform.errors import Invalid
-from jiceng.platform.runtime import Runtime
 
 BASIS = "依据"
 #: the most rows one submission may carry
@@ -43,7 +42,7 @@ def _attrs(item: n.Item) -> dict:
     return {k: v for k, v in item.attrs}
 
 
-def own_lists(rt: Runtime, tenant: str, files: Mapping[str, str]) -> list[dict]:
+def own_lists(files: Mapping[str, str]) -> list[dict]:
     """``[{name, title, file, items: [{code, name, basis, requires}]}]`` of the lists in ``files``."""
     out = []
     for file, d in _lists(files):

@@ -28,6 +28,7 @@ HOW = ("浏览器测试已跳过:需要 Debian 的 Chromium 与中文字体(apt-
        "和 pip 包 playwright(make install 会装);.ci/run 缺少时自动安装")
 REGISTRY = "code,name,unit,kind,items,categories\ncs-mzj,市民政局,430100000000,functional,X01,社会救助\n"
 ROLES = ("admin", "admin2", "department", "township", "designer", "auditor")
+SEEDED_TASK = "协助老年人优待证初审(预置)"
 
 
 def _playwright():
@@ -56,12 +57,41 @@ def server(tmp_path_factory):
     r = app.test_client().post("/api/v1/tenants/changsha/departments/import", data=REGISTRY.encode(),
                                content_type="text/csv", headers={"Authorization": f"Bearer {tokens['admin']}"})
     assert r.status_code in (200, 201), r.json
+    _seed(app.test_client(), tokens)
     srv = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{srv.server_port}", tokens
     srv.shutdown()
     db.dispose()
+
+
+def _seed(client, tokens) -> None:
+    """What the township's and the auditor's journeys find, whichever worker runs them (pytest-xdist
+    may run each journey on a server of its own): a task assigned to a street's communities (all
+    conditional), one of them admitted once its funding is supplied."""
+    def call(method, path, role, body):
+        r = client.open(path, method=method, json=body, headers={"Authorization": f"Bearer {tokens[role]}"})
+        assert r.status_code in (200, 201), r.json
+        return r.json
+    task = call("POST", "/api/v1/tenants/changsha/tasks", "department", {"task": {
+        "title": SEEDED_TASK, "item_code": "X01", "role": "assist", "kind": "work", "one_vote_veto": False,
+        "funding_provided": False,
+        "source_unit": "430100000000", "source_department": "市民政局"}})
+    results = call("POST", f"/api/v1/tenants/changsha/tasks/{task['id']}/assignments", "department",
+                   {"children_of": "430102001000"})["results"]
+    first = results[0]["assignment"]["id"]
+    codes = [q["code"] for q in results[0]["requirements"]]
+    evidence = {"funding": {"amount": 5000, "source": "区财政"}}
+    if "work_conditions" in codes:
+        evidence["work_conditions"] = {"description": "办公室一间"}
+    call("PATCH", f"/api/v1/tenants/changsha/assignments/{first}", "department", {"evidence": evidence})
+
+
+@pytest.fixture(scope="session")
+def seeded_task(server) -> str:
+    """The title of the task the server was seeded with."""
+    return SEEDED_TASK
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,7 @@ def resources(api, units):
                     data=registry.encode(), content_type="text/csv").status_code == 200
     return {"tenant": OWNER, "task_id": task["id"], "assignment_id": res["assignment"]["id"],
             "decision_id": res["decision_id"], "number": 1, "code": units.cs_street, "name": "task",
-            "token_id": _token_id(api, ("changsha", "auditor"))}
+            "token_id": _token_id(api, ("changsha", "auditor")), "proposal_id": 1}
 
 
 def _token_id(api, holder) -> int:

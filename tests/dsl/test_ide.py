@@ -18,6 +18,7 @@ from jiceng.dsl.api import check_pack
 from jiceng.dsl.functions import default_registry
 from jiceng.dsl.loader import MemoryLoader
 from jiceng.dsl.parser import keywords, parse_prefix
+from jiceng.dsl.taskform import read_task_form
 from jiceng.dsl.ide.text import offset_at, position_of, word_at, word_before
 
 SEEDS = {p.parent.name: {"pack.jc": p.read_text(encoding="utf-8")} for p in sorted(FIXTURES.glob("*/pack.jc"))}
@@ -153,11 +154,9 @@ def test_a_quantifiers_variable_has_the_fields_of_what_it_ranges_over():
     form = {"type": "object", "properties": {"title": {"type": "string"}, "items": {
         "type": "array", "items": {"type": "object", "properties": {"hours": {"type": "number", "x-unit": "小时"},
                                                                     "who": {"type": "string"}}}}}}
-    ctx = ide.EditorContext("solo", "pack.jc", None, None, None, None)
     text = "pack solo\nrule r when any(x in task.items: x."
-    from jiceng.dsl.taskform import read_task_form
 
-    class Forms:
+    class Forms:  # a form source (jiceng.dsl.api.FormSource) with one form
         def task_form(self, chain, units):
             return read_task_form(form, units)
     ctx = ide.EditorContext("solo", "pack.jc", None, Forms())

@@ -344,3 +344,15 @@ def test_designer_sees_what_a_new_task_form_version_would_break_before_saving(ap
     refused = api.post("/console/changsha/forms/task", data={"csrf_token": csrf, "schema": json.dumps(breaking), "action": "save"})
     assert refused.status_code == 422
     assert api.get("/api/v1/tenants/changsha/forms/task", ("changsha", "designer")).json["schema"] == current
+
+
+def test_the_check_page_offers_a_street_bound_operator_only_its_own_units(api, units):
+    api.log_in("changsha", "street")
+    page = api.get("/check/changsha").get_data(as_text=True)
+    picker = page[page.index('name="/target_unit"'):page.index("</select>", page.index('name="/target_unit"'))]
+    offered = set(re.findall(r'value="(\d+)"', picker))
+    assert offered == {units.cs_street, *units.cs_communities, *units.cs_grids}, offered
+    api.log_in("changsha", "township")  # not bound: every unit of the tenant
+    page = api.get("/check/changsha").get_data(as_text=True)
+    picker = page[page.index('name="/target_unit"'):page.index("</select>", page.index('name="/target_unit"'))]
+    assert units.cs_community2 in picker and units.cs_city in picker

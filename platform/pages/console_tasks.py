@@ -11,6 +11,8 @@ township passes tasks on to its communities too); the console's menu leads each 
 * ``/console/<tenant>/tasks/<id>``: a task's assignments, each with its decision's reasons, and for a
   conditional one the evidence form of each requirement it waits for
   (:data:`..assignments.evidence.KINDS`), posted to :func:`supply`.
+* ``/console/<tenant>/tasks/<id>/assignments``: a unit that holds the task, admitted, passes it on to
+  the units below it (:func:`..assignments.tasks.assign` checks that it holds it).
 * ``/console/<tenant>/inbox`` (乡镇、街道, admin): the assignments to the operator's unit and the units
   below it: status, requirements outstanding, deadline, and the printable notice.
 """
@@ -133,9 +135,15 @@ def task_view(tenant: str, task_id: int, result=None, status: int = 200, message
             [a["target_unit"] for a in task["assignments"]] + [r["target"] for r in (result or {}).get("results", [])]))).all())
     for a in task["assignments"]:
         a["fact_fields"] = {q["code"]: _TASK_FACT.findall(q.get("message", "")) for q in a["requirements"]}
+    principal = caller()
+    held = principal.unit is not None and any(a["target_unit"] == principal.unit and a["status"] == "admitted"
+                                              for a in task["assignments"])
+    with rt.db.read() as session:
+        below = list(rt.unit(session, principal.unit).children) if held else []
     return render_console("console_task.html", status, tenant, task=task, result=result, decisions=decisions,
                           names=names, status_label=STATUS, outcome_labels=LABEL, effect_labels=EFFECT,
-                          evidence_kinds=KINDS, facts_code=FACTS, flash_message=message, flash_bad=bad)
+                          evidence_kinds=KINDS, facts_code=FACTS, flash_message=message, flash_bad=bad,
+                          forward_to=below)
 
 
 @bp.get("/tasks/<id:task_id>")
@@ -143,6 +151,21 @@ def task_view(tenant: str, task_id: int, result=None, status: int = 200, message
 @page("task.write", **REFUSALS)
 def task(tenant: str, task_id: int):
     return task_view(tenant, task_id)
+
+
+@bp.post("/tasks/<id:task_id>/assignments")
+@operation("转派:持有已准入任务的单位把它下派给自己的下级单位(逐个判定)", ["页面"], errors=(), extra=HTML)
+@page("task.write", **REFUSALS)
+def forward(tenant: str, task_id: int):
+    targets = [t for t in request.form.getlist("targets") if t]
+    try:
+        result = task_service.assign(runtime(), caller(), tenant, task_id, targets,
+                                     (request.form.get("children_of") or "").strip() or None)
+    except ServiceError as e:
+        details = [d.get("message", "") for d in e.details if isinstance(d, dict)] if isinstance(e.details, list) else []
+        return task_view(tenant, task_id, status=403 if e.code == "task_not_held" else 422, bad=True,
+                         message=e.message + (":" + ";".join(details) if details else ""))
+    return task_view(tenant, task_id, result=result)
 
 
 @bp.post("/assignments/<id:assignment_id>/evidence")

@@ -356,3 +356,30 @@ def test_the_check_page_offers_a_street_bound_operator_only_its_own_units(api, u
     page = api.get("/check/changsha").get_data(as_text=True)
     picker = page[page.index('name="/target_unit"'):page.index("</select>", page.index('name="/target_unit"'))]
     assert units.cs_community2 in picker and units.cs_city in picker
+
+
+def test_a_street_that_holds_a_task_forwards_it_to_its_communities(api, units):
+    sender = ("changsha", "township")
+    task = api.post("/api/v1/tenants/changsha/tasks", sender,
+                    json={"task": {"title": "居民议事会", "item_code": "Z01", "kind": "work", "category": "社会救助",
+                                   "source_unit": units.cs_city}}).json
+    held = api.post(f"/api/v1/tenants/changsha/tasks/{task['id']}/assignments", sender,
+                    json={"targets": [units.cs_street]}).json["results"][0]
+    assert held["status"] == "admitted", held["requirements"]
+    csrf = api.log_in("changsha", "street")
+    page = text(api.get(f"/console/changsha/tasks/{task['id']}"))
+    form = page[page.index('id="forward"'):page.index("</form>", page.index('id="forward"'))]
+    assert set(re.findall(r'name="targets" value="(\d+)"', form)) == set(units.cs_communities)
+    r = api.post(f"/console/changsha/tasks/{task['id']}/assignments", data={"csrf_token": csrf, "children_of": units.cs_street})
+    assert r.status_code == 200, text(r)
+    results = text(r)[text(r).index('id="results"'):]
+    for code in units.cs_communities:
+        assert code in results
+    assignments = api.get(f"/api/v1/tenants/changsha/tasks/{task['id']}", ("changsha", "admin")).json["assignments"]
+    assert {a["target_unit"] for a in assignments if a["source_unit"] == units.cs_street} == set(units.cs_communities)
+    # a task the street does not hold: no form, and the service refuses
+    other = api.post("/api/v1/tenants/changsha/tasks", sender,
+                     json={"task": {"title": "未下派", "item_code": "Z01", "source_unit": units.cs_city}}).json
+    assert 'id="forward"' not in text(api.get(f"/console/changsha/tasks/{other['id']}"))
+    refused = api.post(f"/console/changsha/tasks/{other['id']}/assignments", data={"csrf_token": csrf, "children_of": units.cs_street})
+    assert refused.status_code == 403 and "没有已准入的该任务" in text(refused)

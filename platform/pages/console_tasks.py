@@ -133,8 +133,10 @@ def task_view(tenant: str, task_id: int, result=None, status: int = 200, message
             select(Decision).where(Decision.id.in_([i for i in ids if i]), Decision.tenant_code.in_(tenants))).scalars()}
         names = dict(session.execute(select(OrgUnit.code, OrgUnit.name).where(OrgUnit.code.in_(
             [a["target_unit"] for a in task["assignments"]] + [r["target"] for r in (result or {}).get("results", [])]))).all())
+    labels = {n.pointer.lstrip("/"): n.field.label for n in _form(tenant, {})[2]}
     for a in task["assignments"]:
-        a["fact_fields"] = {q["code"]: _TASK_FACT.findall(q.get("message", "")) for q in a["requirements"]}
+        a["fact_fields"] = {q["code"]: [(f, labels.get(f, f)) for f in _TASK_FACT.findall(q.get("message", ""))]
+                            for q in a["requirements"]}
     principal = caller()
     held = principal.unit is not None and any(a["target_unit"] == principal.unit and a["status"] == "admitted"
                                               for a in task["assignments"])

@@ -136,6 +136,10 @@ def test_auditor_verifies_the_chain_and_replays_a_decision(person):
     expect(page.locator("#replay-result")).to_contain_text("重算结果与记录一致")
     expect(page.locator("#replay section")).to_have_count(2)
     expect(page.locator("#replay section").nth(1)).to_contain_text("请提供必要经费")
+    page.emulate_media(media="print")  # printed: the decision without the menu and the buttons
+    expect(page.locator("header.top")).to_be_hidden()
+    expect(page.locator("#replay")).to_be_visible()
+    page.emulate_media(media="screen")
     auditor.shot("auditor-replay")
     page = auditor.open("/console/changsha/standards")
     auditor.shot("standards")

@@ -273,23 +273,10 @@ class PackListSchema(ZhSchema):
     versions = List(Nested(PackVersionSchema), required=True)
 
 
-class PublishRequestSchema(ZhSchema):
+class ProposalRequestSchema(ZhSchema):
     effective_from = Date(allow_none=True, metadata={"description": "生效日期(默认今天)"})
     expected_current = Int(allow_none=True, metadata={
         "description": "你所看到的当前最新发布版本号;与实际不符时返回 409(默认:草稿创建时的最新发布版本)"})
-
-
-class PublishResponseSchema(ZhSchema):
-    tenant = Str(required=True)
-    number = Int(required=True)
-    publication_id = Int(required=True)
-    effective_from = Str(required=True)
-    previous = Int(allow_none=True, required=True)
-    rollback = Bool(required=True)
-
-
-class ProposalRequestSchema(ZhSchema):
-    effective_from = Date(allow_none=True, metadata={"description": "生效日期(默认今天)"})
     note = Str(load_default="", validate=length(0, 500), metadata={"description": "申请说明(至多 500 字)"})
 
 

@@ -1,5 +1,5 @@
-"""Pack lifecycle: drafts, publication (with effective dates and rollback),
-maker-checker proposals (one admin proposes a publication, a second approves it),
+"""Pack lifecycle: drafts; publication (with effective dates and rollback) only through
+maker-checker proposals (one admin proposes a publication, a second approves it);
 semantic diff, the pack's own tests and the impact of a draft on past decisions.
 """
 from __future__ import annotations
@@ -149,34 +149,13 @@ def _warning(d) -> dict:
 
 
 # ---------------------------------------------------------------------- publishing
-_UNSET = object()
-
-
-def publish(rt: Runtime, principal: Principal, tenant: str, number: int, effective_from: Optional[date] = None,
-            expected_current=_UNSET) -> dict:
-    """Make version ``number`` effective from ``effective_from`` (default today).
-
-    Guarded: the latest publication must still be ``expected_current`` (by
-    default the version the draft was based on), else 409 ``stale_version`` —
-    two admins publishing at once cannot silently overwrite each other.
-    Republishing an earlier version is a rollback.
-    """
-    principal.require("pack.write")
-    effective_from = effective_from or date.today()
-    with rt.db.write() as session:
-        head = lock_head(session, tenant)
-        v = get_version(session, tenant, number)
-        current = _latest_published_number(session, head)
-        expected = v.base_number if expected_current is _UNSET else expected_current
-        if current != expected:
-            raise Conflict("stale_version",
-                           f"发布冲突:当前最新发布的是第 {current} 版,而本次发布基于第 {expected} 版;"
-                           "请查看差异后以 expected_current 指明当前版本再发布",
-                           {"current": current, "expected": expected})
-        pub = publish_version(session, rt, head, v, effective_from, principal.actor)
-        return {"tenant": tenant, "number": v.number, "publication_id": pub.id,
-                "effective_from": effective_from.isoformat(), "previous": current,
-                "rollback": bool(_publications(session, tenant).get(v.id, [])[:-1])}
+# A person never publishes directly: every publication through the service is a proposal approved by
+# a second admin (maker-checker, below); only ``jiceng init`` publishes alone, as the bootstrap of the
+# shipped packs, and records itself as the publisher (``jiceng.platform.tenants.bootstrap.INIT_ACTOR``).
+#: ``expected_current`` of :func:`propose` when the caller names none: the version the draft was based on
+DRAFT_BASE = object()
+#: ``expected_current`` of :func:`propose` for "whatever is latest now" (the console's workspace)
+LATEST = object()
 
 
 def require_publishable(session: Session, rt: Runtime, v: PackVersion, effective_from: date) -> None:
@@ -231,19 +210,32 @@ def _note(text: Optional[str]) -> str:
 
 
 def propose(rt: Runtime, principal: Principal, tenant: str, number: int, effective_from: Optional[date] = None,
-            note: str = "") -> dict:
+            note: str = "", expected_current=LATEST) -> dict:
     """Propose publishing version ``number`` from ``effective_from`` (default today); proposing an
     earlier version is a proposed rollback. The version is checked now as a publication would be
     (compiles, its tests pass, descendants and forms still hold), so the approver is not asked to
-    approve what could not be published. Nothing is in force until a second admin approves."""
+    approve what could not be published. Nothing is in force until a second admin approves.
+
+    Guarded: the latest publication must be ``expected_current`` (a version number or None;
+    :data:`DRAFT_BASE`: the version the draft was based on; :data:`LATEST`: no guard now), else 409
+    ``stale_version`` — a draft made before someone else's publication cannot silently undo it.
+    """
     principal.require("pack.write")
     effective_from = effective_from or date.today()
     with rt.db.write() as session:
         head = lock_head(session, tenant)
         v = get_version(session, tenant, number)
+        current = _latest_published_number(session, head)
+        expected = (v.base_number if expected_current is DRAFT_BASE
+                    else current if expected_current is LATEST else expected_current)
+        if current != expected:
+            raise Conflict("stale_version",
+                           f"发布冲突:当前最新发布的是第 {current} 版,而本次申请基于第 {expected} 版;"
+                           "请查看差异后以 expected_current 指明当前版本再申请",
+                           {"current": current, "expected": expected})
         require_publishable(session, rt, v, effective_from)
         p = PublicationProposal(tenant_code=tenant, version_id=v.id, effective_from=effective_from,
-                                expected_current=_latest_published_number(session, head), status="pending",
+                                expected_current=current, status="pending",
                                 proposed_by=principal.actor, proposer_token_id=principal.token_id,
                                 proposer_tenant=principal.tenant, proposed_at=_now(), note=_note(note))
         session.add(p)

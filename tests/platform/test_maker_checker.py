@@ -6,8 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from jiceng.platform.auth.tokens import issue
-from jiceng.platform.tenants.directory import TenantDirectory
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PACKS = "/api/v1/tenants/changsha/packs"
@@ -22,10 +20,7 @@ rule {name} "街道不承担{category}"
 
 @pytest.fixture(scope="module")
 def second(api):
-    """A second changsha admin token (the api fixture has one token per tenant and role)."""
-    with api.app.extensions["jiceng"].db.write() as session:
-        token = issue(session, TenantDirectory.load(session), "changsha", "admin", label="second")[0]
-    api.tokens[("changsha", "admin2")] = token
+    """The api fixture's second changsha admin token."""
     return ("changsha", "admin2")
 
 

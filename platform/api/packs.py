@@ -5,7 +5,7 @@ from flask import Blueprint
 
 from jiceng.platform.packs import lifecycle as service
 from jiceng.platform.api.auth import caller, requires
-from jiceng.platform.api.body import json_body, query_args
+from jiceng.platform.api.body import any_json_body, json_body, query_args
 from jiceng.platform.api.openapi import operation
 from jiceng.platform.api.respond import respond
 from jiceng.platform.api.context import runtime
@@ -40,12 +40,13 @@ def read_version(tenant: str, number: int):
 
 
 @bp.post("/<id:number>/publish")
-@operation("已停用:发布与回滚一律经审核(见 proposals)", TAGS, errors=(401, 403),
+@operation("已停用:发布与回滚一律经审核(见 proposals)", TAGS, errors=(401, 403, 404),
            description="审核制(maker-checker)下任何人都不能单独发布或回滚:本接口对每个调用者回答 "
-                       "403 approval_required,details 给出申请与批准的路径。请用 POST .../packs/{number}/proposals "
+                       "403 approval_required(请求体须是 JSON,内容一概不用),details 给出申请与批准的路径。请用 POST .../packs/{number}/proposals "
                        "申请,由另一位管理员 POST .../packs/proposals/{proposal_id}/approve 批准。")
 @requires("pack.write")
 def publish(tenant: str, number: int):
+    any_json_body()  # malformed 400 and oversized 413 as everywhere; what it asks for is refused regardless
     base = f"/api/v1/tenants/{tenant}/packs"
     raise Forbidden("approval_required",
                     f"发布或回滚须经另一位管理员审核:请用 POST {base}/{number}/proposals 申请,"

@@ -1,7 +1,8 @@
 """Tasks in the console: the department files and assigns them, the township receives them.
 
-Who may open them is the permission table's ``task.write`` (admin, department, township: a
-township passes tasks on to its communities too); the console's menu leads each role to its own.
+Who may open them is the permission table's: ``task.create`` for the task form (admin, department),
+``task.assign`` for a task's page, forwarding and evidence (admin, department, township: a township
+passes what it holds on to its communities), ``inbox.read`` for the inbox (admin, township).
 
 * ``/console/<tenant>/tasks`` (职能部门, admin): the tenant's task form (:mod:`..forms.render`), the
   fields a task of the chosen kind needs (:mod:`.task_fields`; the rest on demand), the
@@ -93,7 +94,7 @@ def _tasks_view(tenant: str, status: int = 200, data=None, errors=(), targets=()
 
 @bp.route("/tasks", methods=["GET", "POST"])
 @operation("任务与下派:按任务表单建任务,从组织树选接收单位,查看逐个结论", ["页面"], errors=(), extra=HTML)
-@page("task.write", **REFUSALS)
+@page("task.create", **REFUSALS)
 def tasks(tenant: str):
     if request.method == "GET":
         return _tasks_view(tenant)
@@ -150,14 +151,14 @@ def task_view(tenant: str, task_id: int, result=None, status: int = 200, message
 
 @bp.get("/tasks/<id:task_id>")
 @operation("一项任务:逐个接收单位的结论、理由与依据,待补充的条件", ["页面"], errors=(), extra=HTML)
-@page("task.write", **REFUSALS)
+@page("task.assign", **REFUSALS)
 def task(tenant: str, task_id: int):
     return task_view(tenant, task_id)
 
 
 @bp.post("/tasks/<id:task_id>/assignments")
 @operation("转派:持有已准入任务的单位把它下派给自己的下级单位(逐个判定)", ["页面"], errors=(), extra=HTML)
-@page("task.write", **REFUSALS)
+@page("task.assign", **REFUSALS)
 def forward(tenant: str, task_id: int):
     targets = [t for t in request.form.getlist("targets") if t]
     try:
@@ -172,7 +173,7 @@ def forward(tenant: str, task_id: int):
 
 @bp.post("/assignments/<id:assignment_id>/evidence")
 @operation("补充有条件准入所需的条件(提交证明后重新判定)", ["页面"], errors=(), extra=HTML)
-@page("task.write", **REFUSALS)
+@page("task.assign", **REFUSALS)
 def supply(tenant: str, assignment_id: int):
     rt = runtime()
     a = task_service.read_assignment(rt, tenant, assignment_id)
@@ -203,7 +204,7 @@ def _number(text: str):
 
 @bp.get("/inbox")
 @operation("收件箱:下派到本单位及所辖社区的任务", ["页面"], errors=(), extra=HTML)
-@page("task.write", **REFUSALS)
+@page("inbox.read", **REFUSALS)
 def inbox(tenant: str):
     rt, principal = runtime(), caller()
     with rt.db.read() as session:

@@ -150,6 +150,8 @@ def api(database) -> Api:
         directory = TenantDirectory.load(session)
         tokens = issue_tokens(session, directory, TENANTS)
         tokens[("changsha", "street")] = issue(session, directory, "changsha", "township", UNITS.cs_street)[0]
+        # a department bound to the street: the street's own office (科室), which files tasks in its name
+        tokens[("changsha", "street office")] = issue(session, directory, "changsha", "department", UNITS.cs_street)[0]
     return Api(app, tokens)
 
 

@@ -16,7 +16,7 @@ ADMIN = ("changsha", "admin")
 
 @pytest.fixture(scope="module")
 def write_routes(api, units):
-    sender = ("changsha", "township")
+    sender = ("changsha", "admin")
     task = api.post("/api/v1/tenants/changsha/tasks", sender,
                     json={"task": {"title": "优待证", "item_code": "X01", "source_unit": units.cs_city}}).json
     res = api.post(f"/api/v1/tenants/changsha/tasks/{task['id']}/assignments", sender,

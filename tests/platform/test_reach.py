@@ -16,7 +16,7 @@ TENANT_ROUTES = "/api/v1/tenants/<tenant>"
 @pytest.fixture(scope="module")
 def resources(api, units):
     """Real ids of changsha's resources, so that an owner's request would succeed."""
-    sender = ("changsha", "township")
+    sender = ("changsha", "admin")
     task = api.post("/api/v1/tenants/changsha/tasks", sender,
                     json={"task": {"title": "优待证", "item_code": "X01", "source_unit": units.cs_city}}).json
     res = api.post(f"/api/v1/tenants/changsha/tasks/{task['id']}/assignments", sender,

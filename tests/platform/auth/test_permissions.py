@@ -21,8 +21,8 @@ PINNED = {
     ("POST", "packs.create_draft"): "pack.write", ("POST", "packs.publish"): "pack.write",
     ("POST", "packs.run_tests"): "pack.write", ("POST", "packs.impact"): "pack.write",
     ("GET", "packs.diff"): "read", ("PUT", "forms.replace_form"): "form.write",
-    ("POST", "forms.validate"): "form.validate", ("POST", "tasks.create_task"): "task.write",
-    ("POST", "tasks.assign"): "task.write", ("PATCH", "tasks.patch_assignment"): "task.write",
+    ("POST", "forms.validate"): "form.validate", ("POST", "tasks.create_task"): "task.create",
+    ("POST", "tasks.assign"): "task.assign", ("PATCH", "tasks.patch_assignment"): "task.assign",
     ("GET", "decisions.list_decisions"): "decisions.read", ("GET", "decisions.replay"): "decisions.read",
     ("GET", "decisions.verify"): "decisions.read", ("POST", "units.import_file"): "units.import",
     ("GET", "form_pages.form_page"): "read", ("POST", "form_pages.form_page"): "form.validate",
@@ -33,14 +33,17 @@ PINNED = {
     ("POST", "packs.propose"): "pack.write", ("POST", "packs.approve"): "pack.write",
     ("POST", "packs.reject"): "pack.write", ("GET", "console_packs.workspace"): "pack.write",
     ("POST", "console_packs.approve"): "pack.write", ("GET", "console_audit.decisions"): "decisions.read",
-    ("GET", "console_forms.edit"): "form.write", ("POST", "console_tasks.tasks"): "task.write",
+    ("GET", "console_forms.edit"): "form.write", ("POST", "console_tasks.tasks"): "task.create",
+    ("GET", "console_tasks.tasks"): "task.create", ("GET", "console_tasks.task"): "task.assign",
+    ("POST", "console_tasks.forward"): "task.assign", ("POST", "console_tasks.supply"): "task.assign",
+    ("GET", "console_tasks.inbox"): "inbox.read",
 }
 
 
 @pytest.fixture(scope="module")
 def resources(api, units):
     """Real ids of changsha's resources, so that a permitted request gets past the ids."""
-    sender = ("changsha", "township")
+    sender = ("changsha", "admin")
     task = api.post("/api/v1/tenants/changsha/tasks", sender,
                     json={"task": {"title": "居民会议", "item_code": "Z01", "source_unit": units.cs_city}}).json
     res = api.post(f"/api/v1/tenants/changsha/tasks/{task['id']}/assignments", sender,

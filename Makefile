@@ -6,7 +6,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check -q
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test bench install lint clean fuzz soak
+.PHONY: run test bench install lint clean fuzz soak screenshots
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,9 @@ fuzz: $(VENV)/.installed-test
 
 soak: $(VENV)/.installed-test
 	$(PY) benchmarks/soak.py --seconds $(SOAK_SECONDS)
+# Screenshots of every console page for docs/console.md, taken by the browser journeys (needs chromium).
+screenshots: $(VENV)/.installed-test
+	JICENG_SCREENSHOTS=docs/console $(PY) -m pytest -q -p no:cacheprovider tests/browser
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/jiceng lint rule_packs

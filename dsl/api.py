@@ -101,7 +101,10 @@ def digest_of(units) -> str:
     return h.hexdigest()
 
 
-def _resolve_form(chain: list[str], forms: Forms, task_form, registry: Registry) -> TaskForm:
+def resolve_task_form(chain: list[str], forms: Forms, task_form, registry: Registry) -> TaskForm:
+    """The task form a pack of ``chain`` (root first) is checked against: ``task_form`` when
+    given, else the nearest tenant's form in ``forms``, else the canonical task of SPEC §5.
+    Raises :class:`FormError` for a form that cannot be read."""
     if isinstance(task_form, TaskForm):
         return task_form
     if task_form is not None:
@@ -128,7 +131,7 @@ def _build(tenant, loader, forms, task_form, registry, parent_of):
     if any(d.is_error for d in diags):
         return None, diags, sources
     try:
-        form = _resolve_form([u.tenant for u in units], forms, task_form, registry)
+        form = resolve_task_form([u.tenant for u in units], forms, task_form, registry)
     except FormError as e:
         span = units[-1].header.span if units[-1].header else n.NOWHERE
         return None, [make("E211", span, problem=f"任务表单无法读取:{e}")], sources

@@ -9,27 +9,25 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 import click
 
-from .api import check_pack, load_pack
-from .citations import verify_pack
-from .diagnostics import CompileError, render, render_all, sort_key
-from .loader import EXTENSION, FileLoader, tenant_registry
+from .api import load_pack
+from .diagnostics import CompileError, render, render_all
+from .ide import context as editing
+from .loader import EXTENSION, FileLoader
 from .pack import DecisionInputError
 from .resolver import PackNotFound
-
-_HEADER = re.compile(r"^\s*pack\s+([^\W\d]\w*)", re.MULTILINE)
 
 
 def _has_header(folder: Path) -> Optional[str]:
     for p in sorted(folder.glob(f"*{EXTENSION}")):
         try:
-            m = _HEADER.search(p.read_text(encoding="utf-8"))
+            m = editing.HEADER.search(p.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError):
             continue
         if m:
@@ -46,7 +44,7 @@ def packs_at(path: Path) -> list[tuple[Path, str]]:
             if _has_header(folder):
                 return [(folder.parent, folder.name)]
             folder = folder.parent
-        if _HEADER.search(path.read_text(encoding="utf-8", errors="replace")):
+        if editing.HEADER.search(path.read_text(encoding="utf-8", errors="replace")):
             return [(path.parent, path.stem)]
         return []
     if _has_header(path):
@@ -75,18 +73,16 @@ def lint(paths: tuple[Path, ...], as_json: bool, documents: Optional[Path], form
     for path in paths:
         for root, tenant in packs_at(path):
             packs += 1
-            folder = forms or _forms_for(root)
-            pack, diags, sources = check_pack(tenant, FileLoader(root), forms=folder,
-                                              parent_of=tenant_registry(root.parent / "tenants"))
-            if folder is None and any(d.code == "E204" for d in diags):
+            folder = forms or editing.forms_near(root)
+            context = replace(editing.EditorContext.for_pack(root, tenant), forms=folder, documents=documents)
+            result = editing.check(context)  # as every editor checks, with the quotes proved
+            if folder is None and any(d.code == "E204" for d in result.diagnostics):
                 formless = root
-            if pack is not None:
-                diags = sorted([*diags, *verify_pack(pack, root, documents)], key=sort_key)
-            errors += sum(d.is_error for d in diags)
-            found += [d.to_dict() for d in diags]
+            errors += sum(d.is_error for d in result.diagnostics)
+            found += [d.to_dict() for d in result.diagnostics]
             if not as_json:
-                for d in diags:
-                    click.echo(render(d, sources))
+                for d in result.diagnostics:
+                    click.echo(render(d, result.sources))
     if as_json:
         click.echo(json.dumps({"packs": packs, "errors": errors, "diagnostics": found}, ensure_ascii=False, indent=2))
     else:
@@ -98,15 +94,6 @@ def lint(paths: tuple[Path, ...], as_json: bool, documents: Optional[Path], form
         _echo_err("没有找到规则包(需要含 pack 声明的 .jc 文件)")
         sys.exit(2)
     sys.exit(1 if errors else 0)
-
-
-def _forms_for(root: Path) -> Optional[Path]:
-    """The ``form_schemas/`` beside the packs' folder or above it (a copy of the packs elsewhere
-    finds none: then the canonical task form of SPEC §5 is used, and the user is told so)."""
-    for folder in root.resolve().parents:
-        if (folder / "form_schemas").is_dir():
-            return folder / "form_schemas"
-    return None
 
 
 def _no_forms_note(root: Path) -> None:
@@ -172,7 +159,7 @@ def test(path: Optional[Path], coverage: bool, as_json: bool, forms: Optional[Pa
     reports, broken = [], 0
     for root, tenant in packs_at(path):
         try:
-            pack = load_pack(tenant, root, forms=forms or _forms_for(root))
+            pack = load_pack(tenant, root, forms=forms or editing.forms_near(root))
         except CompileError as e:
             broken += 1
             _echo_err(str(e))

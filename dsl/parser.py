@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 import threading
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
@@ -708,13 +709,19 @@ def _terminals(choices: dict) -> list[str]:
     return [str(k) for k in choices if k.isupper()]
 
 
-def _run(text: str, line_offset: int) -> list:
+def _run(text: str, line_offset: int, fed: Optional[list] = None):
     """Scan ``text`` and feed its tokens to a fresh interactive parser;
-    returns the declarations."""
+    returns the declarations. Given ``fed``, the text is a prefix (what
+    precedes an editor's cursor): the tokens are appended to ``fed`` and the
+    parser is returned in the state after the last one, without the end."""
     lang = _language()
     keywords, punctuation = lang.keywords, lang.punctuation
     parser = lang.lark.parse_interactive()
     feed, choices = parser.feed_token, parser.choices
+    if fed is not None:
+        def feed(token, _feed=parser.feed_token):
+            _feed(token)
+            fed.append(token)
     # A keyword read as a name because no keyword fits here (`a > then`) is the
     # likely culprit if the very next token fails: report the error there.
     demoted: Optional[tuple] = None
@@ -793,6 +800,8 @@ def _run(text: str, line_offset: int) -> list:
             word, w_start, w_line, w_column, expected = was_demoted
             raise SyntaxMismatch(Token("NAME", word, w_start, w_line, w_column, w_line, w_column + len(word),
                                        w_start + len(word)), expected) from None
+    if fed is not None:
+        return parser
     end_column = pos - line_start + 1
     try:
         return feed(Token("$END", "", pos, line, end_column, line, end_column + 1, pos))
@@ -895,3 +904,44 @@ def parse(text: str, file: str = "<string>") -> tuple[n.Module, list[Diagnostic]
         except _ERRORS as e:
             diags.append(_syntax_diagnostic(e, file))
     return n.Module(file, tuple(decls), tuple(comments)), diags
+
+
+# ------------------------------------------------------------------ editors
+@dataclass(frozen=True)
+class Prefix:
+    """What an editor's cursor follows (:func:`parse_prefix`): the tokens read so far, and the
+    terminals the grammar accepts next (``NAME``, ``STRING``, keyword terminals such as ``WHEN``)."""
+
+    tokens: tuple[Token, ...]
+    accepts: frozenset[str]
+
+
+def parse_prefix(text: str) -> Optional[Prefix]:
+    """Parse ``text`` — the start of a declaration up to a cursor — as far as it goes.
+
+    None when it cannot be continued: a syntax error before its end, or its end inside a
+    string or a comment (no completion makes sense there). Never raises for bad input."""
+    _state.reset("<prefix>")
+    fed: list = []
+    try:
+        parser = _run(text, 0, fed)
+    except _ERRORS:
+        return None
+    comments = _state.comments
+    if comments and comments[-1].span.line == text.count("\n") + 1:
+        return None  # a comment runs to the end of its line: the text ends in it
+    return Prefix(tuple(fed), frozenset(parser.accepts()))
+
+
+def keywords() -> dict[str, str]:
+    """Every keyword of ``grammar.lark``, read from the grammar itself: word -> its terminal's name."""
+    return dict(_language().keywords)
+
+
+def declaration_start(text: str) -> int:
+    """Where the last declaration of ``text`` begins (a line whose first word is a declaration
+    keyword, as error recovery splits files), 0 when none does."""
+    start = 0
+    for m in _DECL_START.finditer(text):
+        start = m.start()
+    return start

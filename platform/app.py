@@ -19,12 +19,13 @@ from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.routing import IntegerConverter
 
 from jiceng.platform.api import admission, decisions, forms, grids, packs, site, standards, tasks, tenants, units
-from jiceng.platform.api import departments, limits
+from jiceng.platform.api import departments, editor, limits
 from jiceng.platform.api import lists as list_api
 from jiceng.platform.api import tokens as token_api
 from jiceng.platform.auth import ratelimit, sessions
 from jiceng.platform.pages import form_pages, login
 from jiceng.platform.pages import operator_pages
+from jiceng.platform.pages import console, console_audit, console_forms, console_packs, console_tasks
 from jiceng.platform.api.auth import load_caller, needs_no_login, require_declarations
 from jiceng.platform.api.errors import register_error_handlers
 from jiceng.platform.api.context import EXTENSION
@@ -34,7 +35,8 @@ from jiceng.platform.runtime import Runtime
 
 BLUEPRINTS = (site.bp, admission.bp, tenants.bp, packs.bp, tasks.bp, forms.bp, decisions.bp, decisions.checkpoints_bp,
               standards.bp, form_pages.bp, units.bp, grids.bp, operator_pages.bp, departments.bp, token_api.bp, login.bp,
-              list_api.bp)
+              list_api.bp, console.bp, console_packs.bp, console_tasks.bp, console_forms.bp, console_audit.bp,
+              editor.bp)
 
 
 class IdConverter(IntegerConverter):

@@ -73,6 +73,13 @@ def _check_text(s: str, path: str) -> None:
         raise ApiError(400, "invalid_json", "文本中含有不成对的 UTF-16 代理字符", {"path": path}) from None
 
 
+def any_json_body() -> Any:
+    """The request's JSON body, whatever it holds (an empty body is ``{}``): malformed JSON and
+    oversized bodies are refused as on every route, for a route that reads nothing of its body."""
+    raw = request.get_data(cache=True)
+    return parse_json(raw) if raw.strip() else {}
+
+
 def json_body(schema: Schema) -> dict:
     """The request's JSON body loaded through ``schema`` (an empty body is ``{}``)."""
     raw = request.get_data(cache=True)

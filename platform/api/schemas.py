@@ -285,19 +285,37 @@ class PackListSchema(ZhSchema):
     versions = List(Nested(PackVersionSchema), required=True)
 
 
-class PublishRequestSchema(ZhSchema):
+class ProposalRequestSchema(ZhSchema):
     effective_from = Date(allow_none=True, metadata={"description": "生效日期(默认今天)"})
     expected_current = Int(allow_none=True, metadata={
         "description": "你所看到的当前最新发布版本号;与实际不符时返回 409(默认:草稿创建时的最新发布版本)"})
+    note = Str(load_default="", validate=length(0, 500), metadata={"description": "申请说明(至多 500 字)"})
 
 
-class PublishResponseSchema(ZhSchema):
+class ProposalDecisionSchema(ZhSchema):
+    note = Str(load_default="", validate=length(0, 500), metadata={"description": "审核意见(至多 500 字)"})
+
+
+class ProposalSchema(ZhSchema):
+    id = Int(required=True)
     tenant = Str(required=True)
-    number = Int(required=True)
-    publication_id = Int(required=True)
+    number = Int(required=True, metadata={"description": "申请发布的版本号"})
     effective_from = Str(required=True)
-    previous = Int(allow_none=True, required=True)
-    rollback = Bool(required=True)
+    expected_current = Int(allow_none=True, required=True, metadata={"description": "申请时最新发布的版本号"})
+    status = Str(required=True, validate=one_of(("pending", "approved", "rejected", "withdrawn")))
+    note = Str(required=True)
+    proposed_by = Str(required=True)
+    proposer_tenant = Str(required=True)
+    proposed_at = Str(required=True)
+    decided_by = Str(allow_none=True, required=True)
+    decided_at = Str(allow_none=True, required=True)
+    decision_note = Str(allow_none=True, required=True)
+    publication_id = Int(allow_none=True, required=True)
+    rollback = Bool()
+
+
+class ProposalListSchema(ZhSchema):
+    proposals = List(Nested(ProposalSchema), required=True)
 
 
 class DiffQuerySchema(ZhSchema):

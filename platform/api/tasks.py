@@ -18,7 +18,7 @@ TAGS = ["任务与下派"]
 @bp.post("/tasks")
 @operation("按租户任务表单创建任务(不符合表单时 422,details 为 [{path, message}])", TAGS,
            body=TaskCreateSchema, response=TaskSchema, status=201, errors=(401, 403, 404, 409))
-@requires("task.write")
+@requires("task.create")
 def create_task(tenant: str):
     data = json_body(TaskCreateSchema())["task"]
     return respond(TaskSchema(), service.create_task(runtime(), caller(), tenant, data), 201)
@@ -43,7 +43,7 @@ def read_task(tenant: str, task_id: int):
            response=AssignResponseSchema, errors=(401, 403, 404, 409),
            description="不予准入的单位不产生下派记录;有条件准入的单位产生待补充(pending)的下派记录,"
                        "用 PATCH 补充条件后重新判定。children_of 表示该单位的全部下级。")
-@requires("task.write")
+@requires("task.assign")
 def assign(tenant: str, task_id: int):
     body = json_body(AssignRequestSchema())
     return respond(AssignResponseSchema(), service.assign(runtime(), caller(), tenant, task_id, body["targets"],
@@ -62,7 +62,7 @@ def read_assignment(tenant: str, assignment_id: int):
            response=AssignmentPatchResponseSchema, errors=(401, 403, 404, 409, 422),
            description="evidence 只能给出该下派记录等待的要求代码及其证明材料;任务一经建立不可修改(给出 task 时 "
                        "422 task_immutable);按服务器当天的日期重新判定(给出 on 时 422 on_not_allowed)。")
-@requires("task.write")
+@requires("task.assign")
 def patch_assignment(tenant: str, assignment_id: int):
     body = json_body(AssignmentPatchSchema())
     return respond(AssignmentPatchResponseSchema(),

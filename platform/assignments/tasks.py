@@ -68,7 +68,7 @@ def create_task(rt: Runtime, principal: Principal, tenant: str, data: dict) -> d
     A ``department``-role token (a 职能部门's operator) must name one (422
     ``source_department_required``): naming none would have the 党委和政府 send it as a whole.
     """
-    principal.require("task.write")
+    principal.require("task.create")
     with rt.db.write() as session:
         resolved = rt.pack_for(session, tenant, date.today())
         validation.require_valid(resolved.task_form, resolved.forms, data, pack=resolved.pack)
@@ -163,7 +163,7 @@ def assign(rt: Runtime, principal: Principal, tenant: str, task_id: int, targets
            children_of_unit: Optional[str] = None, on: Optional[date] = None) -> dict:
     """Assign the task to every target (one transaction) at the server's date; one result per
     target, in request order. ``on``, a date the request asked for, is refused (:func:`refuse_date`)."""
-    principal.require("task.write")
+    principal.require("task.assign")
     refuse_date(on)
     on = date.today()
     with rt.db.write() as session:
@@ -313,7 +313,7 @@ def update_assignment(rt: Runtime, principal: Principal, tenant: str, assignment
     ``on`` is refused like an assignment's (:func:`refuse_date`); evidence problems are 422
     ``invalid_evidence`` with JSON pointers (:mod:`.evidence`).
     """
-    principal.require("task.write")
+    principal.require("task.assign")
     if task is not None:
         raise Invalid("task_immutable", "任务一经建立不可修改;需要改动的,请新建任务。补充条件请用 evidence",
                       [{"path": f"/task/{f}", "message": "任务字段不能修改"} for f in task]

@@ -42,7 +42,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "pack.write": frozenset({"admin"}),                         # drafts, publish, test, impact
     "form.write": frozenset({"admin", "designer"}),
     "form.validate": frozenset(ROLES),
-    "task.write": frozenset({"admin", "department", "township"}),
+    # SPEC §1: a department files a task and requests its assignment downward; a township checks and
+    # passes what it holds on to its communities (and supplies what they require), from its inbox
+    "task.create": frozenset({"admin", "department"}),                # file a task on the tenant's form
+    "task.assign": frozenset({"admin", "department", "township"}),    # assign, forward, supply evidence
+    "inbox.read": frozenset({"admin", "township"}),                   # tasks assigned to one's units
     "decisions.read": frozenset({"admin", "auditor"}),          # log, replay, verify
     "notice.read": frozenset({"admin", "department", "township", "auditor"}),  # whoever checks or reads the log
     "units.import": frozenset({"admin"}),
@@ -51,7 +55,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "tenants.manage": frozenset({"admin"}),                     # create tenants below one's own, rename them
 }
 PERMISSION_LABEL = {"read": "查看", "check": "准入检查", "pack.write": "管理规则包", "form.write": "编辑表单",
-                    "form.validate": "校验表单数据", "task.write": "创建和下派任务", "decisions.read": "查阅决定记录",
+                    "form.validate": "校验表单数据", "task.create": "创建任务",
+                    "task.assign": "下派任务和补充条件", "inbox.read": "查看收件箱", "decisions.read": "查阅决定记录",
                     "notice.read": "查阅决定告知书", "units.import": "导入组织单位",
                     "departments.import": "导入职能部门名录", "tokens.manage": "管理身份令牌",
                     "tenants.manage": "建立和修改下级租户"}

@@ -129,6 +129,32 @@ class Publication(Base):
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class PublicationProposal(Base):
+    """Maker-checker for a publication: one admin proposes a version (and its effective date), a
+    second admin of the proposer's tenant or a tenant above it approves; the approval publishes.
+    Both are recorded here; an approved proposal names the publication it made."""
+
+    __tablename__ = "publication_proposals"
+    __table_args__ = (Index("ix_publication_proposals_tenant_status", "tenant_code", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_code: Mapped[str] = mapped_column(String(64))
+    version_id: Mapped[int] = mapped_column(ForeignKey("pack_versions.id"))
+    effective_from: Mapped[date] = mapped_column(Date)
+    #: the latest publication's version number when proposed: approving checks it is still the latest
+    expected_current: Mapped[Optional[int]] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # pending | approved | rejected | withdrawn
+    proposed_by: Mapped[str] = mapped_column(String(200))
+    proposer_token_id: Mapped[int] = mapped_column(Integer)
+    proposer_tenant: Mapped[str] = mapped_column(String(64))
+    proposed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(String(500))
+    decided_by: Mapped[Optional[str]] = mapped_column(String(200))
+    decided_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    decision_note: Mapped[Optional[str]] = mapped_column(String(500))
+    publication_id: Mapped[Optional[int]] = mapped_column(ForeignKey("publications.id"))
+
+
 class FormVersion(Base):
     """One version of a tenant's form schema (JSON Schema)."""
 

@@ -1,4 +1,5 @@
-"""Pack lifecycle: drafts, publication (with effective dates and rollback),
+"""Pack lifecycle: drafts; publication (with effective dates and rollback) only through
+maker-checker proposals (one admin proposes a publication, a second approves it);
 semantic diff, the pack's own tests and the impact of a draft on past decisions.
 """
 from __future__ import annotations
@@ -10,8 +11,8 @@ from typing import Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jiceng.platform.db.models import PackHead, PackVersion, Publication
-from jiceng.platform.errors import Conflict, Invalid, NotFound
+from jiceng.platform.db.models import PackHead, PackVersion, Publication, PublicationProposal
+from jiceng.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from jiceng.platform.forms.impact import check_publication
 from jiceng.platform.packs.diff import semantic_diff
 from jiceng.platform.packs.versions import ResolvedPack, files_digest, get_version, in_force
@@ -21,6 +22,10 @@ from jiceng.platform.auth.tokens import Principal
 
 MAX_FILES = 50
 MAX_IMPACT = 1000
+#: the longest note a proposer or an approver may leave
+MAX_NOTE = 500
+#: a proposal's status -> how the pages and messages name it
+STATUS_LABEL = {"pending": "待审核", "approved": "已批准并发布", "rejected": "已退回", "withdrawn": "已撤回"}
 FILE_NAME = re.compile(r"^(?:[\w\u4e00-\u9fff.-]+/)*[\w\u4e00-\u9fff.-]+\.jc$")
 
 
@@ -144,43 +149,28 @@ def _warning(d) -> dict:
 
 
 # ---------------------------------------------------------------------- publishing
-_UNSET = object()
+# A person never publishes directly: every publication through the service is a proposal approved by
+# a second admin (maker-checker, below); only ``jiceng init`` publishes alone, as the bootstrap of the
+# shipped packs, and records itself as the publisher (``jiceng.platform.tenants.bootstrap.INIT_ACTOR``).
+#: ``expected_current`` of :func:`propose` when the caller names none: the version the draft was based on
+DRAFT_BASE = object()
+#: ``expected_current`` of :func:`propose` for "whatever is latest now" (the console's workspace)
+LATEST = object()
 
 
-def publish(rt: Runtime, principal: Principal, tenant: str, number: int, effective_from: Optional[date] = None,
-            expected_current=_UNSET) -> dict:
-    """Make version ``number`` effective from ``effective_from`` (default today).
-
-    Guarded: the latest publication must still be ``expected_current`` (by
-    default the version the draft was based on), else 409 ``stale_version`` —
-    two admins publishing at once cannot silently overwrite each other.
-    Republishing an earlier version is a rollback.
-    """
-    principal.require("pack.write")
-    effective_from = effective_from or date.today()
-    with rt.db.write() as session:
-        head = lock_head(session, tenant)
-        v = get_version(session, tenant, number)
-        current = _latest_published_number(session, head)
-        expected = v.base_number if expected_current is _UNSET else expected_current
-        if current != expected:
-            raise Conflict("stale_version",
-                           f"发布冲突:当前最新发布的是第 {current} 版,而本次发布基于第 {expected} 版;"
-                           "请查看差异后以 expected_current 指明当前版本再发布",
-                           {"current": current, "expected": expected})
-        pub = publish_version(session, rt, head, v, effective_from, principal.actor)
-        return {"tenant": tenant, "number": v.number, "publication_id": pub.id,
-                "effective_from": effective_from.isoformat(), "previous": current,
-                "rollback": bool(_publications(session, tenant).get(v.id, [])[:-1])}
+def require_publishable(session: Session, rt: Runtime, v: PackVersion, effective_from: date) -> None:
+    """``v`` must compile over the ancestors in force on ``effective_from`` and pass its own tests
+    there (422 ``pack_tests_failed`` naming each failing test); descendants' packs and the forms'
+    param bindings must still hold with it."""
+    force = in_force(session, effective_from).replaced(v.tenant_code, v)
+    require_passing_tests(rt.compiler.resolve(session, v.tenant_code, force, rt.forms(session)).pack)
+    check_publication(session, rt, v.tenant_code, force)
 
 
 def publish_version(session: Session, rt: Runtime, head: PackHead, v: PackVersion, effective_from: date,
                     actor: str) -> Publication:
-    """Publish ``v`` (its head locked): it must compile over the ancestors in force on ``effective_from``
-    and pass its own tests there (422 ``pack_tests_failed`` naming each failing test)."""
-    force = in_force(session, effective_from).replaced(v.tenant_code, v)
-    require_passing_tests(rt.compiler.resolve(session, v.tenant_code, force, rt.forms(session)).pack)
-    check_publication(session, rt, v.tenant_code, force)  # descendants' packs and the forms' param bindings
+    """Publish ``v`` (its head locked) once :func:`require_publishable` holds."""
+    require_publishable(session, rt, v, effective_from)
     pub = Publication(tenant_code=v.tenant_code, version_id=v.id, effective_from=effective_from,
                       published_by=actor, published_at=_now())
     session.add(pub)
@@ -199,6 +189,132 @@ def require_passing_tests(pack) -> None:
                       + "、".join(r.name for r in failed),
                       [{"test": r.name, "message": ";".join(r.failures) or "未通过", "file": r.file, "line": r.line}
                        for r in failed])
+
+
+# ---------------------------------------------------------------------- maker-checker
+def proposal_dict(p: PublicationProposal, number: int) -> dict:
+    """A proposal as the API and the pages show it: who proposed, who decided, what it published."""
+    return {"id": p.id, "tenant": p.tenant_code, "number": number, "effective_from": p.effective_from.isoformat(),
+            "expected_current": p.expected_current, "status": p.status, "note": p.note,
+            "proposed_by": p.proposed_by, "proposer_tenant": p.proposer_tenant,
+            "proposed_at": p.proposed_at.isoformat(), "decided_by": p.decided_by,
+            "decided_at": p.decided_at.isoformat() if p.decided_at else None,
+            "decision_note": p.decision_note, "publication_id": p.publication_id}
+
+
+def _note(text: Optional[str]) -> str:
+    text = (text or "").strip()
+    if len(text) > MAX_NOTE:
+        raise Invalid("note_too_long", f"说明最多 {MAX_NOTE} 个字符", [{"path": "/note", "message": f"最多 {MAX_NOTE} 个字符"}])
+    return text
+
+
+def propose(rt: Runtime, principal: Principal, tenant: str, number: int, effective_from: Optional[date] = None,
+            note: str = "", expected_current=LATEST) -> dict:
+    """Propose publishing version ``number`` from ``effective_from`` (default today); proposing an
+    earlier version is a proposed rollback. The version is checked now as a publication would be
+    (compiles, its tests pass, descendants and forms still hold), so the approver is not asked to
+    approve what could not be published. Nothing is in force until a second admin approves.
+
+    Guarded: the latest publication must be ``expected_current`` (a version number or None;
+    :data:`DRAFT_BASE`: the version the draft was based on; :data:`LATEST`: no guard now), else 409
+    ``stale_version`` — a draft made before someone else's publication cannot silently undo it.
+    """
+    principal.require("pack.write")
+    effective_from = effective_from or date.today()
+    with rt.db.write() as session:
+        head = lock_head(session, tenant)
+        v = get_version(session, tenant, number)
+        current = _latest_published_number(session, head)
+        expected = (v.base_number if expected_current is DRAFT_BASE
+                    else current if expected_current is LATEST else expected_current)
+        if current != expected:
+            raise Conflict("stale_version",
+                           f"发布冲突:当前最新发布的是第 {current} 版,而本次申请基于第 {expected} 版;"
+                           "请查看差异后以 expected_current 指明当前版本再申请",
+                           {"current": current, "expected": expected})
+        require_publishable(session, rt, v, effective_from)
+        p = PublicationProposal(tenant_code=tenant, version_id=v.id, effective_from=effective_from,
+                                expected_current=current, status="pending",
+                                proposed_by=principal.actor, proposer_token_id=principal.token_id,
+                                proposer_tenant=principal.tenant, proposed_at=_now(), note=_note(note))
+        session.add(p)
+        session.flush()
+        return proposal_dict(p, v.number)
+
+
+def list_proposals(rt: Runtime, tenant: str, status: Optional[str] = None) -> list[dict]:
+    """The tenant's proposals, newest first (``status`` filters: pending, approved, rejected, withdrawn)."""
+    with rt.db.read() as session:
+        q = (select(PublicationProposal, PackVersion.number)
+             .join(PackVersion, PackVersion.id == PublicationProposal.version_id)
+             .where(PublicationProposal.tenant_code == tenant).order_by(PublicationProposal.id.desc()))
+        if status:
+            q = q.where(PublicationProposal.status == status)
+        return [proposal_dict(p, n) for p, n in session.execute(q).all()]
+
+
+def _pending(session: Session, tenant: str, proposal_id: int) -> tuple[PublicationProposal, PackVersion]:
+    p = session.execute(select(PublicationProposal).where(PublicationProposal.id == proposal_id,
+                                                          PublicationProposal.tenant_code == tenant)
+                        .with_for_update()).scalar_one_or_none()
+    if p is None:
+        raise NotFound("proposal_not_found", f"规则包 {tenant} 没有第 {proposal_id} 号发布申请")
+    if p.status != "pending":
+        raise Conflict("proposal_not_pending", f"发布申请 {proposal_id} 已处理(状态:{STATUS_LABEL[p.status]})",
+                       {"status": p.status})
+    return p, session.get(PackVersion, p.version_id)
+
+
+def _require_checker(rt: Runtime, session: Session, principal: Principal, p: PublicationProposal) -> None:
+    """The approver must be a second admin: not the proposer's token, and of the proposer's tenant
+    or one above it (a city admin cannot approve what the province proposed)."""
+    if principal.token_id == p.proposer_token_id:
+        raise Forbidden("self_approval", "发布申请须由另一位管理员审核:申请人不能批准自己的申请",
+                        {"proposed_by": p.proposed_by})
+    if not rt.directory(session).reaches(principal.tenant, p.proposer_tenant):
+        raise Forbidden("approver_out_of_scope",
+                        f"审核人须为申请人所在租户 {p.proposer_tenant} 或其上级的管理员",
+                        {"proposer_tenant": p.proposer_tenant, "approver_tenant": principal.tenant})
+
+
+def approve(rt: Runtime, principal: Principal, tenant: str, proposal_id: int, note: str = "") -> dict:
+    """A second admin approves proposal ``proposal_id``: the version is published as proposed, in the
+    same transaction that records the approval. 409 ``stale_version`` when another publication came
+    in between (the proposal stays pending: reject it and propose again after looking at the diff)."""
+    principal.require("pack.write")
+    note = _note(note)
+    with rt.db.write() as session:
+        head = lock_head(session, tenant)
+        p, v = _pending(session, tenant, proposal_id)
+        _require_checker(rt, session, principal, p)
+        current = _latest_published_number(session, head)
+        if current != p.expected_current:
+            raise Conflict("stale_version",
+                           f"发布冲突:申请时最新发布的是第 {p.expected_current} 版,现在是第 {current} 版;"
+                           "请退回此申请,查看差异后重新申请", {"current": current, "expected": p.expected_current})
+        pub = publish_version(session, rt, head, v, p.effective_from, principal.actor)
+        p.status, p.decided_by, p.decided_at, p.decision_note, p.publication_id = (
+            "approved", principal.actor, pub.published_at, note, pub.id)
+        session.flush()
+        out = proposal_dict(p, v.number)
+        out["rollback"] = bool(_publications(session, tenant).get(v.id, [])[:-1])
+        return out
+
+
+def reject(rt: Runtime, principal: Principal, tenant: str, proposal_id: int, note: str = "") -> dict:
+    """Close a pending proposal without publishing: a second admin rejects it ("rejected"), or the
+    proposer withdraws it ("withdrawn")."""
+    principal.require("pack.write")
+    note = _note(note)
+    with rt.db.write() as session:
+        p, v = _pending(session, tenant, proposal_id)
+        if principal.token_id != p.proposer_token_id:
+            _require_checker(rt, session, principal, p)
+        p.status = "withdrawn" if principal.token_id == p.proposer_token_id else "rejected"
+        p.decided_by, p.decided_at, p.decision_note = principal.actor, _now(), note
+        session.flush()
+        return proposal_dict(p, v.number)
 
 
 # ---------------------------------------------------------------------- diff, test, impact

@@ -29,13 +29,15 @@ TARGET = "/target_unit"
 WHAT_IF = "what_if_level"
 
 
-def unit_options(session, rt: Runtime, tenant: str) -> Optional[list[dict]]:
+def unit_options(session, rt: Runtime, tenant: str, under: Optional[str] = None) -> Optional[list[dict]]:
     """The units in ``tenant``'s reach grouped by level (``[{level, label, units}]``), or None
-    when there are too many for a select."""
+    when there are too many for a select. ``under`` (a unit-bound operator's unit) narrows them to
+    that unit and the units below it: the only receiving units its token may check."""
     tenants = rt.directory(session).descendants(tenant)
-    rows = session.execute(select(OrgUnit.code, OrgUnit.name, OrgUnit.level)
-                           .where(OrgUnit.tenant_code.in_(tenants)).order_by(OrgUnit.code)
-                           .limit(UNIT_SELECT_LIMIT + 1)).all()
+    q = select(OrgUnit.code, OrgUnit.name, OrgUnit.level).where(OrgUnit.tenant_code.in_(tenants))
+    if under is not None:
+        q = q.where(OrgUnit.code.in_(_subtree(session, under)))
+    rows = session.execute(q.order_by(OrgUnit.code).limit(UNIT_SELECT_LIMIT + 1)).all()
     if len(rows) > UNIT_SELECT_LIMIT:
         return None
     order = {level: i for i, level in enumerate(LEVELS)}
@@ -44,6 +46,16 @@ def unit_options(session, rt: Runtime, tenant: str) -> Optional[list[dict]]:
         groups.setdefault(r.level, []).append({"code": r.code, "name": r.name})
     return [{"level": level, "label": LEVEL_LABELS.get(level, level), "units": units}
             for level, units in sorted(groups.items(), key=lambda kv: order.get(kv[0], len(order)))]
+
+
+def _subtree(session, unit: str) -> list[str]:
+    """``unit`` and every unit below it, a level at a time (a tree is a handful of levels deep);
+    stops growing past the select's limit, when the page asks for a typed code anyway."""
+    found, frontier = [unit], [unit]
+    while frontier and len(found) <= UNIT_SELECT_LIMIT:
+        frontier = list(session.execute(select(OrgUnit.code).where(OrgUnit.parent_code.in_(frontier))).scalars())
+        found += frontier
+    return found
 
 
 def _chosen_unit(session, rt: Runtime, tenant: str, code: str) -> Optional[dict]:
@@ -91,7 +103,7 @@ def page(rt: Runtime, principal: Principal, tenant: str, submitted: Optional[dic
     what_if, code = fields.pop(WHAT_IF, "").strip(), fields.get(TARGET, "").strip()
     with rt.db.read() as session:
         _snapshot, form, model = form_admin.page_model(session, rt, tenant, "task")
-        options = unit_options(session, rt, tenant)
+        options = unit_options(session, rt, tenant, principal.unit)
         chosen = _chosen_unit(session, rt, tenant, code) if code else None
     data = form_render.parse_submission(model, fields) if submitted is not None else {}
     data.pop("target_unit", None)  # read as typed (or chosen) even when the form does not declare it

@@ -22,6 +22,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from jiceng.dsl import nodes as n
+from jiceng.dsl import formatter
 from jiceng.dsl.columnar import StandardColumns, Unsupported, Val, compile_standard
 from jiceng.dsl.pack import Pack
 from jiceng.dsl.types import LEVEL_LABELS, LEVELS
@@ -218,6 +219,9 @@ class StandardRun:
                 "cites": cites, "params": self.params, "ratio": ratio,
                 "measures": [{"name": m, "title": t} for m, t, _v, _t in info.measures],
                 "expects": [getattr(x, "message", None) or info.title for x in info.expects],
+                # the conditions as written (the report's 达标条件), and the measures they use
+                "conditions": [formatter.expr(x.condition) for x in info.expects],
+                "formulas": [{"name": m, "formula": formatter.expr(v)} for m, _t, v, _ty in info.measures],
                 "exports": {fact: measure for fact, (measure, _t) in info.exports.items()},
                 "facts": self.facts, "actual": self.actual, "backend": self.backend}
 

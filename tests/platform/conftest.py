@@ -104,6 +104,31 @@ class Api:
     def patch(self, path, as_=None, **kw):
         return self.call("PATCH", path, as_, **kw)
 
+    def publish(self, tenant: str, number: int, effective_from: str | None = None, proposer: str = "admin",
+                approver: tuple[str, str] | None = None, **expected):
+        """Publish version ``number`` of ``tenant``'s pack the only way a person can: ``(tenant, proposer)``
+        proposes it (``expected_current=`` passes through; rollback: name the version in force) and a
+        second admin approves it — ``approver``, by default the tenant's other admin token ``admin2``.
+        Returns the approval's response, or the proposal's when the proposal is refused."""
+        body = {"effective_from": effective_from} if effective_from else {}
+        proposed = self.post(f"/api/v1/tenants/{tenant}/packs/{number}/proposals", (tenant, proposer),
+                             json={**body, **expected})
+        if proposed.status_code != 201:
+            return proposed
+        return self.post(f"/api/v1/tenants/{tenant}/packs/proposals/{proposed.json['id']}/approve",
+                         approver or (tenant, "admin2"), json={})
+
+
+def issue_tokens(session, directory: TenantDirectory, tenants) -> dict:
+    """A token per role of each of ``tenants``, keyed ``(tenant, role)``, and a second admin token
+    ``(tenant, "admin2")``: maker-checker needs one admin to approve what another proposes."""
+    tokens = {}
+    for tenant in tenants:
+        for role in ROLES:
+            tokens[(tenant, role)] = issue(session, directory, tenant, role)[0]
+        tokens[(tenant, "admin2")] = issue(session, directory, tenant, "admin", label="second admin")[0]
+    return tokens
+
 
 @pytest.fixture(scope="session")
 def units() -> SimpleNamespace:
@@ -121,13 +146,12 @@ def database(request, tmp_path_factory) -> Iterator[Database]:
 @pytest.fixture(scope="module")
 def api(database) -> Api:
     app = create_app({"DATABASE": database})
-    tokens = {}
     with database.write() as session:
         directory = TenantDirectory.load(session)
-        for tenant in TENANTS:
-            for role in ROLES:
-                tokens[(tenant, role)] = issue(session, directory, tenant, role)[0]
+        tokens = issue_tokens(session, directory, TENANTS)
         tokens[("changsha", "street")] = issue(session, directory, "changsha", "township", UNITS.cs_street)[0]
+        # a department bound to the street: the street's own office (科室), which files tasks in its name
+        tokens[("changsha", "street office")] = issue(session, directory, "changsha", "department", UNITS.cs_street)[0]
     return Api(app, tokens)
 
 
@@ -155,12 +179,9 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture
 def fresh_api(fresh_database) -> Api:
-    """An :class:`Api` on a fresh database (one test), with changsha tokens only."""
+    """An :class:`Api` on a fresh database (one test), with changsha tokens only (and a second admin)."""
     db = fresh_database
     app = create_app({"DATABASE": db})
-    tokens = {}
     with db.write() as session:
-        directory = TenantDirectory.load(session)
-        for role in ROLES:
-            tokens[("changsha", role)] = issue(session, directory, "changsha", role)[0]
+        tokens = issue_tokens(session, TenantDirectory.load(session), ["changsha"])
     return Api(app, tokens)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 
-SENDER = ("changsha", "township")
+SENDER = ("changsha", "admin")
 TASKS = "/api/v1/tenants/changsha/tasks"
 
 

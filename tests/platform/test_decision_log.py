@@ -88,7 +88,7 @@ def test_replay_survives_a_newer_publication(api, units):
     text = api.get("/api/v1/tenants/changsha/packs/1", admin).json["files"]["pack.jc"]
     text += '\nrule 新规则 "街道不承担拆迁"\n  when target.level == street and task.category == "拆迁拆违"\n  then reject\n'
     number = api.post("/api/v1/tenants/changsha/packs", admin, json={"files": {"pack.jc": text}}).json["number"]
-    assert api.post(f"/api/v1/tenants/changsha/packs/{number}/publish", admin, json={}).status_code == 200
+    assert api.publish("changsha", number).status_code == 200
     now = api.post(CHECK, DEPT, json={"task": {"title": "拆迁", "category": "拆迁拆违", "kind": "work", "item_code": ""},
                                       "target": {"level": "street"}})
     assert now.json["decision"] == "reject"

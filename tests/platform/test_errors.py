@@ -16,13 +16,13 @@ ADMIN = ("changsha", "admin")
 
 @pytest.fixture(scope="module")
 def write_routes(api, units):
-    sender = ("changsha", "township")
+    sender = ("changsha", "admin")
     task = api.post("/api/v1/tenants/changsha/tasks", sender,
                     json={"task": {"title": "优待证", "item_code": "X01", "source_unit": units.cs_city}}).json
     res = api.post(f"/api/v1/tenants/changsha/tasks/{task['id']}/assignments", sender,
                    json={"targets": [units.cs_communities[0]]}).json["results"][0]
     values = {"tenant": "changsha", "task_id": task["id"], "assignment_id": res["assignment"]["id"],
-              "number": 1, "name": "task", "token_id": 1}
+              "number": 1, "name": "task", "token_id": 1, "proposal_id": 1, "file": "console.css"}
     out = []
     for rule in api.app.url_map.iter_rules():
         if rule.endpoint.startswith("login."):

@@ -1,4 +1,5 @@
-"""Pack lifecycle over the API: drafts, diagnostics, publish, stale guard, effective dates, rollback, diff, test, impact."""
+"""Pack lifecycle over the API: drafts, diagnostics, publication through proposals (the direct route refuses),
+stale guard, effective dates, rollback, diff, test, impact."""
 from __future__ import annotations
 
 import threading
@@ -93,52 +94,54 @@ def test_draft_publish_rollback_diff_and_effective_dates(api):
     assert tests["coverage"]["uncovered"] == ["街道不承担拆迁"]
 
     later = (date.today() + timedelta(days=30)).isoformat()
-    r = api.post(f"{PACKS}/{number}/publish", ADMIN, json={"effective_from": later})
+    r = api.publish("changsha", number, effective_from=later)
     assert r.status_code == 200, r.json
-    assert r.json["previous"] == before and r.json["rollback"] is False
+    assert r.json["expected_current"] == before and r.json["rollback"] is False
     assert check_street(api, "拆迁拆违")["decision"] == "admit"           # not yet in force
     assert check_street(api, "拆迁拆违", on=later)["decision"] == "reject"  # in force from `later`
     assert check_street(api, "拆迁拆违", on=later)["pack"]["digest"] != check_street(api, "拆迁拆违")["pack"]["digest"]
 
-    r = api.post(f"{PACKS}/{before}/publish", ADMIN, json={"effective_from": later, "expected_current": number})
+    r = api.publish("changsha", before, effective_from=later, expected_current=number)
     assert r.status_code == 200 and r.json["rollback"] is True
     assert check_street(api, "拆迁拆违", on=later)["decision"] == "admit"  # rolled back
 
 
-def test_stale_publish_is_409(api):
+def test_stale_proposal_is_409(api):
     base = published_number(api)
     first = draft(api, ORIGINAL + EXTRA_RULE.replace("拆迁拆违", "城市管理").replace("街道不承担拆迁", "R1")).json
     second = draft(api, ORIGINAL + EXTRA_RULE.replace("拆迁拆违", "环境整治").replace("街道不承担拆迁", "R2")).json
     assert first["base_number"] == second["base_number"]
-    assert api.post(f"{PACKS}/{first['number']}/publish", ADMIN, json={}).status_code == 200
-    r = api.post(f"{PACKS}/{second['number']}/publish", ADMIN, json={})
+    assert api.publish("changsha", first["number"]).status_code == 200
+    r = api.publish("changsha", second["number"])  # drafted before `first` was published: would undo it
     assert r.status_code == 409
     assert r.json["error"]["code"] == "stale_version"
     assert r.json["error"]["details"] == {"current": first["number"], "expected": second["base_number"]}
-    ok = api.post(f"{PACKS}/{base}/publish", ADMIN, json={"expected_current": first["number"]})
-    assert ok.status_code == 200
+    ok = api.publish("changsha", base, expected_current=first["number"])
+    assert ok.status_code == 200, ok.json
 
 
-def test_concurrent_publishes_one_wins(api):
+def test_concurrent_approvals_one_wins(api):
     base = published_number(api)
     numbers = [draft(api, ORIGINAL + EXTRA_RULE.replace("街道不承担拆迁", f"并发{i}")).json["number"]
                for i in range(6)]
+    proposals = [api.post(f"{PACKS}/{n}/proposals", ADMIN, json={"expected_current": base}).json["id"] for n in numbers]
     codes = []
-    barrier = threading.Barrier(len(numbers))
+    barrier = threading.Barrier(len(proposals))
 
-    def publish(n):
+    def approve(proposal_id):
         client = api.app.test_client()
         barrier.wait()
-        codes.append(client.post(f"{PACKS}/{n}/publish", headers=api.headers(*ADMIN),
-                                 json={"expected_current": base}).status_code)
+        codes.append(client.post(f"{PACKS}/proposals/{proposal_id}/approve", headers=api.headers("changsha", "admin2"),
+                                 json={}).status_code)
 
-    threads = [threading.Thread(target=publish, args=(n,)) for n in numbers]
+    threads = [threading.Thread(target=approve, args=(p,)) for p in proposals]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert sorted(codes) == [200] + [409] * 5
-    api.post(f"{PACKS}/{base}/publish", ADMIN, json={"expected_current": published_number(api)})
+    assert published_number(api) in numbers
+    assert api.publish("changsha", base, expected_current=published_number(api)).status_code == 200
 
 
 def test_impact_counts_decisions_that_would_change(api, units):
@@ -174,7 +177,25 @@ def test_pack_writes_need_admin(api):
     for role in ("department", "township", "designer", "auditor"):
         r = draft(api, ORIGINAL, as_=("changsha", role))
         assert r.status_code == 403 and r.json["error"]["code"] == "forbidden"
-    assert api.post(f"{PACKS}/1/publish", ("changsha", "township"), json={}).status_code == 403
+    assert api.post(f"{PACKS}/1/publish", ("changsha", "township"), json={}).json["error"]["code"] == "forbidden"
+    assert api.post(f"{PACKS}/1/proposals", ("changsha", "township"), json={}).json["error"]["code"] == "forbidden"
+
+
+def test_no_admin_publishes_or_rolls_back_alone(api):
+    """Maker-checker is the only way in force: the direct publish route refuses every admin, whatever
+    the body, names the proposal routes, and nothing changes."""
+    before = published_number(api)
+    number = draft(api, ORIGINAL + EXTRA_RULE.replace("街道不承担拆迁", "独自发布")).json["number"]
+    for who in (ADMIN, ("changsha", "admin2"), ("hunan", "admin")):
+        for n, body in ((number, {}), (number, {"expected_current": before}), (1, {"expected_current": before})):
+            r = api.post(f"{PACKS}/{n}/publish", who, json=body)
+            assert r.status_code == 403, r.json
+            err = r.json["error"]
+            assert err["code"] == "approval_required" and f"{PACKS}/{n}/proposals" in err["message"]
+            assert err["details"]["propose"] == f"{PACKS}/{n}/proposals"
+    assert published_number(api) == before
+    assert check_street(api, "拆迁拆违")["decision"] == "admit"
+    assert api.post(f"{PACKS}/{number}/publish", json={}).status_code == 401
 
 
 def test_province_admin_manages_a_city_pack(api):

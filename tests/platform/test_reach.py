@@ -16,7 +16,7 @@ TENANT_ROUTES = "/api/v1/tenants/<tenant>"
 @pytest.fixture(scope="module")
 def resources(api, units):
     """Real ids of changsha's resources, so that an owner's request would succeed."""
-    sender = ("changsha", "township")
+    sender = ("changsha", "admin")
     task = api.post("/api/v1/tenants/changsha/tasks", sender,
                     json={"task": {"title": "优待证", "item_code": "X01", "source_unit": units.cs_city}}).json
     res = api.post(f"/api/v1/tenants/changsha/tasks/{task['id']}/assignments", sender,
@@ -26,7 +26,7 @@ def resources(api, units):
                     data=registry.encode(), content_type="text/csv").status_code == 200
     return {"tenant": OWNER, "task_id": task["id"], "assignment_id": res["assignment"]["id"],
             "decision_id": res["decision_id"], "number": 1, "code": units.cs_street, "name": "task",
-            "token_id": _token_id(api, ("changsha", "auditor"))}
+            "token_id": _token_id(api, ("changsha", "auditor")), "proposal_id": 1}
 
 
 def _token_id(api, holder) -> int:

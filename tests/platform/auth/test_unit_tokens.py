@@ -1,5 +1,6 @@
-"""A unit-bound token (`jiceng token issue --unit`) acts for its unit only: it files tasks in the
-name of its unit or one below it, and changes only the assignments its unit made."""
+"""A unit-bound token (`jiceng token issue --unit`) acts for its unit only: a department token files
+tasks in the name of its unit or one below it; a token changes only the assignments its unit made.
+A township token files no task at all (SPEC §1: departments file, townships pass on)."""
 from __future__ import annotations
 
 import pytest
@@ -8,8 +9,9 @@ from jiceng.platform.auth.tokens import issue
 from jiceng.platform.tenants.directory import TenantDirectory
 
 TASKS = "/api/v1/tenants/changsha/tasks"
-SENDER = ("changsha", "township")
+SENDER = ("changsha", "admin")
 STREET = ("changsha", "street")  # township, bound to units.cs_street (tests/platform/conftest.py)
+STREET_OFFICE = ("changsha", "street office")  # department, bound to units.cs_street (tests/platform/conftest.py)
 
 
 @pytest.fixture(scope="module")
@@ -21,20 +23,33 @@ def other_street(api, units) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
+@pytest.fixture(scope="module")
+def street_office(api, units):
+    """The street's department token, its office registered at the street (a department names one)."""
+    sheet = f"code,name,unit,kind,items,categories\nwyl-swk,街道社会事务科,{units.cs_street},functional,,\n"
+    r = api.post("/api/v1/tenants/changsha/departments/import", ("changsha", "admin"), data=sheet.encode("utf-8"),
+                 content_type="text/csv")
+    assert r.status_code == 200, r.json
+    return STREET_OFFICE
+
+
 def file_task(api, as_, **task):
     return api.post(TASKS, as_, json={"task": {"title": "入户登记", **task}})
 
 
-def test_a_unit_token_files_tasks_for_its_unit_or_below_only(api, units):
+def test_a_unit_token_files_tasks_for_its_unit_or_below_only(api, units, street_office):
     before = len(api.get(TASKS, SENDER).json["tasks"])
     for other in (units.cs_street2, units.cs_city, units.cs_community2):  # a sibling, its parent, a sibling's child
-        r = file_task(api, STREET, source_unit=other)
+        r = file_task(api, street_office, source_unit=other)
         assert r.status_code == 403, (other, r.json)
         assert r.json["error"]["code"] == "unit_out_of_scope" and units.cs_street in r.json["error"]["message"]
+    for township in (STREET, ("changsha", "township")):  # a township files nothing, for its own unit neither
+        r = file_task(api, township)
+        assert r.status_code == 403 and r.json["error"]["details"] == {"role": "township", "permission": "task.create"}
     assert len(api.get(TASKS, SENDER).json["tasks"]) == before  # nothing was filed
-    own = file_task(api, STREET)
+    own = file_task(api, street_office, source_department="街道社会事务科")
     assert own.status_code == 201 and own.json["source_unit"] == units.cs_street
-    below = file_task(api, STREET, source_unit=units.cs_communities[0])
+    below = file_task(api, street_office, source_unit=units.cs_communities[0], source_department="街道社会事务科")
     assert below.status_code == 201 and below.json["source_unit"] == units.cs_communities[0]
 
 

@@ -36,7 +36,8 @@ def test_an_unregistered_department_is_refused_when_a_task_is_filed(registry):
                       json={"task": {"title": "低保复核", "source_unit": DISTRICT, "source_department": "市商务局"}})
     assert r.status_code == 422 and r.json["error"]["code"] == "unknown_department"
     assert [d["path"] for d in r.json["error"]["details"]] == ["/source_department"]
-    r = registry.post(TASKS, ("changsha", "street"), json={"task": {"title": "低保复核", "source_department": "区民正局"}})
+    r = registry.post(TASKS, ("changsha", "street office"),
+                      json={"task": {"title": "低保复核", "source_department": "区民正局"}})
     assert r.status_code == 422 and "您是不是要写 区民政局" in r.json["error"]["message"]  # the token's unit sends
     r = registry.post(TASKS, ("changsha", "department"),
                       json={"task": {"title": "低保复核", "source_unit": DISTRICT, "source_department": "区民政局"}})

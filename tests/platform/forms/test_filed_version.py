@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 FORMS = "/api/v1/tenants/{}/forms/{}"
-DESIGNER, SENDER = ("changsha", "designer"), ("changsha", "township")
+DESIGNER, SENDER = ("changsha", "designer"), ("changsha", "admin")
 
 
 def test_a_task_is_assigned_under_the_form_version_it_was_filed_on(api, units):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 FORMS = "/api/v1/tenants/{}/forms/{}"
-DESIGNER, SENDER, AUDITOR = ("changsha", "designer"), ("changsha", "township"), ("changsha", "auditor")
+DESIGNER, SENDER, AUDITOR = ("changsha", "designer"), ("changsha", "admin"), ("changsha", "auditor")
 
 
 def test_task_filed_on_version_n_stays_valid_after_n_plus_1(api, units):

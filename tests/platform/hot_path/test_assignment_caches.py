@@ -3,7 +3,7 @@ yet a cached task answers only to its own tenant and an id asked for before it e
 once it does; a cached unit that has since been removed is an invalid target, not a 500."""
 from __future__ import annotations
 
-SENDER = ("changsha", "township")
+SENDER = ("changsha", "admin")
 
 
 def test_task_cache_keeps_tenants_apart_and_remembers_no_absence(api, units):

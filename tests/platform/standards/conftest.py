@@ -18,7 +18,6 @@ from jiceng.platform.cli import service as commands
 from jiceng.platform.app import create_app
 from jiceng.platform.tenants.bootstrap import run_init
 from jiceng.platform.tenants.directory import TenantDirectory
-from jiceng.platform.auth.tokens import ROLES, issue
 
 REPO = Path(__file__).resolve().parents[3]
 _spec = importlib.util.spec_from_file_location("_platform_test_helpers", Path(__file__).parents[1] / "conftest.py")
@@ -48,12 +47,8 @@ def repo_database(request, tmp_path_factory):
 @pytest.fixture(scope="module")
 def repo_api(repo_database) -> "base.Api":
     app = create_app({"DATABASE": repo_database})
-    tokens = {}
     with repo_database.write() as session:
-        directory = TenantDirectory.load(session)
-        for tenant in REPO_TENANTS:
-            for role in ROLES:
-                tokens[(tenant, role)] = issue(session, directory, tenant, role)[0]
+        tokens = base.issue_tokens(session, TenantDirectory.load(session), REPO_TENANTS)
     return base.Api(app, tokens)
 
 

@@ -24,7 +24,7 @@ def _root(api, tenant: str) -> str:
 def _task(api, tenant: str, **fields) -> int:
     body = {"task": {"title": "核对辖区基础数据", "kind": "work", "role": "assist",
                      "source_unit": _root(api, tenant), **fields}}
-    r = api.post(f"/api/v1/tenants/{tenant}/tasks", (tenant, "township"), json=body)
+    r = api.post(f"/api/v1/tenants/{tenant}/tasks", (tenant, "admin"), json=body)
     assert r.status_code == 201, r.json
     return r.json["id"]
 

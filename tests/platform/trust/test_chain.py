@@ -73,7 +73,7 @@ def test_a_stored_version_bound_wrongly_cannot_be_published_diffed_tested_or_rep
              json={"task": {"title": "招商", "category": "招商引资", "target_unit": units.cs_street}})
     number = _stored_bypassing_the_draft_check(database, ORIGINAL.replace("extends hunan", "extends heilongjiang"))
     current = api.get(PACKS, ADMIN).json["in_force"]
-    r = api.post(f"{PACKS}/{number}/publish", ADMIN, json={"expected_current": current})
+    r = api.publish("changsha", number, expected_current=current)
     assert [d["code"] for d in errors(r)] == ["E412"]
     assert [d["code"] for d in errors(api.get(f"{PACKS}/{number}/diff", ADMIN))] == ["E412"]
     assert [d["code"] for d in errors(api.get(f"{PACKS}/{current}/diff?against={number}", ADMIN))] == ["E412"]

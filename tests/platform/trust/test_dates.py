@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-SENDER = ("changsha", "township")
+SENDER = ("changsha", "admin")
 AUDITOR = ("changsha", "auditor")
 TASKS = "/api/v1/tenants/changsha/tasks"
 CHECK = "/api/v1/tenants/changsha/admission/check"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-SENDER = ("changsha", "township")
+SENDER = ("changsha", "admin")
 AUDITOR = ("changsha", "auditor")
 TASKS = "/api/v1/tenants/changsha/tasks"
 FUNDING = {"funding": {"amount": 20000, "source": "区财政专项"}}
@@ -96,7 +96,7 @@ def test_evidence_is_validated_with_pointers(api, units):
 
 
 def _shipped_pending(repo_api, task: dict, target: str) -> dict:
-    sender = ("changsha", "township")
+    sender = ("changsha", "admin")
     created = repo_api.post("/api/v1/tenants/changsha/tasks", sender,
                             json={"task": {**task, "source_unit": "430100000000"}}).json["id"]
     [res] = repo_api.post(f"/api/v1/tenants/changsha/tasks/{created}/assignments", sender,
@@ -107,7 +107,7 @@ def _shipped_pending(repo_api, task: dict, target: str) -> dict:
 def test_evidence_supplied_earlier_still_counts(repo_api):
     """Shipped packs: an assist item waits for funding and work conditions; two PATCHes meet them,
     and the second decision reads both pieces of evidence."""
-    sender = ("changsha", "township")
+    sender = ("changsha", "admin")
     res = _shipped_pending(repo_api, {"title": "协助开展流动人口登记", "item_code": "HN-XZ-15", "kind": "work",
                                       "role": "assist", **SHIPPED_CLEAR, "funding_provided": False,
                                       "work_conditions_provided": False}, "430102001003")  # 梧桐社区
@@ -122,7 +122,7 @@ def test_evidence_supplied_earlier_still_counts(repo_api):
 
 def test_staffing_evidence_covers_the_gap(repo_api):
     """Shipped packs: a short-staffed community takes entrusted work with a workload once staff are added."""
-    sender = ("changsha", "township")
+    sender = ("changsha", "admin")
     res = _shipped_pending(repo_api, {"title": "协助开展流动人口登记", "item_code": "HN-XZ-15", "kind": "work",
                                       "role": "assist", "workload": 40, **SHIPPED_CLEAR,
                                       "service_purchase": False, "funding_provided": False,

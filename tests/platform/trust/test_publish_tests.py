@@ -29,7 +29,7 @@ def test_publish_refuses_a_pack_whose_tests_fail(api):
     r = api.post(PACKS, ADMIN, json={"files": {"pack.jc": ORIGINAL + FAILING}})
     assert r.status_code == 201, r.json
     number, current = r.json["number"], api.get(PACKS, ADMIN).json["in_force"]
-    r = api.post(f"{PACKS}/{number}/publish", ADMIN, json={"expected_current": current})
+    r = api.publish("changsha", number, expected_current=current)
     assert r.status_code == 422, r.json
     err = r.json["error"]
     assert err["code"] == "pack_tests_failed" and "1" in err["message"]
@@ -42,8 +42,7 @@ def test_publish_refuses_a_pack_whose_tests_fail(api):
 def test_publish_of_a_pack_whose_tests_pass(api):
     r = api.post(PACKS, ADMIN, json={"files": {"pack.jc": ORIGINAL.replace('"2024.03"', '"2024.10"')}})
     current = api.get(PACKS, ADMIN).json["in_force"]
-    assert api.post(f"{PACKS}/{r.json['number']}/publish", ADMIN,
-                    json={"expected_current": current}).status_code == 200
+    assert api.publish("changsha", r.json["number"], expected_current=current).status_code == 200
 
 
 def test_init_does_not_publish_a_pack_whose_tests_fail(fresh_database, tmp_path):

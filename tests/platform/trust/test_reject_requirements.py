@@ -11,7 +11,7 @@ service-only fix would make every replay of such a rejection differ from its log
 """
 from __future__ import annotations
 
-SENDER = ("changsha", "township")
+SENDER = ("changsha", "admin")
 TASK = {"title": "创卫入户初审", "item_code": "X01", "one_vote_veto": True, "funding_provided": False}
 
 

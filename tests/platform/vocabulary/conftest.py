@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from jiceng.platform.app import create_app
-from jiceng.platform.auth.tokens import ROLES, issue
 from jiceng.platform.tenants.bootstrap import run_init
 from jiceng.platform.tenants.directory import TenantDirectory
 
@@ -27,10 +26,6 @@ def shipped_api(request, tmp_path_factory) -> "base.Api":
     with base.new_database(request.param, tmp_path_factory.mktemp("vocabulary")) as db:
         report = run_init(db, REPO)
         assert report.ok, report.packs
-        tokens = {}
         with db.write() as session:
-            directory = TenantDirectory.load(session)
-            for tenant in TENANTS:
-                for role in ROLES:
-                    tokens[(tenant, role)] = issue(session, directory, tenant, role)[0]
+            tokens = base.issue_tokens(session, TenantDirectory.load(session), TENANTS)
         yield base.Api(create_app({"DATABASE": db}), tokens)

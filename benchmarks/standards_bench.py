@@ -58,9 +58,11 @@ SAMPLE = 300  # units per standard checked against the per-unit path
 def data_root(folder: Path) -> Path:
     """tenants/, rule_packs/ and form_schemas/ for the benchmark tenant, beside the shipped packs."""
     (folder / "tenants").mkdir(parents=True)
+    for name in ("national", "hunan"):  # a pack extends only its tenant's registered parent
+        (folder / "tenants" / f"{name}.toml").symlink_to(ROOT / "tenants" / f"{name}.toml")
     (folder / "tenants" / f"{TENANT}.toml").write_text(
-        f'code = "{TENANT}"\nname = "全国(合成)"\nlevel = "national"\ndivision_code = "000000000000"\n',
-        encoding="utf-8")
+        f'code = "{TENANT}"\nname = "全国(合成)"\nparent = "hunan"\nlevel = "national"\n'
+        'division_code = "000000000000"\n', encoding="utf-8")
     packs = folder / "rule_packs"
     packs.mkdir()
     for name in ("national", "hunan"):

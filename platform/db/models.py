@@ -286,3 +286,19 @@ class DepartmentSource(Base):
 
     tenant_code: Mapped[str] = mapped_column(String(64), ForeignKey("tenants.code"), primary_key=True)
     digest: Mapped[str] = mapped_column(String(64))
+
+
+class UnitChange(Base):
+    """Org units an import wrote (:mod:`jiceng.platform.units.store`), in the import's transaction.
+
+    Standards kept in memory read the entries after the last one they saw and re-evaluate only
+    the counties those units are in (:mod:`jiceng.platform.units.standards`), in whichever process.
+    ``codes`` is None when the import wrote more units than are worth listing: everything again.
+    """
+
+    __tablename__ = "unit_changes"
+    __table_args__ = (Index("uq_unit_changes_tenant_id", "tenant_code", "id", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_code: Mapped[str] = mapped_column(String(64), ForeignKey("tenants.code"))
+    codes: Mapped[Optional[list[Any]]] = mapped_column(JSON)

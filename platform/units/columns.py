@@ -82,12 +82,14 @@ class UnitColumns:
             wanted = np.array([x in levels for x in LEVELS] + [False], dtype=bool)
             level_of, parent = self.levels(), self.table.parent
             found = np.full(self.size, -1, dtype=np.int64)
-            cur = parent.copy()
-            while (cur >= 0).any():
-                here = np.maximum(cur, 0)
-                hit = (found < 0) & (cur >= 0) & wanted[level_of[here]]
-                found[hit] = cur[hit]
-                cur = np.where((cur >= 0) & (found < 0), parent[here], -1)
+            rows = np.flatnonzero(parent >= 0)  # rows still looking, and the ancestor each has reached
+            cur = parent[rows]
+            while len(rows):
+                hit = wanted[level_of[cur]]
+                found[rows[hit]] = cur[hit]
+                rows, cur = rows[~hit], parent[cur[~hit]]
+                going = cur >= 0
+                rows, cur = rows[going], cur[going]
             self._ancestors[key] = found
         return found
 

@@ -76,6 +76,7 @@ class StandardRun:
     evaluated: int = 0
     refreshed: tuple[str, ...] = ()
     _ratios: Optional[dict] = field(default=None, repr=False)
+    _numeric: Optional[dict] = field(default=None, repr=False)
 
     # -- selections
     def scope(self, *, level: Optional[str] = None, under: Optional[str] = None,
@@ -113,6 +114,8 @@ class StandardRun:
 
     def numeric(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Facts and measures that are numbers, by column name: (values, present)."""
+        if self._numeric is not None:
+            return self._numeric
         out = {}
         for f in self.facts:
             data, valid = self.units.table.numbers[f]
@@ -120,6 +123,7 @@ class StandardRun:
         for name, v in self.measures.items():
             if v.kind == "num":
                 out[name] = (v.data, np.asarray(v.valid, dtype=bool))
+        self._numeric = out
         return out
 
     def sums(self, positions: np.ndarray) -> dict:
@@ -134,20 +138,22 @@ class StandardRun:
         has = anc >= 0
         pos, anc = positions[has], anc[has]
         groups = np.flatnonzero(np.bincount(anc, minlength=self.units.size))
-        index = np.searchsorted(groups, anc)  # each unit's group, 0 … len(groups) - 1
+        group_of = np.empty(self.units.size, dtype=np.int64)
+        group_of[groups] = np.arange(len(groups))
+        index = group_of[anc]  # each unit's group, 0 … len(groups) - 1
         size = len(groups)
         status = self.status[pos]
         tally = np.bincount(index * 4 + status, minlength=size * 4).reshape(size, 4)
         judged = status <= 1
-        sums = {name: _readable(np.bincount(index, weights=np.where(valid[pos] & judged, data[pos], 0.0),
-                                            minlength=size))
-                for name, (data, valid) in self.numeric().items()}
-        codes, level_of = self.units.code_list(groups), self.units.levels()[groups]
-        out = []
-        for g, (c, f, e, _n) in enumerate(tally.tolist()):
-            out.append({"code": codes[g], "name": None, "level": LEVELS[level_of[g]], "units": c + f + e,
-                        "compliant": c, "failing": f, "errors": e, "sums": {k: v[g] for k, v in sums.items()}})
-        return out
+        numeric = self.numeric()
+        sums = [_readable(np.bincount(index, weights=np.where(valid[pos] & judged, data[pos], 0.0), minlength=size))
+                for data, valid in numeric.values()]
+        names = list(numeric)
+        codes, level_of = self.units.code_list(groups), self.units.levels()[groups].tolist()
+        return [{"code": code, "name": None, "level": LEVELS[level], "units": c + f + e,
+                 "compliant": c, "failing": f, "errors": e, "sums": dict(zip(names, values))}
+                for code, level, (c, f, e, _n), values in zip(codes, level_of, tally.tolist(), zip(*sums) if sums
+                                                             else [()] * size)]
 
     def ordered(self, positions: np.ndarray, order: Optional[str]) -> np.ndarray:
         """``positions`` sorted by code (the default) or by a measure or fact (``-gap``: largest first)."""
@@ -678,7 +684,7 @@ def _splice(run: StandardRun, units: UnitColumns, part: StandardColumns, countie
         data[pos], valid[pos] = new_data, p.valid
         measures[m] = Val(v.kind, data, valid, v.cats)
     return replace(run, units=units, status=status, failed=failed, measures=measures,
-                   evaluated=len(part.rows), refreshed=counties)
+                   evaluated=len(part.rows), refreshed=counties, _numeric=None)
 
 
 # ---------------------------------------------------------------------- the API's answer

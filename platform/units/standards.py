@@ -48,7 +48,7 @@ TIER_LABEL = {"province": "省", "city": "市", "county": "县(区)", "street": 
 #: a snapshot is read again whole after this long (units written other than by an import)
 SNAPSHOT_SECONDS = 300.0
 #: snapshots kept per runtime (a national tree's is a few hundred MB)
-SNAPSHOTS = 3
+SNAPSHOTS = 2
 MAX_LIMIT = 10_000
 Progress = Callable[[int, int, str], None]  # (steps done, steps in all, what was done)
 
@@ -270,15 +270,10 @@ def run_standards(rt: Runtime, tenant: str, names: Optional[Sequence[str]] = Non
         packs = {t: rt.pack_for(session, t, on).pack for t in tenants}
         distinct = {p.digest: p for p in packs.values()}.values()
         compiled = dict(_compiled(p, name) for p in distinct for name in names)
-        numbers, texts = set(), set()
+        texts = set()  # every number column: one snapshot serves every standard (a few MB per column)
         for c in compiled.values():
-            if c is None:  # per-unit evaluation needs every fact
-                numbers |= set(NUMBER_COLUMNS)
-                texts |= {"name"}
-            else:
-                numbers |= c.fields & set(NUMBER_COLUMNS)
-                texts |= c.fields & set(TEXT_COLUMNS)
-        snap = _snapshot(rt, session, tenants, frozenset(numbers), frozenset(texts))
+            texts |= {"name"} if c is None else c.fields & set(TEXT_COLUMNS)  # per-unit: every fact
+        snap = _snapshot(rt, session, tenants, frozenset(NUMBER_COLUMNS), frozenset(texts))
     units = snap.units
     note(1, len(names) + 1, f"已读取 {units.size} 个单位")
     runs = []
@@ -481,8 +476,13 @@ def _sum(x: float):
 
 
 def _readable(sums: np.ndarray) -> list:
-    """:func:`_sum` of each element, vectorised."""
-    return [int(x) if x.is_integer() else x for x in np.round(sums, 6).tolist()]
+    """:func:`_sum` of each element, vectorised (most sums are whole numbers: ints at once)."""
+    rounded = np.round(sums, 6)
+    whole = np.isfinite(rounded) & (rounded == np.floor(rounded)) & (np.abs(rounded) < 2.0 ** 63)
+    ints = np.where(whole, rounded, 0).astype(np.int64).tolist()
+    if whole.all():
+        return ints
+    return [i if w else (int(x) if x.is_integer() else x) for i, x, w in zip(ints, rounded.tolist(), whole.tolist())]
 
 
 def _values(v: Val, positions: list[int]) -> list:
@@ -568,7 +568,7 @@ def _refresh(session, snap: _Snapshot, changes: list, latest: int) -> Optional[_
         codes.update(listed)
     if not codes:  # nothing of these tenants changed
         return _carry(snap, units, latest, None, ())
-    if texts_beyond_level(units):
+    if _texts_beyond_level(units):
         return None
     rows = _rows_of(units, sorted(codes))
     if rows is None:  # a new unit: the tree's shape changed
@@ -587,7 +587,7 @@ def _refresh(session, snap: _Snapshot, changes: list, latest: int) -> Optional[_
     return _carry(snap, fresh, latest, np.union1d(inside, above), tuple(units.code_list(tops)))
 
 
-def texts_beyond_level(units: UnitColumns) -> bool:
+def _texts_beyond_level(units: UnitColumns) -> bool:
     """Whether the table holds texts other than the level (read for the per-unit path): not patched."""
     return any(name != "level" for name in units.table.texts)
 

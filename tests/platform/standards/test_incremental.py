@@ -81,7 +81,7 @@ def test_nothing_changed_evaluates_nothing_and_a_new_unit_reads_everything(db):
     new = "430102001001099,430102001001,grid,新网格,100,100,350,0,1,0\n"
     import_units(rt, TENANT, (HEADER + new).encode(), "new.csv")
     grown = run_standards(rt, TENANT)
-    for old, run in zip(first, grown):
+    for run in grown:
         assert run.refreshed == () and run.evaluated == len(run.rows)
     grids = next(r for r in grown if "430102001001099" in r.units.code_list(r.rows))
     assert grids.units.size == first[0].units.size + 1

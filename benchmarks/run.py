@@ -25,7 +25,7 @@ baseline measured in the same run (never as a timed unit test).
                (benchmarks/forms_bench.py). Goal: ≤ 100 µs median.
 6. standards — every shipped standard over a synthetic national org tree (3.8 million
                units) on SQLite and PostgreSQL, load and evaluation measured apart
-               (benchmarks/standards_bench.py). Goal: ≤ 30 s and ≤ 4 GB, load excluded.
+               (benchmarks/standards_bench.py). Goal: ≤ 10 s and ≤ 2 GB, load excluded.
 
 Usage: python benchmarks/run.py [--quick] [--only anchors,compile,scaling,service,forms,standards]
 Results: printed, and written to benchmarks/results/latest.json.

@@ -9,17 +9,25 @@ Measured separately, each phase in its own process (so that its peak RSS is its 
 
 * load — generate the tree and bulk-load it (COPY on PostgreSQL, executemany on SQLite),
   one transaction per province;
-* evaluate — from a cold service runtime: read the columns set-based, evaluate all seven
-  standards (``dsl/columnar.py``), totals per street, county and city and the sums for each;
-  then, outside the goal, the HTML report of all seven and the CSV of every community's staffing.
+* evaluate — from a cold service runtime: read the columns (DuckDB attached read-only to the
+  database, ``platform/units/columns.py``), evaluate all seven standards (``dsl/columnar.py``),
+  totals per street, county and city and the sums for each; then, outside the goal, one
+  community's figures changed (as an import writes them) and the standards run again — only its
+  county is re-read and re-evaluated — and the HTML report of all seven and the CSV of every
+  community's staffing;
+* baseline read — the columns read by the set-based SQL reader (one value per column, the reader
+  before DuckDB: ``load_units_sql``), in the same run, for the ratio.
 
 Checks: a random sample of units per standard is re-read from the database with its children
 (plain SQLAlchemy) and evaluated by ``Pack.evaluate_standard``; every result must agree. The
 sample's per-unit time, extrapolated to all units, is the baseline the columnar time is set
 against.
 
-Goal (issue 6): load excluded, all standards in ≤ 30 s with peak RSS ≤ 4 GB on 2 cores, on
-SQLite and PostgreSQL. ``quick`` uses a tree of about 1/20 (for a smoke run of the harness).
+Goal (issue 15): load excluded, all standards in ≤ 10 s with peak RSS ≤ 2 GB on 2 cores, on
+SQLite and PostgreSQL. The machine may be shared: the load average at the start and the
+process's CPU seconds are reported beside the wall time (on PostgreSQL the server's share of the
+work is not in the process's CPU time). ``quick`` uses a tree of about 1/20 (for a smoke run of
+the harness).
 
 Run ``python benchmarks/standards_bench.py [--quick] [--scale S] [--only sqlite,postgresql] [--json FILE]``
 from the repository root, or call ``main(report, quick)`` (``benchmarks/run.py``). PostgreSQL as
@@ -49,8 +57,8 @@ sys.path.insert(0, str(ROOT / "tenants"))
 from service_bench import pg_available, pg_url  # noqa: E402
 
 TENANT = "bench"
-GOAL_SECONDS = 30.0
-GOAL_RSS_MB = 4096
+GOAL_SECONDS = 10.0
+GOAL_RSS_MB = 2048
 SAMPLE = 300  # units per standard checked against the per-unit path
 
 
@@ -58,9 +66,11 @@ SAMPLE = 300  # units per standard checked against the per-unit path
 def data_root(folder: Path) -> Path:
     """tenants/, rule_packs/ and form_schemas/ for the benchmark tenant, beside the shipped packs."""
     (folder / "tenants").mkdir(parents=True)
+    for name in ("national", "hunan"):  # a pack extends only its tenant's registered parent
+        (folder / "tenants" / f"{name}.toml").symlink_to(ROOT / "tenants" / f"{name}.toml")
     (folder / "tenants" / f"{TENANT}.toml").write_text(
-        f'code = "{TENANT}"\nname = "全国(合成)"\nlevel = "national"\ndivision_code = "000000000000"\n',
-        encoding="utf-8")
+        f'code = "{TENANT}"\nname = "全国(合成)"\nparent = "hunan"\nlevel = "national"\n'
+        'division_code = "000000000000"\n', encoding="utf-8")
     packs = folder / "rule_packs"
     packs.mkdir()
     for name in ("national", "hunan"):
@@ -103,6 +113,11 @@ def _peak_mb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 # ---------------------------------------------------------------------- phases (each in a child process)
 def phase_load(url: str, schema: Optional[str], root: str, scale: float) -> dict:
     from jiceng.platform.db.engine import Database
@@ -140,7 +155,8 @@ def phase_evaluate(url: str, schema: Optional[str]) -> dict:
     db = Database(url, schema=schema)
     rt = Runtime(db)
     marks: list[float] = []
-    start = time.perf_counter()
+    load_average = os.getloadavg()[0]
+    cpu, start = _cpu_s(), time.perf_counter()
     runs = run_standards(rt, TENANT, None, progress=lambda done, total, label: marks.append(time.perf_counter()))
     evaluated = time.perf_counter()
     per_standard = {}
@@ -153,8 +169,10 @@ def phase_evaluate(url: str, schema: Optional[str]) -> dict:
                "read_columns_s": round(marks[0] - start, 2),
                "evaluate_all_standards_s": round(evaluated - marks[0], 2),
                "totals_and_sums_s": round(done - evaluated, 2),
-               "total_s (goal ≤ 30)": round(done - start, 2)}
-    metrics["peak_rss_mb (goal ≤ 4096)"] = _peak_mb()
+               "total_s (goal ≤ 10)": round(done - start, 2),
+               "total_cpu_s_of_this_process": round(_cpu_s() - cpu, 2),
+               "load_average_at_start (2 cores)": round(load_average, 1)}
+    metrics["peak_rss_mb (goal ≤ 2048)"] = _peak_mb()
     t0 = time.perf_counter()
     html = render(rt, runs, "全国(合成)")
     metrics["html_report_all_standards_s"] = round(time.perf_counter() - t0, 2)
@@ -168,9 +186,49 @@ def phase_evaluate(url: str, schema: Optional[str]) -> dict:
     metrics["csv_rows"] = int(len(positions))
     metrics["peak_rss_mb_with_outputs"] = _peak_mb()
     metrics.update(check_sample(db, rt, runs))
+    metrics.update(one_county_changed(db, rt, runs))  # last: it changes a unit
     metrics["results"] = per_standard
     db.dispose()
     return metrics
+
+
+def one_county_changed(db, rt, runs) -> dict:
+    """One community's workers changed as an import writes them (``update_units``, which logs the
+    change): the standards run again, re-reading and re-evaluating its county only."""
+    from sqlalchemy import select
+    from jiceng.platform.db.models import OrgUnit
+    from jiceng.platform.units.standards import run_standards
+    from jiceng.platform.units.store import COLUMNS, update_units
+    staffing = next(r for r in runs if r.info.name == "社区工作者配备")
+    code = staffing.units.code_list(staffing.rows[:1])[0]
+    with db.write() as session:
+        row = session.execute(select(*(getattr(OrgUnit, c) for c in COLUMNS)).where(OrgUnit.code == code)).one()
+        update_units(session, [tuple(row[:COLUMNS.index("workers")]) + (row.workers + 1,)
+                               + tuple(row[COLUMNS.index("workers") + 1:])])
+    start = time.perf_counter()
+    again = run_standards(rt, TENANT, None)
+    return {"one_county_changed_rerun_s": round(time.perf_counter() - start, 2),
+            "one_county_changed_units_evaluated": sum(r.evaluated for r in again),
+            "one_county_changed_counties": sorted({c for r in again for c in r.refreshed}),
+            "all_units_evaluated_first": sum(len(r.rows) for r in runs)}
+
+
+def phase_read_sql(url: str, schema: Optional[str]) -> dict:
+    """The baseline: the same columns read by the set-based SQL reader (before DuckDB)."""
+    from jiceng.platform.db.engine import Database
+    from jiceng.platform.units.columns import NUMBER_COLUMNS, load_units, load_units_sql
+    db = Database(url, schema=schema)
+    load_average = os.getloadavg()[0]
+    out = {}
+    for name, read in (("sql_reader", load_units_sql), ("duckdb_reader", load_units)):
+        cpu, start = _cpu_s(), time.perf_counter()
+        units = read(db, [TENANT], NUMBER_COLUMNS)
+        out[f"{name}_s"], out[f"{name}_cpu_s"] = round(time.perf_counter() - start, 2), round(_cpu_s() - cpu, 2)
+        del units
+    out["duckdb_over_sql_reader"] = round(out["duckdb_reader_s"] / out["sql_reader_s"], 2)
+    out["load_average_at_start (2 cores)"] = round(load_average, 1)
+    db.dispose()
+    return out
 
 
 def check_sample(db, rt, runs) -> dict:
@@ -256,11 +314,12 @@ def main(report: Optional[Callable[[str, dict], None]] = None, quick: bool = Fal
                 emit(f"standards_load_{kind}", load)
                 evaluation = _child(phase_evaluate, url, schema)
                 summary = {k: v for k, v in evaluation.items() if k != "results"}
-                met = (evaluation["total_s (goal ≤ 30)"] <= GOAL_SECONDS
-                       and evaluation["peak_rss_mb (goal ≤ 4096)"] <= GOAL_RSS_MB
+                met = (evaluation["total_s (goal ≤ 10)"] <= GOAL_SECONDS
+                       and evaluation["peak_rss_mb (goal ≤ 2048)"] <= GOAL_RSS_MB
                        and evaluation["sample_disagreements"] == 0)
                 scaled = "" if scale == 1.0 else f" (scale {scale}, not the national tree)"
-                summary["goal (all standards ≤ 30 s, ≤ 4 GB, sample agrees)"] = ("met" if met else "NOT met") + scaled
+                summary["goal (all standards ≤ 10 s, ≤ 2 GB, sample agrees)"] = ("met" if met else "NOT met") + scaled
+                emit(f"standards_read_baseline_{kind}", _child(phase_read_sql, url, schema))
                 emit(f"standards_evaluate_{kind}", summary)
                 emit(f"standards_results_{kind}", evaluation["results"])
     return results

@@ -6,7 +6,6 @@ import binascii
 
 from flask import Blueprint, request
 
-from jiceng.platform.units.standards import forget
 from jiceng.platform.units.importer import MAX_FILE_BYTES, import_units
 from jiceng.platform.api.auth import requires
 from jiceng.platform.api.body import json_body, query_args
@@ -38,8 +37,6 @@ def import_file(tenant: str):
     args = query_args(UnitImportQuerySchema())
     data, filename = uploaded_file(args, MAX_FILE_BYTES)
     result = import_units(runtime(), tenant, data, filename, dry_run=args["dry_run"])
-    if not args["dry_run"]:
-        forget(runtime())
     return respond(UnitImportSchema(), result)
 
 

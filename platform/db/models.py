@@ -1,6 +1,10 @@
 """The service's tables as SQLAlchemy 2.x typed declarative models.
 
-They know nothing of Flask. Every schema change ships as an Alembic migration
+They know nothing of Flask. Every tenant-owned table carries ``tenant_code`` in its primary key or a
+unique key, and in every foreign key to another tenant-owned table (the tables can then be
+distributed by tenant: docs/scaling.md; ``tests/platform/db/test_tenant_keys.py`` keeps it so).
+The ``(tenant_code, id)`` keys are unique indexes, which both databases accept as a foreign key's
+target and SQLite can add without rebuilding the table. Every schema change ships as an Alembic migration
 under ``jiceng/platform/migrations/versions``; ``tests/platform/test_migrations.py``
 checks that the migrations and these models agree.
 """
@@ -9,7 +13,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (JSON, Date, DateTime, Float, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text,
+                        UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 #: naming convention so that migrations name constraints identically on every database
@@ -98,7 +103,8 @@ class PackVersion(Base):
     """One version of a pack's source files (name -> text), draft or published."""
 
     __tablename__ = "pack_versions"
-    __table_args__ = (UniqueConstraint("tenant_code", "number", name="uq_pack_versions_tenant_number"),)
+    __table_args__ = (UniqueConstraint("tenant_code", "number", name="uq_pack_versions_tenant_number"),
+                      Index("uq_pack_versions_tenant_id", "tenant_code", "id", unique=True))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     #: the pack's name (a tenant code; `national` may be a pack without a tenant row)
@@ -119,11 +125,14 @@ class Publication(Base):
     """A version made effective from a date. Republishing an old version is a rollback."""
 
     __tablename__ = "publications"
-    __table_args__ = (Index("ix_publications_tenant_effective", "tenant_code", "effective_from"),)
+    __table_args__ = (Index("ix_publications_tenant_effective", "tenant_code", "effective_from"),
+                      Index("uq_publications_tenant_id", "tenant_code", "id", unique=True),
+                      ForeignKeyConstraint(["tenant_code", "version_id"], ["pack_versions.tenant_code", "pack_versions.id"],
+                                           name="fk_publications_tenant_code_pack_versions"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_code: Mapped[str] = mapped_column(String(64))
-    version_id: Mapped[int] = mapped_column(ForeignKey("pack_versions.id"))
+    version_id: Mapped[int] = mapped_column(Integer)
     effective_from: Mapped[date] = mapped_column(Date)
     published_by: Mapped[str] = mapped_column(String(200))
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -135,11 +144,17 @@ class PublicationProposal(Base):
     Both are recorded here; an approved proposal names the publication it made."""
 
     __tablename__ = "publication_proposals"
-    __table_args__ = (Index("ix_publication_proposals_tenant_status", "tenant_code", "status"),)
+    __table_args__ = (Index("ix_publication_proposals_tenant_status", "tenant_code", "status"),
+                      Index("uq_publication_proposals_tenant_id", "tenant_code", "id", unique=True),
+                      ForeignKeyConstraint(["tenant_code", "version_id"], ["pack_versions.tenant_code", "pack_versions.id"],
+                                           name="fk_publication_proposals_tenant_code_pack_versions"),
+                      ForeignKeyConstraint(["tenant_code", "publication_id"],
+                                           ["publications.tenant_code", "publications.id"],
+                                           name="fk_publication_proposals_tenant_code_publications"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_code: Mapped[str] = mapped_column(String(64))
-    version_id: Mapped[int] = mapped_column(ForeignKey("pack_versions.id"))
+    version_id: Mapped[int] = mapped_column(Integer)
     effective_from: Mapped[date] = mapped_column(Date)
     #: the latest publication's version number when proposed: approving checks it is still the latest
     expected_current: Mapped[Optional[int]] = mapped_column(Integer)
@@ -152,7 +167,7 @@ class PublicationProposal(Base):
     decided_by: Mapped[Optional[str]] = mapped_column(String(200))
     decided_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
     decision_note: Mapped[Optional[str]] = mapped_column(String(500))
-    publication_id: Mapped[Optional[int]] = mapped_column(ForeignKey("publications.id"))
+    publication_id: Mapped[Optional[int]] = mapped_column(Integer)
 
 
 class FormVersion(Base):
@@ -177,6 +192,7 @@ class Task(Base):
     """A task a department or street created on the tenant's task form."""
 
     __tablename__ = "tasks"
+    __table_args__ = (Index("uq_tasks_tenant_id", "tenant_code", "id", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_code: Mapped[str] = mapped_column(String(64), ForeignKey("tenants.code"), index=True)
@@ -195,9 +211,15 @@ class Assignment(Base):
         Index("ix_assignments_history", "target_unit", "status", "decided_on"),
         Index("uq_assignments_live", "task_id", "target_unit", unique=True,
               sqlite_where=text("status != 'rejected'"), postgresql_where=text("status != 'rejected'")),
+        Index("uq_assignments_tenant_id", "tenant_code", "id", unique=True),
+        #: the decision is in the chain of the receiving unit's tenant, as the assignment is
+        ForeignKeyConstraint(["tenant_code", "decision_id"], ["decisions.tenant_code", "decisions.id"],
+                             name="fk_assignments_tenant_code_decisions"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: not tenant-keyed: a task is assigned down into descendant tenants' units (an allowed
+    #: exception in tests/platform/db/test_tenant_keys.py; docs/scaling.md says how it distributes)
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), index=True)
     tenant_code: Mapped[str] = mapped_column(String(64), ForeignKey("tenants.code"))
     target_unit: Mapped[str] = mapped_column(String(32), ForeignKey("org_units.code"))
@@ -206,7 +228,7 @@ class Assignment(Base):
     kind: Mapped[Optional[str]] = mapped_column(String(32))
     task_data: Mapped[dict[str, Any]] = mapped_column(JSON)
     requirements: Mapped[list[Any]] = mapped_column(JSON)
-    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"))
+    decision_id: Mapped[int] = mapped_column(Integer)
     decided_on: Mapped[date] = mapped_column(Date)
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -227,7 +249,8 @@ class Decision(Base):
     """One logged decision. Append-only; hash-chained per tenant (``seq``, ``prev_hash``, ``hash``)."""
 
     __tablename__ = "decisions"
-    __table_args__ = (UniqueConstraint("tenant_code", "seq", name="uq_decisions_tenant_seq"),)
+    __table_args__ = (UniqueConstraint("tenant_code", "seq", name="uq_decisions_tenant_seq"),
+                      Index("uq_decisions_tenant_id", "tenant_code", "id", unique=True))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_code: Mapped[str] = mapped_column(String(64), ForeignKey("tenants.code"))
@@ -299,3 +322,19 @@ class DepartmentSource(Base):
 
     tenant_code: Mapped[str] = mapped_column(String(64), ForeignKey("tenants.code"), primary_key=True)
     digest: Mapped[str] = mapped_column(String(64))
+
+
+class UnitChange(Base):
+    """Org units an import wrote (:mod:`jiceng.platform.units.store`), in the import's transaction.
+
+    Standards kept in memory read the entries after the last one they saw and re-evaluate only
+    the counties those units are in (:mod:`jiceng.platform.units.standards`), in whichever process.
+    ``codes`` is None when the import wrote more units than are worth listing: everything again.
+    """
+
+    __tablename__ = "unit_changes"
+    __table_args__ = (Index("uq_unit_changes_tenant_id", "tenant_code", "id", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_code: Mapped[str] = mapped_column(String(64), ForeignKey("tenants.code"))
+    codes: Mapped[Optional[list[Any]]] = mapped_column(JSON)

@@ -1,16 +1,19 @@
-"""Tenants' org units as columns (:class:`jiceng.dsl.columnar.UnitTable`), read set-based.
+"""Tenants' org units as columns (:class:`jiceng.dsl.columnar.UnitTable`), read in bulk.
 
 A national tree has 3.8 million units; a row per unit through the database driver costs
-a Python object per value (seconds per column). Instead each column comes back as one
-value: SQLite concatenates it (``group_concat``, parsed by numpy); PostgreSQL sends every
-row's numbers as 8-byte binary fields, concatenated into one value (``string_agg`` of
-``int8send(…) || float8send(…)``, read with ``np.frombuffer``). Only the
-columns the standards read are fetched (on PostgreSQL in two row partitions read at once on
-two connections). Rows are then put in code order (the order the per-unit path walks children
-in), and each unit's parent becomes a row index.
+a Python object per value (seconds per column). The columns are read through DuckDB, attached
+read-only to the service's database (its ``sqlite`` and ``postgres`` extensions, shipped as
+wheels): it scans the SQLite file or PostgreSQL's binary ``COPY`` in native code, on every core,
+and hands each column over as one numpy array (docs/standards.md has the measurements that chose
+it). Only the columns the standards read are fetched. Rows are then put in code order (the order
+the per-unit path walks children in), and each unit's parent becomes a row index.
+
+An in-memory SQLite database cannot be attached: it is read set-based instead, each column as
+one value (``group_concat``, parsed by numpy) — the reader before DuckDB, kept for that case
+and as the other side of a differential test.
 
 Digit-only codes (12-digit division codes, 15-digit grids) travel as integers; any other
-code makes the read fall back to text for codes, still one value per column.
+code makes the read fall back to text for codes.
 """
 from __future__ import annotations
 
@@ -18,6 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterable, Optional, Sequence
 
+import duckdb
+import duckdb_ext
 import numpy as np
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import DataError
@@ -77,12 +82,14 @@ class UnitColumns:
             wanted = np.array([x in levels for x in LEVELS] + [False], dtype=bool)
             level_of, parent = self.levels(), self.table.parent
             found = np.full(self.size, -1, dtype=np.int64)
-            cur = parent.copy()
-            while (cur >= 0).any():
-                here = np.maximum(cur, 0)
-                hit = (found < 0) & (cur >= 0) & wanted[level_of[here]]
-                found[hit] = cur[hit]
-                cur = np.where((cur >= 0) & (found < 0), parent[here], -1)
+            rows = np.flatnonzero(parent >= 0)  # rows still looking, and the ancestor each has reached
+            cur = parent[rows]
+            while len(rows):
+                hit = wanted[level_of[cur]]
+                found[rows[hit]] = cur[hit]
+                rows, cur = rows[~hit], parent[cur[~hit]]
+                going = cur >= 0
+                rows, cur = rows[going], cur[going]
             self._ancestors[key] = found
         return found
 
@@ -93,6 +100,17 @@ def load_units(db: Database, tenants: Sequence[str], numbers: Iterable[str] = NU
     tenants = tuple(_safe_tenants(tenants))
     numbers = [c for c in NUMBER_COLUMNS if c in set(numbers)]
     texts = [c for c in TEXT_COLUMNS if c in set(texts)]
+    if attachable(db):
+        return _read_duckdb(db, tenants, numbers, texts)
+    return load_units_sql(db, tenants, numbers, texts)
+
+
+def load_units_sql(db: Database, tenants: Sequence[str], numbers: Iterable[str] = NUMBER_COLUMNS,
+                   texts: Iterable[str] = ()) -> UnitColumns:
+    """:func:`load_units` through the database's own SQL, each column as one value (any database)."""
+    tenants = tuple(_safe_tenants(tenants))
+    numbers = [c for c in NUMBER_COLUMNS if c in set(numbers)]
+    texts = [c for c in TEXT_COLUMNS if c in set(texts)]
     raw = _read(db, tenants, numbers, texts, digits=True)
     digits = raw is not None and _digit_codes(raw)
     if not digits:  # a code that is not a plain number (or a PostgreSQL cast refused it): codes as text
@@ -100,6 +118,82 @@ def load_units(db: Database, tenants: Sequence[str], numbers: Iterable[str] = NU
     return _assemble(raw, tenants, numbers, texts, digits)
 
 
+# ---------------------------------------------------------------------- DuckDB
+def attachable(db: Database) -> bool:
+    """Whether DuckDB can attach ``db`` (a PostgreSQL server or a SQLite file, not ``:memory:``)."""
+    if not db.is_sqlite:
+        return True
+    path = db.url.database
+    return bool(path) and path != ":memory:" and not path.startswith("file:")
+
+
+def _attach(db: Database) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with ``db`` attached read-only as ``units``; extensions from their wheels,
+    never downloaded."""
+    con = duckdb_ext.init(duckdb.connect())
+    if db.is_sqlite:
+        con.execute("LOAD sqlite")
+        con.execute(f"ATTACH {_literal(db.url.database)} AS units (TYPE sqlite, READ_ONLY)")
+    else:
+        con.execute("LOAD postgres")
+        dsn = db.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        schema = f", SCHEMA {_literal(db.schema)}" if db.schema else ""
+        con.execute(f"ATTACH {_literal(dsn)} AS units (TYPE postgres, READ_ONLY{schema})")
+    return con
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+#: a code is read as an integer when that integer, as text, is the code exactly
+_EXACT = "coalesce(CAST(TRY_CAST({c} AS BIGINT) AS VARCHAR) = {c} AND TRY_CAST({c} AS BIGINT) BETWEEN 1 AND {top}, {null})"
+
+
+def _read_duckdb(db: Database, tenants, numbers, texts) -> UnitColumns:
+    """One query through DuckDB; every column comes back as a numpy array."""
+    top = 10 ** 18 - 1
+    cols = {"level": _case("level", LEVELS), "tenant": _case("tenant_code", tenants),
+            "exact": f"{_EXACT.format(c='code', top=top, null='false')} AND "
+                     f"{_EXACT.format(c='parent_code', top=top, null='true')}",
+            "code": f"coalesce(TRY_CAST(code AS BIGINT), {_INT_NULL})",
+            "parent": f"coalesce(TRY_CAST(parent_code AS BIGINT), {_INT_NULL})"}
+    cols.update({c: f"coalesce(CAST({c} AS DOUBLE), 'NaN'::DOUBLE)" for c in numbers})
+    cols.update({f"text:{c}": _text_column(c) for c in texts})
+    where = f"WHERE tenant_code IN ({', '.join(_literal(t) for t in tenants)})"
+    con = _attach(db)
+    try:
+        found = con.execute(f"SELECT {', '.join(f'{v} AS {_alias(k)}' for k, v in cols.items())} "
+                            f"FROM units.org_units {where}").fetchnumpy()
+        raw = {k: found[_alias(k)] for k in cols}
+        digits = bool(np.all(raw.pop("exact")))
+        if not digits:  # a code that is not a plain number: codes as text
+            found = con.execute(f"SELECT code, parent_code FROM units.org_units {where}").fetchnumpy()
+            raw["code"], raw["parent"] = _objects(found["code"]), _objects(found["parent_code"])
+    finally:
+        con.close()
+    raw["size"] = len(raw["code"])
+    for c in texts:
+        raw[f"text:{c}"] = _objects(raw[f"text:{c}"])
+    for key in ("level", "tenant"):
+        raw[key] = np.asarray(raw[key], dtype=np.int64)
+    return _assemble(raw, tenants, numbers, texts, digits)
+
+
+def _alias(key: str) -> str:
+    return "c_" + key.replace(":", "_")
+
+
+def _objects(values) -> np.ndarray:
+    """Text values as an object array, None where the database has NULL."""
+    if isinstance(values, np.ma.MaskedArray):
+        out = np.asarray(values.data, dtype=object).copy()
+        out[np.ma.getmaskarray(values)] = None
+        return out
+    return np.asarray(values, dtype=object)
+
+
+# ---------------------------------------------------------------------- set-based SQL
 def _read(db: Database, tenants, numbers, texts, digits: bool) -> Optional[dict]:
     """SQLite in one query (its allocator serialises concurrent aggregates); PostgreSQL in
     :data:`PG_PARTS` row partitions at once, each on its own connection and server process."""

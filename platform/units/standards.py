@@ -6,20 +6,27 @@ columnar backend lacks is evaluated per unit by the pack's compiled Python inste
 the same results. With ``descendants`` each tenant's units are judged by that tenant's own
 pack in force (a city may have raised a ratio).
 
-Runs are kept for :data:`CACHE_SECONDS` so that paging through a national tree does not
-evaluate it again for every page.
+The units read and the runs over them are kept in memory (a *snapshot* per set of tenants and
+columns), so that paging through a national tree does not evaluate it again for every page.
+Every run first reads the unit change log (:class:`~jiceng.platform.db.models.UnitChange`, written
+by each import in its transaction, in whichever process): units changed since the snapshot are
+re-read with the rest of their county, and only those counties' units (and the units above them)
+are evaluated again (:func:`_refresh`). An import that adds units or moves one, a change above
+the counties or a change too large to list reads everything again; so does a snapshot older than
+:data:`SNAPSHOT_SECONDS` (units written other than by an import, `jiceng init`).
 """
 from __future__ import annotations
 
 import threading
 import time
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
 from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
+from sqlalchemy import bindparam, func, select
 
 from jiceng.dsl import nodes as n
 from jiceng.dsl import formatter
@@ -27,6 +34,7 @@ from jiceng.dsl.columnar import StandardColumns, Unsupported, Val, compile_stand
 from jiceng.dsl.pack import Pack
 from jiceng.dsl.types import LEVEL_LABELS, LEVELS
 
+from jiceng.platform.db.models import OrgUnit, UnitChange
 from jiceng.platform.errors import Invalid, NotFound
 from jiceng.dsl.jsonvalue import jsonable
 from jiceng.platform.runtime import Runtime
@@ -38,7 +46,10 @@ STATUS_LABEL = {"compliant": "达标", "failing": "不达标", "error": "无法�
 TIERS = {"province": ("province",), "city": ("city",), "county": ("county",), "street": ("street", "township"),
          "community": ("community", "village")}
 TIER_LABEL = {"province": "省", "city": "市", "county": "县(区)", "street": "街道(乡镇)", "community": "社区(村)"}
-CACHE_SECONDS = 10.0
+#: a snapshot is read again whole after this long (units written other than by an import)
+SNAPSHOT_SECONDS = 300.0
+#: snapshots kept per runtime (a national tree's is a few hundred MB)
+SNAPSHOTS = 2
 MAX_LIMIT = 10_000
 Progress = Callable[[int, int, str], None]  # (steps done, steps in all, what was done)
 
@@ -61,7 +72,12 @@ class StandardRun:
     params: list[dict] = field(default_factory=list)
     facts: list[str] = field(default_factory=list)
     actual: Optional[str] = None     # the unit field the expectation compares (社区工作者 in post …)
+    #: units evaluated to bring this run up to date: all of them, or those of the counties
+    #: an import changed (``refreshed``: their codes) since the run before
+    evaluated: int = 0
+    refreshed: tuple[str, ...] = ()
     _ratios: Optional[dict] = field(default=None, repr=False)
+    _numeric: Optional[dict] = field(default=None, repr=False)
 
     # -- selections
     def scope(self, *, level: Optional[str] = None, under: Optional[str] = None,
@@ -99,6 +115,8 @@ class StandardRun:
 
     def numeric(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Facts and measures that are numbers, by column name: (values, present)."""
+        if self._numeric is not None:
+            return self._numeric
         out = {}
         for f in self.facts:
             data, valid = self.units.table.numbers[f]
@@ -106,6 +124,7 @@ class StandardRun:
         for name, v in self.measures.items():
             if v.kind == "num":
                 out[name] = (v.data, np.asarray(v.valid, dtype=bool))
+        self._numeric = out
         return out
 
     def sums(self, positions: np.ndarray) -> dict:
@@ -120,20 +139,22 @@ class StandardRun:
         has = anc >= 0
         pos, anc = positions[has], anc[has]
         groups = np.flatnonzero(np.bincount(anc, minlength=self.units.size))
-        index = np.searchsorted(groups, anc)  # each unit's group, 0 … len(groups) - 1
+        group_of = np.empty(self.units.size, dtype=np.int64)
+        group_of[groups] = np.arange(len(groups))
+        index = group_of[anc]  # each unit's group, 0 … len(groups) - 1
         size = len(groups)
         status = self.status[pos]
         tally = np.bincount(index * 4 + status, minlength=size * 4).reshape(size, 4)
         judged = status <= 1
-        sums = {name: _readable(np.bincount(index, weights=np.where(valid[pos] & judged, data[pos], 0.0),
-                                            minlength=size))
-                for name, (data, valid) in self.numeric().items()}
-        codes, level_of = self.units.code_list(groups), self.units.levels()[groups]
-        out = []
-        for g, (c, f, e, _n) in enumerate(tally.tolist()):
-            out.append({"code": codes[g], "name": None, "level": LEVELS[level_of[g]], "units": c + f + e,
-                        "compliant": c, "failing": f, "errors": e, "sums": {k: v[g] for k, v in sums.items()}})
-        return out
+        numeric = self.numeric()
+        sums = [_readable(np.bincount(index, weights=np.where(valid[pos] & judged, data[pos], 0.0), minlength=size))
+                for data, valid in numeric.values()]
+        names = list(numeric)
+        codes, level_of = self.units.code_list(groups), self.units.levels()[groups].tolist()
+        return [{"code": code, "name": None, "level": LEVELS[level], "units": c + f + e,
+                 "compliant": c, "failing": f, "errors": e, "sums": dict(zip(names, values))}
+                for code, level, (c, f, e, _n), values in zip(codes, level_of, tally.tolist(), zip(*sums) if sums
+                                                             else [()] * size)]
 
     def ordered(self, positions: np.ndarray, order: Optional[str]) -> np.ndarray:
         """``positions`` sorted by code (the default) or by a measure or fact (``-gap``: largest first)."""
@@ -253,21 +274,16 @@ def run_standards(rt: Runtime, tenant: str, names: Optional[Sequence[str]] = Non
         packs = {t: rt.pack_for(session, t, on).pack for t in tenants}
         distinct = {p.digest: p for p in packs.values()}.values()
         compiled = dict(_compiled(p, name) for p in distinct for name in names)
-        numbers, texts = set(), set()
+        texts = set()  # every number column: one snapshot serves every standard (a few MB per column)
         for c in compiled.values():
-            if c is None:  # per-unit evaluation needs every fact
-                numbers |= set(NUMBER_COLUMNS)
-                texts |= {"name"}
-            else:
-                numbers |= c.fields & set(NUMBER_COLUMNS)
-                texts |= c.fields & set(TEXT_COLUMNS)
-        units = _cached(rt, ("units", tenants, frozenset(numbers), frozenset(texts)),
-                        lambda: load_units(rt.db, tenants, numbers, texts))
+            texts |= {"name"} if c is None else c.fields & set(TEXT_COLUMNS)  # per-unit: every fact
+        snap = _snapshot(rt, session, tenants, frozenset(NUMBER_COLUMNS), frozenset(texts))
+    units = snap.units
     note(1, len(names) + 1, f"已读取 {units.size} 个单位")
     runs = []
     for name in names:
-        key = ("run", tenants, on, name, tuple(p.digest for p in packs.values()), id(units))
-        runs.append(_cached(rt, key, partial(_run, tenant, pack, name, units, packs, compiled)))
+        key = (tenant, on, name, tuple(p.digest for p in packs.values()))
+        runs.append(snap.run(key, partial(_run, tenant, pack, name, units, packs, compiled)))
         note(len(runs) + 1, len(names) + 1, f"已评价标准 {name}")
     return runs
 
@@ -275,6 +291,23 @@ def run_standards(rt: Runtime, tenant: str, names: Optional[Sequence[str]] = Non
 def _run(tenant: str, pack: Pack, name: str, units: UnitColumns, packs: dict[str, Pack],
          compiled: dict) -> StandardRun:
     info = pack.standards[name]
+    merged, backend = _evaluate(name, units, packs, compiled)
+    status = _status(merged)
+    failed = [~x & merged.applies & ~merged.error for x in merged.expects]
+    params = _params_used(pack, info)
+    facts = [f for f in NUMBER_COLUMNS if f in _fields_read(info)]
+    return StandardRun(tenant, pack, info, units, merged.rows, status, merged.measures, failed,
+                       [packs[t] for t in units.tenants], backend, params, facts, _actual_field(info, facts),
+                       evaluated=len(merged.rows))
+
+
+def _status(merged: StandardColumns) -> np.ndarray:
+    return np.where(merged.error, 2, np.where(~merged.applies, 3, np.where(merged.compliant, 0, 1))).astype(np.int8)
+
+
+def _evaluate(name: str, units: UnitColumns, packs: dict[str, Pack], compiled: dict,
+              rows: Optional[np.ndarray] = None) -> tuple[StandardColumns, str]:
+    """The standard over the units (those among ``rows``), each tenant's by its own pack."""
     by_digest: dict[str, list[int]] = {}
     for i, t in enumerate(units.tenants):
         by_digest.setdefault(packs[t].digest, []).append(i)
@@ -282,19 +315,15 @@ def _run(tenant: str, pack: Pack, name: str, units: UnitColumns, packs: dict[str
     for digest, tenant_indexes in by_digest.items():
         judge = packs[units.tenants[tenant_indexes[0]]]
         within = np.flatnonzero(np.isin(units.tenant_of, tenant_indexes))
+        if rows is not None:
+            within = within[np.isin(within, rows)]
         standard = compiled[(digest, name)]
         if standard is None:
             backend = "per-unit"
             parts.append(_per_unit(judge, name, units, within))
         else:
             parts.append(standard.evaluate(units.table, within))
-    merged = _merge(parts)
-    status = np.where(merged.error, 2, np.where(~merged.applies, 3, np.where(merged.compliant, 0, 1))).astype(np.int8)
-    failed = [~x & merged.applies & ~merged.error for x in merged.expects]
-    params = _params_used(pack, info)
-    facts = [f for f in NUMBER_COLUMNS if f in _fields_read(info)]
-    return StandardRun(tenant, pack, info, units, merged.rows, status, merged.measures, failed,
-                       [packs[t] for t in units.tenants], backend, params, facts, _actual_field(info, facts))
+    return _merge(parts), backend
 
 
 def _compiled(pack: Pack, name: str):
@@ -451,8 +480,13 @@ def _sum(x: float):
 
 
 def _readable(sums: np.ndarray) -> list:
-    """:func:`_sum` of each element, vectorised."""
-    return [int(x) if x.is_integer() else x for x in np.round(sums, 6).tolist()]
+    """:func:`_sum` of each element, vectorised (most sums are whole numbers: ints at once)."""
+    rounded = np.round(sums, 6)
+    whole = np.isfinite(rounded) & (rounded == np.floor(rounded)) & (np.abs(rounded) < 2.0 ** 63)
+    ints = np.where(whole, rounded, 0).astype(np.int64).tolist()
+    if whole.all():
+        return ints
+    return [i if w else (int(x) if x.is_integer() else x) for i, x, w in zip(ints, rounded.tolist(), whole.tolist())]
 
 
 def _values(v: Val, positions: list[int]) -> list:
@@ -476,43 +510,185 @@ _LOCK = threading.Lock()
 _COMPILED: dict = {}
 
 
-class _Expiring:
-    """A few recent values, each for :data:`CACHE_SECONDS` (tables of a national tree are large)."""
+class _Snapshot:
+    """Units of some tenants as read after change ``seen`` of the log, and the runs over them."""
 
-    def __init__(self, size: int = 6):
-        self.size, self.items = size, {}
+    def __init__(self, units: UnitColumns, seen: int):
+        self.units, self.seen, self.loaded = units, seen, time.monotonic()
+        self.runs: dict = {}
 
-    def get_or_load(self, key, load):
-        now = time.monotonic()
+    def run(self, key, evaluate: Callable[[], StandardRun]) -> StandardRun:
         with _LOCK:
-            for k in [k for k, (t, _v) in self.items.items() if t <= now]:
-                del self.items[k]
-            hit = self.items.get(key)
+            hit = self.runs.get(key)
         if hit is not None:
-            return hit[1]
-        value = load()
+            return hit
+        found = evaluate()
         with _LOCK:
-            if len(self.items) >= self.size:
-                self.items.pop(next(iter(self.items)))
-            self.items[key] = (now + CACHE_SECONDS, value)
-        return value
+            return self.runs.setdefault(key, found)
 
 
-_CACHES: "weakref.WeakKeyDictionary[Runtime, _Expiring]" = weakref.WeakKeyDictionary()
+_SNAPSHOTS: "weakref.WeakKeyDictionary[Runtime, dict]" = weakref.WeakKeyDictionary()
 
 
-def _cached(rt: Runtime, key, load):
+def _snapshot(rt: Runtime, session, tenants: tuple, numbers: frozenset, texts: frozenset) -> _Snapshot:
+    """The units of ``tenants`` as they are now: the snapshot kept, brought up to date, or read anew."""
+    key = (tenants, numbers, texts)
+    latest = session.execute(select(func.max(UnitChange.id))).scalar() or 0
     with _LOCK:
-        cache = _CACHES.get(rt)
-        if cache is None:
-            cache = _CACHES[rt] = _Expiring()
-    return cache.get_or_load(key, load)
+        kept = _SNAPSHOTS.setdefault(rt, {})
+        snap = kept.get(key)
+    if snap is not None and time.monotonic() - snap.loaded < SNAPSHOT_SECONDS:
+        if latest == snap.seen:
+            return snap
+        changes = session.execute(select(UnitChange.codes).where(
+            UnitChange.id > snap.seen, UnitChange.id <= latest,
+            UnitChange.tenant_code.in_(list(tenants))).order_by(UnitChange.id)).scalars().all()
+        refreshed = _refresh(session, snap, changes, latest)
+        if refreshed is not None:
+            return _keep(rt, key, refreshed)
+    return _keep(rt, key, _Snapshot(load_units(rt.db, tenants, numbers, texts), latest))
 
 
-def forget(rt: Runtime) -> None:
-    """Drop the runtime's cached tables and runs (after an import changed the units)."""
+def _keep(rt: Runtime, key, snap: _Snapshot) -> _Snapshot:
     with _LOCK:
-        _CACHES.pop(rt, None)
+        kept = _SNAPSHOTS.setdefault(rt, {})
+        kept.pop(key, None)
+        while len(kept) >= SNAPSHOTS:
+            kept.pop(next(iter(kept)))
+        kept[key] = snap
+    return snap
+
+
+
+# ---------------------------------------------------------------------- incremental
+def _refresh(session, snap: _Snapshot, changes: list, latest: int) -> Optional[_Snapshot]:
+    """``snap`` after the ``changes`` (lists of unit codes): the changed counties re-read and their
+    units evaluated again, every other result kept. None when only reading everything will do."""
+    units = snap.units
+    codes = set()
+    for listed in changes:
+        if listed is None:
+            return None
+        codes.update(listed)
+    if not codes:  # nothing of these tenants changed
+        return _carry(snap, units, latest, None, ())
+    if _texts_beyond_level(units):
+        return None
+    rows = _rows_of(units, sorted(codes))
+    if rows is None:  # a new unit: the tree's shape changed
+        return None
+    level = units.levels()
+    county_level = LEVELS.index("county")
+    county = np.where(level == county_level, np.arange(units.size), units.ancestors_at(("county",)))
+    tops = np.unique(county[rows])
+    if (tops < 0).any():  # a change above the counties
+        return None
+    inside = np.flatnonzero(np.isin(county, tops))
+    fresh = _reread(session, units, inside)
+    if fresh is None:
+        return None
+    above = _ancestors(units, tops)  # their results read the counties' figures
+    return _carry(snap, fresh, latest, np.union1d(inside, above), tuple(units.code_list(tops)))
+
+
+def _texts_beyond_level(units: UnitColumns) -> bool:
+    """Whether the table holds texts other than the level (read for the per-unit path): not patched."""
+    return any(name != "level" for name in units.table.texts)
+
+
+def _rows_of(units: UnitColumns, codes: list[str]) -> Optional[np.ndarray]:
+    found = [units.row_of(c) for c in codes] if units.codes.dtype == object else None
+    if found is None:
+        wanted = np.array([int(c) if c.isascii() and c.isdigit() and len(c) <= 18 else -1 for c in codes],
+                          dtype=np.int64)
+        order = np.argsort(units.codes, kind="stable")
+        pos = np.minimum(np.searchsorted(units.codes[order], wanted), max(units.size - 1, 0))
+        hit = units.size > 0
+        found = [int(order[p]) if hit and units.codes[order[p]] == w else None for p, w in zip(pos.tolist(), wanted)]
+    if any(r is None for r in found):
+        return None
+    return np.array(found, dtype=np.int64)
+
+
+def _ancestors(units: UnitColumns, rows: np.ndarray) -> np.ndarray:
+    out, cur = [], units.table.parent[rows]
+    while len(cur):
+        cur = cur[cur >= 0]
+        out.append(cur)
+        cur = units.table.parent[cur]
+    return np.unique(np.concatenate(out)) if out else np.zeros(0, np.int64)
+
+
+def _reread(session, units: UnitColumns, rows: np.ndarray) -> Optional[UnitColumns]:
+    """``units`` with the figures of ``rows`` read again; None when a row's parent, level or tenant changed."""
+    codes = units.code_list(rows)
+    numbers = list(units.table.numbers)
+    columns = [OrgUnit.code, OrgUnit.parent_code, OrgUnit.level, OrgUnit.tenant_code] + \
+        [getattr(OrgUnit, c) for c in numbers]
+    stmt = select(*columns).where(OrgUnit.code.in_(bindparam("codes", expanding=True)))
+    found = {}
+    for start in range(0, len(codes), 5000):
+        found.update((r[0], r) for r in session.execute(stmt, {"codes": codes[start:start + 5000]}))
+    if len(found) != len(codes):
+        return None
+    parents = units.table.parent[rows]
+    parent_codes = units.code_list(np.maximum(parents, 0))
+    for i, code in enumerate(codes):
+        r = found[code]
+        if (r[1] if parents[i] >= 0 else None) != (parent_codes[i] if parents[i] >= 0 else None) \
+                or r[2] != LEVELS[units.levels()[rows[i]]] or r[3] != units.tenants[units.tenant_of[rows[i]]]:
+            return None
+    table = replace(units.table, numbers=dict(units.table.numbers), texts=dict(units.table.texts))
+    for k, c in enumerate(numbers):
+        values = [found[code][4 + k] for code in codes]
+        data, valid = units.table.numbers[c]
+        data, valid = data.copy(), (np.ones(units.size, bool) if valid is None else valid.copy())
+        valid[rows] = [v is not None for v in values]
+        data[rows] = [0.0 if v is None else float(v) for v in values]
+        table.numbers[c] = (data, None if valid.all() else valid)
+    return replace(units, table=table)
+
+
+def _carry(snap: _Snapshot, units: UnitColumns, latest: int, rows: Optional[np.ndarray],
+           counties: tuple[str, ...]) -> _Snapshot:
+    """A snapshot of ``units`` whose runs are ``snap``'s with ``rows`` evaluated again."""
+    out = _Snapshot(units, latest)
+    out.loaded = snap.loaded  # the age that bounds untracked writes stays that of the whole read
+    if rows is None:
+        out.runs = dict(snap.runs)
+        return out
+    for key, run in snap.runs.items():
+        packs = dict(zip(units.tenants, run.packs))
+        compiled = dict(_compiled(p, run.info.name) for p in {p.digest: p for p in run.packs}.values())
+        part, _backend = _evaluate(run.info.name, units, packs, compiled, rows)
+        out.runs[key] = _splice(run, units, part, counties)
+    return out
+
+
+def _splice(run: StandardRun, units: UnitColumns, part: StandardColumns, counties: tuple[str, ...]) -> StandardRun:
+    """``run`` with the results of ``part`` (a subset of its rows) put in their places."""
+    pos = np.searchsorted(run.rows, part.rows)
+    status = run.status.copy()
+    status[pos] = _status(part)
+    failed = []
+    for k, old in enumerate(run.failed):
+        new = old.copy()
+        new[pos] = ~part.expects[k] & part.applies & ~part.error
+        failed.append(new)
+    measures = {}
+    for m, v in run.measures.items():
+        p = part.measures[m]
+        data, valid = np.array(v.data, copy=True), np.array(v.valid, dtype=bool, copy=True)
+        new_data = p.data
+        if v.kind == "str":  # categories of the part onto the run's, new ones appended
+            cats = v.cats + tuple(c for c in p.cats if c not in v.cats)
+            index = np.array([cats.index(c) for c in p.cats] + [-1], dtype=np.int32)
+            new_data = index[p.data]
+            v = Val("str", data, valid, cats)
+        data[pos], valid[pos] = new_data, p.valid
+        measures[m] = Val(v.kind, data, valid, v.cats)
+    return replace(run, units=units, status=status, failed=failed, measures=measures,
+                   evaluated=len(part.rows), refreshed=counties, _numeric=None)
 
 
 # ---------------------------------------------------------------------- the API's answer

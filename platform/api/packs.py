@@ -1,4 +1,4 @@
-"""Pack lifecycle: list, draft, read, publish (rollback), diff, test, impact."""
+"""Pack lifecycle: list, draft, read, publish (rollback), diff, test (impact: :mod:`.impact`)."""
 from __future__ import annotations
 
 from flask import Blueprint
@@ -9,7 +9,7 @@ from jiceng.platform.api.body import json_body, query_args
 from jiceng.platform.api.openapi import operation
 from jiceng.platform.api.respond import respond
 from jiceng.platform.api.context import runtime
-from jiceng.platform.api.schemas import DiffQuerySchema, DiffResponseSchema, DraftRequestSchema, EmptySchema, ImpactRequestSchema, ImpactResponseSchema, PackListSchema, PackVersionSchema, PublishRequestSchema, PublishResponseSchema, TestReportSchema
+from jiceng.platform.api.schemas import DiffQuerySchema, DiffResponseSchema, DraftRequestSchema, EmptySchema, PackListSchema, PackVersionSchema, PublishRequestSchema, PublishResponseSchema, TestReportSchema
 
 bp = Blueprint("packs", __name__, url_prefix="/api/v1/tenants/<tenant>/packs")
 TAGS = ["规则包"]
@@ -68,12 +68,3 @@ def run_tests(tenant: str, number: int):
     json_body(EmptySchema())
     return respond(TestReportSchema(), service.run_tests(runtime(), caller(), tenant, number))
 
-
-@bp.post("/<id:number>/impact")
-@operation("影响评估:用此版本重放最近的决定,统计结论变化", TAGS, body=ImpactRequestSchema,
-           response=ImpactResponseSchema, errors=(401, 403, 404))
-@requires("pack.write")
-def impact(tenant: str, number: int):
-    body = json_body(ImpactRequestSchema())
-    return respond(ImpactResponseSchema(), service.impact(runtime(), caller(), tenant, number,
-                                                          body["limit"], body["examples"]))

@@ -18,6 +18,7 @@ from jiceng.platform.cli import service as service_commands
 from jiceng.platform.cli.database_errors import explain
 from jiceng.platform.cli import units as unit_commands
 from jiceng.platform.cli import departments as department_commands
+from jiceng.platform.cli import impact as impact_commands
 from jiceng.platform.cli.check_gate import check_gate
 
 
@@ -38,7 +39,8 @@ def main() -> None:
 
 
 for _command in (dsl_commands.make_commands(gate=check_gate)
-                 + service_commands.COMMANDS + unit_commands.COMMANDS + department_commands.COMMANDS):
+                 + service_commands.COMMANDS + unit_commands.COMMANDS + department_commands.COMMANDS
+                 + impact_commands.COMMANDS):
     main.add_command(_command)
 
 

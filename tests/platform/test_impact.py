@@ -236,3 +236,24 @@ def test_one_live_job_per_tenant_and_cancel_stops_it(fresh_api, fresh_database):
     assert done["status"] == "cancelled" and done["summary"] is None
     r = api.get(f"{PACKS}/1/impact/{job['id']}/changes", ADMIN)
     assert r.status_code == 409 and r.json["error"]["code"] == "impact_job_not_done"
+
+
+def test_the_cli_runs_the_job_and_writes_the_changes(fresh_api, fresh_database, monkeypatch, tmp_path):
+    from click.testing import CliRunner
+    from jiceng.platform.cli import main
+    from jiceng.platform.cli import service as commands
+    api, db = fresh_api, fresh_database
+    number = new_version(api, random_log(api, random.Random(11)), publish=False)
+    monkeypatch.setattr(commands, "_database", lambda: db)
+    out = tmp_path / "changes.csv"
+    result = CliRunner().invoke(main, ["impact", "changsha", str(number), "--json", "--csv", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    _rt, _v, spec = spec_for(db, number)
+    tally, changes = collect(db, spec)
+    assert {k: summary[k] for k in ("replayed", "changed", "rules_changed")} == \
+        {"replayed": tally.replayed, "changed": tally.changed, "rules_changed": tally.rules_changed}
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8").lstrip("\ufeff"))))
+    assert [int(r[0]) for r in rows[1:]] == sorted(changes)
+    bad = CliRunner().invoke(main, ["impact", "changsha", str(number), "--from", "2024-13-01"])
+    assert bad.exit_code == 2 and "impact_window_invalid" in bad.output

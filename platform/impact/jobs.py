@@ -288,5 +288,17 @@ def _csv(db: Database, job_id: int) -> Iterator[str]:
     with db.engine.connect() as conn:
         for rows in conn.execution_options(yield_per=5000).execute(q).partitions():
             for r in rows:
-                writer.writerow([("" if v is None else ";".join(v) if isinstance(v, list) else v) for v in r])
+                writer.writerow([_cell(v) for v in r])
                 yield line.text
+
+
+def _cell(value) -> str:
+    """A CSV cell; text a spreadsheet would take for a formula (a task's title is anyone's text)
+    starts with an apostrophe, as spreadsheets themselves write it."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = ";".join(value)
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

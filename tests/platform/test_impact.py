@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import random
+import re
 import time
 from datetime import date
 from pathlib import Path
@@ -184,15 +185,20 @@ def wait(api, number: int, job: dict) -> dict:
 def test_the_api_runs_a_job_and_keeps_its_result_with_the_version(fresh_api, fresh_database):
     api = fresh_api
     rng = random.Random(5)
-    number = new_version(api, random_log(api, rng), publish=False)
+    extra = random_log(api, rng)
+    level, category = re.findall(r'target.level == (\w+) and task.category == "(\S+)"', extra)[-1]  # rule 乙
+    unit = {"street": "430102001000", "community": "430102001001", "grid": "430102001001001"}[level]
+    formula = api.post(CHECK, ("changsha", "department"), json={"task": {
+        "title": "=1+2", "category": category, "kind": "work", "item_code": "Z01", "target_unit": unit}}).json
+    number = new_version(api, extra, publish=False)
     r = api.post(f"{PACKS}/{number}/impact", ADMIN, json={"examples": 1})
     assert r.status_code == 202, r.json
     job = wait(api, number, r.json)
-    assert job["status"] == "done" and job["progress"]["done"] == job["progress"]["total"] == 75
+    assert job["status"] == "done" and job["progress"]["done"] == job["progress"]["total"] == 76
     summary = job["summary"]
-    assert summary["replayed"] == 75 and summary["changed"] + summary["rules_changed"] > 0
+    assert summary["replayed"] == 76 and summary["changed"] + summary["rules_changed"] > 0
     assert all(len(v) == 1 for v in summary["examples"].values())
-    assert sum(m["replayed"] for m in summary["by_month"]) == 75
+    assert sum(m["replayed"] for m in summary["by_month"]) == 76
     pages, after = [], None
     while True:
         q = f"?limit=2&after={after}" if after is not None else "?limit=2"
@@ -206,6 +212,9 @@ def test_the_api_runs_a_job_and_keeps_its_result_with_the_version(fresh_api, fre
     text = api.get(f"{PACKS}/{number}/impact/{job['id']}/changes.csv", ADMIN).get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[0] == list(jobs.CSV_COLUMNS) and [int(r[0]) for r in rows[1:]] == [c["decision_id"] for c in pages]
+    [mine] = [r for r in rows[1:] if int(r[0]) == formula["decision_id"]]
+    assert mine[jobs.CSV_COLUMNS.index("title")] == "'=1+2" and "乙" in mine[jobs.CSV_COLUMNS.index("rules_added")]
+    assert [c["title"] for c in pages if c["decision_id"] == formula["decision_id"]] == ["=1+2"]  # JSON as it is
     listed = api.get(f"{PACKS}/{number}/impact", ADMIN).json["jobs"]
     assert [j["id"] for j in listed] == [job["id"]] and listed[0]["summary"] == summary
     assert api.post(f"{PACKS}/{number}/impact/{job['id']}/cancel", ADMIN, json={}).json["error"]["code"] == \

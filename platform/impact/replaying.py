@@ -101,6 +101,11 @@ class Replayer:
         self._texts: tuple[dict, dict, dict, dict] = ({}, {}, {}, {})  # inputs, targets, histories, reasons
 
     # ------------------------------------------------------------------ packs
+    def recorded(self, text: str, on: str) -> _Recorded:
+        """The recorded ``pack`` text ``text`` resolved (``.pack``; None when the version's pack
+        is not in its chain, ``.error`` when it cannot be compiled), once per text."""
+        return self._packs.get(text) or self._recorded(text, on)
+
     def _recorded(self, text: str, on: str) -> _Recorded:
         info = json.loads(text)
         chain = info.get("chain") or []

@@ -104,9 +104,11 @@ def create(rt: Runtime, principal: Principal, tenant: str, number: int, window: 
     """Store a queued job for version ``number`` over ``window``; 409 ``impact_job_running`` while
     another job of the tenant is queued or running."""
     principal.require("pack.write")
+    with rt.db.read() as session:  # outside the write transaction: a large subtree takes a while to read
+        v = get_version(session, tenant, number)
+        spec = make_spec(session, rt, tenant, v, window)
     now = _now()
     with rt.db.write() as session:
-        v = get_version(session, tenant, number)
         for job in session.execute(select(ImpactJob).where(ImpactJob.tenant_code == tenant,
                                                            ImpactJob.status.in_(LIVE))).scalars():
             if not _lost(job, now):
@@ -114,7 +116,6 @@ def create(rt: Runtime, principal: Principal, tenant: str, number: int, window: 
                                f"规则包 {tenant} 已有一个影响评估任务(编号 {job.id})在运行,请等它结束或取消它",
                                {"job_id": job.id})
             job.status, job.error = "failed", job_dict(job, now)["error"]
-        spec = make_spec(session, rt, tenant, v, window)
         _prune(session, v.id)
         job = ImpactJob(tenant_code=tenant, version_id=v.id, number=v.number, status="queued",
                         window=window.to_dict(), done=0, total=0, cancel_requested=False, created_by=principal.actor,

@@ -190,8 +190,8 @@ def phase_setup(url: str, schema: Optional[str], rows: int, seed: int) -> dict:
     # `today`; if one did, its date would be part of the combination).
     combos, made = [], {}
     for which in (0, 1):
-        combos.append([(rng.randrange(len(inputs)), rng.randrange(len(units)), rng.randrange(HISTORIES))
-                       for _ in range(min(COMBOS, rows))])
+        combos.append([(rng.randrange(len(inputs)), rng.randrange(len(units)), rng.randrange(HISTORIES), k)
+                       for k in range(min(COMBOS, rows))])
     reads_today = any("today" in p.pack.compiled.reads for p in packs)
     plain = {"tenant_code": canonical(TENANT), "kind": canonical("check"), "actor": canonical("token:1 bench")}
     generate_s = insert_s = 0.0
@@ -249,11 +249,13 @@ def phase_setup(url: str, schema: Optional[str], rows: int, seed: int) -> dict:
 
 
 def _combo(resolved, inputs, targets, histories, history_texts, combo, on_text, plain):
-    """One combination decided and encoded: (outcome, the JSON texts, the payload around
+    """One combination decided and encoded (its task with a title of its own): (outcome, the JSON texts, the payload around
     ``created_at``, ``decided_on`` and ``seq``), the payload cut from :func:`split_payload` itself."""
     from jiceng.platform.decisions.chain import canonical, canonical_jsonable, split_payload
-    t, u, h = combo
-    task, source, input_text = inputs[t]
+    t, u, h, k = combo
+    task, source, _text = inputs[t]
+    task = {**task, "title": f"{task['title']}·{k}"}  # a task text of its own: logs rarely repeat one
+    input_text = canonical_jsonable({"task": task, "source": source, "what_if": False})
     target = targets[u]
     d = resolved.pack.decide(task, target.facts, histories[h], source=source, today=on_text)
     texts = (input_text, str(target.text), history_texts[h], str(resolved.log_info_text), str(resolved.reasons_text(d)),

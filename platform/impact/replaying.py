@@ -33,7 +33,7 @@ from jiceng.platform.impact.window import Window
 from jiceng.platform.packs.versions import InForce, PackCompiler
 
 FETCH_ROWS = 2000        # rows per fetch from the database
-TEXT_CACHE = 100_000     # decoded texts kept per kind; the cache starts afresh when full
+TEXT_CACHE = 20_000      # decoded texts kept per kind (memory: about 2 KB each); the cache starts afresh when full
 
 _D = Decision.__table__
 #: JSON columns read as their text: decoded here, once per distinct text

@@ -26,8 +26,12 @@ baseline measured in the same run (never as a timed unit test).
 6. standards — every shipped standard over a synthetic national org tree (3.8 million
                units) on SQLite and PostgreSQL, load and evaluation measured apart
                (benchmarks/standards_bench.py). Goal: ≤ 10 s and ≤ 2 GB, load excluded.
+7. impact    — a draft replayed over a generated log of 1,000,000 decisions on SQLite and
+               PostgreSQL, as the API's job runs it, against in-process Pack.decide on the
+               same inputs and the one-at-a-time path of before (benchmarks/impact_bench.py).
+               Goal: ≥ 0.5 × Pack.decide's throughput, ≤ 20 s, ≤ 1 GB per process.
 
-Usage: python benchmarks/run.py [--quick] [--only anchors,compile,scaling,service,forms,standards]
+Usage: python benchmarks/run.py [--quick] [--only anchors,compile,scaling,service,forms,standards,impact]
 Results: printed, and written to benchmarks/results/latest.json.
 """
 from __future__ import annotations
@@ -222,13 +226,19 @@ def standards(quick: bool) -> None:
     standards_bench.main(report=section, quick=quick)
 
 
+# ---------------------------------------------------------------- 7. impact
+def impact(quick: bool) -> None:
+    import impact_bench
+    impact_bench.main(report=section, quick=quick)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
-    ap.add_argument("--only", default="anchors,compile,scaling,service,forms,standards")
+    ap.add_argument("--only", default="anchors,compile,scaling,service,forms,standards,impact")
     args = ap.parse_args()
     steps = {"anchors": anchors, "compile": compile_time, "scaling": scaling, "service": service, "forms": forms,
-             "standards": standards}
+             "standards": standards, "impact": impact}
     for name in args.only.split(","):
         steps[name](args.quick)
     out = HERE / "results"

@@ -19,7 +19,7 @@ from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.routing import IntegerConverter
 
 from jiceng.platform.api import admission, decisions, forms, grids, packs, site, standards, tasks, tenants, units
-from jiceng.platform.api import departments, editor, limits
+from jiceng.platform.api import departments, editor, impact, limits
 from jiceng.platform.api import lists as list_api
 from jiceng.platform.api import tokens as token_api
 from jiceng.platform.auth import ratelimit, sessions
@@ -33,7 +33,7 @@ from jiceng.platform.config import load_config, token_days
 from jiceng.platform.db.engine import Database
 from jiceng.platform.runtime import Runtime
 
-BLUEPRINTS = (site.bp, admission.bp, tenants.bp, packs.bp, tasks.bp, forms.bp, decisions.bp, decisions.checkpoints_bp,
+BLUEPRINTS = (site.bp, admission.bp, tenants.bp, packs.bp, impact.bp, tasks.bp, forms.bp, decisions.bp, decisions.checkpoints_bp,
               standards.bp, form_pages.bp, units.bp, grids.bp, operator_pages.bp, departments.bp, token_api.bp, login.bp,
               list_api.bp, console.bp, console_packs.bp, console_tasks.bp, console_forms.bp, console_audit.bp,
               editor.bp)

@@ -1,4 +1,4 @@
-"""Pack lifecycle: list, draft, read, publication (and rollback) through maker-checker proposals only, diff, test, impact."""
+"""Pack lifecycle: list, draft, read, publication (and rollback) through maker-checker proposals only, diff, test (impact: :mod:`.impact`)."""
 from __future__ import annotations
 
 from flask import Blueprint
@@ -10,7 +10,7 @@ from jiceng.platform.api.openapi import operation
 from jiceng.platform.api.respond import respond
 from jiceng.platform.api.context import runtime
 from jiceng.platform.errors import Forbidden
-from jiceng.platform.api.schemas import DiffQuerySchema, DiffResponseSchema, DraftRequestSchema, EmptySchema, ImpactRequestSchema, ImpactResponseSchema, PackListSchema, PackVersionSchema, ProposalDecisionSchema, ProposalListSchema, ProposalRequestSchema, ProposalSchema, TestReportSchema
+from jiceng.platform.api.schemas import DiffQuerySchema, DiffResponseSchema, DraftRequestSchema, EmptySchema, PackListSchema, PackVersionSchema, ProposalDecisionSchema, ProposalListSchema, ProposalRequestSchema, ProposalSchema, TestReportSchema
 
 bp = Blueprint("packs", __name__, url_prefix="/api/v1/tenants/<tenant>/packs")
 TAGS = ["规则包"]
@@ -113,12 +113,3 @@ def run_tests(tenant: str, number: int):
     json_body(EmptySchema())
     return respond(TestReportSchema(), service.run_tests(runtime(), caller(), tenant, number))
 
-
-@bp.post("/<id:number>/impact")
-@operation("影响评估:用此版本重放最近的决定,统计结论变化", TAGS, body=ImpactRequestSchema,
-           response=ImpactResponseSchema, errors=(401, 403, 404))
-@requires("pack.write")
-def impact(tenant: str, number: int):
-    body = json_body(ImpactRequestSchema())
-    return respond(ImpactResponseSchema(), service.impact(runtime(), caller(), tenant, number,
-                                                          body["limit"], body["examples"]))

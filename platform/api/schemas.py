@@ -344,23 +344,6 @@ class TestReportSchema(ZhSchema):
     coverage = Dict(required=True)
 
 
-class ImpactRequestSchema(ZhSchema):
-    limit = Int(load_default=100, validate=int_range(1, 1000), metadata={"description": "重放最近多少条决定"})
-    examples = Int(load_default=10, validate=int_range(0, 100))
-
-
-class ImpactResponseSchema(ZhSchema):
-    tenant = Str(required=True)
-    number = Int(required=True)
-    considered = Int(required=True)
-    replayed = Int(required=True)
-    changed = Int(required=True)
-    unchanged = Int(required=True)
-    unaffected = Int(required=True)
-    errors = List(Dict(), required=True)
-    examples = List(Dict(), required=True)
-
-
 # ---------------------------------------------------------------------- tasks and assignments
 class TaskCreateSchema(ZhSchema):
     task = Dict(required=True, metadata={"description": "任务表单数据"})

@@ -22,6 +22,7 @@ from jiceng.platform.cli import departments as department_commands
 from jiceng.platform.cli import tenants as tenant_commands
 from jiceng.platform.cli import lists as list_commands
 from jiceng.platform.cli import lsp as lsp_commands
+from jiceng.platform.cli import impact as impact_commands
 from jiceng.platform.cli.check_gate import check_gate
 from jiceng.platform.cli import zh
 
@@ -47,7 +48,8 @@ def main() -> None:
 
 for _command in (dsl_commands.make_commands(gate=check_gate)
                  + service_commands.COMMANDS + unit_commands.COMMANDS + department_commands.COMMANDS
-                 + tenant_commands.COMMANDS + list_commands.COMMANDS + lsp_commands.COMMANDS):
+                 + tenant_commands.COMMANDS + list_commands.COMMANDS + lsp_commands.COMMANDS
+                 + impact_commands.COMMANDS):
     main.add_command(_command)
 zh.localise(main)  # help and usage errors in zh-CN, for the rule-language commands too
 

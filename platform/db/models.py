@@ -13,8 +13,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Optional
 
-from sqlalchemy import (JSON, Date, DateTime, Float, ForeignKey, ForeignKeyConstraint, Index, Integer, String, Text,
-                        UniqueConstraint, text)
+from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, ForeignKeyConstraint, Index, Integer, String,
+                        Text, UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 #: naming convention so that migrations name constraints identically on every database
@@ -250,6 +250,8 @@ class Decision(Base):
 
     __tablename__ = "decisions"
     __table_args__ = (UniqueConstraint("tenant_code", "seq", name="uq_decisions_tenant_seq"),
+                      #: the tenant key (docs/scaling.md); it also serves newest-first reads of a tenant
+                      #: (``GET .../decisions``) and impact's keyset reads
                       Index("uq_decisions_tenant_id", "tenant_code", "id", unique=True))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -269,6 +271,56 @@ class Decision(Base):
     requirements: Mapped[list[Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class ImpactJob(Base):
+    """An impact analysis: a pack version replayed over a window of the decision log, run as a
+    job the admin starts, polls and may cancel; its summary stays with the version
+    (:mod:`jiceng.platform.impact`)."""
+
+    __tablename__ = "impact_jobs"
+    __table_args__ = (Index("ix_impact_jobs_version", "version_id", "id"),
+                      Index("uq_impact_jobs_tenant_id", "tenant_code", "id", unique=True),
+                      ForeignKeyConstraint(["tenant_code", "version_id"], ["pack_versions.tenant_code", "pack_versions.id"],
+                                           name="fk_impact_jobs_tenant_code_pack_versions"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_code: Mapped[str] = mapped_column(String(64), ForeignKey("tenants.code"))
+    version_id: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # queued | running | done | failed | cancelled
+    #: the window of the log: {"from", "to", "units", "rules", "examples"}
+    window: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: progress: log rows read of the rows to read
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    summary: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    error: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    #: the runner's heartbeat: a running job whose heartbeat stopped lost its process
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+
+class ImpactChange(Base):
+    """One logged decision an impact job found to change (outcome, or the rules that fired)."""
+
+    __tablename__ = "impact_changes"
+
+    #: the decision's tenant (a province's job lists its cities' decisions): the row lives with its decision
+    tenant_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("impact_jobs.id"), primary_key=True)
+    decision_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_code: Mapped[Optional[str]] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    decided_on: Mapped[str] = mapped_column(String(10))
+    before: Mapped[str] = mapped_column(String(16))
+    after: Mapped[str] = mapped_column(String(16))
+    rules_added: Mapped[list[Any]] = mapped_column(JSON)
+    rules_removed: Mapped[list[Any]] = mapped_column(JSON)
+    title: Mapped[Optional[str]] = mapped_column(Text)
 
 
 class Checkpoint(Base):

@@ -20,15 +20,14 @@ from jiceng.platform.packs.versions import InForce, get_version
 from jiceng.platform.runtime import Runtime
 
 
-def _recorded_forms(session: Session, rt: Runtime, entry: Decision) -> FormSnapshot:
-    """Today's forms, except that the nearest task form along the chain is the one the decision used
-    (forms it refers to by ``$ref`` stay available)."""
-    current = rt.forms(session)
+def recorded_forms(session: Session, current: FormSnapshot, pack_info: dict) -> FormSnapshot:
+    """``current`` forms, except that the nearest task form along the recorded chain is the one the
+    decision used (``pack_info`` is the entry's ``pack``; forms it refers to by ``$ref`` stay available)."""
     forms = dict(current.forms)
-    info = (entry.pack or {}).get("task_form") or {}
+    info = pack_info.get("task_form") or {}
     form_id = info.get("id")
-    row = session.get(FormVersion, form_id) if form_id is not None else None
-    for c in reversed((entry.pack or {}).get("chain") or []):  # leaf first, down to the form's tenant
+    row = session.get(FormVersion, form_id) if isinstance(form_id, int) else None
+    for c in reversed(pack_info.get("chain") or []):  # leaf first, down to the form's tenant
         if row is not None and c["tenant"] == row.tenant_code:
             forms[(row.tenant_code, "task")] = StoredForm(row.id, row.tenant_code, "task", row.version, row.schema)
             break
@@ -36,11 +35,12 @@ def _recorded_forms(session: Session, rt: Runtime, entry: Decision) -> FormSnaps
     return FormSnapshot(f"replay:{form_id}:{current.key}", forms)
 
 
-def recompute(session: Session, rt: Runtime, entry: Decision, substitute: Optional[PackVersion] = None) -> dict:
-    """The decision ``entry`` would get with its recorded versions (``substitute`` replacing its pack's)."""
-    chain = (entry.pack or {}).get("chain") or []
+def recorded_versions(session: Session, chain: list, substitute: Optional[PackVersion] = None
+                      ) -> dict[str, tuple[int, int, str]]:
+    """The versions a recorded chain names, as :class:`InForce` holds them (``substitute`` replacing
+    its tenant's); :class:`Invalid` ``replay_impossible`` when nothing was recorded."""
     if not chain:
-        raise Invalid("replay_impossible", f"决定记录 {entry.id} 没有记录规则包版本,无法重算")
+        raise Invalid("replay_impossible", "决定记录没有记录规则包版本,无法重算")
     versions = {}
     for c in chain:
         if substitute is not None and c["tenant"] == substitute.tenant_code:
@@ -48,9 +48,22 @@ def recompute(session: Session, rt: Runtime, entry: Decision, substitute: Option
         else:
             v = get_version(session, c["tenant"], c["number"])
         versions[c["tenant"]] = (v.id, v.number, v.files_digest)
+    return versions
+
+
+def recompute(session: Session, rt: Runtime, entry: Decision, substitute: Optional[PackVersion] = None) -> dict:
+    """The decision ``entry`` would get with its recorded versions (``substitute`` replacing its pack's).
+
+    One entry at a time, reading what it needs: the batch replay of many entries is
+    :mod:`jiceng.platform.impact`, which this function is the reference for.
+    """
+    info = entry.pack or {}
+    chain = info.get("chain") or []
+    if not chain:
+        raise Invalid("replay_impossible", f"决定记录 {entry.id} 没有记录规则包版本,无法重算")
     on = date.fromisoformat(entry.decided_on)
-    resolved = rt.compiler.resolve(session, chain[-1]["tenant"], InForce(on, versions),
-                                   _recorded_forms(session, rt, entry))
+    resolved = rt.compiler.resolve(session, chain[-1]["tenant"], InForce(on, recorded_versions(session, chain, substitute)),
+                                   recorded_forms(session, rt.forms(session), info))
     inp = entry.input or {}
     d = decide(resolved.pack, inp.get("task") or {}, entry.target, entry.history, inp.get("source"), on)
     out = d.to_dict()

@@ -1,2 +1,2 @@
 """Rule-pack versions: what is in force for whom and when, the draft → publish → rollback
-lifecycle, semantic diff, the pack's own tests and impact on logged decisions."""
+lifecycle, semantic diff and the pack's own tests (impact on logged decisions: :mod:`jiceng.platform.impact`)."""

@@ -1,6 +1,6 @@
 """Pack lifecycle: drafts; publication (with effective dates and rollback) only through
 maker-checker proposals (one admin proposes a publication, a second approves it);
-semantic diff, the pack's own tests and the impact of a draft on past decisions.
+semantic diff and the pack's own tests (the impact of a draft on past decisions: :mod:`jiceng.platform.impact`).
 """
 from __future__ import annotations
 
@@ -16,12 +16,10 @@ from jiceng.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from jiceng.platform.forms.impact import check_publication
 from jiceng.platform.packs.diff import semantic_diff
 from jiceng.platform.packs.versions import ResolvedPack, files_digest, get_version, in_force
-from jiceng.platform.decisions.replay import recompute
 from jiceng.platform.runtime import Runtime
 from jiceng.platform.auth.tokens import Principal
 
 MAX_FILES = 50
-MAX_IMPACT = 1000
 #: the longest note a proposer or an approver may leave
 MAX_NOTE = 500
 #: a proposal's status -> how the pages and messages name it
@@ -317,7 +315,7 @@ def reject(rt: Runtime, principal: Principal, tenant: str, proposal_id: int, not
         return proposal_dict(p, v.number)
 
 
-# ---------------------------------------------------------------------- diff, test, impact
+# ---------------------------------------------------------------------- diff, test
 def _compiled(session: Session, rt: Runtime, tenant: str, number: int, on: date) -> ResolvedPack:
     v = get_version(session, tenant, number)
     return rt.compiler.resolve(session, tenant, in_force(session, on).replaced(tenant, v), rt.forms(session))
@@ -341,40 +339,3 @@ def run_tests(rt: Runtime, principal: Principal, tenant: str, number: int) -> di
     with rt.db.read() as session:
         report = _compiled(session, rt, tenant, number, date.today()).pack.run_tests()
         return {"number": number, **report.to_dict()}
-
-
-def impact(rt: Runtime, principal: Principal, tenant: str, number: int, limit: int = 100,
-           examples: int = 10) -> dict:
-    """Replay the last ``limit`` decisions of the tenant (and its descendants) with
-    version ``number`` in place of the tenant's recorded version; count changed outcomes."""
-    principal.require("pack.write")
-    from jiceng.platform.decisions import log as decision_log
-    limit = max(1, min(limit, MAX_IMPACT))
-    with rt.db.read() as session:
-        v = get_version(session, tenant, number)
-        tenants = rt.directory(session).descendants(tenant)
-        entries = decision_log.listing(session, tenants, limit=limit)
-        replayed = changed = unaffected = 0
-        failures, shown = [], []
-        for e in entries:
-            if tenant not in [c["tenant"] for c in e.pack.get("chain", [])]:
-                unaffected += 1
-                continue
-            try:
-                result = recompute(session, rt, e, substitute=v)
-            except (Invalid, NotFound) as err:
-                failures.append({"decision_id": e.id, "code": err.code, "message": err.message})
-                continue
-            replayed += 1
-            if result["decision"] != e.outcome:
-                changed += 1
-                if len(shown) < examples:
-                    before = {r["rule"] for r in e.reasons}
-                    after = {r["rule"] for r in result["reasons"]}
-                    shown.append({"decision_id": e.id, "tenant": e.tenant_code, "kind": e.kind,
-                                  "decided_on": e.decided_on, "task": e.input.get("task"),
-                                  "before": e.outcome, "after": result["decision"],
-                                  "rules_added": sorted(after - before), "rules_removed": sorted(before - after)})
-        return {"tenant": tenant, "number": number, "considered": len(entries), "replayed": replayed,
-                "changed": changed, "unchanged": replayed - changed, "unaffected": unaffected,
-                "errors": failures, "examples": shown}

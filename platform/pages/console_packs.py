@@ -21,6 +21,8 @@ from jiceng.platform.api.auth import caller
 from jiceng.platform.api.context import runtime
 from jiceng.platform.api.openapi import operation
 from jiceng.platform.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
+from jiceng.platform.impact import jobs as impact_jobs
+from jiceng.platform.impact.window import window as impact_window
 from jiceng.platform.packs import lifecycle
 from jiceng.platform.pages import list_editor, pack_editor
 from jiceng.platform.pages.access import answer_refusals_as_pages, page
@@ -29,6 +31,8 @@ from jiceng.platform.pages.console import form_posts_only, render_console
 bp = Blueprint("console_packs", __name__, url_prefix="/console/<tenant>/packs")
 answer_refusals_as_pages(bp)
 form_posts_only(bp)
+#: changed decisions listed on the page (the API pages through all of them)
+IMPACT_ROWS = 100
 REFUSALS = dict(not_found=("找不到规则包", "找不到该租户或版本,或您无权访问。"), forbidden="只有管理员可以管理规则包",
                 invalid="无法处理该请求")
 HTML = {"responses": {"200": {"description": "HTML", "content": {"text/html": {}}},
@@ -71,7 +75,7 @@ def workspace_view(tenant: str, number: Optional[int] = None, file: Optional[str
         "console_packs.html", extra.pop("status", 200), tenant, versions=versions["versions"],
         in_force=versions["in_force"], current=current, file=file, files=sorted(files),
         proposals=lifecycle.list_proposals(rt, tenant), status_label=lifecycle.STATUS_LABEL,
-        today=date.today().isoformat(), own_lists=list_editor.own_lists(files), **_chain(tenant), **extra)
+        today=date.today().isoformat(), impact_rows=IMPACT_ROWS, own_lists=list_editor.own_lists(files), **_chain(tenant), **extra)
 
 
 def _problem(e: ServiceError) -> dict:
@@ -135,12 +139,24 @@ def diff(tenant: str, number: int):
 
 
 @bp.post("/<id:number>/impact")
-@operation("影响评估:用此版本重算最近的决定,列出结论改变的决定", ["页面"], errors=(), extra=HTML)
+@operation("影响评估:开始用此版本重放决定记录的后台任务", ["页面"], errors=(), extra=HTML)
 @page("pack.write", **REFUSALS)
 def impact(tenant: str, number: int):
-    limit = _version_number(request.form.get("limit")) or 200
-    report = lifecycle.impact(runtime(), caller(), tenant, number, limit=limit, examples=50)
-    return workspace_view(tenant, number, request.form.get("file"), impact=report)
+    try:
+        job = impact_jobs.start(runtime(), caller(), tenant, number, impact_window())
+    except ServiceError as e:
+        return workspace_view(tenant, number, request.form.get("file"), **_problem(e))
+    return redirect(url_for(".impact_job", tenant=tenant, number=number, job_id=job["id"]), 303)
+
+
+@bp.get("/<id:number>/impact/<id:job_id>")
+@operation("影响评估任务:进度,完成后的汇总和结论改变的决定", ["页面"], errors=(), extra=HTML)
+@page("pack.write", **REFUSALS)
+def impact_job(tenant: str, number: int, job_id: int):
+    job = impact_jobs.read(runtime(), caller(), tenant, number, job_id)
+    changes = (impact_jobs.changes(runtime(), caller(), tenant, number, job_id, limit=IMPACT_ROWS)["changes"]
+               if job["status"] == "done" else [])
+    return workspace_view(tenant, number, request.args.get("file"), impact={"job": job, "changes": changes})
 
 
 @bp.post("/<id:number>/proposals")

@@ -22,7 +22,7 @@ def write_routes(api, units):
     res = api.post(f"/api/v1/tenants/changsha/tasks/{task['id']}/assignments", sender,
                    json={"targets": [units.cs_communities[0]]}).json["results"][0]
     values = {"tenant": "changsha", "task_id": task["id"], "assignment_id": res["assignment"]["id"],
-              "number": 1, "name": "task", "token_id": 1, "proposal_id": 1, "file": "console.css"}
+              "number": 1, "name": "task", "token_id": 1, "proposal_id": 1, "file": "console.css", "job_id": 1}
     out = []
     for rule in api.app.url_map.iter_rules():
         if rule.endpoint.startswith("login."):

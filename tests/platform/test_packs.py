@@ -3,6 +3,7 @@ stale guard, effective dates, rollback, diff, test, impact."""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -144,19 +145,36 @@ def test_concurrent_approvals_one_wins(api):
     assert api.publish("changsha", base, expected_current=published_number(api)).status_code == 200
 
 
+def run_impact(api, number, body=None):
+    """Start an impact job and wait for its end."""
+    r = api.post(f"{PACKS}/{number}/impact", ADMIN, json=body or {})
+    assert r.status_code == 202, r.json
+    job = r.json
+    for _ in range(600):
+        job = api.get(f"{PACKS}/{number}/impact/{job['id']}", ADMIN).json
+        if job["status"] not in ("queued", "running"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError(job)
+
+
 def test_impact_counts_decisions_that_would_change(api, units):
     check = "/api/v1/tenants/changsha/admission/check"
     dept = ("changsha", "department")
+    today = date.today().isoformat()
+    ids = []
     for category in ("拆迁拆违", "拆迁拆违", "文明创建"):
-        api.post(check, dept, json={"task": {"title": "x", "category": category, "kind": "work", "item_code": "",
-                                             "target_unit": units.cs_street}})
+        ids.append(api.post(check, dept, json={"task": {"title": "x", "category": category, "kind": "work",
+                                                        "item_code": "", "target_unit": units.cs_street}}).json["decision_id"])
     number = draft(api, ORIGINAL + EXTRA_RULE.replace("街道不承担拆迁", "影响评估")).json["number"]
-    r = api.post(f"{PACKS}/{number}/impact", ADMIN, json={"limit": 3})
-    assert r.status_code == 200, r.json
-    body = r.json
-    assert body["considered"] == 3 and body["replayed"] == 3 and body["changed"] == 2, (body["errors"], body["unaffected"])
-    ex = body["examples"][0]
-    assert ex["before"] == "admit" and ex["after"] == "reject" and ex["rules_added"] == ["影响评估"]
+    job = run_impact(api, number, {"from": today, "units": [units.cs_street]})
+    assert job["status"] == "done", job
+    body = job["summary"]
+    assert body["replayed"] >= 3 and body["by_change"].get("admit->reject", 0) >= 2, body
+    changed = api.get(f"{PACKS}/{number}/impact/{job['id']}/changes?outcome_only=true&limit=1000", ADMIN).json["changes"]
+    mine = [c for c in changed if c["decision_id"] in ids]
+    assert [c["decision_id"] for c in mine] == ids[:2]
+    assert all(c["before"] == "admit" and c["after"] == "reject" and c["rules_added"] == ["影响评估"] for c in mine)
 
 
 def test_semantic_diff_of_lists_and_params(api):

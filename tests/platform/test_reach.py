@@ -3,6 +3,7 @@ tokens reach their tenant and its descendants; missing or bad tokens are 401."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -26,7 +27,17 @@ def resources(api, units):
                     data=registry.encode(), content_type="text/csv").status_code == 200
     return {"tenant": OWNER, "task_id": task["id"], "assignment_id": res["assignment"]["id"],
             "decision_id": res["decision_id"], "number": 1, "code": units.cs_street, "name": "task",
-            "token_id": _token_id(api, ("changsha", "auditor")), "proposal_id": 1}
+            "token_id": _token_id(api, ("changsha", "auditor")), "job_id": _impact_job(api), "proposal_id": 1}
+
+
+def _impact_job(api) -> int:
+    """A finished impact job of version 1 (its changes can be read)."""
+    job = api.post("/api/v1/tenants/changsha/packs/1/impact", ("changsha", "admin"), json={}).json
+    for _ in range(600):
+        if api.get(f"/api/v1/tenants/changsha/packs/1/impact/{job['id']}", ("changsha", "admin")).json["status"] == "done":
+            return job["id"]
+        time.sleep(0.05)
+    raise AssertionError(job)
 
 
 def _token_id(api, holder) -> int:

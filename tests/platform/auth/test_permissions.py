@@ -19,7 +19,7 @@ LOGIN = {"login.login", "login.logout"}
 PINNED = {
     ("POST", "admission.admission_check"): "check", ("GET", "tenants.lists"): "read",
     ("POST", "packs.create_draft"): "pack.write", ("POST", "packs.publish"): "pack.write",
-    ("POST", "packs.run_tests"): "pack.write", ("POST", "packs.impact"): "pack.write",
+    ("POST", "packs.run_tests"): "pack.write", ("POST", "impact.start"): "pack.write",
     ("GET", "packs.diff"): "read", ("PUT", "forms.replace_form"): "form.write",
     ("POST", "forms.validate"): "form.validate", ("POST", "tasks.create_task"): "task.create",
     ("POST", "tasks.assign"): "task.assign", ("PATCH", "tasks.patch_assignment"): "task.assign",
@@ -52,7 +52,7 @@ def resources(api, units):
                    json={"targets": [units.cs_street]}).json["results"][0]
     return {"tenant": "changsha", "task_id": task["id"], "assignment_id": res["assignment"]["id"],
             "decision_id": res["decision_id"], "number": 1, "code": units.cs_street, "name": "task",
-            "path:name": "swagger-ui.css", "id:token_id": 1, "id:proposal_id": 1, "file": "console.css"}
+            "path:name": "swagger-ui.css", "id:token_id": 1, "id:proposal_id": 1, "file": "console.css", "id:job_id": 1}
 
 
 def routes(app, resources):

@@ -28,6 +28,9 @@ ALLOWED = {
     ("assignments", ("task_id",)): "a task filed by a province is assigned to units of its cities: the "
                                    "assignment lives with its unit's tenant and decision, the task with "
                                    "the tenant that filed it (the service checks reach when assigning)",
+    ("impact_changes", ("job_id",)): "a province's impact job lists the changed decisions of its cities: each "
+                                     "row lives with its decision's tenant and names the job of the tenant that "
+                                     "ran it (jobs are read only by their tenant's admins)",
     ("tasks", ("form_id",)): "a task is filed on the form in force along its tenant's chain, often a "
                              "parent's (national's or the province's): the form belongs to another tenant",
 }

@@ -8,6 +8,7 @@ import html
 import io
 import json
 import re
+import time
 
 import pytest
 
@@ -154,6 +155,31 @@ def test_admin_saves_a_draft_proposes_and_a_second_admin_approves(api, second_ad
     ok = api.post(f"/console/changsha/packs/proposals/{pid}/approve", data={"csrf_token": csrf2})
     assert ok.status_code == 200 and "已批准并发布" in text(ok)
     assert _version(api)["in_force"] == number
+
+
+def test_impact_runs_as_a_job_and_lists_the_decisions_a_draft_changes(api):
+    """A logged check admitted today is rejected by a draft rule: the page starts the job, shows
+    its progress and then the changed decision, linked to the log."""
+    body = {"task": {"title": "影响评估用", "category": "社区治理", "kind": "work", "role": "assist"},
+            "target": {"level": "street"}}
+    decided = api.post("/api/v1/tenants/changsha/admission/check", ("changsha", "department"), json=body).json
+    csrf = api.log_in("changsha", "admin")
+    before = _version(api)["in_force"]
+    source = api.get(f"/api/v1/tenants/changsha/packs/{before}", ("changsha", "admin")).json["files"]["pack.jc"]
+    new = source + '\nrule 影响评估规则 "街道不承担影响评估用的任务"\n  cite S003C "一"\n  when task.title == "影响评估用"\n  then reject\n'
+    r = api.post("/console/changsha/packs/drafts", data={"csrf_token": csrf, "base": before, "file": "pack.jc", "source": new})
+    number = int(re.search(r"version=(\d+)", r.headers["Location"]).group(1))
+    started = api.post(f"/console/changsha/packs/{number}/impact", data={"csrf_token": csrf})
+    assert started.status_code == 303 and "/impact/" in started.headers["Location"]
+    for _ in range(400):
+        page = text(api.get(started.headers["Location"]))
+        if "正在重放" not in page:
+            break
+        time.sleep(0.05)
+    assert "条结论会改变" in page, page
+    assert f"#{decided['decision_id']}" in page and "+影响评估规则" in page
+    api.log_in("heilongjiang", "admin")
+    assert api.get(started.headers["Location"].replace("changsha", "heilongjiang")).status_code == 404
 
 
 def test_list_table_adds_edits_and_retires_items_in_the_source(api):

@@ -7,6 +7,8 @@ diff listed Heilongjiang's rules, to a token that gets 404 on Heilongjiang).
 """
 from __future__ import annotations
 
+import time
+
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
@@ -78,8 +80,14 @@ def test_a_stored_version_bound_wrongly_cannot_be_published_diffed_tested_or_rep
     assert [d["code"] for d in errors(api.get(f"{PACKS}/{number}/diff", ADMIN))] == ["E412"]
     assert [d["code"] for d in errors(api.get(f"{PACKS}/{current}/diff?against={number}", ADMIN))] == ["E412"]
     assert [d["code"] for d in errors(api.post(f"{PACKS}/{number}/test", ADMIN))] == ["E412"]
-    impact = api.post(f"{PACKS}/{number}/impact", ADMIN, json={"limit": 1}).json
-    assert impact["replayed"] == 0 and [e["code"] for e in impact["errors"]] == ["pack_invalid"]
+    job = api.post(f"{PACKS}/{number}/impact", ADMIN, json={}).json
+    for _ in range(600):
+        job = api.get(f"{PACKS}/{number}/impact/{job['id']}", ADMIN).json
+        if job["status"] not in ("queued", "running"):
+            break
+        time.sleep(0.05)
+    impact = job["summary"]
+    assert impact["replayed"] == 0 and [e["code"] for e in impact["error_codes"]] == ["pack_invalid"]
     assert api.get(PACKS, ADMIN).json["in_force"] == current
 
 
@@ -101,6 +109,7 @@ def test_against_resolves_only_the_tenants_own_versions(api, database):
     assert r.status_code == 404 and r.json["error"]["code"] == "pack_version_not_found"
     assert api.post(f"{PACKS}/{foreign}/test", ADMIN).status_code == 404
     assert api.post(f"{PACKS}/{foreign}/impact", ADMIN, json={}).status_code == 404
+    assert api.get(f"{PACKS}/{foreign}/impact", ADMIN).status_code == 404
 
 
 def test_init_refuses_a_pack_that_does_not_extend_its_registered_parent(fresh_database, tmp_path):

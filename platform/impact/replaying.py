@@ -1,0 +1,239 @@
+"""Replaying one range of the decision log: plain rows in, a :class:`.tally.Tally` out.
+
+The hot path of impact. Per job and process it keeps what repeats across rows:
+
+* the compiled pack of each recorded ``pack`` text (its versions, with the draft in place of
+  its tenant's, and the task form the decision used), resolved once through the service's own
+  :class:`~jiceng.platform.packs.versions.PackCompiler` and
+  :mod:`~jiceng.platform.decisions.replay` (the one-at-a-time reference);
+* each distinct JSON text decoded once (targets, histories, reasons and tasks repeat: a unit's
+  facts, an assignment sent to many units);
+
+Rows are read as tuples of text (no ORM objects, no JSON decoding by the driver), a chunk at a
+time (``yield_per``: a server-side cursor on PostgreSQL, ``fetchmany`` on SQLite). Nothing here
+validates a task against its form again: the log holds what the service decided on.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Optional
+
+from sqlalchemy import Text, cast, select
+
+from jiceng.dsl.pack import DecisionInputError, Pack
+from jiceng.platform.db.engine import Database
+from jiceng.platform.db.models import Decision
+from jiceng.platform.decisions.replay import recorded_forms, recorded_versions
+from jiceng.platform.errors import ServiceError
+from jiceng.platform.forms.store import FormSnapshot, StoredForm
+from jiceng.platform.impact.tally import ERROR_EXAMPLES, Tally
+from jiceng.platform.impact.window import Window
+from jiceng.platform.packs.versions import InForce, PackCompiler
+
+FETCH_ROWS = 2000        # rows per fetch from the database
+TEXT_CACHE = 20_000      # decoded texts kept per kind (memory: about 2 KB each); the cache starts afresh when full
+
+_D = Decision.__table__
+#: JSON columns read as their text: decoded here, once per distinct text
+_COLUMNS = (_D.c.id, _D.c.tenant_code, _D.c.kind, _D.c.decided_on, _D.c.outcome, cast(_D.c.input, Text),
+            cast(_D.c.target, Text), cast(_D.c.history, Text), cast(_D.c.pack, Text), cast(_D.c.reasons, Text))
+
+
+@dataclass(frozen=True)
+class VersionRef:
+    """The version replayed in place of its tenant's recorded one (what
+    :func:`~jiceng.platform.decisions.replay.recorded_versions` reads of a version)."""
+
+    tenant_code: str
+    id: int
+    number: int
+    files_digest: str
+
+
+@dataclass(frozen=True)
+class Spec:
+    """Everything a process needs to replay ranges of one job (picklable: sent to each worker)."""
+
+    url: str
+    schema: Optional[str]
+    tenants: tuple[str, ...]
+    #: None: replay with the recorded versions themselves (the service's own decisions, again)
+    draft: Optional[VersionRef]
+    window: Window
+    #: the window's units with every unit below them (None: all units)
+    units: Optional[frozenset]
+    #: the forms as of the job's start (the latest version of each)
+    forms_key: int
+    forms: tuple[StoredForm, ...]
+
+
+def range_statement(spec: Spec, lo: int, hi: int):
+    """The rows of ids ``lo``..``hi`` in the job's tenants and dates, in id order (a keyset read)."""
+    q = select(*_COLUMNS).where(_D.c.id >= lo, _D.c.id <= hi, _D.c.tenant_code.in_(spec.tenants))
+    if spec.window.date_from:
+        q = q.where(_D.c.decided_on >= spec.window.date_from)
+    if spec.window.date_to:
+        q = q.where(_D.c.decided_on <= spec.window.date_to)
+    return q.order_by(_D.c.id)
+
+
+class _Recorded:
+    """A recorded pack text, resolved: the pack to replay with, or why there is none."""
+
+    __slots__ = ("pack", "rule_ids", "affected", "error")
+
+    def __init__(self, pack: Optional[Pack], affected: bool, error: Optional[ServiceError] = None):
+        self.pack, self.affected, self.error = pack, affected, error
+        self.rule_ids = tuple(r.id for r in pack.rules) if pack is not None else ()
+
+
+class Replayer:
+    """Replays ranges of one job's rows in this process."""
+
+    def __init__(self, db: Database, spec: Spec):
+        self.db, self.spec = db, spec
+        self.compiler = PackCompiler()
+        self.forms = FormSnapshot(spec.forms_key, {(f.tenant, f.name): f for f in spec.forms})
+        self.rules = frozenset(spec.window.rules) if spec.window.rules else None
+        self._packs: dict[str, _Recorded] = {}
+        self._texts: tuple[dict, dict, dict, dict] = ({}, {}, {}, {})  # inputs, targets, histories, reasons
+
+    # ------------------------------------------------------------------ packs
+    def recorded(self, text: str, on: str) -> _Recorded:
+        """The recorded ``pack`` text ``text`` resolved (``.pack``; None when the version's pack
+        is not in its chain, ``.error`` when it cannot be compiled), once per text."""
+        return self._packs.get(text) or self._recorded(text, on)
+
+    def _recorded(self, text: str, on: str) -> _Recorded:
+        info = json.loads(text)
+        chain = info.get("chain") or []
+        draft = self.spec.draft
+        if draft is not None and draft.tenant_code not in [c.get("tenant") for c in chain]:
+            rec = _Recorded(None, False)
+        else:
+            try:
+                with self.db.read() as session:
+                    versions = recorded_versions(session, chain, draft)
+                    resolved = self.compiler.resolve(session, chain[-1]["tenant"],
+                                                     InForce(date.fromisoformat(on), versions),
+                                                     recorded_forms(session, self.forms, info))
+                rec = _Recorded(resolved.pack, True)
+            except ServiceError as e:  # the version does not compile over the recorded chain, or is gone
+                rec = _Recorded(None, True, e)
+        self._packs[text] = rec
+        return rec
+
+    # ------------------------------------------------------------------ rows
+    def replay_range(self, lo: int, hi: int) -> Tally:
+        """Replay the job's rows with ids ``lo``..``hi``."""
+        tally = Tally()
+        with self.db.engine.connect() as conn:
+            result = conn.execution_options(yield_per=FETCH_ROWS).execute(range_statement(self.spec, lo, hi))
+            for rows in result.partitions():
+                self._texts_bounded()
+                self.replay_rows(rows, tally)
+        return tally
+
+    def _texts_bounded(self) -> None:
+        for cache in self._texts:
+            if len(cache) > TEXT_CACHE:
+                cache.clear()
+
+    def replay_rows(self, rows, tally: Tally) -> None:
+        """Replay ``rows`` (tuples as :func:`range_statement` selects them) into ``tally``."""
+        loads = json.loads
+        inputs, targets, histories, reasons = self._texts
+        packs, units, rules = self._packs, self.spec.units, self.rules
+        examples = self.spec.window.examples
+        tally.read += len(rows)
+        for decision_id, tenant, kind, on, outcome, input_text, target_text, history_text, pack_text, reasons_text in rows:
+            target = targets.get(target_text)
+            if target is None:
+                target = targets[target_text] = loads(target_text)
+            unit = target.get("code")
+            if units is not None and unit not in units:
+                continue
+            before = reasons.get(reasons_text)
+            if before is None:
+                before = reasons[reasons_text] = tuple(r["rule"] for r in loads(reasons_text))
+            rec = packs.get(pack_text) or self._recorded(pack_text, on)
+            if rec.pack is None:
+                if rules is not None and rules.isdisjoint(before):
+                    continue
+                tally.considered += 1
+                if rec.error is None:
+                    tally.unaffected += 1
+                else:
+                    _error(tally, rec.error.code, rec.error.message, decision_id)
+                continue
+            inp = inputs.get(input_text)
+            if inp is None:
+                inp = inputs[input_text] = loads(input_text)
+            history = histories.get(history_text)
+            if history is None:
+                history = histories[history_text] = loads(history_text)
+            task = inp.get("task") or {}
+            try:
+                d = rec.pack.decide(task, target, history, source=inp.get("source") or {}, today=on)
+            except DecisionInputError as e:
+                if rules is None or not rules.isdisjoint(before):
+                    tally.considered += 1
+                    _error(tally, "decision_input_invalid", e.message, decision_id)
+                continue
+            ids = rec.rule_ids
+            after_rules = tuple(ids[i] for i in d.fired)
+            if rules is not None and rules.isdisjoint(before) and rules.isdisjoint(after_rules):
+                continue
+            after = d.decision
+            tally.considered += 1
+            tally.replayed += 1
+            month = on[:7]
+            by_month = tally.by_month.get(month)
+            if by_month is None:
+                by_month = tally.by_month[month] = [0, 0]
+            by_month[0] += 1
+            by_unit = None
+            if unit is not None:
+                by_unit = tally.by_unit.get(unit)
+                if by_unit is None:
+                    by_unit = tally.by_unit[unit] = [0, 0]
+                by_unit[0] += 1
+            if after == outcome and after_rules == before:
+                continue
+            _change(tally, examples, decision_id, tenant, unit, kind, on, outcome, after, before, after_rules, task,
+                    by_month, by_unit)
+
+
+def _change(tally: Tally, examples: int, decision_id: int, tenant: str, unit, kind: str, on: str, before: str,
+            after: str, rules_before: tuple, rules_after: tuple, task: dict, by_month: list, by_unit) -> None:
+    """Count one decision that changes (the rare path: kept out of the loop above)."""
+    added = [r for r in rules_after if r not in rules_before]
+    removed = [r for r in rules_before if r not in rules_after]
+    change = f"{before}->{after}"
+    tally.by_change[change] += 1
+    if after != before:
+        tally.changed += 1
+        by_month[1] += 1
+        if by_unit is not None:
+            by_unit[1] += 1
+    else:
+        tally.rules_changed += 1
+    for r in added:
+        tally.by_rule.setdefault(r, [0, 0])[0] += 1
+    for r in removed:
+        tally.by_rule.setdefault(r, [0, 0])[1] += 1
+    title = task.get("title") if isinstance(task.get("title"), str) else None
+    tally.changes.append((decision_id, tenant, unit, kind, on, before, after, added, removed, title))
+    shown = tally.examples.setdefault(change, [])
+    if len(shown) < examples:  # rows come in id order within a range: the first are the lowest
+        shown.append({"decision_id": decision_id, "tenant": tenant, "unit": unit, "kind": kind, "decided_on": on,
+                      "task": task, "before": before, "after": after, "rules_added": added, "rules_removed": removed})
+
+
+def _error(tally: Tally, code: str, message: str, decision_id: int) -> None:
+    tally.errors[code] += 1
+    shown = tally.error_examples.setdefault(code, [])
+    if len(shown) < ERROR_EXAMPLES:
+        shown.append((decision_id, message))

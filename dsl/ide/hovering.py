@@ -70,19 +70,13 @@ def _named(name: str, s: Symbols) -> Optional[str]:
                  f"结果:{rule.effect or '(未写 then)'};规则包:{rule.pack or s.tenant}"
                  + (";可由下级关闭(overridable)" if rule.overridable else "")
                  + (";已关闭(disable)" if rule.disabled else "")]
-        for c in rule.cites:
-            title = s.sources.get(c.source, ("(未声明的依据来源)", ""))[0]
-            lines.append(f"依据:{c.source} {title}" + (f" {c.clause}" if c.clause else ""))
+        lines += [_cited(c, s) for c in rule.cites]
         return "\n".join(lines)
     if name in s.params:
         return s.params[name].detail
     if name in s.lists:
         x = s.lists[name]
-        text = x.detail
-        if x.cite is not None:
-            text += f"\n依据:{x.cite.source} {s.sources.get(x.cite.source, ('', ''))[0]}" \
-                    + (f" {x.cite.clause}" if x.cite.clause else "")
-        return text
+        return "\n".join([x.detail, *(_cited(c, s) for c in x.cites)])
     if name in s.sources:
         title, pack = s.sources[name]
         return f"依据来源 {name}:{title}(规则包 {pack})"
@@ -98,3 +92,9 @@ def _named(name: str, s: Symbols) -> Optional[str]:
     if unit is not None:
         return f"单位 {name}" + (f"(= {unit.factor} {unit.base})" if unit.factor != 1 else "")
     return None
+
+
+def _cited(c, s: Symbols) -> str:
+    """One ``依据:`` line: the source's id and title and the clause cited."""
+    title = s.sources.get(c.source, ("(未声明的依据来源)", ""))[0]
+    return f"依据:{c.source} {title}" + (f" {c.clause}" if c.clause else "")

@@ -30,7 +30,7 @@ class ListSymbol:
     title: Optional[str]
     pack: str
     items: int
-    cite: Optional[n.Cite]
+    cites: tuple[n.Cite, ...]
     attrs: tuple[str, ...] = ()  # the attribute names its items carry
 
     @property
@@ -117,7 +117,7 @@ def symbols(source: str, context: Optional[EditorContext] = None) -> Symbols:
         for name, merged in linked.lists.items():
             attrs = tuple(dict.fromkeys(key for item, _ in merged.items.values() for key, _ in item.attrs))
             out.lists[name] = ListSymbol(name, merged.kind, merged.title, merged.pack, len(merged.items),
-                                         merged.cite, attrs)
+                                         merged.cites, attrs)
         for name, decls in linked.param_decls.items():
             decl, pack = decls[-1]
             policy = next((d.policy for d, _ in decls if d.policy), None)

@@ -2,7 +2,8 @@
 tests/fixtures/onboarding/, in the order docs/onboarding.md gives: tenant → 清单 → draft →
 tests → publish (the province); tenant → units → 清单 → departments → draft → tests → publish →
 a check by ``target_unit`` → the first assignment (the city). No file on the server, no
-`jiceng init`."""
+`jiceng init`. Each tenant gets two admin tokens: publishing is maker-checker (one admin proposes,
+a second approves; the old ``/publish`` answers 403 ``approval_required``)."""
 from __future__ import annotations
 
 import json
@@ -25,17 +26,25 @@ def ok(r, status=200) -> dict:
     return r.json
 
 
-def admin_token(api, holder: tuple[str, str], tenant: str) -> tuple[str, str]:
-    """An admin token of ``tenant``, issued through the API by an admin above it."""
-    token = ok(api.post(f"{TENANTS}/{tenant}/tokens", holder, json={"role": "admin", "label": "onboarding"}), 201)
-    api.tokens[(tenant, "admin")] = token["token"]
-    return tenant, "admin"
+def admin_token(api, holder: tuple[str, str], tenant: str, role: str = "admin") -> tuple[str, str]:
+    """An admin token of ``tenant``, issued through the API by an admin above it; ``role`` is the
+    key the test keeps it under (``admin2``: the second admin, who approves publications)."""
+    token = ok(api.post(f"{TENANTS}/{tenant}/tokens", holder, json={"role": "admin", "label": f"onboarding {role}"}),
+               201)
+    api.tokens[(tenant, role)] = token["token"]
+    return tenant, role
 
 
-def publish(api, who, tenant: str, number: int) -> None:
+def publish(api, who, checker, tenant: str, number: int) -> None:
+    """Test, then publish the only way there is: ``who`` proposes, the second admin ``checker`` approves."""
     tested = ok(api.post(f"{TENANTS}/{tenant}/packs/{number}/test", who, json={}))
     assert tested["passed"], tested
-    ok(api.post(f"{TENANTS}/{tenant}/packs/{number}/publish", who, json={"effective_from": "2000-01-01"}))
+    refused = api.post(f"{TENANTS}/{tenant}/packs/{number}/publish", who, json={"effective_from": "2000-01-01"})
+    assert (refused.status_code, refused.json["error"]["code"]) == (403, "approval_required")
+    proposal = ok(api.post(f"{TENANTS}/{tenant}/packs/{number}/proposals", who,
+                           json={"effective_from": "2000-01-01"}), 201)
+    approved = ok(api.post(f"{TENANTS}/{tenant}/packs/proposals/{proposal['id']}/approve", checker, json={}))
+    assert approved["status"] == "approved" and approved["publication_id"]
 
 
 def test_a_fictional_province_and_city_onboard_through_the_api(shipped):
@@ -47,6 +56,7 @@ def test_a_fictional_province_and_city_onboard_through_the_api(shipped):
     p = province["code"]
     assert created["parent"] == "national" and created["draft"] == 1
     yl = admin_token(api, ("national", "admin"), p)
+    yl2 = admin_token(api, ("national", "admin"), p, "admin2")
     # 2. the province's 清单 (UTF-8 CSV with short headers): a dry run shows what it adds, then the draft
     dry = ok(api.post(f"{TENANTS}/{p}/lists/import", yl, data=fixture("province_lists.csv"),
                       content_type=CSV, query_string={"dry_run": "true"}))
@@ -57,7 +67,7 @@ def test_a_fictional_province_and_city_onboard_through_the_api(shipped):
     draft = ok(api.post(f"{TENANTS}/{p}/lists/import", yl, data=fixture("province_lists.csv"), content_type=CSV))
     assert draft["lists"] == dry["lists"] and draft["version"]["number"] == 2
     # 3. its own tests pass; published, the province's lists are in force
-    publish(api, yl, p, 2)
+    publish(api, yl, yl2, p, 2)
     lists = ok(api.get(f"{TENANTS}/{p}/lists", yl))["lists"]
     fire = next(i for i in lists["依法协助政府工作事项"] if i["code"] == "YUNLING-XZ-01")
     assert fire["pack"] == p and fire["requires"] == ["funding", "work_conditions"]
@@ -71,6 +81,7 @@ def test_a_fictional_province_and_city_onboard_through_the_api(shipped):
     c = city["code"]
     assert ok(api.post(TENANTS, yl, json=city), 201)["draft"] == 1
     qs = admin_token(api, yl, c)
+    qs2 = admin_token(api, yl, c, "admin2")
     # 5. its org units (a GBK CSV saved by Excel), then its 清单 (XLSX with codes), then its departments
     units = ok(api.post(f"{TENANTS}/{c}/units/import", qs, data=fixture("city_units.csv"), content_type=CSV))
     assert units["created"] == 7
@@ -81,7 +92,7 @@ def test_a_fictional_province_and_city_onboard_through_the_api(shipped):
     files = ok(api.get(f"{TENANTS}/{c}/packs/{number}", qs))["files"]
     files["tests/city.jc"] = fixture("city_tests.jc").decode("utf-8")
     number = ok(api.post(f"{TENANTS}/{c}/packs", qs, json={"files": files}), 201)["number"]
-    publish(api, qs, c, number)
+    publish(api, qs, qs2, c, number)
     departments = ok(api.post(f"{TENANTS}/{c}/departments/import", qs, data=fixture("city_departments.csv"),
                               content_type=CSV))
     assert departments["created"] == 3 and departments["items_checked_against"]["pack"] == c

@@ -66,7 +66,7 @@ def new_version(api, extra: str, publish: bool) -> int:
     number = r.json["number"]
     if publish:
         current = api.get(PACKS, ADMIN).json["in_force"]
-        r = api.post(f"{PACKS}/{number}/publish", ADMIN, json={"expected_current": current})
+        r = api.publish("changsha", number, expected_current=current)
         assert r.status_code == 200, r.json
     return number
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 
 import openpyxl
 import pytest
@@ -34,7 +35,7 @@ ERROR_KEYS = {"code", "message", "details"}
 def owner(api, units):
     """Real ids of the owner's resources (an owner's request with them succeeds)."""
     sender = ("changsha", "township")
-    task = api.post("/api/v1/tenants/changsha/tasks", sender,
+    task = api.post("/api/v1/tenants/changsha/tasks", ("changsha", "admin"),
                     json={"task": {"title": "优待证隔离", "item_code": "X01", "source_unit": units.cs_city}}).json
     res = api.post(f"/api/v1/tenants/changsha/tasks/{task['id']}/assignments", sender,
                    json={"targets": [units.cs_communities[0]]}).json["results"][0]
@@ -47,8 +48,23 @@ def owner(api, units):
             api.tokens[(tenant, "township@unit")] = issue(session, directory, tenant, "township", unit)[0]
         auditor = token_id(session, api.tokens[("changsha", "auditor")])
     api.tokens[("changsha", "township@unit")] = api.tokens[("changsha", "street")]
+    # a draft that changes the owner's decision: its impact job then lists the owner's data
+    admin = ("changsha", "admin")
+    files = api.get("/api/v1/tenants/changsha/packs/1", admin).json["files"]
+    files["pack.jc"] += '\nrule 隔离检查 "x"\n  when task.title == "优待证隔离"\n  then reject\n'
+    draft = api.post("/api/v1/tenants/changsha/packs", admin, json={"files": files})
+    assert draft.status_code == 201, draft.json
+    number = draft.json["number"]
+    job = api.post(f"/api/v1/tenants/changsha/packs/{number}/impact", admin, json={}).json
+    for _ in range(600):  # a finished job, so that its changes and CSV can be read
+        if api.get(f"/api/v1/tenants/changsha/packs/{number}/impact/{job['id']}", admin).json["status"] == "done":
+            break
+        time.sleep(0.05)
+    proposal = api.post(f"/api/v1/tenants/changsha/packs/{number}/proposals", admin, json={"expected_current": 1})
+    assert proposal.status_code == 201, proposal.json
     return {"task_id": task["id"], "assignment_id": res["assignment"]["id"], "decision_id": res["decision_id"],
-            "number": 1, "token_id": auditor, "unit": units.cs_street}
+            "number": number, "token_id": auditor, "unit": units.cs_street, "job_id": job["id"],
+            "proposal_id": proposal.json["id"]}
 
 
 def _value(path: str, name: str, owner: dict):
@@ -58,6 +74,8 @@ def _value(path: str, name: str, owner: dict):
         return "wyl-dgw" if "/departments/" in path else owner["unit"]
     if name == "name":
         return "社区工作者配备" if "/standards/" in path else "task"
+    if name == "file":  # the console's static files: the same for every tenant
+        return "console.css"
     return owner[name]
 
 

@@ -230,10 +230,11 @@ class Checker(NodeVisitor):
             self._check_param(name, decls)
         for name, merged in self.linked.lists.items():
             self.lists[name] = self._list_info(merged)
-        for name in self.linked.defines:
-            self._check_define(name)
         standards = [self._check_standard(s, pack) for s, pack in self.linked.standards]
         standards = [s for s in standards if s is not None]
+        # defines are for rules: typed after the standards, whose exports they may read as target.*
+        for name in self.linked.defines:
+            self._check_define(name)
         rules = [r for r in (self._check_rule(i, e.rule, e.pack) for i, e in enumerate(self.linked.rules)) if r]
         tests = [t for t, _ in self.linked.tests]
         by_name = {s.name: s for s in standards}

@@ -203,3 +203,16 @@ def test_a_named_condition_is_for_rules_not_standards():
            'standard S over community\n  expect 大\n')
     diags = errors_of({"p": src})
     assert [d.code for d in diags] == ["E301"] and "只能用于规则" in diags[0].full_message()
+
+
+def test_a_define_reads_the_facts_standards_export_to_rules():
+    """A define is typed after the standards, so ``target.<exported fact>`` is known to it — in the
+    pack that declares the standard and in a child pack inheriting both."""
+    parent = ("pack p\nstandard 配备 over community\n  measure gap = 1 人\n  expect unit.workers >= gap\n"
+              "  export gap as staffing_gap\n"
+              "define 缺员 = target.staffing_gap > 0 人\n"
+              "rule R when 缺员 then warn\n")
+    pack = build({"p": parent, "c": "pack c extends p\nrule S when 缺员 and task.category == \"社区治理\" then warn\n"})
+    assert {r.id for r in pack.rules} >= {"R", "S"}
+    (d,) = errors_of({"p": parent.replace("target.staffing_gap", "target.staffing_gaps")})
+    assert d.code == "E205" and "staffing_gaps" in d.message

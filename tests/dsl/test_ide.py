@@ -229,7 +229,8 @@ FRAGMENTS = ["rule", "x", " ", "\n", "when", "then", "reject", "require", "task"
              "street", "and", "not", "in", "(", ")", "[", "]", "{", "}", ",", ":", '"', '"s"', "3", "人", "..",
              "per", "any", "count", "x in", "cite", "S003", "disable", "test", "given", "expect", "by", "list",
              "kind", "standard", "over", "measure", "=", "#", "pack", "extends", "清单外事项", "自治事项", "\\", "😀",
-             "2024-01-01", "unknown", "overridable", "param", "floor", "-", "%", "\r"]
+             "2024-01-01", "unknown", "overridable", "param", "floor", "-", "%", "\r", "quote", "define",
+             "alias", "levels", "example", "effective", "documents", "issuer", "permitted", "source", "社区"]
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -17,6 +17,7 @@ import pytest
 
 from jiceng.platform.auth.tokens import ROLES, issue, token_id
 from jiceng.platform.tenants.directory import TenantDirectory
+from jiceng.platform.pages.console import STATIC_FILES
 
 OWNER = "changsha"
 #: (tenant whose token asks, tenant it asks for): another province, a sibling, the owner's parent
@@ -33,11 +34,16 @@ ERROR_KEYS = {"code", "message", "details"}
 @pytest.fixture(scope="module")
 def owner(api, units):
     """Real ids of the owner's resources (an owner's request with them succeeds)."""
-    sender = ("changsha", "township")
+    sender = ("changsha", "admin")  # a township no longer files tasks (task.create: admin, department)
     task = api.post("/api/v1/tenants/changsha/tasks", sender,
                     json={"task": {"title": "优待证隔离", "item_code": "X01", "source_unit": units.cs_city}}).json
     res = api.post(f"/api/v1/tenants/changsha/tasks/{task['id']}/assignments", sender,
                    json={"targets": [units.cs_communities[0]]}).json["results"][0]
+    # a pending publication proposal of the owner's (a copy of the pack in force as a new draft)
+    files = api.get("/api/v1/tenants/changsha/packs/1", ("changsha", "admin")).json["files"]
+    draft = api.post("/api/v1/tenants/changsha/packs", ("changsha", "admin"), json={"files": files}).json
+    proposal = api.post(f"/api/v1/tenants/changsha/packs/{draft['number']}/proposals", ("changsha", "admin"),
+                        json={}).json
     registry = f"code,name,unit,kind\nwyl-dgw,街道党工委办事处,{units.cs_street},government\n"
     assert api.post("/api/v1/tenants/changsha/departments/import", ("changsha", "admin"),
                     data=registry.encode(), content_type="text/csv").status_code == 200
@@ -48,7 +54,7 @@ def owner(api, units):
         auditor = token_id(session, api.tokens[("changsha", "auditor")])
     api.tokens[("changsha", "township@unit")] = api.tokens[("changsha", "street")]
     return {"task_id": task["id"], "assignment_id": res["assignment"]["id"], "decision_id": res["decision_id"],
-            "number": 1, "token_id": auditor, "unit": units.cs_street}
+            "number": 1, "token_id": auditor, "unit": units.cs_street, "proposal_id": proposal["id"]}
 
 
 def _value(path: str, name: str, owner: dict):
@@ -58,6 +64,8 @@ def _value(path: str, name: str, owner: dict):
         return "wyl-dgw" if "/departments/" in path else owner["unit"]
     if name == "name":
         return "社区工作者配备" if "/standards/" in path else "task"
+    if name == "file":  # the console's own styles and scripts: public, no tenant's data
+        return sorted(STATIC_FILES)[0]
     return owner[name]
 
 

@@ -232,7 +232,8 @@ class Checker(NodeVisitor):
             self.lists[name] = self._list_info(merged)
         standards = [self._check_standard(s, pack) for s, pack in self.linked.standards]
         standards = [s for s in standards if s is not None]
-        # defines are for rules: typed after the standards, whose exports they may read as target.*
+        # after the standards: their exports are fields of target, which a define may read (the
+        # target record fixes its fields when first read); standards never read a define (E301)
         for name in self.linked.defines:
             self._check_define(name)
         rules = [r for r in (self._check_rule(i, e.rule, e.pack) for i, e in enumerate(self.linked.rules)) if r]

@@ -4,9 +4,10 @@ What may come next is the grammar's answer, not a list kept here: the text of th
 declaration up to the cursor is fed to the parser (:func:`jiceng.dsl.parser.parse_prefix`), and
 the terminals it accepts decide. Accepted keywords are offered as they are; where a name is
 accepted, the tokens before the cursor say which names fit — a field after ``task.``, a unit
-after a number, a source after ``cite``, a requirement code after ``require``, a rule after
-``disable`` or ``fires``, and in an expression the params, lists, facts and functions of the
-pack's chain (:mod:`.symbols`).
+after a number, a source after ``cite``, a requirement code after ``require``, a level after
+``over`` or an item's ``levels``, a rule after ``disable`` or ``fires``, and in an expression the
+params, named conditions (``define``), lists, facts and functions of the pack's chain
+(:mod:`.symbols`).
 """
 from __future__ import annotations
 
@@ -31,9 +32,9 @@ KINDS = ("keyword", "list", "param", "field", "function", "unit", "rule", "sourc
 #: the facts a rule reads (``source`` is a keyword of the grammar, offered as one)
 ROOTS = {"task": "任务(下派方填写的任务表单)", "target": "接收单位", "history": "历史事实", "today": "决定日期"}
 #: keywords after which a name is a new one, which nothing can complete
-_NEW_NAME = {"pack", "requirement", "param", "rule", "measure", "as", "test"}
+_NEW_NAME = {"pack", "requirement", "param", "define", "rule", "measure", "as", "test"}
 #: keywords that start a comma-separated list of names
-_NAME_LISTS = {"requires", "fires", "by", "over"}
+_NAME_LISTS = {"require", "requires", "fires", "by", "over", "levels"}
 _OPEN = {"LPAR": "RPAR", "LSQB": "RSQB", "LBRACE": "RBRACE"}
 
 
@@ -123,7 +124,7 @@ def _after_keyword(word: str, tokens: list[Token], get: Callable[[], Symbols]) -
                 if r.overridable and r.pack != s.tenant and not r.disabled]
     if word == "kind":
         return [Completion(k, "value", label) for k, label in LIST_KINDS.items()]
-    if word == "over":
+    if word in ("over", "levels"):  # an item's levels may also be spelled 社区, 村: the codes are offered
         return [Completion(level, "value", LEVEL_LABELS[level]) for level in LEVELS]
     if word == "given" or (word == "}" and _in_given(tokens)):
         return [Completion(root, "variable", "") for root in GIVEN_ROOTS]
@@ -231,6 +232,7 @@ def _expression(tokens: list[Token], s: Symbols) -> list[Completion]:
         out.append(Completion("unit", "variable", "被评价单位"))
     out += [Completion(root, "variable", label) for root, label in ROOTS.items()]
     out += [Completion(p.name, "param", p.detail) for p in s.params.values()]
+    out += [Completion(d.name, "variable", d.detail) for d in s.defines.values()]
     out += [Completion(x.name, "list", x.detail) for x in s.lists.values()]
     out += [Completion(f.name, "function", f.doc) for f in s.registry.functions.values()]
     return out

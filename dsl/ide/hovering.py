@@ -2,7 +2,8 @@
 
 A rule shows its title, its pack and the clauses it cites (the source's title and the clause) —
 what an admin needs to see before disabling or testing it; a param its value and override
-policy; a list its kind and size; a field after ``task.`` its type; a function its doc.
+policy; a named condition (``define``) its expression; a list its kind and size; a field after
+``task.`` its type; a function its doc.
 """
 from __future__ import annotations
 
@@ -74,6 +75,8 @@ def _named(name: str, s: Symbols) -> Optional[str]:
         return "\n".join(lines)
     if name in s.params:
         return s.params[name].detail
+    if name in s.defines:
+        return s.defines[name].detail
     if name in s.lists:
         x = s.lists[name]
         return "\n".join([x.detail, *(_cited(c, s) for c in x.cites)])

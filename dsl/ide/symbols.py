@@ -68,6 +68,18 @@ class RuleSymbol:
         return f"规则({self.effect or '?'})" + (f" {self.title}" if self.title else "") + f" — {self.pack}"
 
 
+@dataclass(frozen=True)
+class DefineSymbol:
+    name: str
+    title: Optional[str]
+    value: str  # the expression as written
+    pack: str
+
+    @property
+    def detail(self) -> str:
+        return f"命名条件 = {self.value}" + (f" {self.title}" if self.title else "") + f" — {self.pack}"
+
+
 @dataclass
 class Symbols:
     """Everything nameable in a pack's chain, as far as the text could be read."""
@@ -76,6 +88,7 @@ class Symbols:
     chain: list[str] = field(default_factory=list)  # root first
     lists: dict[str, ListSymbol] = field(default_factory=dict)
     params: dict[str, ParamSymbol] = field(default_factory=dict)
+    defines: dict[str, DefineSymbol] = field(default_factory=dict)  # named conditions (`define`)
     rules: dict[str, RuleSymbol] = field(default_factory=dict)
     sources: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (title, pack)
     requirements: dict[str, str] = field(default_factory=dict)  # code -> label
@@ -123,6 +136,8 @@ def symbols(source: str, context: Optional[EditorContext] = None) -> Symbols:
             policy = next((d.policy for d, _ in decls if d.policy), None)
             title = next((d.title for d, _ in reversed(decls) if d.title), None)
             out.params[name] = ParamSymbol(name, title, format_expr(decl.value), policy, pack)
+        for name, (decl, pack) in linked.defines.items():
+            out.defines[name] = DefineSymbol(name, decl.title, format_expr(decl.value), pack)
         for entry in linked.rules:
             out.rules[entry.rule.id] = _rule_symbol(entry.rule, entry.pack)
         for rule_id, (_disable, _pack) in linked.disabled.items():

@@ -28,6 +28,11 @@ ERROR_STATUSES = {400: "请求体不是有效的 JSON", 401: "缺少或无效的
                   413: "请求体过大", 414: "请求地址过长", 415: "请求体不是 JSON(或该接口接受的文件格式)",
                   422: "请求内容、查询参数或任务不符合要求", 429: "同一地址认证失败过多,请稍后再试",
                   431: "请求头过大"}
+#: how an HTML page (``jiceng.platform.pages.access.page``) refuses: a zh-CN page, not JSON
+PAGE_REFUSALS = {"303": {"description": "未登录或令牌已失效:转到登录页"},
+                 "403": {"description": "角色无此权限,或表单已过期(CSRF)", "content": {"text/html": {}}},
+                 "404": {"description": "租户或资源不存在,或不在可及范围内", "content": {"text/html": {}}},
+                 "422": {"description": "无法处理该请求", "content": {"text/html": {}}}}
 #: every operation can answer these (the app's own limits, :mod:`.limits`)
 ALWAYS = (414, 431)
 #: path converters whose values are integers (``<int:…>``, and ``<id:…>`` of app.py)
@@ -98,7 +103,7 @@ def build_spec(app: Flask) -> dict:
                 errors.add(415)
             if op.query is not None:  # a query parameter that is not of its type, or unknown
                 errors.add(422)
-            # pages list their own refusals, as HTML, in ``extra``
+            # pages' own refusals are HTML (PAGE_REFUSALS, below)
             if permission is not None and not access.token_in_page and PERMISSIONS[permission] != set(ROLES):
                 errors.add(403)
             if permission is not None or access.token_in_page:  # routes with a login (auth.needs_no_login):
@@ -111,6 +116,8 @@ def build_spec(app: Flask) -> dict:
                 d["x-permission"] = {"permission": permission, "roles": sorted(PERMISSIONS[permission])}
                 if not access.token_in_page:
                     d["security"] = [{"bearer": []}]
+            if getattr(view, "refusals", None) is not None:  # a page (pages.access.page) refuses as a page
+                d["responses"].update(PAGE_REFUSALS)
             d.update({k: v for k, v in op.extra.items() if k != "responses"})
             d["responses"].update(op.extra.get("responses", {}))  # e.g. a page's HTML, next to the errors
             operations[method.lower()] = d

@@ -83,13 +83,3 @@ def _refusal_page(e: ServiceError):
     if isinstance(e, Forbidden):
         return render_page("form_message.html", 403, title=refusals.forbidden, message=e.message)
     return render_page("form_message.html", 422, title=refusals.invalid, message=e.message)
-
-
-#: what a console page answers when it refuses (:func:`page`): an HTML page, never the API's JSON
-REFUSAL_RESPONSES = {"403": {"description": "无权访问(HTML 页面)", "content": {"text/html": {}}},
-                     "404": {"description": "找不到,或不在可及范围内(HTML 页面)", "content": {"text/html": {}}}}
-
-
-def page_responses(responses: dict) -> dict:
-    """The OpenAPI ``extra`` of a page: its own ``responses`` and the refusal pages it can answer."""
-    return {"responses": {**REFUSAL_RESPONSES, **responses}}

@@ -16,7 +16,7 @@ from jiceng.platform.api.auth import caller, public
 from jiceng.platform.api.context import runtime
 from jiceng.platform.api.openapi import operation
 from jiceng.platform.auth.tokens import ROLE_LABEL
-from jiceng.platform.pages.access import page_responses, answer_refusals_as_pages, page, render_page
+from jiceng.platform.pages.access import answer_refusals_as_pages, page, render_page
 from jiceng.platform.pages.form_pages import FORM_TYPES, refuse_non_form_body
 
 bp = Blueprint("console", __name__)
@@ -70,7 +70,7 @@ def home_redirect():
 
 @bp.get("/console/<tenant>")
 @operation("控制台首页:本角色能用的页面", ["页面"], errors=(),
-           extra=page_responses({"200": {"description": "HTML", "content": {"text/html": {}}}}))
+           extra={"responses": {"200": {"description": "HTML", "content": {"text/html": {}}}}})
 @page("read", not_found=("找不到租户", "找不到该租户,或您无权访问。"), forbidden="无权访问")
 def home(tenant: str):
     return render_console("console_home.html", 200, tenant)

@@ -29,7 +29,7 @@ from jiceng.platform.db.models import Decision, OrgUnit
 from jiceng.platform.decisions import log as decision_log
 from jiceng.platform.decisions import replay as replay_service
 from jiceng.platform.errors import Conflict, Invalid, NotFound
-from jiceng.platform.pages.access import page_responses, HEADERS, answer_refusals_as_pages, page
+from jiceng.platform.pages.access import HEADERS, answer_refusals_as_pages, page
 from jiceng.platform.pages.console import render_console
 from jiceng.platform.units.standards import run_standards
 from jiceng.platform.units.standards_report import render as render_report
@@ -38,7 +38,7 @@ bp = Blueprint("console_audit", __name__, url_prefix="/console/<tenant>")
 answer_refusals_as_pages(bp)
 REFUSALS = dict(not_found=("找不到决定", "找不到该租户或决定,或您无权访问。"), forbidden="只有监督和管理员可以查阅决定记录",
                 invalid="无法处理该请求")
-HTML = page_responses({"200": {"description": "HTML(?format=csv 时为 CSV)", "content": {"text/html": {}}}})
+HTML = {"responses": {"200": {"description": "HTML(?format=csv 时为 CSV)", "content": {"text/html": {}}}}}
 #: the newest entries the filters read, and the most rows a page or an export shows
 SCAN, SHOWN = 5000, 500
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -18,7 +18,7 @@ from jiceng.platform.api.openapi import operation
 from jiceng.platform.errors import Invalid, NotFound
 from jiceng.platform.forms import editing as form_admin
 from jiceng.platform.pages import form_designer
-from jiceng.platform.pages.access import page_responses, answer_refusals_as_pages, page
+from jiceng.platform.pages.access import answer_refusals_as_pages, page
 from jiceng.platform.pages.console import form_posts_only, render_console
 
 bp = Blueprint("console_forms", __name__, url_prefix="/console/<tenant>/forms")
@@ -26,8 +26,8 @@ answer_refusals_as_pages(bp)
 form_posts_only(bp)
 REFUSALS = dict(not_found=("找不到表单", "找不到该租户或表单,或您无权访问。"), forbidden="只有表单设计和管理员可以编辑表单",
                 invalid="无法处理该请求")
-HTML = page_responses({"200": {"description": "HTML", "content": {"text/html": {}}}})
-JSON = page_responses({"200": {"description": "JSON", "content": {"application/json": {}}}})
+HTML = {"responses": {"200": {"description": "HTML", "content": {"text/html": {}}}}}
+JSON = {"responses": {"200": {"description": "JSON", "content": {"application/json": {}}}}}
 
 
 @bp.get("")

@@ -25,7 +25,7 @@ from jiceng.platform.impact import jobs as impact_jobs
 from jiceng.platform.impact.window import window as impact_window
 from jiceng.platform.packs import lifecycle
 from jiceng.platform.pages import list_editor, pack_editor
-from jiceng.platform.pages.access import page_responses, answer_refusals_as_pages, page
+from jiceng.platform.pages.access import answer_refusals_as_pages, page
 from jiceng.platform.pages.console import form_posts_only, render_console
 
 bp = Blueprint("console_packs", __name__, url_prefix="/console/<tenant>/packs")
@@ -35,9 +35,9 @@ form_posts_only(bp)
 IMPACT_ROWS = 100
 REFUSALS = dict(not_found=("找不到规则包", "找不到该租户或版本,或您无权访问。"), forbidden="只有管理员可以管理规则包",
                 invalid="无法处理该请求")
-HTML = page_responses({"200": {"description": "HTML", "content": {"text/html": {}}},
-                      "303": {"description": "已处理,转回工作台(或未登录:转到登录页)"}})
-JSON = page_responses({"200": {"description": "JSON", "content": {"application/json": {}}}})
+HTML = {"responses": {"200": {"description": "HTML", "content": {"text/html": {}}},
+                      "303": {"description": "已处理,转回工作台(或未登录:转到登录页)"}}}
+JSON = {"responses": {"200": {"description": "JSON", "content": {"application/json": {}}}}}
 
 
 def _version_number(text: Optional[str]) -> Optional[int]:
@@ -215,7 +215,7 @@ def edit_list(tenant: str):
 
 @bp.get("/lists.csv")
 @operation("导出清单为表格(CSV:事项代码、名称、依据)", ["页面"], errors=(),
-           extra=page_responses({"200": {"description": "CSV", "content": {"text/csv": {}}}}))
+           extra={"responses": {"200": {"description": "CSV", "content": {"text/csv": {}}}}})
 @page("pack.write", **REFUSALS)
 def export_list(tenant: str):
     number = _version_number(request.args.get("version"))

@@ -40,7 +40,7 @@ from jiceng.platform.errors import Conflict, Invalid, NotFound, ServiceError
 from jiceng.platform.forms import editing as form_admin
 from jiceng.platform.forms import render as form_render
 from jiceng.platform.pages import task_fields, unit_tree
-from jiceng.platform.pages.access import page_responses, answer_refusals_as_pages, page
+from jiceng.platform.pages.access import answer_refusals_as_pages, page
 from jiceng.platform.pages.console import form_posts_only, render_console
 
 bp = Blueprint("console_tasks", __name__, url_prefix="/console/<tenant>")
@@ -48,7 +48,7 @@ answer_refusals_as_pages(bp)
 form_posts_only(bp)
 REFUSALS = dict(not_found=("找不到任务", "找不到该租户或任务,或您无权访问。"), forbidden="无权使用此页面",
                 invalid="无法处理该请求")
-HTML = page_responses({"200": {"description": "HTML", "content": {"text/html": {}}}})
+HTML = {"responses": {"200": {"description": "HTML", "content": {"text/html": {}}}}}
 STATUS = {"admitted": "已准入", "pending": "待补充条件", "rejected": "不予准入", "exists": "已下派过", "invalid": "无法判定"}
 #: the task fields the page asks for itself rather than through the form (targets are picked from the tree)
 NOT_ON_FORM = ("/target_unit",)

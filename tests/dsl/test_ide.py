@@ -121,6 +121,36 @@ def test_what_is_offered_after_a_keyword_is_never_unknown_to_the_checker():
             assert not bad, (head, label, bad)
 
 
+def test_the_newer_syntax_is_offered_where_it_fits_and_what_is_offered_checks():
+    item = '\nlist 新清单 kind assist {\n  A "甲" '
+    after_item = labels(complete(CITY + item), "keyword")
+    assert {"alias", "levels", "example", "cite", "requires"} <= after_item and "quote" not in after_item
+    cited = item + 'cite S003 "一" '
+    assert {"quote", "alias", "levels", "requires"} <= labels(complete(CITY + cited), "keyword")
+    assert "quote" in labels(complete(CITY + '\nrule x cite S003 "一" '), "keyword")
+    assert "permitted" in labels(complete(CITY + "\nlist 白名单 kind "), "value")
+    assert "permitted" in labels(complete(CITY + "\nrule x when task.category in kind "), "value")
+    assert {"effective", "documents", "extends", "version"} <= labels(complete("pack p "), "keyword")
+    assert {"issuer", "number", "date", "url", "full", "file"} <= labels(complete(CITY + '\nsource S9 "文件" '),
+                                                                          "keyword")
+    # each offered level, in a list of levels, makes an item that checks; so does each requirement after a comma
+    for head, tail in [(item + "levels ", " }\n"), (item + "levels community, ", " }\n"),
+                       ("\nrule x when true then require funding, ", "\n")]:
+        offered = labels(complete(CITY + head), "requirement" if "require " in head else "value")
+        assert offered, head
+        for label in offered:
+            assert codes(CITY + head + label + tail) == [], (head, label)
+    # a named condition: no completion for its new name, offered (and explained) where rules use it
+    assert complete(CITY + "\ndefine ") == []
+    defined = CITY + '\ndefine 在街道 "接收单位是街道" = target.level == street\nrule x when '
+    [offer] = [c for c in complete(defined) if c.label == "在街道"]
+    assert offer.kind == "variable" and "target.level == street" in offer.detail
+    used = defined + "在街道 then warn\n"
+    assert codes(used) == []
+    line, column = position_of(used, used.rindex("在街道") + 1)
+    assert "命名条件" in ide.hover(used, line, column, context()).text
+
+
 def test_disable_offers_exactly_the_inherited_overridable_rules():
     # nation's 清单外事项 is overridable (city disables it already); prov's rule is not
     text = CITY.replace("disable 清单外事项 \"本市另行规定\"\n", "") + "\ndisable "
@@ -199,7 +229,8 @@ FRAGMENTS = ["rule", "x", " ", "\n", "when", "then", "reject", "require", "task"
              "street", "and", "not", "in", "(", ")", "[", "]", "{", "}", ",", ":", '"', '"s"', "3", "人", "..",
              "per", "any", "count", "x in", "cite", "S003", "disable", "test", "given", "expect", "by", "list",
              "kind", "standard", "over", "measure", "=", "#", "pack", "extends", "清单外事项", "自治事项", "\\", "😀",
-             "2024-01-01", "unknown", "overridable", "param", "floor", "-", "%", "\r"]
+             "2024-01-01", "unknown", "overridable", "param", "floor", "-", "%", "\r", "quote", "define",
+             "alias", "levels", "example", "effective", "documents", "issuer", "permitted", "source", "社区"]
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -216,3 +216,14 @@ def test_a_define_reads_the_facts_standards_export_to_rules():
     assert {r.id for r in pack.rules} >= {"R", "S"}
     (d,) = errors_of({"p": parent.replace("target.staffing_gap", "target.staffing_gaps")})
     assert d.code == "E205" and "staffing_gaps" in d.message
+def test_a_named_condition_reads_the_measures_standards_export_to_target():
+    # a define reading target used to fix target's fields before the standards exported theirs,
+    # so every rule reading an exported measure failed (E205) once any define read target
+    src = ('pack p\nsource S "s"\nstandard 配比 over community\n  measure gap = unit.households\n  expect gap >= 0 户\n  export gap as 缺口\n'
+           'define 社区 = target.level == community\n'
+           'rule R cite S "一" when 社区 and target.缺口 > 3 户 then reject\n')
+    pack = build({"p": src})
+    assert pack.decide({"title": "t"}, {"level": "community", "缺口": 5}).decision == "reject"
+    assert pack.decide({"title": "t"}, {"level": "community", "缺口": 1}).decision == "admit"
+    uses = src.replace("define 社区 = target.level == community", "define 社区 = target.缺口 > 3 户")
+    assert build({"p": uses}).decide({"title": "t"}, {"level": "community", "缺口": 5}).decision == "reject"

@@ -18,6 +18,7 @@ import pytest
 
 from jiceng.platform.auth.tokens import ROLES, issue, token_id
 from jiceng.platform.tenants.directory import TenantDirectory
+from jiceng.platform.pages.console import STATIC_FILES
 
 OWNER = "changsha"
 #: (tenant whose token asks, tenant it asks for): another province, a sibling, the owner's parent
@@ -74,8 +75,8 @@ def _value(path: str, name: str, owner: dict):
         return "wyl-dgw" if "/departments/" in path else owner["unit"]
     if name == "name":
         return "社区工作者配备" if "/standards/" in path else "task"
-    if name == "file":  # the console's static files: the same for every tenant
-        return "console.css"
+    if name == "file":  # the console's own styles and scripts: public, no tenant's data
+        return sorted(STATIC_FILES)[0]
     return owner[name]
 
 

@@ -6,6 +6,8 @@ files. The buttons are HTML forms that call the pack lifecycle's services (:mod:
 save a draft, run its tests (with coverage), diff it against the version in force, replay logged
 decisions with it (impact), propose its publication with an effective date, approve or reject a
 proposal (maker-checker: the proposer cannot approve), propose a rollback to an earlier version.
+The 清单 go out and come back as the published spreadsheet (:mod:`..lists.exchange`, the same as
+the API's): a dry run lists what would change per list, an import makes a draft.
 While typing, the editor asks :func:`editor_diagnostics` and :func:`editor_completions`
 (:mod:`.pack_editor`). Only the admin role (``pack.write``) opens these pages.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from typing import Optional
+from urllib.parse import quote as url_quote
 
 from flask import Blueprint, redirect, request, url_for
 
@@ -23,10 +26,12 @@ from jiceng.platform.api.openapi import operation
 from jiceng.platform.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from jiceng.platform.impact import jobs as impact_jobs
 from jiceng.platform.impact.window import window as impact_window
+from jiceng.platform.lists import exchange
 from jiceng.platform.packs import lifecycle
 from jiceng.platform.pages import list_editor, pack_editor
 from jiceng.platform.pages.access import answer_refusals_as_pages, page
 from jiceng.platform.pages.console import form_posts_only, render_console
+from jiceng.platform.units.importer import ImportProblems
 
 bp = Blueprint("console_packs", __name__, url_prefix="/console/<tenant>/packs")
 answer_refusals_as_pages(bp)
@@ -213,37 +218,52 @@ def edit_list(tenant: str):
     return redirect(url_for(".workspace", tenant=tenant, version=made["number"], file=file, saved=1), 303)
 
 
-@bp.get("/lists.csv")
-@operation("导出清单为表格(CSV:事项代码、名称、依据)", ["页面"], errors=(),
-           extra={"responses": {"200": {"description": "CSV", "content": {"text/csv": {}}}}})
+@bp.get("/lists/export")
+@operation("导出清单表格(XLSX 或 CSV,与 GET /api/v1/tenants/<租户>/lists/export 同一格式):今天生效的清单,或某一版的清单",
+           ["页面"], errors=(), description="查询参数:format(xlsx 默认,或 csv)、version(某一版;默认今天生效的)。",
+           extra={"responses": {
+               "200": {"description": "清单表格文件", "content": {t: {} for t in exchange.FORMATS.values()}},
+               "422": {"description": "无法导出(HTML 页面)", "content": {"text/html": {}}}}})
 @page("pack.write", **REFUSALS)
-def export_list(tenant: str):
+def export_lists(tenant: str):
+    fmt = request.args.get("format") or "xlsx"
     number = _version_number(request.args.get("version"))
-    files = lifecycle.read_version(runtime(), tenant, number)["files"] if number is not None else {}
-    body = list_editor.to_csv(files, request.args.get("file", ""), request.args.get("list", ""))
-    return body, 200, {"Content-Type": "text/csv; charset=utf-8", "Cache-Control": "no-store",
-                       "Content-Disposition": "attachment; filename=list.csv"}
+    if fmt not in exchange.FORMATS or (request.args.get("version") and number is None):
+        raise Invalid("invalid_request", "format 应为 xlsx 或 csv,version 应为版本号")
+    try:
+        data, name, mimetype = exchange.export_lists(runtime(), tenant, fmt, number)
+    except (Conflict, Invalid) as e:  # nothing in force yet, or the version does not compile
+        return workspace_view(tenant, number, **_problem(e))
+    return data, 200, {"Content-Type": mimetype, "Cache-Control": "no-store",
+                       "Content-Disposition": f"attachment; filename*=UTF-8''{url_quote(name)}"}
 
 
 @bp.post("/lists/import")
-@operation("从表格导入清单(表格即整张清单:按代码修改或增加,表格中没有的事项撤销),保存为新草稿", ["页面"], errors=(),
-           extra=HTML)
+@operation("从清单表格(XLSX 或 CSV)建草稿:逐行检查,有一处不合格就不建;可只预览每个清单会有的变化", ["页面"], errors=(),
+           extra={"responses": {"200": {"description": "HTML(预览,或逐行列出的问题)", "content": {"text/html": {}}},
+                                "303": {"description": "已建草稿,转到该版本(或未登录:转到登录页)"},
+                                "422": {"description": "表格有问题:逐行列出行、列、代码和说明(HTML 页面)",
+                                        "content": {"text/html": {}}}}},
+           description="HTML 表单(multipart/form-data):sheet(文件)、base(在哪一版之上;默认最新的一版)、"
+                       "dry_run(有值即只预览)、csrf_token。列与 POST /api/v1/tenants/<租户>/lists/import 相同。")
 @page("pack.write", **REFUSALS)
-def import_list(tenant: str):
-    rt = runtime()
+def import_lists(tenant: str):
     base = _version_number(request.form.get("base"))
-    files = dict(lifecycle.read_version(rt, tenant, base)["files"]) if base is not None else {}
+    dry_run = bool(request.form.get("dry_run"))
     upload = request.files.get("sheet")
+    if upload is None or not upload.filename:
+        return workspace_view(tenant, base, flash_message="请选择要导入的清单表格文件(XLSX 或 CSV)", flash_bad=True,
+                              status=422)
     try:
-        if upload is None:
-            raise Invalid("list_table_invalid", "请选择要导入的表格文件(CSV)")
-        table = list_editor.table_from_csv(files, request.form.get("file", ""), request.form.get("list", ""),
-                                           upload.read(list_editor.MAX_CSV_BYTES + 1))
-        file, files = list_editor.apply(files, table)
-        made = lifecycle.create_draft(rt, caller(), tenant, files)
-    except Invalid as e:
+        result = exchange.import_lists(runtime(), caller(), tenant, upload.read(), upload.filename, dry_run=dry_run,
+                                       base=base)
+    except ImportProblems as e:  # every problem with its row, column and code, as a table
+        return workspace_view(tenant, base, **{**_problem(e), "flash_details": []}, list_problems=e.details)
+    except ServiceError as e:
         return workspace_view(tenant, base, **_problem(e))
-    return redirect(url_for(".workspace", tenant=tenant, version=made["number"], file=file, saved=1), 303)
+    if dry_run:
+        return workspace_view(tenant, base, list_import=result)
+    return redirect(url_for(".workspace", tenant=tenant, version=result["version"]["number"], saved=1), 303)
 
 
 # ---------------------------------------------------------------------- the editor's questions

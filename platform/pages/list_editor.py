@@ -1,8 +1,6 @@
 """The 清单 table editor: a pack's own list items as rows, edited and written back into its source.
 
-A list also goes out and comes back as a spreadsheet (CSV, UTF-8 with or without BOM, columns
-事项代码, 名称, 依据): :func:`to_csv` and :func:`table_from_csv` — an imported sheet is the whole
-list: its rows are edited or added by code, and the items it leaves out are retired.
+(The lists as a spreadsheet, out and in, are the platform's 清单 exchange: :mod:`..lists.exchange`.)
 
 :func:`own_lists` reads the lists a version's files declare or extend (``list 名称 { ... }``) with the
 items written there; :func:`apply` takes the table a person submitted — each row's code, name and
@@ -12,11 +10,7 @@ are not rows: a pack cannot edit its ancestor's items (it can ``remove`` them in
 """
 from __future__ import annotations
 
-import csv
-import io
 from typing import Mapping
-
-from werkzeug.datastructures import MultiDict
 
 from jiceng.dsl import nodes as n
 from jiceng.dsl.formatter import code as code_text, record, string
@@ -133,62 +127,3 @@ def apply(files: Mapping[str, str], form) -> tuple[str, dict]:
     for start, end, new in sorted(edits, reverse=True):
         text = text[:start] + new + text[end:]
     return file, {**files, file: text}
-
-
-
-COLUMNS = ("事项代码", "名称", "依据")
-#: the largest sheet an import reads
-MAX_CSV_BYTES = 256 * 1024
-
-
-def to_csv(files: Mapping[str, str], file: str, name: str) -> str:
-    """The list ``name`` of ``file`` as CSV (with a BOM, so that spreadsheet programs read UTF-8)."""
-    found = [d for f, d in _lists(files) if f == file and d.name == name]
-    if not found:
-        raise Invalid("list_table_invalid", f"文件 {file} 中没有清单 {name}")
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(COLUMNS)
-    for e in found[0].entries:
-        if isinstance(e, n.Item):
-            w.writerow([_cell(e.code), _cell(e.name), _cell(str(_attrs(e).get(BASIS, "")))])
-    return "\ufeff" + buf.getvalue()
-
-
-def _cell(text: str) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula; read back as written by :func:`_uncell`."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
-def _uncell(text: str) -> str:
-    return text[1:] if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@") else text
-
-
-def table_from_csv(files: Mapping[str, str], file: str, name: str, data: bytes) -> MultiDict:
-    """The table :func:`apply` takes, from a sheet that is the whole list ``name`` of ``file``."""
-    if len(data) > MAX_CSV_BYTES:
-        raise Invalid("list_table_invalid", f"表格文件超过 {MAX_CSV_BYTES // 1024} KiB")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise Invalid("list_table_invalid", "表格文件应为 UTF-8 编码的 CSV(在表格程序中“另存为 CSV UTF-8”)") from None
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows or [c.strip() for c in rows[0][:3]] != list(COLUMNS):
-        raise Invalid("list_table_invalid", f"表格第 1 行应为列名:{'、'.join(COLUMNS)}",
-                      [{"path": "/rows/0", "message": "列名不符"}])
-    found = [d for f, d in _lists(files) if f == file and d.name == name]
-    if not found:
-        raise Invalid("list_table_invalid", f"文件 {file} 中没有清单 {name}")
-    existing = [e.code for e in found[0].entries if isinstance(e, n.Item)]
-    table = MultiDict([("file", file), ("list", name)])
-    sheet = [[_uncell(c.strip()) for c in (r + ["", "", ""])[:3]] for r in rows[1:] if any(c.strip() for c in r)]
-    codes = {r[0] for r in sheet}
-    for code, item_name, basis in sheet:
-        for k, v in (("orig", code if code in existing else ""), ("code", code), ("name", item_name), ("basis", basis)):
-            table.add(k, v)
-    for code in existing:
-        if code not in codes:
-            for k, v in (("orig", code), ("code", code), ("name", ""), ("basis", "")):
-                table.add(k, v)
-            table.add("retire", code)
-    return table

@@ -322,37 +322,97 @@ def test_kinds_by_field_reads_the_kind_restriction_of_each_rule():
     assert _kinds(when("task.kind == assessment or task.x")) is ALL  # an `or` does not restrict
 
 
-def test_a_list_goes_out_as_a_sheet_and_comes_back_as_the_whole_list(api):
-    csrf = api.log_in("changsha", "admin")
-    base = _version(api)["in_force"]
-    r = api.get(f"/console/changsha/packs/lists.csv?version={base}&file=pack.jc&list=街道取消事项")
-    sheet = r.get_data(as_text=True)
-    assert r.mimetype == "text/csv" and sheet.startswith("\ufeff事项代码,名称,依据")
-    rows = list(csv.reader(io.StringIO(sheet.lstrip("\ufeff"))))
-    codes = [row[0] for row in rows[1:]]
-    assert codes and "招商引资" in codes
-    kept = [row for row in rows[1:] if row[0] != codes[-1]]  # the last one left out: retired
-    edited = [rows[0]] + [[c, n + "(改)", b] for c, n, b in kept] + [["=新代码", "新事项", "S003C 三"]]
+def _sheet(rows: list[dict], header: list[str]) -> bytes:
     buf = io.StringIO()
-    csv.writer(buf).writerows(edited)
+    writer = csv.DictWriter(buf, header)
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def _import(api, csrf, data: bytes, base: int, dry_run: bool, name="清单.csv"):
+    form = {"csrf_token": csrf, "base": base, "sheet": (io.BytesIO(data), name)}
+    if dry_run:
+        form["dry_run"] = "1"
+    return api.post("/console/changsha/packs/lists/import", data=form, content_type="multipart/form-data")
+
+
+def test_lists_go_out_as_the_published_sheet_and_an_edited_row_comes_back_as_a_draft(api):
+    from openpyxl import load_workbook
+    csrf = api.log_in("changsha", "admin")
+    before = _version(api)
+    base = before["in_force"]  # the version exported (other tests of the module leave later drafts)
+    page = text(api.get(f"/console/changsha/packs?version={base}"))
+    assert "/console/changsha/packs/lists/export?format=xlsx" in page and 'name="dry_run"' in page
+    r = api.get("/console/changsha/packs/lists/export?format=csv")
+    assert r.status_code == 200 and r.mimetype == "text/csv", text(r)[:300]
+    assert r.headers["Content-Disposition"].startswith("attachment; filename*=UTF-8''")
+    reader = csv.DictReader(io.StringIO(r.get_data().decode("utf-8-sig")))
+    header, rows = list(reader.fieldnames), list(reader)
+    assert header[:7] == ["序号", "事项代码", "事项名称", "事项类别", "依据", "责任部门", "适用层级"], header
+    ours = [row for row in rows if row["来源规则包"] == "changsha"]
+    assert {(row["事项类别"], row["事项代码"]) for row in ours} >= {("街道取消事项", "招商引资"), ("街道取消事项", "协税护税")}
+    book = api.get(f"/console/changsha/packs/lists/export?format=xlsx&version={base}")
+    sheet = load_workbook(io.BytesIO(book.get_data()), read_only=True).worksheets[0]
+    assert [list(x) for x in sheet.iter_rows(values_only=True)][0] == header
+    assert sum(1 for _ in sheet.iter_rows()) - 1 == len(rows)
+
+    edited = [dict(row, 事项名称="招商引资(改)") if row["事项代码"] == "招商引资" and row["来源规则包"] == "changsha"
+              else row for row in rows]
+    dry = _import(api, csrf, _sheet(edited, header), base, dry_run=True)
+    page = text(dry)
+    assert dry.status_code == 200 and 'id="list-preview"' in page, page[:2000]
+    table = page[page.index('id="list-preview"'):]
+    row = table[table.index("<td>街道取消事项</td>"):]
+    row = row[:row.index("</tr>")]
+    cells = re.findall(r"<td>(.*?)</td>", row)
+    assert cells[1:4] == ["", "", "招商引资"], cells  # added, removed, changed
+    assert len(_version(api)["versions"]) == len(before["versions"])  # a dry run stores nothing
+
+    made = _import(api, csrf, _sheet(edited, header), base, dry_run=False)
+    assert made.status_code == 303, text(made)[:2000]
+    number = int(re.search(r"version=(\d+)", made.headers["Location"]).group(1))
+    draft = api.get(f"/api/v1/tenants/changsha/packs/{number}", ("changsha", "admin")).json
+    assert draft["status"] == "draft" and number > base
+    again = csv.DictReader(io.StringIO(api.get(f"/console/changsha/packs/lists/export?format=csv&version={number}")
+                                       .get_data().decode("utf-8-sig")))
+    names = {(x["事项类别"], x["事项代码"]): x["事项名称"] for x in again}
+    assert names[("街道取消事项", "招商引资")] == "招商引资(改)"
+    assert names[("街道取消事项", "协税护税")] == "协税护税"  # the other rows as they were
+    assert len(names) == len(rows)
+
+
+def test_a_bad_row_of_an_imported_list_is_shown_with_its_row_column_and_code_and_makes_no_draft(api):
+    csrf = api.log_in("changsha", "admin")
+    before = _version(api)["versions"]
+    base = _version(api)["in_force"]
+    reader = csv.DictReader(io.StringIO(api.get("/console/changsha/packs/lists/export?format=csv")
+                                        .get_data().decode("utf-8-sig")))
+    header, rows = list(reader.fieldnames), list(reader)
+    at = next(i for i, row in enumerate(rows) if row["事项代码"] == "协税护税" and row["来源规则包"] == "changsha")
+    twin = next(row for row in rows if row["事项代码"] == "招商引资" and row["来源规则包"] == "changsha")
+    rows[at] = dict(rows[at], 事项代码="招商引资", 事项名称=twin["事项名称"])  # the same code twice in a list
+    for dry_run in (True, False):
+        r = _import(api, csrf, _sheet(rows, header), base, dry_run)
+        page = text(r)
+        assert r.status_code == 422 and 'id="list-problems"' in page, page[:2000]
+        problems = page[page.index('id="list-problems"'):page.index("</table>", page.index('id="list-problems"'))]
+        found = [re.findall(r"<td>(.*?)</td>", tr) for tr in problems.split("<tr>")[2:]]
+        assert [str(at + 2), "事项代码"] == found[0][:2] and "list_item_code_duplicate" in found[0][2], found
+        assert "重复" in found[0][3]
+    assert _version(api)["versions"] == before
+    unreadable = _import(api, csrf, b"\x00\x01 not a sheet", base, True)
+    assert unreadable.status_code == 422 and 'id="list-problems"' in text(unreadable)
+    assert _import(api, csrf, b"", base, True).status_code == 422
+
+
+def test_another_tenants_admin_cannot_export_or_import_the_lists(api):
+    csrf = api.log_in("heilongjiang", "admin")
+    assert api.get("/console/changsha/packs/lists/export?format=csv").status_code == 404
     r = api.post("/console/changsha/packs/lists/import", data={
-        "csrf_token": csrf, "base": base, "file": "pack.jc", "list": "街道取消事项",
-        "sheet": (io.BytesIO(buf.getvalue().encode("utf-8-sig")), "list.csv")}, content_type="multipart/form-data")
-    assert r.status_code == 303, text(r)
-    number = int(re.search(r"version=(\d+)", r.headers["Location"]).group(1))
-    src = api.get(f"/api/v1/tenants/changsha/packs/{number}", ("changsha", "admin")).json["files"]["pack.jc"]
-    lists = src.split("rule")[0]
-    assert f'{codes[-1]} "' not in lists and '"=新代码" "新事项"' in lists
-    for c, n, _b in kept:
-        assert f'"{n}(改)"' in lists
-    bad = api.post("/console/changsha/packs/lists/import", data={
-        "csrf_token": csrf, "base": base, "file": "pack.jc", "list": "街道取消事项",
-        "sheet": (io.BytesIO("事项代码,名称\n".encode("gbk")), "list.csv")}, content_type="multipart/form-data")
-    assert bad.status_code == 422 and "UTF-8" in text(bad)
-    bad = api.post("/console/changsha/packs/lists/import", data={
-        "csrf_token": csrf, "base": base, "file": "pack.jc", "list": "街道取消事项",
-        "sheet": (io.BytesIO("代码,名\n".encode()), "list.csv")}, content_type="multipart/form-data")
-    assert bad.status_code == 422 and "列名" in text(bad)
+        "csrf_token": csrf, "dry_run": "1", "sheet": (io.BytesIO("序号,事项名称\n".encode()), "x.csv")},
+        content_type="multipart/form-data")
+    assert r.status_code == 404 and "招商引资" not in text(r)
 
 
 def test_designer_sees_what_a_new_task_form_version_would_break_before_saving(api):

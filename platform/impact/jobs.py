@@ -33,6 +33,7 @@ from jiceng.platform.impact.replaying import Spec, VersionRef
 from jiceng.platform.impact.window import Window
 from jiceng.platform.packs.versions import get_version
 from jiceng.platform.runtime import Runtime
+from jiceng.platform.cells import text_cell
 
 HEARTBEAT_LOST_S = 120
 KEEP_JOBS = 5
@@ -300,6 +301,6 @@ def _cell(value) -> str:
         return ""
     if isinstance(value, list):
         value = ";".join(value)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
+    if isinstance(value, str):
+        return text_cell(value)
     return value

@@ -26,6 +26,7 @@ from jiceng.dsl.types import LEVEL_LABELS
 
 from jiceng.platform.lists.declarations import FIXED_ATTRS, Citation, ListItem
 from jiceng.platform.units.importer import Cell, Layout, ParsedFile, Problem, Row, cell_text
+from jiceng.platform.cells import text_cell
 
 MAX_ROWS = 20_000
 NAME_LENGTH = 200
@@ -394,11 +395,12 @@ def row_values(seq: int, list_name: str, item: ListItem, pack: str, requirement_
 
 
 def write_csv(rows: list[list]) -> bytes:
-    """UTF-8 with a byte-order mark, so that Excel opens it as UTF-8."""
+    """UTF-8 with a byte-order mark, so that Excel opens it as UTF-8; text that looks like a
+    formula is written as text (:mod:`jiceng.platform.cells`)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow([LABELS[c] for c in EXPORT_COLUMNS])
-    writer.writerows(rows)
+    writer.writerows([text_cell(v) for v in row] for row in rows)
     return buf.getvalue().encode("utf-8-sig")
 
 
@@ -414,6 +416,9 @@ def write_xlsx(rows: list[list], title: str) -> bytes:
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append([str(v) if not isinstance(v, int) else v for v in row])
+        for cell in sheet[sheet.max_row]:
+            if cell.data_type == "f":  # text that starts with "=" stays text, never a formula
+                cell.data_type = "s"
     sheet.freeze_panes = "A2"
     for letter, width in zip("ABCDEFGHIJKLM", (6, 16, 40, 22, 30, 16, 10, 16, 24, 16, 6, 20, 14)):
         sheet.column_dimensions[letter].width = width

@@ -37,6 +37,7 @@ from jiceng.platform.runtime import Runtime
 from jiceng.platform.tenants.files import FLOAT_COLUMNS, INT_COLUMNS, UNIT_LEVELS
 from jiceng.platform.tenants.directory import TenantDirectory
 from jiceng.platform.units.store import COLUMNS, insert_units, update_units
+from jiceng.platform.cells import read_cell
 
 # What one import may cost. A province's largest tree (~60,000 villages and communities, a few
 # hundred thousand grids at most) is a fraction of these; above them the file is refused
@@ -179,7 +180,8 @@ def _read_csv(data: bytes, layout: Layout) -> ParsedFile:
         raise unreadable("文件中含有 NUL 字符,不是文本文件")
     lines = text.splitlines()
     try:  # read from the text itself, not its lines: a quoted cell may hold a line break (Excel's Alt+Enter)
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter="\t" if _tabbed(lines) else ","))
+        records = [[read_cell(v) for v in record]
+                   for record in csv.reader(io.StringIO(text, newline=""), delimiter="\t" if _tabbed(lines) else ",")]
     except csv.Error as e:  # e.g. a field longer than the csv module allows: not a units file
         raise unreadable(f"无法按 CSV 读取:{e}") from None
     return _rows(records, "csv", None, layout)

@@ -211,3 +211,22 @@ def test_only_admins_import_and_only_in_reach(shipped):
     assert post(shipped, data, who=("changsha", "auditor")).status_code == 403
     assert post(shipped, data, tenant="hunan", who=ADMIN).status_code == 404
     assert shipped.get(f"{TENANTS}/hunan/lists/export", ADMIN).status_code == 404
+
+
+def test_text_that_looks_like_a_formula_is_exported_as_text_and_imports_as_itself(shipped):
+    """CSV injection: an item named like a formula goes out with a leading apostrophe (CSV) or as
+    a text cell (XLSX), and an export imports back unchanged."""
+    name = '=HYPERLINK("http://example.invalid","点击")'
+    made = post(shipped, table([{"序号": "1", "事项名称": name, "事项类别": "自治"}]), base=1)
+    assert made.status_code == 200, made.json
+    number = made.json["version"]["number"]
+    raw = shipped.get(f"{TENANTS}/changsha/lists/export", ADMIN, query_string={"format": "csv", "version": number})
+    cells = [row[2] for row in csv.reader(io.StringIO(raw.get_data().decode("utf-8-sig")))]
+    assert "'" + name in cells and name not in cells
+    book = shipped.get(f"{TENANTS}/changsha/lists/export", ADMIN, query_string={"format": "xlsx", "version": number})
+    sheet = load_workbook(io.BytesIO(book.get_data())).active
+    [cell] = [c for row in sheet.iter_rows(min_row=2) for c in row if c.value == name]
+    assert cell.data_type == "s"
+    again = post(shipped, raw.get_data(), base=number, dry_run="true")
+    assert again.status_code == 200, again.json
+    assert all(c["added"] == c["removed"] == c["changed"] == [] for c in again.json["lists"]), again.json

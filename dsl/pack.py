@@ -304,7 +304,7 @@ class Pack:
     # ---------------------------------------------------------------- deciding
     def decide(self, task: Mapping, target: Optional[Mapping] = None, history: Optional[Mapping] = None,
                *, source: Optional[Mapping] = None, today: Optional[str | date] = None,
-               explain: bool = False) -> Decision:
+               explain: bool = False, outcome_only: bool = False) -> Decision:
         """Decide ``task`` for the receiving unit ``target``.
 
         ``history`` holds facts the runtime looked up (``assessments_this_year``
@@ -313,6 +313,10 @@ class Pack:
         to the current date, and only matters for rules that read ``today``).
         Raises :class:`DecisionInputError` when ``history`` omits a needed fact
         (E703) or the input has types the rules cannot use (E701, E702).
+
+        ``outcome_only``: only ``decision`` and ``fired`` are wanted (impact replays compare just
+        those): the facts an unknown rule was missing, the cold half of a decision with unknown
+        rules, are not worked out, so the decision's ``unknown`` rules name no missing paths.
         """
         if today is None and self._uses_today:
             today = date.today().isoformat()
@@ -328,6 +332,8 @@ class Pack:
                 fired, effects, unknown = self._fn(task, target, history, today, source)
         except Exception as e:  # the generated code is total on well-typed input
             raise self._input_error(task, target, history, source, today, e) from None
+        if outcome_only and not explain:  # reasons' items and missing facts are not wanted
+            return Decision(self, fired, effects, None, today, tuple((i, ()) for i in unknown))
         inputs = {"task": task, "target": target, "history": history, "source": source}
         items = self._items_of(fired, inputs) if any(self._item_probes[i] for i in fired) else None
         if not unknown and not explain:

@@ -176,7 +176,9 @@ class Replayer:
                 history = histories[history_text] = loads(history_text)
             task = inp.get("task") or {}
             try:
-                d = rec.pack.decide(task, target, history, source=inp.get("source") or {}, today=on)
+                # the outcome and the rules that fired are all a replay compares
+                d = rec.pack.decide(task, target, history, source=inp.get("source") or {}, today=on,
+                                    outcome_only=True)
             except DecisionInputError as e:
                 if rules is None or not rules.isdisjoint(before):
                     tally.considered += 1

@@ -144,14 +144,11 @@ def _cut(text: str, most: int = 40) -> str:
 
 def _report(row: Row, found: list[Problem], column: str, code: str, message: str) -> None:
     """Note a problem of ``row`` in ``column`` (located by the file's own header and cell)."""
-    cell = row.cells.get(column)
-    found.append(Problem(row.number, cell.header if cell else LABELS[column], code, message,
-                         cell.ref if cell else None))
+    found.append(Problem.in_cell(row.number, row.cells, column, LABELS[column], code, message))
 
 
 def _at(r: DepartmentRecord, column: str, code: str, message: str) -> Problem:
-    cell = r.cells.get(column)
-    return Problem(r.row, cell.header if cell else LABELS[column], code, message, cell.ref if cell else None)
+    return Problem.in_cell(r.row, r.cells, column, LABELS[column], code, message)
 
 
 # ---------------------------------------------------------------------- checking against the database

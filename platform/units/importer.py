@@ -124,6 +124,13 @@ class Problem:
     message: str
     cell: Optional[str] = None
 
+    @classmethod
+    def in_cell(cls, row: int, cells: dict, column: str, label: str, code: str, message: str) -> "Problem":
+        """A problem of ``row`` in ``column``, located by the file's own header and cell when the
+        file has that column (``label``: the column's name when it has not)."""
+        cell = cells.get(column)
+        return cls(row, cell.header if cell else label, code, message, cell.ref if cell else None)
+
     def to_dict(self) -> dict:
         out = {"row": self.row, "column": self.column, "code": self.code, "message": self.message}
         if self.cell:
@@ -353,9 +360,7 @@ def check_rows(parsed: ParsedFile) -> tuple[list[UnitRecord], list[Problem]]:
 
 def _report(row: Row, found: list[Problem], column: str, code: str, message: str) -> None:
     """Note a problem of ``row`` in ``column`` (located by the file's own header and cell)."""
-    cell = row.cells.get(column)
-    found.append(Problem(row.number, cell.header if cell else COLUMN_LABEL[column], code, message,
-                         cell.ref if cell else None))
+    found.append(Problem.in_cell(row.number, row.cells, column, COLUMN_LABEL[column], code, message))
 
 
 def cell_text(cell: Optional[Cell]) -> str:
@@ -457,8 +462,7 @@ def check_tree(session: Session, directory: TenantDirectory, tenant: str, record
 
 
 def _at(r: UnitRecord, column: str, code: str, message: str) -> Problem:
-    cell = r.cells.get(column)
-    return Problem(r.row, cell.header if cell else COLUMN_LABEL[column], code, message, cell.ref if cell else None)
+    return Problem.in_cell(r.row, r.cells, column, COLUMN_LABEL[column], code, message)
 
 
 def _existing(session: Session, codes: list[str]) -> dict:

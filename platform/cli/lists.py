@@ -16,6 +16,7 @@ from typing import Optional
 import click
 
 from jiceng.platform.cli import service
+from jiceng.platform.cli.tenants import admin_of
 from jiceng.platform.cli.units import report_import_problems
 
 
@@ -53,13 +54,12 @@ def lists_export(tenant: str, fmt: str, number: Optional[int], output: Optional[
 @click.option("--json", "as_json", is_flag=True)
 def lists_import(tenant: str, file: Path, base: Optional[int], dry_run: bool, as_json: bool) -> None:
     """从清单表格(.xlsx 或 .csv)建规则包草稿:逐行检查,有一处不合格就不建。"""
-    from jiceng.platform.auth.tokens import Principal
     from jiceng.platform.errors import ServiceError
     from jiceng.platform.lists.exchange import import_lists
     from jiceng.platform.runtime import Runtime
     from jiceng.platform.units.importer import ImportProblems
     try:
-        result = import_lists(Runtime(service._database()), Principal(0, tenant, "admin", None), tenant,
+        result = import_lists(Runtime(service._database()), admin_of(tenant), tenant,
                               file.read_bytes(), file.name, dry_run=dry_run, base=base)
     except ImportProblems as e:
         report_import_problems(e, as_json)

@@ -18,7 +18,8 @@ CLI_ACTOR = "jiceng tenant new(命令行)"
 LEVEL_LABEL = {"national": "全国", "province": "省", "city": "市"}
 
 
-def _admin_of(tenant: str):
+def admin_of(tenant: str):
+    """The principal a command acts as: the tenant's admin (the operator runs it on the server)."""
     from jiceng.platform.auth.tokens import Principal
     return Principal(0, tenant, "admin", None)
 
@@ -41,7 +42,7 @@ def tenant_new(parent: str, code: str, name: str, division_code: str, as_json: b
     from jiceng.platform.tenants.registry import create_tenant
     body = {"code": code, "name": name, "division_code": division_code, "parent": parent}
     try:
-        out = create_tenant(Runtime(service._database()), _admin_of(parent), body, actor=CLI_ACTOR)
+        out = create_tenant(Runtime(service._database()), admin_of(parent), body, actor=CLI_ACTOR)
     except ServiceError as e:
         service._fail(e)
     if as_json:
@@ -65,8 +66,8 @@ def tenant_list(under: Optional[str], as_json: bool) -> None:
     rt = Runtime(service._database())
     under = under or _root(rt)
     try:
-        get_tenant(rt, _admin_of(under), under)
-        rows = list_tenants(rt, _admin_of(under))
+        get_tenant(rt, admin_of(under), under)
+        rows = list_tenants(rt, admin_of(under))
     except ServiceError as e:
         service._fail(e)
     if as_json:
@@ -88,7 +89,7 @@ def tenant_show(code: str, as_json: bool) -> None:
     from jiceng.platform.tenants.registry import get_tenant
     rt = Runtime(service._database())
     try:
-        t = get_tenant(rt, _admin_of(_root(rt)), code)
+        t = get_tenant(rt, admin_of(_root(rt)), code)
     except ServiceError as e:
         service._fail(e)
     if as_json:

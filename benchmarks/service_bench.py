@@ -525,21 +525,27 @@ def bench_assignments_processes(db, url: str, schema: Optional[str], count: int,
     """``count`` single-target assignments from ``processes`` processes at once (like gunicorn workers)."""
     rt, principal, jobs = _assignment_jobs(db, count + processes, processes)
     tok = token(db)
+    db.dispose()  # no connection crosses the fork
+    results = _in_processes(_assign_worker, [(url, schema, tok, jobs[i::processes]) for i in range(processes)], 2.0)
+    done = sum(r[0] for r in results)
+    elapsed = max(r[1] for r in results)
+    return {"assignments_per_s": round(done / elapsed), "count": done, "processes": processes,
+            "admitted": sum(r[2] for r in results), "ms_per_assignment_per_process": round(elapsed / done * processes * 1000, 3)}
+
+
+def _in_processes(worker, args: list[tuple], delay: float) -> list:
+    """Run ``worker(*a, start_at, queue)`` for each ``a`` in a forked process, all starting together
+    ``delay`` seconds from now; what each put on the queue."""
     ctx = multiprocessing.get_context("fork")
     q = ctx.Queue()
-    start_at = time.time() + 2.0
-    db.dispose()  # no connection crosses the fork
-    procs = [ctx.Process(target=_assign_worker, args=(url, schema, tok, jobs[i::processes], start_at, q))
-             for i in range(processes)]
+    start_at = time.time() + delay
+    procs = [ctx.Process(target=worker, args=(*a, start_at, q)) for a in args]
     for p in procs:
         p.start()
     results = [q.get() for _ in procs]
     for p in procs:
         p.join()
-    done = sum(r[0] for r in results)
-    elapsed = max(r[1] for r in results)
-    return {"assignments_per_s": round(done / elapsed), "count": done, "processes": processes,
-            "admitted": sum(r[2] for r in results), "ms_per_assignment_per_process": round(elapsed / done * processes * 1000, 3)}
+    return results
 
 
 def _bare_update_worker(url: str, schema: Optional[str], row: int, count: int, start_at: float, out) -> None:
@@ -570,16 +576,7 @@ def bench_bare_updates(db, url: str, schema: Optional[str], count: int, processe
         c.execute(text("DELETE FROM bench_bare"))
         c.execute(text("INSERT INTO bench_bare (id, n) VALUES " + ",".join(f"({i}, 0)" for i in range(processes))))
     db.dispose()
-    ctx = multiprocessing.get_context("fork")
-    q = ctx.Queue()
-    start_at = time.time() + 1.0
-    procs = [ctx.Process(target=_bare_update_worker, args=(url, schema, i, count // processes, start_at, q))
-             for i in range(processes)]
-    for p in procs:
-        p.start()
-    results = [q.get() for _ in procs]
-    for p in procs:
-        p.join()
+    results = _in_processes(_bare_update_worker, [(url, schema, i, count // processes) for i in range(processes)], 1.0)
     done = sum(r[0] for r in results)
     return {"updates_per_s": round(done / max(r[1] for r in results)), "count": done, "processes": processes}
 

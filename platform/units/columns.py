@@ -19,10 +19,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Iterable, Optional, Sequence
+from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
-import duckdb
-import duckdb_ext
 import numpy as np
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import DataError
@@ -34,6 +32,9 @@ from jiceng.dsl.types import LEVELS
 from jiceng.platform.db.engine import Database
 from jiceng.platform.db.models import OrgUnit
 from jiceng.platform.tenants.files import FLOAT_COLUMNS, INT_COLUMNS
+
+if TYPE_CHECKING:
+    import duckdb
 
 NUMBER_COLUMNS = INT_COLUMNS + FLOAT_COLUMNS
 TEXT_COLUMNS = ("name", "code", "parent")
@@ -127,9 +128,16 @@ def attachable(db: Database) -> bool:
     return bool(path) and path != ":memory:" and not path.startswith("file:")
 
 
-def _attach(db: Database) -> duckdb.DuckDBPyConnection:
+def _attach(db: Database) -> "duckdb.DuckDBPyConnection":
     """A DuckDB connection with ``db`` attached read-only as ``units``; extensions from their wheels,
     never downloaded."""
+    # Imported here, not with the module: ``import duckdb`` opens DuckDB's default in-memory
+    # database, whose worker threads do not survive a fork. gunicorn's master imports the app
+    # before forking, and each worker then aborted at exit (std::terminate in that database's
+    # destructor: "Worker was sent SIGABRT!"). Only a process that reads columns imports it now.
+    import duckdb
+    import duckdb_ext
+
     con = duckdb_ext.init(duckdb.connect())
     if db.is_sqlite:
         con.execute("LOAD sqlite")

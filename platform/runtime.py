@@ -89,11 +89,14 @@ class Runtime:
 
     def _write_entries(self, entries, via: Optional[Connection] = None) -> list:
         """One transaction: SQLite's writer lock, or PostgreSQL's single append statement — on
-        ``via`` when given (PostgreSQL: the leading check's own autocommit connection, which
-        saves a checkout and its ping), else on a connection of its own."""
-        if via is not None and not self.db.is_sqlite:
+        ``via`` when given (the leading check's own autocommit connection, which saves a checkout
+        and, on PostgreSQL, its ping), else on a connection of its own."""
+        if self.db.is_sqlite:
+            with self.db.transaction(via) as conn:
+                return log_append.write(conn, entries)
+        if via is not None:
             return log_append.write(via, entries)
-        with self.db.transaction() if self.db.is_sqlite else self.db.autocommit() as conn:
+        with self.db.autocommit() as conn:
             return log_append.write(conn, entries)
 
     # ------------------------------------------------------------------ tenants, tokens, units

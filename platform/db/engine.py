@@ -135,14 +135,26 @@ class Database:
             yield conn
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
+    def transaction(self, via: Optional[Connection] = None) -> Iterator[Connection]:
         """A pooled connection inside a write transaction, committed when the block ends normally,
-        else rolled back. SQLite: ``BEGIN IMMEDIATE`` behind the writer queue, as :meth:`write`."""
+        else rolled back. SQLite: ``BEGIN IMMEDIATE`` behind the writer queue, as :meth:`write`.
+
+        ``via``: a connection the caller already holds from :meth:`autocommit` (SQLite only: the
+        admission check's, whose reads are over), used instead of checking out another one."""
         with self._writer if self._writer is not None else _NO_QUEUE:
-            with self.engine.connect() as conn, conn.begin():
-                if self.is_sqlite:
-                    conn.exec_driver_sql("BEGIN IMMEDIATE")
-                yield conn
+            if via is None:
+                with self.engine.connect() as conn, conn.begin():
+                    if self.is_sqlite:
+                        conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    yield conn
+                return
+            if not self.is_sqlite:
+                raise ValueError("transaction(via=...) is for SQLite's autocommit connections")
+            if via.in_transaction():  # SQLAlchemy's own autobegin of the reads: nothing is open in SQLite
+                via.commit()
+            with via.begin():
+                via.exec_driver_sql("BEGIN IMMEDIATE")
+                yield via
 
     def lock(self, session: Session, column, keys: Sequence) -> None:
         """Row-lock the rows whose ``column`` is in ``keys``, in key order (no deadlocks).

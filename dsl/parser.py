@@ -47,6 +47,8 @@ MAX_FILE_BYTES = 2 << 20  # 2 MiB per file (a 2,000-rule pack is ~0.3 MiB); larg
 # unary `-`) pile up on the parser's stack without any reduction to check their depth,
 # so a 1 MiB draft of `(` used to take seconds to refuse.
 MAX_TOKENS = 100_000     # per file (the largest shipped file has ~2,000; a 2,000-rule pack ~53,000); E108
+MAX_PACK_TOKENS = 120_000  # all files of one pack together (checked by the resolver), so a draft of many files
+                           # parses in about a second at worst; E108
 MAX_OPEN = 10_000        # openers and prefix operators not yet closed or followed by an operand; E105
 
 DECL_KEYWORDS = ("pack", "title", "source", "requirement", "param", "list", "define", "rule", "disable",
@@ -862,18 +864,19 @@ def _chunks(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def _token_past_limit(text: str) -> Optional[tuple[int, int]]:
-    """(line, column) of the first token past :data:`MAX_TOKENS`, or None. A scan alone, ~30×
-    cheaper than parsing, so an oversized file is refused without being parsed."""
+def tokens_past(text: str, budget: int) -> tuple[int, Optional[tuple[int, int]]]:
+    """The tokens of ``text`` counted up to ``budget``, and the (line, column) of the first token
+    past it (None when there is none). A scan alone, ~30× cheaper than parsing, so an oversized
+    file or pack is refused without being parsed."""
     count = 0
     for m in _SCAN.finditer(text):
         if m.lastgroup != "ws" and m.lastgroup != "comment":
             count += 1
-            if count > MAX_TOKENS:
+            if count > budget:
                 start = m.start()
                 line_start = text.rfind("\n", 0, start) + 1
-                return text.count("\n", 0, start) + 1, start - line_start + 1
-    return None
+                return budget, (text.count("\n", 0, start) + 1, start - line_start + 1)
+    return count, None
 
 
 def parse(text: str, file: str = "<string>") -> tuple[n.Module, list[Diagnostic]]:
@@ -884,7 +887,7 @@ def parse(text: str, file: str = "<string>") -> tuple[n.Module, list[Diagnostic]
         return n.Module(file, ()), [make("E106", n.Span(file, 1, 1, 1, 2), size=size,
                                          limit=MAX_FILE_BYTES)]
     if size > MAX_TOKENS:  # a file of fewer bytes cannot have more tokens: most files skip the count
-        excess = _token_past_limit(text)
+        _count, excess = tokens_past(text, MAX_TOKENS)
         if excess is not None:
             line, column = excess
             return n.Module(file, ()), [make("E108", n.Span(file, line, column, line, column + 1),

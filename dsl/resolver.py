@@ -29,7 +29,7 @@ from . import nodes as n
 from .diagnostics import Diagnostic, Note, did_you_mean, make
 from .effects import INFORMATION, INFORMATION_LABEL
 from .loader import Loader, PackSource, ParentOf, ReadError
-from .parser import parse
+from .parser import MAX_PACK_TOKENS, MAX_TOKENS, parse, tokens_past
 from .vocabulary import VOCABULARY_KINDS, check as check_vocabulary, merge_entry
 
 MAX_CHAIN = 16
@@ -158,6 +158,10 @@ def load_chain(tenant: str, loader: Loader, parent_of: Optional[ParentOf] = None
             first = source.files[0].path if source.files else name
             diags.append(make("E108", n.Span(first, 1, 1, 1, 1), what=f"规则包 {name} 的文件总大小({size} 字节)",
                               limit=f"{MAX_PACK_BYTES} 字节"))
+            break
+        over = _tokens_past_budget(source.files) if size > MAX_PACK_TOKENS else None
+        if over is not None:  # (fewer bytes than the budget cannot hold more tokens)
+            diags.append(make("E108", over, what=f"规则包 {name} 的词法单元总数", limit=MAX_PACK_TOKENS))
             break
         unit = PackUnit(name, source, [])
         for f in source.files:
@@ -367,3 +371,18 @@ def _merge_list(lists: dict[str, MergedList], d: n.ListDecl, pack: str, diags: l
             merged.items[entry.code] = (item, pack)
         else:
             merged.items[entry.code] = (entry, pack)
+
+
+def _tokens_past_budget(files) -> Optional[n.Span]:
+    """Where the pack's files (in order) pass :data:`~.parser.MAX_PACK_TOKENS` tokens together, or
+    None: the per-file limit alone let a draft of many files cost seconds to parse."""
+    left = MAX_PACK_TOKENS
+    for f in files:
+        count, excess = tokens_past(f.text, min(left, MAX_TOKENS))
+        if excess is not None:
+            if left > MAX_TOKENS:  # this file alone is over its own limit: parse() says so, at that token
+                return None
+            line, column = excess
+            return n.Span(f.path, line, column, line, column + 1)
+        left -= count
+    return None

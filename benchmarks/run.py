@@ -30,8 +30,11 @@ baseline measured in the same run (never as a timed unit test).
                PostgreSQL, as the API's job runs it, against in-process Pack.decide on the
                same inputs and the one-at-a-time path of before (benchmarks/impact_bench.py).
                Goal: ≥ 0.5 × Pack.decide's throughput, ≤ 20 s, ≤ 1 GB per process.
+8. instructions — instructions per admission check and per /healthz in process, counted by
+               valgrind's callgrind (benchmarks/instructions_bench.py): the figure that does not
+               move with the shared machine's load, for comparing a change against the last run.
 
-Usage: python benchmarks/run.py [--quick] [--only anchors,compile,scaling,service,forms,standards,impact]
+Usage: python benchmarks/run.py [--quick] [--only anchors,compile,scaling,service,forms,standards,impact,instructions]
 Results: printed, and written to benchmarks/results/latest.json.
 """
 from __future__ import annotations
@@ -232,13 +235,19 @@ def impact(quick: bool) -> None:
     impact_bench.main(report=section, quick=quick)
 
 
+# ---------------------------------------------------------------- 8. instructions
+def instructions(quick: bool) -> None:
+    import instructions_bench
+    instructions_bench.main(report=section, quick=quick)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
-    ap.add_argument("--only", default="anchors,compile,scaling,service,forms,standards,impact")
+    ap.add_argument("--only", default="anchors,compile,scaling,service,forms,standards,impact,instructions")
     args = ap.parse_args()
     steps = {"anchors": anchors, "compile": compile_time, "scaling": scaling, "service": service, "forms": forms,
-             "standards": standards, "impact": impact}
+             "standards": standards, "impact": impact, "instructions": instructions}
     for name in args.only.split(","):
         steps[name](args.quick)
     out = HERE / "results"

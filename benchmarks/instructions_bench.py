@@ -1,0 +1,129 @@
+"""Instructions per request, counted by valgrind's callgrind: the admission check and Flask's
+trivial ``/healthz``, in process (the app called as a WSGI callable, no server, no client).
+
+Requests per second on this shared 2-core machine move with whatever else runs; the number of
+instructions a request executes does not (callgrind counts them, it does not time them: the same
+total twice, whether or not the other core is busy). So this is the figure to compare a change
+against: run it before and after, or read the two side by side — the check's count over
+``/healthz``'s is the in-process part of the service bench's cost ratio (the server's own cost per
+request, gunicorn's HTTP handling, comes on top of both and is not counted here).
+
+Each request kind runs in its own ``valgrind --tool=callgrind`` process on a database prepared
+beforehand (outside valgrind: loading the repository's data there would take minutes). Counting
+is switched on only inside ``itertools.starmap`` (``--toggle-collect=starmap_next``), which drives
+the measured requests and nothing else: imports, app creation and 30 warm-up requests are not
+counted. Python runs ~50× slower under valgrind: the default 100 requests of each kind take
+about two minutes.
+
+Run ``python benchmarks/instructions_bench.py [--requests N] [--only sqlite,postgresql]``, or
+``main(report)`` from ``benchmarks/run.py`` (``--only instructions``). Skipped, and says so,
+where valgrind is not installed (Debian package ``valgrind``).
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Callable, Optional
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import service_bench  # noqa: E402
+
+CHECK = "/api/v1/tenants/changsha/admission/check"
+
+
+def _requests(config: dict, kind: str, count: int) -> None:
+    """Inside valgrind: build the app on the prepared database, warm it, then run ``count``
+    requests of ``kind`` through ``itertools.starmap`` (the only code counted)."""
+    os.environ["JICENG_DATABASE_URL"] = config["url"]
+    if config["schema"]:
+        os.environ["JICENG_DATABASE_SCHEMA"] = config["schema"]
+    from werkzeug.test import EnvironBuilder
+    from jiceng.platform.app import create_app
+    app = create_app()
+    body = json.dumps({"task": config["task"]}).encode()
+    headers = {"Authorization": f"Bearer {config['token']}", "Content-Type": "application/json"}
+
+    def environ() -> dict:
+        if kind == "check":
+            return EnvironBuilder(path=CHECK, method="POST", data=body, headers=headers).get_environ()
+        return EnvironBuilder(path="/healthz").get_environ()
+
+    def call(env: dict) -> None:
+        status: list = []
+        answer = app(env, lambda s, _h, _e=None: status.append(s))
+        b"".join(answer)
+        if not status[0].startswith("200"):
+            raise SystemExit(f"{kind}: {status[0]}")
+
+    for _ in range(30):
+        call(environ())
+    prepared = [(environ(),) for _ in range(count)]  # built before counting starts
+    list(itertools.starmap(call, prepared))
+
+
+def _count(config_file: Path, kind: str, count: int, tmp: Path) -> int:
+    out = tmp / f"callgrind.{kind}.out"
+    subprocess.run(["valgrind", "--tool=callgrind", "--collect-atstart=no", "--toggle-collect=starmap_next",
+                    f"--callgrind-out-file={out}", sys.executable, __file__, "--inside", str(config_file), kind,
+                    str(count)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    totals = re.search(r"^totals:\s*(\d+)", out.read_text(), re.MULTILINE)
+    if totals is None:
+        raise RuntimeError(f"no totals in {out}")
+    return int(totals.group(1))
+
+
+def measure(kind: str, count: int) -> dict:
+    """Instructions per /healthz and per check on a freshly loaded database of ``kind``."""
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        with service_bench.database(kind, tmp) as (db, url, schema):
+            sample = service_bench.sample(db)
+            config = {"url": url, "schema": schema, "token": service_bench.token(db), "task": sample["task"]}
+            config_file = tmp / "config.json"
+            config_file.write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")
+            db.dispose()
+            healthz = _count(config_file, "healthz", count, tmp) / count
+            check = _count(config_file, "check", count, tmp) / count
+    return {"requests_counted": count, "healthz_instructions": round(healthz),
+            "check_instructions": round(check), "check_vs_healthz": round(check / healthz, 2)}
+
+
+def main(report: Optional[Callable[[str, dict], None]] = None, quick: bool = False,
+         only: str = "sqlite,postgresql", count: Optional[int] = None) -> dict:
+    """Measure each database kind in ``only``; ``report(name, metrics)`` as each finishes."""
+    results: dict = {}
+    count = count or (30 if quick else 100)
+    for kind in only.split(","):
+        if shutil.which("valgrind") is None:
+            metrics = {"skipped": "valgrind is not installed (Debian package valgrind)"}
+        elif kind == "postgresql" and not service_bench.pg_available():
+            metrics = {"skipped": f"PostgreSQL at {service_bench.pg_url()} does not answer"}
+        else:
+            metrics = measure(kind, count)
+        results[f"instructions_{kind}"] = metrics
+        if report is not None:
+            report(f"instructions_{kind}", metrics)
+    return results
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "--inside":
+        _requests(json.loads(Path(sys.argv[2]).read_text(encoding="utf-8")), sys.argv[3], int(sys.argv[4]))
+        sys.exit(0)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="30 requests of each kind")
+    parser.add_argument("--requests", type=int, help="requests of each kind counted (default 100)")
+    parser.add_argument("--only", default="sqlite,postgresql")
+    args = parser.parse_args()
+    main(lambda name, m: print(f"{name}: {json.dumps(m, ensure_ascii=False)}", flush=True),
+         quick=args.quick, only=args.only, count=args.requests)

@@ -14,7 +14,7 @@ from typing import Any, Mapping, Optional
 from .checker import Checked
 from .compiler import CompiledPack, Compiler
 from .diagnostics import MESSAGES, Diagnostic
-from .effects import DECISION_OF, INFORMATION
+from .effects import DECISION_OF, INFORMATION, MET_BY
 from .errors import DecisionInputError  # raised by Pack.decide; callers import it from here
 from .jsonvalue import jsonable
 from .testing import TestReport, run_pack_tests
@@ -49,11 +49,12 @@ class RuleMeta:
 class Decision:
     """The outcome of one admission check."""
 
-    __slots__ = ("_pack", "fired", "_effects", "trace", "today", "_unknown", "_items", "_used")
+    __slots__ = ("_pack", "fired", "_effects", "trace", "today", "_unknown", "_items", "_used", "_task")
 
     def __init__(self, pack: "Pack", fired: list[int], effects: int, trace=None, today=None,
-                 unknown: tuple = (), items: Optional[dict] = None, used: tuple = ()):
+                 unknown: tuple = (), items: Optional[dict] = None, used: tuple = (), task: Mapping = _EMPTY):
         self._pack = pack
+        self._task = task  # the task decided on: which of a rule's several requirements it already meets
         self.fired = fired  # rules that fired, `unknown reject` ones whose condition was unknown among them
         self._effects = effects  # the outcomes of the evaluated rules, as bits (see .effects)
         self.trace = trace
@@ -84,15 +85,20 @@ class Decision:
 
     @property
     def requirements(self) -> list[dict]:
-        """What a conditional decision waits for: one entry per requirement code, and
-        ``information`` naming the facts that were missing when a rule was unknown.
-        A rejection waits for nothing: it has none."""
+        """What a conditional decision waits for: one entry per requirement code, in the order
+        of the fired rules and of each rule's codes, and ``information`` naming the facts that
+        were missing when a rule was unknown. A rule requiring several things at once lists
+        those the task does not already meet (:data:`.effects.MET_BY`). A rejection waits for
+        nothing: it has none."""
         if DECISION_OF[self._effects] == "reject":
             return []
         out, seen = [], set()
         req = self._pack._requirement_of
         for i in self.fired:
-            for code, message in req[i] or ():
+            codes = req[i] or ()
+            if len(codes) > 1:
+                codes = [c for c in codes if not (c[2] and self._task.get(c[2]) is True)] or codes
+            for code, message, _met in codes:
                 if code not in seen:
                     seen.add(code)
                     out.append({"code": code, "message": message})
@@ -171,8 +177,8 @@ class Pack:
         self.tests = checked.tests
         self._pack_info = {"tenant": self.tenant, "version": self.version, "digest": digest}
         self._reason_dicts = [self._reason(m) for m in self.rules]
-        self._requirement_of = [tuple((code, m.message) for code in m.requirements) if m.effect == "require"
-                                else None for m in self.rules]
+        self._requirement_of = [tuple((code, m.message, MET_BY.get(code)) for code in m.requirements)
+                                if m.effect == "require" else None for m in self.rules]
         self._item_probes = [list_probes(r.when, checked, negated=False) if r.when is not None else ()
                              for r in checked.rules]
         self._uses_today = "today" in compiled.reads
@@ -356,16 +362,16 @@ class Pack:
         except Exception as e:  # the generated code is total on well-typed input
             raise self._input_error(task, target, history, source, today, e) from None
         if outcome_only and not explain:  # reasons' items and missing facts are not wanted
-            return Decision(self, fired, effects, None, today, tuple((i, ()) for i in unknown))
+            return Decision(self, fired, effects, None, today, tuple((i, ()) for i in unknown), task=task)
         inputs = {"task": task, "target": target, "history": history, "source": source}
         items = self._items_of(fired, inputs) if any(self._item_probes[i] for i in fired) else None
         used = self._used_items.found(inputs) if self._used_items else ()
         if not unknown and not explain:
-            return Decision(self, fired, effects, None, today, (), items, used)
+            return Decision(self, fired, effects, None, today, (), items, used, task)
         # the cold path: which facts the unknown rules read were missing
         missing = tuple((i, self._missing(i, inputs)) for i in unknown)
         return Decision(self, fired, effects, self._trace(raw, inputs) if explain else None, today, missing, items,
-                        used)
+                        used, task)
 
     def _trace(self, raw, inputs: Mapping) -> list[dict]:
         """Explain: per rule, fired true/false, or null when its condition was

@@ -79,6 +79,24 @@ def test_one_rule_requires_several_things():
     assert d.reasons[0]["requirements"] == ["funding", "work_conditions"]
 
 
+def test_a_rule_requiring_several_things_waits_only_for_those_not_yet_met():
+    # 协助须保障 (require funding, work_conditions) fires when either is missing
+    src = NATIONAL.replace("and not task.funding_provided\n",
+                           "and not (task.funding_provided and task.work_conditions_provided)\n")
+    src += 'list 协 kind assist { "X" "协助" }\n'
+    pack = build({"national": src})
+    codes = lambda **facts: [r["code"] for r in pack.decide({"item_code": "X", "title": "t", **facts},
+                                                           {"level": "community"}).requirements]
+    assert codes(funding_provided=False, work_conditions_provided=False) == ["funding", "work_conditions"]
+    assert codes(funding_provided=True, work_conditions_provided=False) == ["work_conditions"]
+    assert codes(funding_provided=False, work_conditions_provided=True) == ["funding"]
+    # a one-code rule lists its code whatever the task says: only a rule asking for several narrows
+    one = build({"national": src.replace("then require funding, work_conditions", "then require funding")})
+    d = one.decide({"item_code": "X", "title": "t", "funding_provided": True, "work_conditions_provided": False},
+                   {"level": "community"})
+    assert [r["code"] for r in d.requirements] == ["funding"]
+
+
 def test_named_conditions_are_expanded_and_checked():
     pack = build({"national": NATIONAL})
     # the define reads target.level: a missing level leaves the rule unknown, and says why

@@ -151,6 +151,8 @@ class UsedItems:
                 out = []
                 target = inputs.get("target")
                 level = target.get("level") if isinstance(target, Mapping) else None
+                if not isinstance(level, str):  # not a level (the rules treat it as unknown or refuse it)
+                    level = None
             for where, item in matches:
                 if (where is None or level is None or level in where) and item not in out:
                     out.append(item)

@@ -80,7 +80,7 @@ def data_root(folder: Path) -> Path:
     coverage = (ROOT / "rule_packs" / "heilongjiang" / "standards.jc").read_text(encoding="utf-8")
     (packs / TENANT).mkdir()
     (packs / TENANT / "pack.jc").write_text(
-        f'pack {TENANT} version "1" extends hunan\ntitle "全国合成组织单位基准"\n{source}\n\n{coverage}',
+        f'pack {TENANT} version "1" effective 2022-05-27 extends hunan\ntitle "全国合成组织单位基准"\n{source}\n\n{coverage}',
         encoding="utf-8")
     forms = folder / "form_schemas"
     forms.mkdir()

@@ -19,6 +19,11 @@ DECISIONS = ("admit", "conditional", "reject")
 #: the requirement an unknown adds to a conditional decision: the missing facts
 INFORMATION = "information"
 INFORMATION_LABEL = "补充信息"
+#: the requirements a task fact establishes (``funding`` ↔ ``task.funding_provided = true``, the fact
+#: its evidence sets): a rule requiring several things at once (``require funding, work_conditions``,
+#: one clause, one rule) waits only for those the task does not already meet — as the separate rules
+#: it replaces would have — and for all of them if it meets every one (the rule fired regardless)
+MET_BY = {"funding": "funding_provided", "work_conditions": "work_conditions_provided"}
 
 
 def holds_decision(effect: str) -> bool:

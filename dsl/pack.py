@@ -11,16 +11,15 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any, Mapping, Optional
 
-from . import nodes as n
 from .checker import Checked
 from .compiler import CompiledPack, Compiler
 from .diagnostics import MESSAGES, Diagnostic
-from .effects import DECISION_OF, INFORMATION
+from .effects import DECISION_OF, INFORMATION, MET_BY
 from .errors import DecisionInputError  # raised by Pack.decide; callers import it from here
 from .jsonvalue import jsonable
 from .testing import TestReport, run_pack_tests
-from .types import BOOL, DATE, SOURCE_LABELS, STR, ArrayOf, Enum, ListRef, Num, Record, SetOf, Type
-from .visitor import iter_child_nodes
+from .types import BOOL, DATE, SOURCE_LABELS, STR, ArrayOf, Enum, Num, Record, SetOf, Type
+from .used_items import UsedItems, list_probes
 from .vocabulary import Vocabulary
 
 _EMPTY: Mapping = {}
@@ -50,17 +49,19 @@ class RuleMeta:
 class Decision:
     """The outcome of one admission check."""
 
-    __slots__ = ("_pack", "fired", "_effects", "trace", "today", "_unknown", "_items")
+    __slots__ = ("_pack", "fired", "_effects", "trace", "today", "_unknown", "_items", "_used", "_task")
 
     def __init__(self, pack: "Pack", fired: list[int], effects: int, trace=None, today=None,
-                 unknown: tuple = (), items: Optional[dict] = None):
+                 unknown: tuple = (), items: Optional[dict] = None, used: tuple = (), task: Mapping = _EMPTY):
         self._pack = pack
+        self._task = task  # the task decided on: which of a rule's several requirements it already meets
         self.fired = fired  # rules that fired, `unknown reject` ones whose condition was unknown among them
         self._effects = effects  # the outcomes of the evaluated rules, as bits (see .effects)
         self.trace = trace
         self.today = today
         self._unknown = unknown  # ((rule index, missing fact paths), ...) of the rules that were unknown
         self._items = items  # rule index -> the list items it fired because of (see Pack._items_of)
+        self._used = used  # the items the decision relied on, as Pack._shown_item made them (see .used_items)
 
     def _reason(self, i: int) -> dict:
         reason = dict(self._pack._reason_dicts[i])
@@ -84,15 +85,20 @@ class Decision:
 
     @property
     def requirements(self) -> list[dict]:
-        """What a conditional decision waits for: one entry per requirement code, and
-        ``information`` naming the facts that were missing when a rule was unknown.
-        A rejection waits for nothing: it has none."""
+        """What a conditional decision waits for: one entry per requirement code, in the order
+        of the fired rules and of each rule's codes, and ``information`` naming the facts that
+        were missing when a rule was unknown. A rule requiring several things at once lists
+        those the task does not already meet (:data:`.effects.MET_BY`). A rejection waits for
+        nothing: it has none."""
         if DECISION_OF[self._effects] == "reject":
             return []
         out, seen = [], set()
         req = self._pack._requirement_of
         for i in self.fired:
-            for code, message in req[i] or ():
+            codes = req[i] or ()
+            if len(codes) > 1:
+                codes = [c for c in codes if not (c[2] and self._task.get(c[2]) is True)] or codes
+            for code, message, _met in codes:
                 if code not in seen:
                     seen.add(code)
                     out.append({"code": code, "message": message})
@@ -109,6 +115,21 @@ class Decision:
         return [{"rule": rules[i].id, "pack": rules[i].pack, "missing": list(paths)} for i, paths in self._unknown]
 
     @property
+    def items(self) -> list[dict]:
+        """The list items the decision relied on, whether or not a rule fired because of them
+        (a task admitted because its item is on the self-governance list relied on that item):
+        ``[{list, code, name, example, cites}]``, in the order of the rules' tests. An
+        ``example`` item is not the content of a published list, and every decision using
+        one says so here. Empty for ``decide(outcome_only=True)``."""
+        return [{**item, "cites": [dict(c) for c in item["cites"]]} for item in self._used]
+
+    @property
+    def reasons_annotated(self) -> bool:
+        """Does a reason differ from its rule's :meth:`Pack.reason_of` (a rule rejecting because
+        its condition was unknown, or firing because of list items, says so in its reason)?"""
+        return bool(self._unknown) or bool(self._items)
+
+    @property
     def rule_ids(self) -> list[str]:
         rules = self._pack.rules
         return [rules[i].id for i in self.fired]
@@ -121,6 +142,7 @@ class Decision:
         else:  # every fact was known: the common case, spelt out for speed
             out = {"decision": DECISION_OF[self._effects], "reasons": [self._reason(i) for i in self.fired],
                    "requirements": self.requirements, "pack": dict(self._pack._pack_info), "unknown": []}
+        out["items"] = self.items
         if self.trace is not None:
             out["trace"] = self.trace
         return out
@@ -155,15 +177,17 @@ class Pack:
         self.tests = checked.tests
         self._pack_info = {"tenant": self.tenant, "version": self.version, "digest": digest}
         self._reason_dicts = [self._reason(m) for m in self.rules]
-        self._requirement_of = [tuple((code, m.message) for code in m.requirements) if m.effect == "require"
-                                else None for m in self.rules]
-        self._item_probes = [item_probes(r.when, checked) if r.when is not None else () for r in checked.rules]
+        self._requirement_of = [tuple((code, m.message, MET_BY.get(code)) for code in m.requirements)
+                                if m.effect == "require" else None for m in self.rules]
+        self._item_probes = [list_probes(r.when, checked, negated=False) if r.when is not None else ()
+                             for r in checked.rules]
         self._uses_today = "today" in compiled.reads
         self._fn = compiled.decide
         self.history_needed: frozenset[str] = frozenset(compiled.reads.get("history", ()))
         self._history_needed = tuple(sorted(self.history_needed))
         self._vocabulary_of = {f: Vocabulary.from_items(name, checked.lists[name].kind, checked.lists[name].items)
                                for f, name in checked.task_form.vocabularies.items() if name in checked.lists}
+        self._used_items = UsedItems(checked, self._vocabulary_of, self._shown_item)
 
     # ---------------------------------------------------------------- metadata
     @property
@@ -222,14 +246,19 @@ class Pack:
                 out[i] = found
         return out
 
+    def _shown_item(self, item: dict) -> dict:
+        """A list item as decisions show it: ``{list, code, name, example, cites}`` (cites with
+        their sources' metadata)."""
+        return {"list": item["list"], "code": item["code"], "name": item["name"], "example": bool(item["example"]),
+                "cites": [self._cite(c["source"], c["clause"], c["quote"]) for c in item["cites"]]}
+
     def _with_items(self, reason: dict, items: list[dict]) -> dict:
         """``reason`` with the items it fired because of: each item's citations join the
         reason's, and an example item (``example``) is marked as such in the message."""
         shown = []
         for item in items:
-            cites = [self._cite(c["source"], c["clause"], c["quote"]) for c in item["cites"]]
-            shown.append({"list": item["list"], "code": item["code"], "name": item["name"],
-                          "example": bool(item["example"]), "cites": cites})
+            shown.append(self._shown_item(item))
+            cites = shown[-1]["cites"]
             reason["cites"] = reason["cites"] + [{**c, "item": item["code"]} for c in cites]
             extra = ";".join(citation_text(c) for c in cites)
             if extra:
@@ -333,14 +362,16 @@ class Pack:
         except Exception as e:  # the generated code is total on well-typed input
             raise self._input_error(task, target, history, source, today, e) from None
         if outcome_only and not explain:  # reasons' items and missing facts are not wanted
-            return Decision(self, fired, effects, None, today, tuple((i, ()) for i in unknown))
+            return Decision(self, fired, effects, None, today, tuple((i, ()) for i in unknown), task=task)
         inputs = {"task": task, "target": target, "history": history, "source": source}
         items = self._items_of(fired, inputs) if any(self._item_probes[i] for i in fired) else None
+        used = self._used_items.found(inputs) if self._used_items else ()
         if not unknown and not explain:
-            return Decision(self, fired, effects, None, today, (), items)
+            return Decision(self, fired, effects, None, today, (), items, used, task)
         # the cold path: which facts the unknown rules read were missing
         missing = tuple((i, self._missing(i, inputs)) for i in unknown)
-        return Decision(self, fired, effects, self._trace(raw, inputs) if explain else None, today, missing, items)
+        return Decision(self, fired, effects, self._trace(raw, inputs) if explain else None, today, missing, items,
+                        used, task)
 
     def _trace(self, raw, inputs: Mapping) -> list[dict]:
         """Explain: per rule, fired true/false, or null when its condition was
@@ -455,40 +486,6 @@ def citation_text(c: Mapping) -> str:
     """``短标题 四(四):“不得将……”``: a cite as one line of text."""
     text = f"{c['title']} {c.get('clause') or ''}".strip()
     return text + (f":“{c['quote']}”" if c.get("quote") else "")
-
-
-def item_probes(when, checked) -> tuple:
-    """Where a condition tests a task fact for membership in lists (``task.item_code in
-    减负事项``, ``task.category in kind forbidden``) or looks an item up by it
-    (``协助事项[task.item_code]``): ((fact path, list names), …)."""
-    out = []
-    stack = [when]
-    while stack:
-        e = stack.pop()
-        if isinstance(e, n.Compare) and e.op == "in":
-            t = checked.types.get(e.right)
-            path = _fact_path(e.left, checked)
-            if isinstance(t, ListRef) and path is not None:
-                out.append((path, t.names))
-        elif isinstance(e, n.Index):  # 协助事项[task.item_code].requires
-            t = checked.types.get(e.obj)
-            path = _fact_path(e.key, checked)
-            if isinstance(t, ListRef) and path is not None:
-                out.append((path, t.names))
-        if isinstance(e, n.Not):  # `not (x in L)` fires because x is not on it
-            continue
-        stack.extend(iter_child_nodes(e))
-    return tuple(out)
-
-
-def _fact_path(e, checked) -> Optional[tuple]:
-    names = []
-    while isinstance(e, n.Attr):
-        names.append(e.name)
-        e = e.obj
-    if isinstance(e, n.Name) and checked.bindings.get(e, ("", ""))[0] == "root" and names:
-        return (e.id, *reversed(names))
-    return None
 
 
 def _path_text(path: tuple[str, ...]) -> str:

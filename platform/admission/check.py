@@ -116,7 +116,7 @@ def _check(rt: Runtime, conn: Connection, caller: Union[Principal, TokenToConfir
         tenant=decider, kind="check", actor=principal.actor, decided_on=on.isoformat(),
         input={"task": req.task, "source": source, "what_if": what_if},
         target=target.text, history=history, pack=resolved.log_info_text, outcome=d.decision,
-        reasons=resolved.reasons_text(d), requirements=d.requirements)
+        reasons=resolved.reasons_text(d), requirements=d.requirements, items=d.items)
     appended = rt.check_log.submit(entry, via=conn)
     pack = {"tenant": resolved.pack.tenant, "version": resolved.pack.version, "digest": resolved.pack.digest}
     trace = f',"trace":{canonical_jsonable(d.trace)}' if d.trace is not None else ""
@@ -124,7 +124,7 @@ def _check(rt: Runtime, conn: Connection, caller: Union[Principal, TokenToConfir
             f'"requirements":{entry.json_text("requirements")},"pack":{canonical(pack)}{trace},'
             f'"decision_id":{appended.id},"decided_on":{canonical(on.isoformat())},'
             f'"what_if":{"true" if what_if else "false"},"unknown":{canonical_jsonable(d.unknown)},'
-            f'"target":{entry.json_text("target")}}}\n')
+            f'"target":{entry.json_text("target")},"items":{entry.json_text("items")}}}\n')
 
 
 def read_state(conn: Connection, unit_code: Optional[str], on: date, digest: Optional[str] = None

@@ -44,7 +44,28 @@ class CheckRequestSchema(ZhSchema):
     explain = Bool(load_default=False, metadata={"description": "附上每条规则是否触发及条件看到的值"})
 
 
-class ReasonSchema(ZhSchema):
+class DictItemsSchema(ZhSchema):
+    """A schema dumping dicts that may carry an ``items`` key: a key a dict lacks is absent,
+    never one of dict's methods (``items``)."""
+
+    def get_attribute(self, obj, attr, default):
+        return obj.get(attr, default) if isinstance(obj, dict) else super().get_attribute(obj, attr, default)
+
+
+class UsedItemSchema(ZhSchema):
+    list = Str(required=True, metadata={"description": "清单名"})
+    code = Str(required=True)
+    name = Str(required=True)
+    example = Bool(required=True, metadata={"description": "示例事项:不是正式公布的清单内容(规则包中标为 example)"})
+    cites = List(Dict(), required=True, metadata={"description": "该事项的依据:{source, title, clause, quote?, file, …}"})
+
+
+#: the list items a decision relied on, whether or not a rule fired because of them
+USED_ITEMS = ("判定所依据的清单事项(按事项代码、名称或别名匹配,无论是否有规则因之触发):"
+              "[{list, code, name, example, cites}];example 为真的是示例事项,不是正式公布的清单内容")
+
+
+class ReasonSchema(DictItemsSchema):
     rule = Str(required=True)
     effect = Str(required=True, validate=one_of(("reject", "require", "warn")))
     message = Str(required=True)
@@ -57,10 +78,6 @@ class ReasonSchema(ZhSchema):
     requirements = List(Str(), metadata={"description": "一条规则同时提出几项要求时的全部要求代码"})
     items = List(Dict(), metadata={"description": "规则因之触发的清单事项:[{list, code, name, example, cites}]"})
     example = Bool(metadata={"description": "所涉事项中有示例事项(不是正式公布的清单内容)"})
-
-    def get_attribute(self, obj, attr, default):
-        # a reason is a dict: a key it lacks is absent, never one of dict's methods (``items``)
-        return obj.get(attr, default) if isinstance(obj, dict) else super().get_attribute(obj, attr, default)
 
 
 class RequirementSchema(ZhSchema):
@@ -86,6 +103,7 @@ class CheckResponseSchema(ZhSchema):
     target = Dict(metadata={"description": "判定所用的接收单位事实"})
     unknown = List(Dict(), metadata={"description": "因缺失事实而无法判断的规则:[{rule, pack, missing}](由此要求 information)"})
     trace = List(Dict(), metadata={"description": "explain 时:每条规则是否触发及看到的值"})
+    items = List(Nested(UsedItemSchema), required=True, metadata={"description": USED_ITEMS})
 
 
 # ---------------------------------------------------------------------- lists, units, tenants, standards
@@ -391,12 +409,13 @@ class AssignRequestSchema(ZhSchema):
             raise ValidationError("targets 与 children_of 至少给出一个", "targets")
 
 
-class AssignResultSchema(ZhSchema):
+class AssignResultSchema(DictItemsSchema):
     target = Str(required=True)
     status = Str(required=True, validate=one_of(("admitted", "pending", "rejected", "exists", "invalid")))
     decision = Str(validate=one_of(OUTCOMES))
     reasons = List(Nested(ReasonSchema))
     requirements = List(Nested(RequirementSchema))
+    items = List(Nested(UsedItemSchema), metadata={"description": USED_ITEMS})
     pack = Nested(PackRefSchema)
     decision_id = Int()
     assignment = Nested(AssignmentSchema, allow_none=True)
@@ -417,10 +436,11 @@ class AssignmentPatchSchema(ZhSchema):
     on = Date(allow_none=True, metadata={"description": "不接受:按服务器当天的日期重新判定,给出即 422 on_not_allowed"})
 
 
-class AssignmentPatchResponseSchema(ZhSchema):
+class AssignmentPatchResponseSchema(DictItemsSchema):
     decision = Str(required=True, validate=one_of(OUTCOMES))
     reasons = List(Nested(ReasonSchema), required=True)
     requirements = List(Nested(RequirementSchema), required=True)
+    items = List(Nested(UsedItemSchema), required=True, metadata={"description": USED_ITEMS})
     pack = Nested(PackRefSchema, required=True)
     decision_id = Int(required=True)
     status = Str(required=True)
@@ -501,7 +521,7 @@ class DecisionQuerySchema(ZhSchema):
     kind = Str(validate=one_of(("check", "assignment")))
 
 
-class DecisionSchema(ZhSchema):
+class DecisionSchema(DictItemsSchema):
     id = Int(required=True)
     tenant = Str(required=True)
     seq = Int(required=True)
@@ -516,6 +536,8 @@ class DecisionSchema(ZhSchema):
     outcome = Str(required=True)
     reasons = List(Dict(), required=True)
     requirements = List(Dict(), required=True)
+    items = List(Dict(), required=True, allow_none=True,
+                 metadata={"description": USED_ITEMS + ";在记录这一项之前写入的决定记录为 null(不参与其哈希)"})
     prev_hash = Str(required=True)
     hash = Str(required=True)
 

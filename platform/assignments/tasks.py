@@ -299,7 +299,7 @@ def _decide(session: Session, rt: Runtime, principal: Principal, task_data: dict
         tenant=unit.tenant, kind="assignment", actor=principal.actor, decided_on=on.isoformat(),
         input=logged_input, target=target.text, history=history,
         pack=resolved.log_info(), outcome=d.decision, reasons=body["reasons"],
-        requirements=body["requirements"])
+        requirements=body["requirements"], items=body["items"])
     return {"body": body, "entry": entry}
 
 

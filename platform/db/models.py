@@ -269,6 +269,9 @@ class Decision(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     reasons: Mapped[list[Any]] = mapped_column(JSON)
     requirements: Mapped[list[Any]] = mapped_column(JSON)
+    #: the list items the decision relied on (``Decision.items``); NULL in entries logged before
+    #: it was recorded, which then hash without it (``decisions/chain.py`` OPTIONAL_FIELDS)
+    items: Mapped[Optional[list[Any]]] = mapped_column(JSON, nullable=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

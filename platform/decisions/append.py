@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from json.encoder import encode_basestring
-from typing import Sequence, Union
+from typing import Optional, Sequence, Union
 
 from sqlalchemy import Table, Text, bindparam, insert, select, text, update
 from sqlalchemy.engine import Connection
@@ -30,7 +30,7 @@ from sqlalchemy.sql.elements import TextClause
 from jiceng.platform.db.models import Decision, LogHead
 from jiceng.platform.decisions.chain import SQL_CHAIN_HASH, canonical, canonical_jsonable, chain_hash, split_payload
 
-_JSON_FIELDS = ("input", "target", "history", "pack", "reasons", "requirements")
+_JSON_FIELDS = ("input", "target", "history", "pack", "reasons", "requirements", "items")
 _TEXT_FIELDS = ("tenant_code", "kind", "actor", "created_at", "decided_on", "outcome")
 #: the columns of a new row, in the order of an entry's values then the chain's three
 COLUMNS = (*_TEXT_FIELDS, *_JSON_FIELDS, "seq", "prev_hash", "hash")
@@ -93,11 +93,14 @@ class NoChainHead(LookupError):
 
 
 def entry(*, tenant: str, kind: str, actor: str, decided_on: str, input: dict, target: dict, history: dict,
-          pack: dict, outcome: str, reasons: list, requirements: list) -> Entry:
+          pack: dict, outcome: str, reasons: list, requirements: list, items: Optional[list] = None) -> Entry:
     """One entry of ``tenant``'s chain, stamped now. Any JSON field may be given as
-    :class:`Canonical` text instead of an object."""
+    :class:`Canonical` text instead of an object. ``items`` (the list items the decision relied
+    on, :attr:`jiceng.dsl.pack.Decision.items`) is left out of the entry when None, as in the
+    entries written before it was logged."""
     texts = {"input": _text(input), "target": _text(target), "history": _text(history), "pack": _text(pack),
-             "reasons": _text(reasons), "requirements": _text(requirements)}
+             "reasons": _text(reasons), "requirements": _text(requirements),
+             "items": None if items is None else _text(items)}
     plain = {"tenant_code": tenant, "kind": kind, "actor": actor, "created_at": utc_now_text(),
              "decided_on": decided_on, "outcome": outcome}
     prefix, suffix = split_payload({**texts, **{k: canonical(v) for k, v in plain.items()}})
@@ -175,12 +178,12 @@ WITH RECURSIVE
    FROM chain c JOIN batch b ON b.t = c.tenant AND b.n = c.n + 1),
  added AS (
    INSERT INTO decisions (tenant_code, seq, kind, actor, created_at, decided_on, outcome, input, target, history,
-                          pack, reasons, requirements, prev_hash, hash)
+                          pack, reasons, requirements, items, prev_hash, hash)
    SELECT c.tenant, c.seq, r.kind, r.actor, r.created_at, r.decided_on, r.outcome, r.input, r.target, r.history,
-          r.pack, r.reasons, r.requirements, c.prev_hash, c.hash
+          r.pack, r.reasons, r.requirements, r.items, c.prev_hash, c.hash
    FROM chain c CROSS JOIN LATERAL json_to_record(c.payload::json) AS r(
         kind text, actor text, created_at text, decided_on text, outcome text, input json, target json,
-        history json, pack json, reasons json, requirements json)
+        history json, pack json, reasons json, requirements json, items json)
    WHERE c.n > 0 ORDER BY c.tenant, c.seq
    RETURNING id, tenant_code, seq, hash),
  moved AS (

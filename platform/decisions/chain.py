@@ -25,7 +25,10 @@ GENESIS_HASH = "0" * 64
 
 #: the columns an entry's hash covers (everything but the row id and the hashes)
 HASHED_FIELDS = ("tenant_code", "seq", "kind", "actor", "created_at", "decided_on", "input", "target",
-                 "history", "pack", "outcome", "reasons", "requirements")
+                 "history", "pack", "outcome", "reasons", "requirements", "items")
+#: hashed only when the entry holds them (not None): entries written before such a field existed
+#: (the list items a decision relied on, ``items``) keep the payload, hence the hash, they had
+OPTIONAL_FIELDS = frozenset({"items"})
 
 
 _ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
@@ -69,8 +72,10 @@ SQL_CHAIN_HASH = "encode(sha256(convert_to({prev} || E'\\n' || {payload}, 'UTF8'
 
 
 def entry_payload(fields: Mapping) -> str:
-    """The canonical payload of an entry: the JSON object of its :data:`HASHED_FIELDS`."""
-    return canonical({k: fields[k] for k in HASHED_FIELDS})
+    """The canonical payload of an entry: the JSON object of its :data:`HASHED_FIELDS` (an
+    :data:`OPTIONAL_FIELDS` one only when the entry holds it)."""
+    return canonical({k: fields[k] for k in HASHED_FIELDS
+                      if k not in OPTIONAL_FIELDS or fields.get(k) is not None})
 
 
 def entry_hash(prev_hash: str, fields: Mapping) -> str:
@@ -81,7 +86,8 @@ def entry_hash(prev_hash: str, fields: Mapping) -> str:
 def split_payload(texts: Mapping[str, str]) -> tuple[str, str]:
     """The canonical payload of an entry, around its ``seq``: ``prefix + str(seq) + suffix``.
 
-    ``texts`` holds the canonical JSON (:func:`canonical`) of every hashed field but ``seq``.
+    ``texts`` holds the canonical JSON (:func:`canonical`) of every hashed field but ``seq``
+    (an :data:`OPTIONAL_FIELDS` one may be missing, or ``null``: it is then left out).
     An entry is hashed before the head of its chain is known; only ``seq`` and the previous
     hash are filled in under the chain's lock: the payload is then ``f"{prefix}{seq}{suffix}"``,
     exactly :func:`entry_payload` of the entry.
@@ -90,6 +96,8 @@ def split_payload(texts: Mapping[str, str]) -> tuple[str, str]:
     for key in sorted(HASHED_FIELDS):
         if key == "seq":
             past_seq = True
+        elif key in OPTIONAL_FIELDS and texts.get(key) in (None, "null"):
+            continue
         else:
             (after if past_seq else before).append(f"{_KEY_TEXT[key]}:{texts[key]}")
     return "{" + "".join(f"{part}," for part in before) + '"seq":', "".join(f",{part}" for part in after) + "}"

@@ -1,7 +1,8 @@
 """A logged decision as a printable notice: 准入决定告知书 / 不予准入告知书.
 
 Everything shown comes from the decision log entry itself (task, receiving
-unit, outcome, reasons with their cited clauses, requirements, pack) — never
+unit, outcome, reasons with their cited clauses, the list items the decision
+relied on — an example item marked as such —, requirements, pack) — never
 from today's rules — plus the entry's hash, so the printed notice can be
 checked against the log with `jiceng decisions verify`. Field labels come from
 the task form version the decision was made on.
@@ -90,6 +91,15 @@ def _actor(actor: str) -> str:
     return f"{ROLE_LABEL.get(role, role)}({place or actor})" if role else actor
 
 
+def documents(reasons: list, items: list) -> list[dict]:
+    """Each source the reasons and the items cite, once, in the order first cited: the notice
+    names a document's full title and metadata once, the citations only its short title."""
+    seen: dict[str, dict] = {}
+    for c in [c for r in reasons for c in r.get("cites") or ()] + [c for i in items for c in i.get("cites") or ()]:
+        seen.setdefault(c.get("source"), c)
+    return list(seen.values())
+
+
 def notice(rt: Runtime, tenant: str, decision_id: int) -> dict:
     """What the notice of decision ``decision_id`` in ``tenant``'s log shows (:class:`NotFound`
     when the log holds no such decision: another tenant's decision is never shown)."""
@@ -101,6 +111,7 @@ def notice(rt: Runtime, tenant: str, decision_id: int) -> dict:
     task, source, target = inp.get("task") or {}, inp.get("source") or {}, entry.target or {}
     key, other = task_rows(model, task, source)
     pack = entry.pack or {}
+    used = entry.items or []  # None: logged before the items were recorded
     return {
         "heading": "不予准入告知书" if entry.outcome == "reject" else "准入决定告知书",
         "number": f"{entry.tenant_code}-{entry.seq:06d}", "id": entry.id, "seq": entry.seq,
@@ -112,6 +123,8 @@ def notice(rt: Runtime, tenant: str, decision_id: int) -> dict:
                    "level": LEVEL_LABELS.get(target.get("level"), target.get("level") or NOT_GIVEN)},
         "outcome": entry.outcome, "outcome_label": LABEL.get(entry.outcome, entry.outcome),
         "reasons": entry.reasons or [],
+        "used_items": used, "examples": [i["name"] for i in used if i.get("example")],
+        "documents": documents(entry.reasons or [], used),
         "requirements": entry.requirements or [],
         "pack": {"tenant": pack.get("tenant"), "version": pack.get("version"), "digest": pack.get("digest"),
                  "chain": pack.get("chain") or [], "task_form": pack.get("task_form")},

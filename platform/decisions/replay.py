@@ -77,10 +77,12 @@ def replay(rt: Runtime, tenants: list[str], decision_id: int) -> dict:
         entry = decision_log.get(session, tenants, decision_id)
         replayed = recompute(session, rt, entry)
         original = {"decision": entry.outcome, "reasons": entry.reasons, "requirements": entry.requirements,
-                    "pack": entry.pack}
+                    "pack": entry.pack, "items": entry.items}
+        # an entry logged before the items were recorded has none (None): there is nothing to compare
         same = (replayed["decision"] == entry.outcome
                 and [r["rule"] for r in replayed["reasons"]] == [r["rule"] for r in entry.reasons]
                 and replayed["requirements"] == entry.requirements
+                and (entry.items is None or replayed["items"] == entry.items)
                 and replayed["pack"]["digest"] == (entry.pack or {}).get("digest"))
         return {"decision_id": entry.id, "tenant": entry.tenant_code, "decided_on": entry.decided_on,
                 "original": original, "replayed": replayed, "same": same}

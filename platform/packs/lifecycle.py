@@ -8,7 +8,7 @@ import re
 from datetime import date, datetime, timezone
 from typing import Optional
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from jiceng.platform.db.models import PackHead, PackVersion, Publication, PublicationProposal
@@ -159,8 +159,18 @@ LATEST = object()
 def require_publishable(session: Session, rt: Runtime, v: PackVersion, effective_from: date) -> None:
     """``v`` must compile over the ancestors in force on ``effective_from`` and pass its own tests
     there (422 ``pack_tests_failed`` naming each failing test); descendants' packs and the forms'
-    param bindings must still hold with it."""
-    force = in_force(session, effective_from).replaced(v.tenant_code, v)
+    param bindings must still hold with it. An ancestor with no version in force on that day is
+    422 ``parent_not_in_force`` (saying from when it is), not a compile error about a missing pack."""
+    force = in_force(session, effective_from)
+    for ancestor in rt.directory(session, v.tenant_code).ancestors(v.tenant_code)[:-1]:
+        if ancestor not in force.versions:
+            first = session.execute(select(func.min(Publication.effective_from))
+                                    .where(Publication.tenant_code == ancestor)).scalar()
+            since = f"自 {first.isoformat()} 起生效" if first is not None else "还没有发布过任何版本"
+            message = (f"上级规则包 {ancestor} 在 {effective_from.isoformat()} 还没有生效({since}):"
+                       "本版本的生效日期不能早于上级规则包")
+            raise Invalid("parent_not_in_force", message, [{"path": "/effective_from", "message": message}])
+    force = force.replaced(v.tenant_code, v)
     require_passing_tests(rt.compiler.resolve(session, v.tenant_code, force, rt.forms(session)).pack)
     check_publication(session, rt, v.tenant_code, force)
 

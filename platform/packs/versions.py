@@ -101,8 +101,9 @@ class ResolvedPack:
 
     def reasons_text(self, decision) -> Canonical:
         """``canonical_jsonable(decision.reasons)``, from each rule's reason encoded once (a rule
-        that rejects because its condition was unknown says so in a reason of its own)."""
-        if decision.unknown:
+        that rejects because its condition was unknown, or fires because of list items, says so in
+        a reason of its own)."""
+        if decision.reasons_annotated:
             return Canonical(canonical_jsonable(decision.reasons))
         texts = self._reason_texts
         return Canonical("[" + ",".join(texts[i] for i in decision.fired) + "]")

@@ -2,10 +2,12 @@
 
 Packs under ``rule_packs/`` become published versions: a pack seen for the
 first time is in force from the date its documents take effect (``pack …
-effective 2024-06-01``), or from the start (1970-01-01) when it declares none —
-never before its ancestors' first versions, without which it cannot compile; a
-changed pack becomes a new version in force from its declared date when that is
-later than the version in force, else from today; an unchanged one is left alone. Each is compiled over its ancestors as they
+effective 2024-06-01``) — never before its ancestors' first versions, without
+which it cannot compile; a changed pack becomes a new version in force from its
+declared date when that is later than the version in force, else from today; an
+unchanged one is left alone. A new or changed pack that declares no date is
+refused (``pack_effective_missing``): init cannot know from when its documents
+apply, and neither the start of time nor today would be what they say. Each is compiled over its ancestors as they
 stand after this load, parents first, and published like any other version:
 it must extend its tenant's registered parent and pass its own tests; a pack
 that does not is reported (status ``error``) and nothing of it is stored.
@@ -28,7 +30,7 @@ from jiceng.platform.departments.importer import seed_departments
 from jiceng.platform.forms import store as form_store
 from jiceng.platform.auth import tokens as token_service
 from jiceng.platform.errors import Invalid
-from jiceng.platform.packs.versions import ALWAYS, files_digest, in_force
+from jiceng.platform.packs.versions import files_digest, in_force
 from jiceng.platform.packs.lifecycle import lock_head, publish_version, store_version
 from jiceng.platform.runtime import Runtime
 from jiceng.platform.tenants.files import read_tenants
@@ -112,6 +114,14 @@ def _load_pack(rt: Runtime, name: str, files: dict[str, str]) -> dict:
             return {"tenant": name, "number": latest.number, "status": "unchanged"}
         resolved = rt.compiler.resolve(session, name, in_force(session, date.today()), rt.forms(session),
                                        draft=files)
+        if resolved.pack.effective is None:
+            message = (f"规则包 {name} 没有写生效日期:请在 pack 声明中写明其依据文件生效的日期,"
+                       f"如 pack {name} version \"…\" effective 2024-06-01;init 未发布它")
+            header = resolved.pack.checked.linked.leaf.header
+            at = header.span if header is not None else None
+            raise Invalid("pack_effective_missing", message, [{
+                "file": at.file if at else "pack.jc", "line": at.line if at else 1,
+                "column": at.column if at else 1, "code": "pack_effective_missing", "message": message}])
         v = store_version(session, name, files, resolved, "init", INIT_ACTOR)
         head = session.get(PackHead, name)
         effective = _effective_from(session, head, resolved.pack.effective,
@@ -120,11 +130,9 @@ def _load_pack(rt: Runtime, name: str, files: dict[str, str]) -> dict:
         return {"tenant": name, "number": v.number, "status": "published", "effective_from": effective.isoformat()}
 
 
-def _effective_from(session, head: PackHead, declared: Optional[str], ancestors: list[str]) -> date:
+def _effective_from(session, head: PackHead, declared: str, ancestors: list[str]) -> date:
     """When a pack loaded by init comes into force (see the module docstring)."""
-    if declared is None and head.latest_publication_id is not None:
-        return date.today()
-    wanted = date.fromisoformat(declared) if declared is not None else ALWAYS
+    wanted = date.fromisoformat(declared)
     if head.latest_publication_id is None:
         firsts = session.execute(select(func.min(Publication.effective_from))
                                  .where(Publication.tenant_code.in_(ancestors))

@@ -63,7 +63,7 @@ def test_warnings_alone_admit(pack):
 
 def test_to_dict_is_the_api_body(pack):
     body = pack.decide({"title": "t", "one_vote_veto": True}).to_dict()
-    assert set(body) == {"decision", "reasons", "requirements", "pack", "unknown"}
+    assert set(body) == {"decision", "reasons", "requirements", "pack", "unknown", "items"}
     assert body["pack"] == {"tenant": "p", "version": "3", "digest": pack.digest}
     (reason,) = body["reasons"]
     assert {k: reason[k] for k in ("rule", "effect", "message", "pack")} == {

@@ -79,6 +79,24 @@ def test_one_rule_requires_several_things():
     assert d.reasons[0]["requirements"] == ["funding", "work_conditions"]
 
 
+def test_a_rule_requiring_several_things_waits_only_for_those_not_yet_met():
+    # 协助须保障 (require funding, work_conditions) fires when either is missing
+    src = NATIONAL.replace("and not task.funding_provided\n",
+                           "and not (task.funding_provided and task.work_conditions_provided)\n")
+    src += 'list 协 kind assist { "X" "协助" }\n'
+    pack = build({"national": src})
+    codes = lambda **facts: [r["code"] for r in pack.decide({"item_code": "X", "title": "t", **facts},
+                                                           {"level": "community"}).requirements]
+    assert codes(funding_provided=False, work_conditions_provided=False) == ["funding", "work_conditions"]
+    assert codes(funding_provided=True, work_conditions_provided=False) == ["work_conditions"]
+    assert codes(funding_provided=False, work_conditions_provided=True) == ["funding"]
+    # a one-code rule lists its code whatever the task says: only a rule asking for several narrows
+    one = build({"national": src.replace("then require funding, work_conditions", "then require funding")})
+    d = one.decide({"item_code": "X", "title": "t", "funding_provided": True, "work_conditions_provided": False},
+                   {"level": "community"})
+    assert [r["code"] for r in d.requirements] == ["funding"]
+
+
 def test_named_conditions_are_expanded_and_checked():
     pack = build({"national": NATIONAL})
     # the define reads target.level: a missing level leaves the rule unknown, and says why
@@ -227,3 +245,53 @@ def test_a_named_condition_reads_the_measures_standards_export_to_target():
     assert pack.decide({"title": "t"}, {"level": "community", "缺口": 1}).decision == "admit"
     uses = src.replace("define 社区 = target.level == community", "define 社区 = target.缺口 > 3 户")
     assert build({"p": uses}).decide({"title": "t"}, {"level": "community", "缺口": 5}).decision == "reject"
+
+
+EXAMPLES = NATIONAL + '''list 示例自治 kind self_governance {
+  "E1" "示例的自治事项" alias "示例别名" example
+}
+list 示例协助 kind assist { "EX" "示例的协助事项" example requires funding }
+'''
+
+
+def test_a_decision_names_the_items_it_relied_on_even_when_no_rule_fired():
+    pack = build({"national": EXAMPLES})
+    for spelling in ("E1", "示例别名"):  # admitted because the item is on a self-governance list
+        d = pack.decide({"item_code": spelling, "title": "t"}, {"level": "community"})
+        assert d.decision == "admit" and d.fired == []
+        assert [(i["list"], i["code"], i["name"], i["example"]) for i in d.items] == [
+            ("示例自治", "E1", "示例的自治事项", True)]
+        assert d.to_dict()["items"] == d.items
+    d = pack.decide({"item_code": "Z1", "title": "t"}, {"level": "community"})
+    assert d.decision == "admit" and [(i["code"], i["example"]) for i in d.items] == [("Z1", False)]
+    # conditional because of an assist item: the item is named whichever rule fired
+    d = pack.decide({"item_code": "EX", "title": "t", "funding_provided": False}, {"level": "community"})
+    assert d.decision == "conditional" and [(i["code"], i["example"]) for i in d.items] == [("EX", True)]
+
+
+def test_the_items_section_cites_each_item_and_keeps_the_rules_order():
+    pack = build({"national": EXAMPLES})
+    d = pack.decide({"item_code": "Z1", "title": "生育状况证明"}, {"level": "community"})
+    assert [i["code"] for i in d.items] == ["Z1", "M1"]  # 清单外 tests item_code before 证明 tests title
+    m1 = d.items[1]
+    assert m1["example"] is True and m1["cites"][0]["quote"] == "全面清理" and m1["cites"][0]["number"]
+    d.items[1]["cites"][0]["quote"] = "changed"  # a copy: the next decision is not affected
+    assert pack.decide({"item_code": "Z1", "title": "生育状况证明"}, {"level": "community"}).items[1][
+        "cites"][0]["quote"] == "全面清理"
+
+
+def test_items_count_only_where_a_rule_testing_them_can_apply():
+    pack = build({"national": EXAMPLES})
+    # every rule testing lists is limited to 社区级: a street's decision relies on no item
+    assert pack.decide({"item_code": "E1", "title": "婚育状况证明"}, {"level": "street"}).items == []
+    # an item limited to levels counts only there
+    assert [i["code"] for i in pack.decide({"item_code": "Z2", "title": "t"}, {"level": "village"}).items] == ["Z2"]
+    assert pack.decide({"item_code": "Z2", "title": "t"}, {"level": "community"}).items == []
+    # the level unknown: every test might apply
+    assert [i["code"] for i in pack.decide({"item_code": "E1", "title": "t"}, {}).items] == ["E1"]
+
+
+def test_outcome_only_decisions_skip_the_items():
+    pack = build({"national": EXAMPLES})
+    d = pack.decide({"item_code": "E1", "title": "t"}, {"level": "community"}, outcome_only=True)
+    assert d.decision == "admit" and d.items == []

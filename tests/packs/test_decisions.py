@@ -81,6 +81,22 @@ def test_assist_item_without_funding_is_conditional_on_funding(pack, tenant, dec
 
 
 @pytest.mark.parametrize("tenant", ALL)
+def test_one_rule_asks_for_what_is_missing_of_funding_and_work_conditions_in_a_fixed_order(pack, tenant, decide):
+    """S002 四(四) “应当为其提供经费和必要工作条件” (湖南 S003 the same words): one rule per sentence,
+    ``require funding, work_conditions``, waiting only for what the task has not provided."""
+    base = {"title": "协助做好高龄津贴申领", "item_code": "QG-XZ-05", "kind": "work", "role": "assist",
+            "via_platform": True, **CLEAR}
+    target = {"level": "community", "staffing_gap": 0}
+    both = decide(pack(tenant), {**base, "funding_provided": False, "work_conditions_provided": False}, target)
+    assert [r["code"] for r in both.requirements] == ["funding", "work_conditions"]
+    assert "协助事项须提供经费和工作条件" in fired(both)
+    assert all(r["requirements"] == ["funding", "work_conditions"] for r in both.reasons
+               if r["rule"].endswith("须提供经费和工作条件"))
+    conditions = decide(pack(tenant), {**base, "funding_provided": True, "work_conditions_provided": False}, target)
+    assert [r["code"] for r in conditions.requirements] == ["work_conditions"]
+
+
+@pytest.mark.parametrize("tenant", ALL)
 def test_assist_item_with_funding_and_conditions_is_admitted(pack, tenant, decide):
     task = {"title": "协助做好高龄津贴申领", "item_code": "QG-XZ-05", "kind": "work", "role": "assist",
             "funding_provided": True, "work_conditions_provided": True, "via_platform": True, **CLEAR}

@@ -105,3 +105,25 @@ def test_an_item_code_belongs_to_one_list(pack, tenant):
                 continue
             assert item["code"] not in seen, f"{item['code']} in {seen.get(item['code'])} and {name}"
             seen[item["code"]] = name
+
+
+#: what S003 names that only a city's community has (rule_packs/hunan/lists.jc, on levels)
+URBAN_ONLY = ("小区", "业主委员会", "物业", "居委会", "街道社区", "村改社区", "安置社区")
+
+
+def test_hunan_items_limited_to_communities_are_those_their_clause_says_are_urban(pack):
+    """An item's ``levels`` come from its document: a Hunan item counts only for communities and
+    their grids when the S003 measure or sentence it cites names a body only cities' communities
+    have; an example item (no source) or one citing nothing urban-only is not limited."""
+    items = own_items(pack("hunan"), "依法自治事项", "hunan") + own_items(pack("hunan"), "依法协助政府工作事项", "hunan")
+    limited = [i for i in items if i["levels"]]
+    assert len(limited) == 13
+    for item in items:
+        cited = " ".join(f"{c['clause']} {c.get('quote') or ''}" for c in item["cites"])
+        urban = any(word in cited for word in URBAN_ONLY)
+        if item["levels"]:
+            assert sorted(item["levels"]) == ["community", "grid"] and urban, item["code"]
+            assert not item["example"], item["code"]
+        else:
+            assert item["example"] or not urban, item["code"]
+    assert "village" not in {lv for i in limited for lv in i["levels"]}

@@ -36,8 +36,9 @@ def spec_hash(prev_hash: str, payload: str) -> str:
 
 
 def payload_of(fields: dict) -> str:
-    return json.dumps({k: fields[k] for k in HASHED_FIELDS}, sort_keys=True, ensure_ascii=False,
-                      separators=(",", ":"))
+    """``items`` is hashed only when an entry holds it (entries logged before it have none)."""
+    return json.dumps({k: fields[k] for k in HASHED_FIELDS if k != "items" or fields.get(k) is not None},
+                      sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def fields(i: int, **changes) -> dict:

@@ -22,10 +22,10 @@ def _declare(root: Path, tenant: str, old: str, new: str) -> None:
 def test_first_load_uses_the_declared_date_never_before_the_parent(empty_database, tmp_path):
     root = tmp_path / "data"
     shutil.copytree(FIXTURES, root)
-    _declare(root, "national", 'version "2024.01"', 'version "2024.01" effective 2021-04-28')
-    _declare(root, "hunan", 'version "2024.02"', 'version "2024.02" effective 2022-05-27')
+    _declare(root, "national", "effective 2017-06-12", "effective 2021-04-28")
     # changsha says 2020: its parent is in force only from 2022-05-27, so it cannot start earlier
-    _declare(root, "changsha", 'version "2024.03"', 'version "2024.03" effective 2020-01-01')
+    _declare(root, "changsha", "effective 2022-05-27", "effective 2020-01-01")
+    # heilongjiang declares 2017-06-12 (as the fixture has it): its parent is in force only from 2021-04-28
     db = empty_database
     if True:  # noqa: SIM108 - keeps the steps below one block
         report = run_init(db, root)
@@ -33,7 +33,7 @@ def test_first_load_uses_the_declared_date_never_before_the_parent(empty_databas
         assert by_tenant["national"]["effective_from"] == "2021-04-28"
         assert by_tenant["hunan"]["effective_from"] == "2022-05-27"
         assert by_tenant["changsha"]["effective_from"] == "2022-05-27"
-        assert by_tenant["heilongjiang"]["effective_from"] == "2021-04-28"  # declares none: its parent's
+        assert by_tenant["heilongjiang"]["effective_from"] == "2021-04-28"  # not before its parent
         rt = Runtime(db)
         with db.read() as s:
             assert rt.pack_for(s, "hunan", date(2022, 5, 27)).pack.effective == "2022-05-27"
@@ -46,3 +46,25 @@ def test_first_load_uses_the_declared_date_never_before_the_parent(empty_databas
         _declare(root, "hunan", 'version "2024.02"', 'version "2024.09"')
         assert {p["tenant"]: p for p in run_init(db, root).packs}["hunan"]["effective_from"] == \
             date.today().isoformat()
+
+
+def test_a_pack_without_an_effective_date_is_refused_and_nothing_of_it_stored(empty_database, tmp_path):
+    root = tmp_path / "data"
+    shutil.copytree(FIXTURES, root)
+    _declare(root, "hunan", " effective 2022-05-27", "")
+    db = empty_database
+    report = run_init(db, root)
+    by_tenant = {p["tenant"]: p for p in report.packs}
+    hunan = by_tenant["hunan"]
+    assert hunan["status"] == "error" and not report.ok
+    assert "没有写生效日期" in hunan["message"] and "effective" in hunan["message"]
+    [d] = hunan["diagnostics"]
+    assert d["code"] == "pack_effective_missing" and d["line"] == 1 and d["file"].endswith("pack.jc")
+    assert by_tenant["national"]["effective_from"] == "2017-06-12"
+    assert by_tenant["changsha"]["status"] == "error"  # its parent could not be loaded
+    with db.read() as s:
+        assert "hunan" not in in_force(s, date.today()).versions
+    # declared, it loads: from its date
+    _declare(root, "hunan", 'version "2024.02"', 'version "2024.02" effective 2022-05-27')
+    again = {p["tenant"]: p for p in run_init(db, root).packs}
+    assert again["hunan"]["effective_from"] == "2022-05-27" and again["changsha"]["status"] == "published"

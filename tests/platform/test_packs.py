@@ -41,7 +41,7 @@ def test_listing_shows_the_init_version_in_force(api):
     assert body["in_force"] == 1
     [v] = [x for x in body["versions"] if x["number"] == 1]
     assert v["status"] == "published" and v["declared_version"] == "2024.03" and v["extends"] == "hunan"
-    assert v["publications"][0]["effective_from"] == "1970-01-01"
+    assert v["publications"][0]["effective_from"] == "2022-05-27"  # the date its pack declares (pack … effective)
     one = api.get(f"{PACKS}/1", ("changsha", "auditor")).json
     assert one["files"]["pack.jc"] == ORIGINAL
 

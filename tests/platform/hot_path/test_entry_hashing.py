@@ -29,13 +29,16 @@ def test_fast_canonical_text_is_the_canonical_text_of_the_jsonable_value(value):
 
 @settings(max_examples=100, deadline=None)
 @given(st.dictionaries(st.text(max_size=5), values, max_size=3), st.lists(values, max_size=3),
-       st.text(max_size=10), st.integers(1, 10**9))
-def test_an_entry_written_hashes_as_the_verifier_recomputes_it(task, reasons, actor, seq):
+       st.text(max_size=10), st.integers(1, 10**9), st.one_of(st.none(), st.lists(values, max_size=2)))
+def test_an_entry_written_hashes_as_the_verifier_recomputes_it(task, reasons, actor, seq, items):
+    # items None: an entry as logged before the items were recorded (the column stays NULL)
     e = log_append.entry(tenant="changsha", kind="check", actor=actor, decided_on="2024-06-01",
                            input={"task": task}, target={"level": "community", "area": 1.0}, history={"n": 2},
-                           pack={"tenant": "changsha"}, outcome="admit", reasons=reasons, requirements=[])
+                           pack={"tenant": "changsha"}, outcome="admit", reasons=reasons, requirements=[],
+                           items=items)
     stored = dict(zip(log_append.COLUMNS, e.values))
-    stored = {k: json.loads(v) if k in log_append._JSON_FIELDS else v for k, v in stored.items()}
+    stored = {k: json.loads(v) if k in log_append._JSON_FIELDS and v is not None else v for k, v in stored.items()}
+    assert (stored["items"] is None) == (items is None)
     stored["seq"] = seq
     assert set(stored) == set(HASHED_FIELDS)
     assert chain_hash("ab" * 32, e.payload(seq)) == entry_hash("ab" * 32, stored)

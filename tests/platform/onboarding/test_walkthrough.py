@@ -39,10 +39,14 @@ def publish(api, who, checker, tenant: str, number: int) -> None:
     """Test, then publish the only way there is: ``who`` proposes, the second admin ``checker`` approves."""
     tested = ok(api.post(f"{TENANTS}/{tenant}/packs/{number}/test", who, json={}))
     assert tested["passed"], tested
-    refused = api.post(f"{TENANTS}/{tenant}/packs/{number}/publish", who, json={"effective_from": "2000-01-01"})
+    refused = api.post(f"{TENANTS}/{tenant}/packs/{number}/publish", who, json={"effective_from": "2021-07-11"})
     assert (refused.status_code, refused.json["error"]["code"]) == (403, "approval_required")
+    # before the nation's pack is in force (2021-07-11) there is nothing to extend: said as such
+    early = api.post(f"{TENANTS}/{tenant}/packs/{number}/proposals", who, json={"effective_from": "2000-01-01"})
+    assert (early.status_code, early.json["error"]["code"]) == (422, "parent_not_in_force"), early.json
+    assert "2021-07-11" in early.json["error"]["message"]
     proposal = ok(api.post(f"{TENANTS}/{tenant}/packs/{number}/proposals", who,
-                           json={"effective_from": "2000-01-01"}), 201)
+                           json={"effective_from": "2021-07-11"}), 201)
     approved = ok(api.post(f"{TENANTS}/{tenant}/packs/proposals/{proposal['id']}/approve", checker, json={}))
     assert approved["status"] == "approved" and approved["publication_id"]
 
@@ -102,11 +106,11 @@ def test_a_fictional_province_and_city_onboard_through_the_api(shipped):
     body = json.loads(fixture("check.json"))
     answer = ok(api.post(f"{TENANTS}/{c}/admission/check", qs, json=body))
     assert answer["decision"] == "conditional" and answer["pack"]["tenant"] == c
-    assert "协助事项须提供经费" in [r["rule"] for r in answer["reasons"]]
+    assert "协助事项须提供经费和工作条件" in [r["rule"] for r in answer["reasons"]]
     assert "funding" in [r["code"] for r in answer["requirements"]]
     assert answer["target"]["name"] == "东风社区"
     funded = dict(body, task=dict(body["task"], funding_provided=True))
-    assert "协助事项须提供经费" not in [r["rule"] for r in ok(api.post(f"{TENANTS}/{c}/admission/check", qs,
+    assert "协助事项须提供经费和工作条件" not in [r["rule"] for r in ok(api.post(f"{TENANTS}/{c}/admission/check", qs,
                                                                        json=funded))["reasons"]]
     elsewhere = dict(body, task={k: v for k, v in body["task"].items() if k != "target_unit"},
                      target={"level": "community"})

@@ -155,3 +155,18 @@ def test_tokens_roles_and_reach(labelled_api):
     assert api.get(PAGE.format("changsha"), ("hunan", "department")).status_code == 200  # Bearer; a parent reaches
     as_json = api.post(PAGE.format("changsha"), ("changsha", "township"), json={"task": {"title": "x"}})
     assert as_json.status_code == 422 and as_json.json["error"]["code"] == "invalid_request"
+
+
+def test_the_result_names_the_items_it_relied_on_and_marks_an_example_one(labelled_api, units):
+    api = labelled_api
+    task = {"/title": "修订居民公约", "/item_code": "Z02", "/kind": "work", "/one_vote_veto": "false",
+            "/source_unit": "430100000000", "/target_unit": units.cs_communities[0]}
+    r = api.post(PAGE.format("changsha"), data={"csrf_token": login(api), **task})
+    assert r.status_code == 200
+    page = text(r)
+    result = re.sub(r"<[^>]+>", "", page[page.index('<section class="result'):page.index("</section>")])
+    assert "所依据的清单事项" in result and "居民公约(事项 Z02,清单 自治事项)" in result
+    assert "示例事项,不是正式公布的清单内容" in result
+    r = api.post(PAGE.format("changsha"), data={"csrf_token": login(api), **task, "/item_code": "Z01"})
+    result = re.sub(r"<[^>]+>", "", text(r)[text(r).index('<section class="result'):text(r).index("</section>")])
+    assert "居民会议(事项 Z01,清单 自治事项)" in result and "示例事项" not in result

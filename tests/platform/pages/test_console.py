@@ -146,7 +146,7 @@ def test_admin_saves_a_draft_proposes_and_a_second_admin_approves(api, second_ad
     page = text(api.get(f"/console/changsha/packs/{number}/diff"))
     assert "页面新规则" in page
     page = text(api.post(f"/console/changsha/packs/{number}/proposals",
-                         data={"csrf_token": csrf, "effective_from": "2020-01-01", "note": "页面申请"}))
+                         data={"csrf_token": csrf, "effective_from": "2023-01-01", "note": "页面申请"}))
     pid = int(re.search(r"已提交第 (\d+) 号发布申请", page).group(1))
     own = api.post(f"/console/changsha/packs/proposals/{pid}/approve", data={"csrf_token": csrf})
     assert own.status_code == 403 and "申请人不能批准自己的申请" in text(own)

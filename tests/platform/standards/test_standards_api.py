@@ -142,7 +142,7 @@ def test_a_standard_without_a_vectorised_form_is_evaluated_per_unit(repo_api):
     draft = repo_api.post("/api/v1/tenants/heilongjiang/packs", admin, json={"files": files})
     assert draft.status_code == 201, draft.json
     number = draft.json["number"]
-    published = repo_api.publish("heilongjiang", number, effective_from="2000-01-01", expected_current=1)
+    published = repo_api.publish("heilongjiang", number, effective_from="2021-07-11", expected_current=1)
     assert published.status_code == 200, published.json
     answer = get(repo_api, "/api/v1/tenants/heilongjiang/standards/名称长度", admin, limit=10000)
     assert answer["standard"]["backend"] == "per-unit"

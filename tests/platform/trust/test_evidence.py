@@ -111,7 +111,8 @@ def test_evidence_supplied_earlier_still_counts(repo_api):
     res = _shipped_pending(repo_api, {"title": "协助开展流动人口登记", "item_code": "HN-XZ-15", "kind": "work",
                                       "role": "assist", **SHIPPED_CLEAR, "funding_provided": False,
                                       "work_conditions_provided": False}, "430102001003")  # 梧桐社区
-    assert sorted(q["code"] for q in res["requirements"]) == ["funding", "work_conditions"]
+    # one rule per clause (require funding, work_conditions): its codes in the order written
+    assert [q["code"] for q in res["requirements"]] == ["funding", "work_conditions"]
     path = f"/api/v1/tenants/changsha/assignments/{res['assignment']['id']}"
     first = repo_api.patch(path, sender, json={"evidence": FUNDING})
     assert first.json["status"] == "pending" and [q["code"] for q in first.json["requirements"]] == ["work_conditions"]
@@ -128,9 +129,9 @@ def test_staffing_evidence_covers_the_gap(repo_api):
                                       "service_purchase": False, "funding_provided": False,
                                       "work_conditions_provided": True},
                            "430102001001")  # 兴隆社区: 缺 6 人
-    assert sorted(q["code"] for q in res["requirements"]) == ["funding", "staffing"]
+    assert [q["code"] for q in res["requirements"]] == ["funding", "staffing"]  # the rules' order: national first
     path = f"/api/v1/tenants/changsha/assignments/{res['assignment']['id']}"
     short = repo_api.patch(path, sender, json={"evidence": {"staffing": {"count": 2}}})
-    assert short.status_code == 200 and sorted(q["code"] for q in short.json["requirements"]) == ["funding", "staffing"]
+    assert short.status_code == 200 and [q["code"] for q in short.json["requirements"]] == ["funding", "staffing"]
     enough = repo_api.patch(path, sender, json={"evidence": {"staffing": {"count": 6}}})
     assert [q["code"] for q in enough.json["requirements"]] == ["funding"], enough.json

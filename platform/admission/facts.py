@@ -25,8 +25,9 @@ import math
 import threading
 import unicodedata
 import weakref
+from collections.abc import Mapping  # isinstance() on typing.Mapping is several times slower
 from dataclasses import dataclass
-from typing import Mapping, Optional, Sequence
+from typing import Optional, Sequence
 
 from sqlalchemy.orm import Session
 

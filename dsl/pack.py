@@ -189,6 +189,9 @@ class Pack:
         self._vocabulary_of = {f: Vocabulary.from_items(name, checked.lists[name].kind, checked.lists[name].items)
                                for f, name in checked.task_form.vocabularies.items() if name in checked.lists}
         self._used_items = UsedItems(checked, self._vocabulary_of, self._shown_item)
+        #: per rule, the fact paths it reads, split for :meth:`_missing`; filled on a rule's first unknown
+        #: (walking the rule's condition for them cost more than the rest of a conditional decision)
+        self._paths_of: dict[int, tuple] = {}
 
     # ---------------------------------------------------------------- metadata
     @property
@@ -395,11 +398,13 @@ class Pack:
         listed again."""
         out: list[str] = []
         defaults = self.checked.task_form.defaults
-        for path in self.compiled.rule_paths(index):
-            text = _path_text(path)
-            if any(text.startswith(m + ".") or text.startswith(m + "[") for m in out):
+        paths = self._paths_of.get(index)
+        if paths is None:
+            paths = self._paths_of[index] = tuple((_path_text(p), p[0], p[1], p[2:])
+                                                  for p in self.compiled.rule_paths(index))
+        for text, root, first, rest in paths:
+            if out and any(text.startswith(m + ".") or text.startswith(m + "[") for m in out):
                 continue
-            root, first, rest = path[0], path[1], path[2:]
             value = inputs[root].get(first) if isinstance(inputs[root], Mapping) else None
             if root == "task":
                 if value is None:

@@ -78,11 +78,32 @@ class Decision:
     def reasons(self) -> list[dict]:
         """Every fired rule, in declaration order (ancestors first); a rule that
         rejects because its condition was unknown (``unknown reject``) says so."""
-        if not self._unknown:
-            return [self._reason(i) for i in self.fired]
-        missing = dict(self._unknown)
-        return [self._reason(i) if i not in missing else self._pack._unknown_reason(i, missing[i])
-                for i in self.fired]
+        own = self.own_reasons()
+        return [own[i] if i in own else dict(self._pack._reason_dicts[i]) for i in self.fired]
+
+    def own_reasons(self) -> dict[int, dict]:
+        """The fired rules whose reason in this decision differs from their rule's
+        :meth:`Pack.reason_of`, with that reason: a rule rejecting because its condition was
+        unknown, or firing because of list items, says so (the others' reasons can be encoded
+        once per pack rather than once per decision)."""
+        return {i: self.own_reason(i, why) for i, why in self.own_reason_keys().items()}
+
+    def own_reason_keys(self) -> dict[int, tuple]:
+        """For each fired rule with a reason of this decision's own (:meth:`own_reasons`), what
+        makes it: ``("unknown", missing paths)`` or ``("items", item codes)`` — the same key,
+        the same reason, whichever decision it is (callers may keep reasons by it)."""
+        keys: dict[int, tuple] = {}
+        missing = dict(self._unknown) if self._unknown else {}
+        for i in self.fired:
+            if i in missing:
+                keys[i] = ("unknown", missing[i])
+            elif self._items and self._items.get(i):
+                keys[i] = ("items", tuple(item["code"] for item in self._items[i]))
+        return keys
+
+    def own_reason(self, i: int, why: tuple) -> dict:
+        """The reason of fired rule ``i`` made by ``why`` (one of :meth:`own_reason_keys`)."""
+        return self._pack._unknown_reason(i, why[1]) if why[0] == "unknown" else self._reason(i)
 
     @property
     def requirements(self) -> list[dict]:
@@ -123,12 +144,6 @@ class Decision:
         ``example`` item is not the content of a published list, and every decision using
         one says so here. Empty for ``decide(outcome_only=True)``."""
         return [{**item, "cites": [dict(c) for c in item["cites"]]} for item in self._used]
-
-    @property
-    def reasons_annotated(self) -> bool:
-        """Does a reason differ from its rule's :meth:`Pack.reason_of` (a rule rejecting because
-        its condition was unknown, or firing because of list items, says so in its reason)?"""
-        return bool(self._unknown) or bool(self._items)
 
     @property
     def rule_ids(self) -> list[str]:

@@ -75,6 +75,10 @@ def in_force(session: Session, on: date) -> InForce:
     return InForce(on, {r[0]: (r[1], r[2], r[3]) for r in rows})  # later rows win
 
 
+#: the most reasons of decisions' own a resolved pack keeps encoded (rules × item sets, or × missing facts)
+OWN_REASON_TEXTS = 4096
+
+
 @dataclass(frozen=True)
 class ResolvedPack:
     """A compiled pack plus what the decision log records about it."""
@@ -99,14 +103,29 @@ class ResolvedPack:
     def _reason_texts(self) -> list[str]:
         return [canonical_jsonable(dict(self.pack.reason_of(i))) for i in range(len(self.pack.rules))]
 
+    @cached_property
+    def _own_texts(self) -> dict[tuple, str]:
+        """Reasons of decisions' own (:meth:`_own_reason_text`), encoded, by (rule, key)."""
+        return {}
+
     def reasons_text(self, decision) -> Canonical:
-        """``canonical_jsonable(decision.reasons)``, from each rule's reason encoded once (a rule
-        that rejects because its condition was unknown, or fires because of list items, says so in
-        a reason of its own)."""
-        if decision.reasons_annotated:
-            return Canonical(canonical_jsonable(decision.reasons))
-        texts = self._reason_texts
-        return Canonical("[" + ",".join(texts[i] for i in decision.fired) + "]")
+        """``canonical_jsonable(decision.reasons)``, from each rule's reason encoded once; only a
+        reason of the decision's own (a rule that rejects because its condition was unknown, or
+        fires because of list items) is encoded here."""
+        texts, own = self._reason_texts, decision.own_reason_keys()
+        return Canonical("[" + ",".join(self._own_reason_text(decision, i, own[i]) if i in own else texts[i]
+                                        for i in decision.fired) + "]")
+
+    def _own_reason_text(self, decision, i: int, why: tuple) -> str:
+        # a reason is made from the pack alone and its key (Decision.own_reason_keys): the same
+        # item on the same rule, or the same missing facts, give the same text in every decision
+        text = self._own_texts.get((i, why))
+        if text is None:
+            text = canonical_jsonable(decision.own_reason(i, why))
+            if len(self._own_texts) >= OWN_REASON_TEXTS:
+                self._own_texts.clear()
+            self._own_texts[(i, why)] = text
+        return text
 
 
 #: The source bytes of compiled packs a worker keeps, per cache (this one and the runtime's packs

@@ -111,7 +111,9 @@ def _targets(of_units) -> Select:
 
 
 _TARGETS = _targets(OrgUnit.code.in_(bindparam("units", expanding=True)))  # SQLite
-#: PostgreSQL: an array parameter (one text to compile once: :meth:`Database.lock_then_read`)
+#: PostgreSQL, one text each to compile once (:meth:`Database.lock_then_read`): one target (the
+#: common case; a generic plan is kept for it), or an array of targets (planned on each run)
+_TARGETS_ONE = _targets(OrgUnit.code == bindparam("unit"))
 _TARGETS_ANY = _targets(OrgUnit.code == any_(bindparam("units", type_=ARRAY(String))))
 #: the statements of an assignment (compiled ahead by :mod:`jiceng.platform.serving.warming`)
 STATEMENTS = (_TASK, _HELD, _LIVE, _TARGETS)
@@ -192,10 +194,11 @@ def assign(rt: Runtime, principal: Principal, tenant: str, task_id: int, targets
             raise Invalid("too_many_targets", f"一次最多下派 {MAX_TARGETS} 个单位",
                           [{"path": "/targets", "message": f"共 {len(codes)} 个"}])
         units = _target_units(session, rt, tenant, codes, source, targets)
-        read = _TARGETS if rt.db.is_sqlite else _TARGETS_ANY
+        read = _TARGETS if rt.db.is_sqlite else _TARGETS_ONE if len(codes) == 1 else _TARGETS_ANY
         state = {row[0]: row[1:] for row in
                  rt.db.lock_then_read(conn, OrgUnit.code, codes, read,
-                                      {"task": task.id, "units": codes, **count_parameters(None, on)})}
+                                      {"task": task.id, "units": codes, "unit": codes[0],
+                                       **count_parameters(None, on)})}
         gone = [c for c in codes if c not in state]  # removed since the unit cache read them
         if gone:
             raise Invalid("targets_invalid", f"{len(gone)} 个下派对象无效",

@@ -168,19 +168,26 @@ class Database:
         On PostgreSQL the transaction's BEGIN, the lock and the read still cost one round
         trip: they are sent together in psycopg's pipeline mode on ``conn``'s pooled driver
         connection (``read`` is compiled once; it must take no expanding parameters — pass
-        lists to ``= ANY(...)``). A database error is raised as SQLAlchemy raises it.
+        lists to ``= ANY(...)``, or, for one key, compare with ``=``: PostgreSQL keeps a generic plan
+        for that, and re-plans ``= ANY`` on every run). A database error is raised as SQLAlchemy
+        raises it.
         """
         if self.is_sqlite:
             return conn.execute(read, params).all()
-        lock = _LOCKS.get(column)
+        keys = sorted(set(keys))
+        one = len(keys) == 1
+        lock = _LOCKS.get((column, one))
         if lock is None:
+            # one key: "= %(key)s", whose generic plan PostgreSQL keeps for the prepared statement;
+            # with "= ANY(array)" it plans every execution anew (its custom plan looks cheaper)
             name, table = column.name, column.table.name
-            lock = _LOCKS[column] = f"SELECT {name} FROM {table} WHERE {name} = ANY(%(keys)s) ORDER BY {name} FOR UPDATE"
+            lock = _LOCKS[(column, one)] = (f"SELECT {name} FROM {table} WHERE {name} = "
+                                            f"{'%(key)s' if one else 'ANY(%(keys)s)'} ORDER BY {name} FOR UPDATE")
         sql, values = _driver_sql(conn, read, params)
         driver = conn.connection.driver_connection
         with _raised_as_sqlalchemy(conn, sql, values):
             with driver.pipeline():
-                driver.execute(lock, {"keys": sorted(set(keys))})
+                driver.execute(lock, {"key": keys[0]} if one else {"keys": keys})
                 cursor = driver.execute(sql, values)
             return cursor.fetchall()
 
@@ -216,7 +223,7 @@ def execute_and_commit(conn: Connection, statement, params: dict) -> list:
         return cursor.fetchall()
 
 
-_LOCKS: dict[object, str] = {}  # lock_then_read's lock statement per column
+_LOCKS: dict[tuple, str] = {}  # lock_then_read's lock statement per (column, one key)
 _COMPILED: dict[tuple, object] = {}  # statements run on the driver connection, compiled per dialect
 
 

@@ -627,7 +627,8 @@ def bench_assignments_vs_bare(db, url: str, schema: Optional[str], count: int, r
             # steadier than throughput when other work shares the machine (the bare UPDATE waits on
             # its commit's fsync more than it computes, so this is not the throughput ratio)
             "rounds_cpu_us_per_assignment": cpu_a, "rounds_cpu_us_per_bare_update": cpu_b,
-            "cpu_ratio (bare per op / assignment per op)": round(statistics.median(cpu_b) / statistics.median(cpu_a), 3),
+            "cpu_ratio (bare per op / assignment per op)":
+                round(statistics.median(cpu_b) / statistics.median(cpu_a), 3),
             "goal_at_least_500_per_s": "met" if a >= 500 else "NOT met",
             "goal_ratio_at_least_0.3": "met" if a / b >= 0.3 else "NOT met"}
 

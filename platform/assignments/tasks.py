@@ -33,7 +33,8 @@ from datetime import date, datetime, timezone
 from types import SimpleNamespace
 from typing import Optional
 
-from sqlalchemy import and_, bindparam, case, func, select
+from sqlalchemy import ARRAY, Select, String, and_, any_, bindparam, case, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from jiceng.platform.db.models import Assignment, OrgUnit, Task
@@ -96,21 +97,32 @@ _HELD = select(_ASSIGNMENTS.c.id).where(_ASSIGNMENTS.c.task_id == bindparam("tas
 _LIVE = select(_ASSIGNMENTS).where(_ASSIGNMENTS.c.task_id == bindparam("task"),
                                    _ASSIGNMENTS.c.target_unit == bindparam("unit"),
                                    _ASSIGNMENTS.c.status != "rejected")
-#: per target: the pack generations, whether it holds the task already (live), its history counts
-_TARGETS = (select(OrgUnit.code, *GENERATIONS,
+
+
+def _targets(of_units) -> Select:
+    """Per target (``of_units``, the condition on its code): the pack generations, whether it
+    holds the task already (live), its history counts."""
+    return (select(OrgUnit.code, *GENERATIONS,
                    func.coalesce(func.sum(case((and_(Assignment.task_id == bindparam("task"),
                                                      Assignment.status != "rejected"), 1), else_=0)), 0),
                    *COUNTS_OF_JOINED)
             .select_from(OrgUnit).outerjoin(Assignment, Assignment.target_unit == OrgUnit.code)
-            .where(OrgUnit.code.in_(bindparam("units", expanding=True)))
-            .group_by(OrgUnit.code))
+            .where(of_units).group_by(OrgUnit.code))
+
+
+_TARGETS = _targets(OrgUnit.code.in_(bindparam("units", expanding=True)))  # SQLite
+#: PostgreSQL, one text each to compile once (:meth:`Database.lock_then_read`): one target (the
+#: common case; a generic plan is kept for it), or an array of targets (planned on each run)
+_TARGETS_ONE = _targets(OrgUnit.code == bindparam("unit"))
+_TARGETS_ANY = _targets(OrgUnit.code == any_(bindparam("units", type_=ARRAY(String))))
 #: the statements of an assignment (compiled ahead by :mod:`jiceng.platform.serving.warming`)
 STATEMENTS = (_TASK, _HELD, _LIVE, _TARGETS)
 
 
-def get_task(session: Session, rt: Runtime, tenant: str, task_id):
-    """The task (a row: ``id tenant_code data source_unit …``) if it belongs to ``tenant``."""
-    task = (rt.task(task_id, lambda: session.connection().execute(_TASK, {"id": task_id}).first())
+def get_task(session: Session, rt: Runtime, tenant: str, task_id, conn: Optional[Connection] = None):
+    """The task (a row: ``id tenant_code data source_unit …``) if it belongs to ``tenant``; read
+    on ``conn`` when given, else on the session's connection."""
+    task = (rt.task(task_id, lambda: (conn or session.connection()).execute(_TASK, {"id": task_id}).first())
             if isinstance(task_id, int) else None)
     if task is None or task.tenant_code != tenant:
         raise NotFound("task_not_found", f"找不到任务 {task_id}")
@@ -162,13 +174,16 @@ def refuse_date(on: Optional[date]) -> None:
 def assign(rt: Runtime, principal: Principal, tenant: str, task_id: int, targets: list[str],
            children_of_unit: Optional[str] = None, on: Optional[date] = None) -> dict:
     """Assign the task to every target (one transaction) at the server's date; one result per
-    target, in request order. ``on``, a date the request asked for, is refused (:func:`refuse_date`)."""
+    target, in request order. ``on``, a date the request asked for, is refused (:func:`refuse_date`).
+
+    The transaction is a Core connection (:meth:`Database.transaction`); what the runtime's
+    caches do not hold yet is read through a session joined to it, opened only then."""
     principal.require("task.assign")
     refuse_date(on)
     on = date.today()
-    with rt.db.write() as session:
-        task = get_task(session, rt, tenant, task_id)
-        source = _assigning_unit(session, principal, task)
+    with rt.db.transaction() as conn, rt.db.joined(conn) as session:
+        task = get_task(session, rt, tenant, task_id, conn)
+        source = _assigning_unit(conn, principal, task)
         codes = list(dict.fromkeys(targets))
         if children_of_unit is not None:
             parent = facts.lookup_unit(session, rt, tenant, children_of_unit, "/children_of")
@@ -179,37 +194,39 @@ def assign(rt: Runtime, principal: Principal, tenant: str, task_id: int, targets
             raise Invalid("too_many_targets", f"一次最多下派 {MAX_TARGETS} 个单位",
                           [{"path": "/targets", "message": f"共 {len(codes)} 个"}])
         units = _target_units(session, rt, tenant, codes, source, targets)
-        rt.db.lock(session, OrgUnit.code, codes)
+        read = _TARGETS if rt.db.is_sqlite else _TARGETS_ONE if len(codes) == 1 else _TARGETS_ANY
         state = {row[0]: row[1:] for row in
-                 session.connection().execute(_TARGETS, {"task": task.id, "units": codes,
-                                                         **count_parameters(None, on)})}
+                 rt.db.lock_then_read(conn, OrgUnit.code, codes, read,
+                                      {"task": task.id, "units": codes, "unit": codes[0],
+                                       **count_parameters(None, on)})}
         gone = [c for c in codes if c not in state]  # removed since the unit cache read them
         if gone:
             raise Invalid("targets_invalid", f"{len(gone)} 个下派对象无效",
                           [{"path": "/targets", "message": f"找不到单位 {c}"} for c in gone])
-        session.info["jiceng.generation"] = tuple(next(iter(state.values()))[:2])  # read after the locks
+        gens = tuple(next(iter(state.values()))[:2])  # read after the locks
         src = facts.source_facts(session, rt, tenant, source,
                                  facts.department_now(session, rt, tenant, task.data, task.source_unit))
         results, decided = {}, []
         for unit in sorted(units, key=lambda u: (u.tenant, u.code)):  # log heads in tenant order
             _pub, _form, live, *counts = state[unit.code]
             if live:
-                row = session.connection().execute(_LIVE, {"task": task.id, "unit": unit.code}).first()
+                row = conn.execute(_LIVE, {"task": task.id, "unit": unit.code}).first()
                 results[unit.code] = {"target": unit.code, "status": "exists", "assignment": assignment_dict(row)}
                 continue
             task_data = dict(task.data, target_unit=unit.code)
             if source is not None:
                 task_data["source_unit"] = source
-            outcome = _decide(session, rt, principal, task_data, unit, src, on, facts_from(counts), task.form_id)
+            outcome = _decide(session, rt, principal, task_data, unit, src, on, facts_from(counts), task.form_id,
+                              gens=gens)
             if "error" in outcome:
                 results[unit.code] = {"target": unit.code, "status": "invalid", "error": outcome["error"]}
             else:
                 decided.append((unit, task_data, outcome))
-        _log_and_insert(session, principal, task, source, on, decided, results)
+        _log_and_insert(conn, principal, task, source, on, decided, results)
         return {"task_id": task.id, "decided_on": on.isoformat(), "results": [results[c] for c in codes]}
 
 
-def _log_and_insert(session: Session, principal: Principal, task, source: Optional[str], on: date,
+def _log_and_insert(conn: Connection, principal: Principal, task, source: Optional[str], on: date,
                     decided: list, results: dict) -> None:
     """Append every decision to the log and insert the assignments they admit, in one statement
     on PostgreSQL (:func:`.append.write_linked`); fill in each target's result."""
@@ -223,8 +240,8 @@ def _log_and_insert(session: Session, principal: Principal, task, source: Option
                                  source_unit=source, status=STATUS_OF[body["decision"]], kind=_kind(task_data),
                                  task_data=task_data, requirements=body["requirements"], decided_on=on,
                                  created_by=principal.actor, created_at=now, updated_at=now)))
-    appended, ids = log_append.write_linked(session.connection(), [outcome["entry"] for _u, _t, outcome in decided],
-                                            log_append.Linked(_ASSIGNMENTS, rows))
+    appended, ids = log_append.write_linked(conn, [outcome["entry"] for _u, _t, outcome in decided],
+                                            log_append.Linked(_ASSIGNMENTS, rows), commit=True)
     for (unit, _task_data, outcome), entry in zip(decided, appended):
         body = outcome["body"]
         results[unit.code] = {"target": unit.code, "status": STATUS_OF[body["decision"]], **body,
@@ -235,12 +252,12 @@ def _log_and_insert(session: Session, principal: Principal, task, source: Option
                                                                            id=new_id))
 
 
-def _assigning_unit(session: Session, principal: Principal, task) -> Optional[str]:
+def _assigning_unit(conn: Connection, principal: Principal, task) -> Optional[str]:
     """Who assigns: the token's unit, else the task's source. A unit other than the
     task's source passes the task further down only once it holds it, admitted."""
     if principal.unit is None or principal.unit == task.source_unit:
         return task.source_unit
-    held = session.connection().execute(_HELD, {"task": task.id, "unit": principal.unit}).first()
+    held = conn.execute(_HELD, {"task": task.id, "unit": principal.unit}).first()
     if held is None:
         raise Forbidden("task_not_held", f"单位 {principal.unit} 没有已准入的该任务,不能向下转派")
     return principal.unit
@@ -271,12 +288,14 @@ def _kind(task_data: dict) -> Optional[str]:
 
 
 def _decide(session: Session, rt: Runtime, principal: Principal, task_data: dict, unit: UnitInfo, src: dict,
-            on: date, history: dict, filed_form_id: Optional[int], evidence: Optional[dict] = None) -> dict:
+            on: date, history: dict, filed_form_id: Optional[int], evidence: Optional[dict] = None,
+            gens: Optional[tuple[int, int]] = None) -> dict:
     """Decide for one locked target: ``{"body", "entry"}`` (the entry still to be appended), or
     ``{"error"}`` when the target's form refuses the task. ``src`` are the ``source.*`` facts
     (:func:`.facts.source_facts`); ``evidence`` (a re-decision's) is logged with the input;
-    ``task_data`` already holds the facts it establishes."""
-    resolved = rt.pack_for(session, unit.tenant, on)
+    ``task_data`` already holds the facts it establishes; ``gens``, the pack generations when
+    already read (:meth:`Runtime.pack_at`)."""
+    resolved = rt.pack_at(session, unit.tenant, on, gens) if gens else rt.pack_for(session, unit.tenant, on)
     form = resolved.task_form
     if filed_form_id is not None and form.id != filed_form_id:
         filed = version_by_id(session, filed_form_id)

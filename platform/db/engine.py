@@ -28,11 +28,14 @@ from __future__ import annotations
 import os
 import threading
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
 from sqlalchemy import bindparam, create_engine, event, select
 from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import ClauseElement
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_URL = "sqlite:///instance/jiceng.db"
@@ -156,6 +159,50 @@ class Database:
                 via.exec_driver_sql("BEGIN IMMEDIATE")
                 yield via
 
+    @contextmanager
+    def joined(self, conn: Connection) -> Iterator[Session]:
+        """A session inside ``conn``'s transaction (:meth:`transaction`), opened on first use:
+        a request served from the runtime's caches opens none. Closing it leaves the
+        transaction to ``conn``'s owner (SQLAlchemy's "join an external transaction")."""
+        session = _LazySession(partial(self._sessions, bind=conn))
+        try:
+            yield session  # type: ignore[misc] - a Session to every caller
+        finally:
+            session.close_if_opened()
+
+    def lock_then_read(self, conn: Connection, column, keys: Sequence, read, params: dict) -> list:
+        """Row-lock the rows whose ``column`` is in ``keys`` (as :meth:`lock`), then run ``read``
+        and return its rows.
+
+        The read is a statement of its own, after the lock: under READ COMMITTED its snapshot
+        is taken once the locks are held, so it sees every write committed by whoever held
+        them before (one statement doing both would read a snapshot taken before waiting).
+        On PostgreSQL the transaction's BEGIN, the lock and the read still cost one round
+        trip: they are sent together in psycopg's pipeline mode on ``conn``'s pooled driver
+        connection (``read`` is compiled once; it must take no expanding parameters — pass
+        lists to ``= ANY(...)``, or, for one key, compare with ``=``: PostgreSQL keeps a generic plan
+        for that, and re-plans ``= ANY`` on every run). A database error is raised as SQLAlchemy
+        raises it.
+        """
+        if self.is_sqlite:
+            return conn.execute(read, params).all()
+        keys = sorted(set(keys))
+        one = len(keys) == 1
+        lock = _LOCKS.get((column, one))
+        if lock is None:
+            # one key: "= %(key)s", whose generic plan PostgreSQL keeps for the prepared statement;
+            # with "= ANY(array)" it plans every execution anew (its custom plan looks cheaper)
+            name, table = column.name, column.table.name
+            lock = _LOCKS[(column, one)] = (f"SELECT {name} FROM {table} WHERE {name} = "
+                                            f"{'%(key)s' if one else 'ANY(%(keys)s)'} ORDER BY {name} FOR UPDATE")
+        sql, values = _driver_sql(conn, read, params)
+        driver = conn.connection.driver_connection
+        with _raised_as_sqlalchemy(conn, sql, values):
+            with driver.pipeline():
+                driver.execute(lock, {"key": keys[0]} if one else {"keys": keys})
+                cursor = driver.execute(sql, values)
+            return cursor.fetchall()
+
     def lock(self, session: Session, column, keys: Sequence) -> None:
         """Row-lock the rows whose ``column`` is in ``keys``, in key order (no deadlocks).
 
@@ -166,6 +213,50 @@ class Database:
         stmt = (select(column).where(column.in_(bindparam("keys", expanding=True))).order_by(column)
                 .with_for_update())
         session.connection().execute(stmt, {"keys": sorted(set(keys))}).all()
+
+
+def execute_and_commit(conn: Connection, statement, params: dict) -> list:
+    """Run ``statement`` (the last of ``conn``'s transaction, :meth:`Database.transaction`) and
+    commit the transaction; its rows.
+
+    On PostgreSQL the statement and the COMMIT go in one round trip (psycopg's pipeline mode on
+    the pooled driver connection; when the statement fails, the COMMIT is not run and the
+    transaction is rolled back as usual); the commit that ends ``conn``'s transaction block then
+    finds nothing left to do. ``statement`` is compiled once and must take no expanding
+    parameters. On SQLite it runs as usual and the block's end commits."""
+    if conn.dialect.name == "sqlite":
+        return conn.execute(statement, params).all()
+    sql, values = _driver_sql(conn, statement, params)
+    driver = conn.connection.driver_connection
+    with _raised_as_sqlalchemy(conn, sql, values):
+        with driver.pipeline():
+            cursor = driver.execute(sql, values)
+            driver.commit()
+        return cursor.fetchall()
+
+
+_LOCKS: dict[tuple, str] = {}  # lock_then_read's lock statement per (column, one key)
+_COMPILED: dict[tuple, object] = {}  # statements run on the driver connection, compiled per dialect
+
+
+def _driver_sql(conn: Connection, statement: ClauseElement, params: dict) -> tuple[str, dict]:
+    """``statement`` as the driver runs it: its SQL text (compiled once) and its parameters."""
+    key = (statement, conn.dialect.name)
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        compiled = _COMPILED[key] = statement.compile(dialect=conn.dialect)
+    return compiled.string, compiled.construct_params(params)
+
+
+@contextmanager
+def _raised_as_sqlalchemy(conn: Connection, sql: str, values: dict) -> Iterator[None]:
+    """A driver error raised as SQLAlchemy raises it (``OperationalError`` … : the API answers
+    a busy or unreachable database with 503 whichever way the statement ran)."""
+    base = conn.dialect.loaded_dbapi.Error
+    try:
+        yield
+    except base as e:
+        raise DBAPIError.instance(sql, values, e, base) from e
 
 
 def _configure_sqlite(engine: Engine) -> None:

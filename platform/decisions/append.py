@@ -27,6 +27,7 @@ from sqlalchemy import Table, Text, bindparam, insert, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import TextClause
 
+from jiceng.platform.db.engine import execute_and_commit
 from jiceng.platform.db.models import Decision, LogHead
 from jiceng.platform.decisions.chain import SQL_CHAIN_HASH, canonical, canonical_jsonable, chain_hash, split_payload
 
@@ -204,11 +205,17 @@ class Linked:
     rows: Sequence[tuple[int, dict]]
 
 
-def write_linked(conn: Connection, entries: Sequence[Entry], linked: Linked) -> tuple[list[Appended], list[int]]:
+def write_linked(conn: Connection, entries: Sequence[Entry], linked: Linked, *,
+                 commit: bool = False) -> tuple[list[Appended], list[int]]:
     """:func:`write` the entries and insert the linked rows: on PostgreSQL in the same single
     statement (one round trip: the rows are inserted from the entries' ``RETURNING``), on SQLite
     right after, in the caller's transaction. The entries' results, and the new rows' ids in the
-    order of ``linked.rows``; :class:`NoChainHead` is raised for an entry whose tenant has no chain."""
+    order of ``linked.rows``; :class:`NoChainHead` is raised for an entry whose tenant has no chain.
+
+    ``commit``: this is the last statement of ``conn``'s transaction (:meth:`Database.transaction`),
+    and on PostgreSQL its COMMIT is sent with it, in the same round trip
+    (:func:`~jiceng.platform.db.engine.execute_and_commit`); a missing chain head then raises
+    before the commit (nothing was written for it)."""
     if conn.dialect.name == "sqlite":
         results = _write_sqlite(conn, entries)
         _raise_first(results)
@@ -221,14 +228,24 @@ def write_linked(conn: Connection, entries: Sequence[Entry], linked: Linked) -> 
     rows = "[" + ",".join(json.dumps({"t": positions[i][0], "n": positions[i][1], **v}, ensure_ascii=False,
                                      separators=(",", ":"), default=_json_default) for i, v in linked.rows) + "]"
     added, ids = {}, [0] * len(linked.rows)
-    for i, t, n, seq, h, row_id in conn.execute(_linked_statement(linked.table, conn.dialect),
-                                                 {"batch": batch, "rows": rows}):
+    statement, params = _linked_statement(linked.table, conn.dialect), {"batch": batch, "rows": rows}
+    tenants = {t for t, _n in positions}
+    # committed with the statement only when every head is known to exist: a missing one is
+    # found from the rows, after the statement, and must still roll the others back
+    found = (execute_and_commit(conn, statement, params) if commit and tenants <= _HEADS_SEEN
+             else conn.execute(statement, params))
+    for i, t, n, seq, h, row_id in found:
         added[(t, n)] = Appended(i, seq, h)
         if row_id is not None:
             ids[where[(t, n)]] = row_id
     results = [added.get(p) or NoChainHead(f"decision log of tenant {p[0]!r} has no head") for p in positions]
     _raise_first(results)
+    _HEADS_SEEN.update(tenants)
     return results, ids
+
+
+#: tenants whose chain head this process has appended to: heads are never deleted
+_HEADS_SEEN: set[str] = set()
 
 
 def _raise_first(results: Sequence[Union[Appended, Exception]]) -> None:

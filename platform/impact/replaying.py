@@ -9,16 +9,21 @@ The hot path of impact. Per job and process it keeps what repeats across rows:
 * each distinct JSON text decoded once (targets, histories, reasons and tasks repeat: a unit's
   facts, an assignment sent to many units);
 
-Rows are read as tuples of text (no ORM objects, no JSON decoding by the driver), a chunk at a
-time (``yield_per``: a server-side cursor on PostgreSQL, ``fetchmany`` on SQLite). Nothing here
-validates a task against its form again: the log holds what the service decided on.
+Rows are read as plain tuples (no ORM objects, no JSON decoding by the driver), a chunk at a
+time: on PostgreSQL through ``COPY (SELECT …) TO STDOUT (FORMAT BINARY)`` with psycopg's copy
+API (the server streams the range while this process replays it, without a round trip per
+fetch; about half the server's CPU per row of a server-side cursor), the JSON columns as their
+UTF-8 bytes (the binary form of ``json`` is its text); on SQLite by ``fetchmany`` (``yield_per``),
+the JSON columns as text. Nothing here validates a task against its form again: the log holds
+what the service decided on.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from datetime import date
-from typing import Optional
+from itertools import islice
+from typing import Iterator, Optional
 
 from sqlalchemy import Text, cast, select
 
@@ -32,13 +37,16 @@ from jiceng.platform.impact.tally import ERROR_EXAMPLES, Tally
 from jiceng.platform.impact.window import Window
 from jiceng.platform.packs.versions import InForce, PackCompiler
 
-FETCH_ROWS = 2000        # rows per fetch from the database
+FETCH_ROWS = 2000        # rows replayed per chunk (SQLite: per fetch)
 TEXT_CACHE = 20_000      # decoded texts kept per kind (memory: about 2 KB each); the cache starts afresh when full
 
 _D = Decision.__table__
+_JSON = (_D.c.input, _D.c.target, _D.c.history, _D.c.pack, _D.c.reasons)
 #: JSON columns read as their text: decoded here, once per distinct text
-_COLUMNS = (_D.c.id, _D.c.tenant_code, _D.c.kind, _D.c.decided_on, _D.c.outcome, cast(_D.c.input, Text),
-            cast(_D.c.target, Text), cast(_D.c.history, Text), cast(_D.c.pack, Text), cast(_D.c.reasons, Text))
+_COLUMNS = (_D.c.id, _D.c.tenant_code, _D.c.kind, _D.c.decided_on, _D.c.outcome, *(cast(c, Text) for c in _JSON))
+#: PostgreSQL's binary COPY: the JSON columns as they are (their bytes are their UTF-8 text)
+_COPY_COLUMNS = (*_COLUMNS[:5], *_JSON)
+_COPY_TYPES = ("int4", "text", "text", "text", "text", *("bytea",) * len(_JSON))  # bytea: the bytes, as sent
 
 
 @dataclass(frozen=True)
@@ -69,9 +77,9 @@ class Spec:
     forms: tuple[StoredForm, ...]
 
 
-def range_statement(spec: Spec, lo: int, hi: int):
+def range_statement(spec: Spec, lo: int, hi: int, columns: tuple = _COLUMNS):
     """The rows of ids ``lo``..``hi`` in the job's tenants and dates, in id order (a keyset read)."""
-    q = select(*_COLUMNS).where(_D.c.id >= lo, _D.c.id <= hi, _D.c.tenant_code.in_(spec.tenants))
+    q = select(*columns).where(_D.c.id >= lo, _D.c.id <= hi, _D.c.tenant_code.in_(spec.tenants))
     if spec.window.date_from:
         q = q.where(_D.c.decided_on >= spec.window.date_from)
     if spec.window.date_to:
@@ -130,8 +138,12 @@ class Replayer:
         """Replay the job's rows with ids ``lo``..``hi``."""
         tally = Tally()
         with self.db.engine.connect() as conn:
-            result = conn.execution_options(yield_per=FETCH_ROWS).execute(range_statement(self.spec, lo, hi))
-            for rows in result.partitions():
+            if self.db.is_sqlite:
+                chunks = conn.execution_options(yield_per=FETCH_ROWS).execute(
+                    range_statement(self.spec, lo, hi)).partitions()
+            else:
+                chunks = _copied(conn, range_statement(self.spec, lo, hi, _COPY_COLUMNS))
+            for rows in chunks:
                 self._texts_bounded()
                 self.replay_rows(rows, tally)
         return tally
@@ -206,6 +218,22 @@ class Replayer:
                 continue
             _change(tally, examples, decision_id, tenant, unit, kind, on, outcome, after, before, after_rules, task,
                     by_month, by_unit)
+
+
+def _copied(conn, statement) -> Iterator[list[tuple]]:
+    """``statement``'s rows through PostgreSQL's binary ``COPY … TO STDOUT`` (psycopg's copy API on
+    ``conn``'s pooled driver connection), :data:`FETCH_ROWS` at a time. Its values are rendered
+    into the SQL by SQLAlchemy (ids, tenant codes, dates: ``COPY`` takes no parameters)."""
+    sql = statement.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}).string
+    driver = conn.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT BINARY)") as copy:
+        copy.set_types(_COPY_TYPES)
+        rows = copy.rows()
+        while True:
+            chunk = list(islice(rows, FETCH_ROWS))
+            if not chunk:
+                return
+            yield chunk
 
 
 def _change(tally: Tally, examples: int, decision_id: int, tenant: str, unit, kind: str, on: str, before: str,

@@ -255,8 +255,8 @@ def _combo(resolved, inputs, targets, histories, history_texts, combo, on_text, 
     target = targets[u]
     d = resolved.pack.decide(task, target.facts, histories[h], source=source, today=on_text)
     texts = (input_text, str(target.text), history_texts[h], str(resolved.log_info_text), str(resolved.reasons_text(d)),
-             canonical_jsonable(d.requirements))
-    named = dict(zip(("input", "target", "history", "pack", "reasons", "requirements"), texts))
+             canonical_jsonable(d.requirements), canonical_jsonable(d.items))  # as the service logs them
+    named = dict(zip(("input", "target", "history", "pack", "reasons", "requirements", "items"), texts))
     prefix, suffix = split_payload({**named, **plain, "outcome": canonical(d.decision),
                                     "created_at": "\0C", "decided_on": "\0D"})
     head, rest = prefix.split("\0C")

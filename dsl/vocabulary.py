@@ -38,6 +38,7 @@ import threading
 import unicodedata
 import weakref
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Collection, Iterable, Mapping, Optional, Protocol
 
 from . import nodes as n
@@ -62,6 +63,7 @@ class MergedList(Protocol):
     items: Mapping[str, tuple[n.Item, str]]  # code -> (item, declaring pack)
 
 
+@lru_cache(maxsize=8192)  # decisions normalise the same few task values over and over
 def normalise(text: str) -> str:
     """The form two spellings are compared in: NFKC (full-width letters and
     digits, compatibility ideographs) and no surrounding whitespace."""
@@ -117,7 +119,10 @@ class Vocabulary:
         """The canonical code ``value`` spells (a code or an alias), or None."""
         if not isinstance(value, str):
             return None
-        return self._spelling.get(normalise(value))
+        # a spelling as stored is normalised already, and normalising is idempotent: most values
+        # (codes as the form's vocabulary offers them) are found without normalising them
+        code = self._spelling.get(value)
+        return code if code is not None else self._spelling.get(normalise(value))
 
     def ancestors(self, code: Optional[str]) -> tuple[str, ...]:
         """``code`` itself, then its parent, up to the root; ``()`` for no code or an unknown one."""

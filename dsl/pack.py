@@ -90,15 +90,15 @@ class Decision:
 
     def own_reason_keys(self) -> dict[int, tuple]:
         """For each fired rule with a reason of this decision's own (:meth:`own_reasons`), what
-        makes it: ``("unknown", missing paths)`` or ``("items", item codes)`` — the same key,
-        the same reason, whichever decision it is (callers may keep reasons by it)."""
+        makes it: ``("unknown", missing paths)`` or ``("items", (list, code) of each item)`` — the
+        same key, the same reason, whichever decision it is (callers may keep reasons by it)."""
         keys: dict[int, tuple] = {}
         missing = dict(self._unknown) if self._unknown else {}
         for i in self.fired:
             if i in missing:
                 keys[i] = ("unknown", missing[i])
             elif self._items and self._items.get(i):
-                keys[i] = ("items", tuple(item["code"] for item in self._items[i]))
+                keys[i] = ("items", tuple((item["list"], item["code"]) for item in self._items[i]))
         return keys
 
     def own_reason(self, i: int, why: tuple) -> dict:

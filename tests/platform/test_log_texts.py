@@ -44,21 +44,24 @@ def test_timestamps_are_iso_utc_with_microseconds():
 
 def test_reasons_made_by_items_are_kept_per_item_and_equal_fresh_encoding():
     """A rule that fires because of list items has a reason of its own per item set; its encoded
-    text is kept by (rule, item codes), so two items on one rule must not share a text."""
+    text is kept by (rule, items' lists and codes), so two items on one rule must not share a text."""
     src = ('pack p\nsource S "s" file "s.txt"\n'
            'list 证明 kind certificate_excluded {\n'
            '  "M1" "婚育状况证明" cite S "一"\n  "M2" "居住证明" cite S "二" example\n}\n'
+           'list 其他证明 kind certificate_excluded { "M1" "亲属关系证明" cite S "四" }\n'
            'rule 证明 cite S "三" when task.title in kind certificate_excluded then reject "不应由社区出具"\n'
            'rule 缺项 when task.one_vote_veto then reject\n  unknown reject\n')
     pack = compile_pack("p", MemoryLoader({"p": {"pack.jc": src}}))
     resolved = ResolvedPack(pack, ({"tenant": "p", "number": 1, "version": None},), CANONICAL_TASK, FormSnapshot(0, {}))
     texts = {}
     for _round in range(2):  # the second round is answered from the kept texts
-        for title in ("婚育状况证明", "居住证明", "其他"):
+        for title in ("婚育状况证明", "居住证明", "亲属关系证明", "其他"):
             d = pack.decide({"title": title})
             assert resolved.reasons_text(d) == canonical_jsonable(d.reasons)
             texts.setdefault(title, str(resolved.reasons_text(d)))
             assert str(resolved.reasons_text(d)) == texts[title]
     assert "M1" in texts["婚育状况证明"] and "M2" not in texts["婚育状况证明"]
     assert "M2" in texts["居住证明"] and "示例事项" in texts["居住证明"]
+    # the same code on another list is another item: its own text, not the first list's
+    assert "亲属关系证明" in texts["亲属关系证明"] and "婚育状况证明" not in texts["亲属关系证明"]
     assert "缺少 task.one_vote_veto" in texts["其他"]

@@ -9,7 +9,6 @@ import io
 import json
 import random
 import re
-import time
 from datetime import date
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from jiceng.platform.decisions.replay import recompute
 from jiceng.platform.impact import batch, jobs
 from jiceng.platform.impact.window import window
 from jiceng.platform.runtime import Runtime
+from tests.platform.impact_jobs import wait
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PACKS = "/api/v1/tenants/changsha/packs"
@@ -171,15 +171,6 @@ def test_windows_select_dates_units_and_rules(fresh_api, fresh_database):
     assert collect(db, spec)[0].considered == 0
     _rt, _v, spec = spec_for(db, number, date_from=today, date_to=today)
     assert collect(db, spec)[0].considered == sum(1 for e in logged if e.decided_on == today)
-
-
-def wait(api, number: int, job: dict) -> dict:
-    for _ in range(600):
-        job = api.get(f"{PACKS}/{number}/impact/{job['id']}", ADMIN).json
-        if job["status"] not in ("queued", "running"):
-            return job
-        time.sleep(0.05)
-    raise AssertionError(job)
 
 
 def test_the_api_runs_a_job_and_keeps_its_result_with_the_version(fresh_api, fresh_database):

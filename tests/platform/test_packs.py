@@ -3,9 +3,10 @@ stale guard, effective dates, rollback, diff, test, impact."""
 from __future__ import annotations
 
 import threading
-import time
 from datetime import date, timedelta
 from pathlib import Path
+
+from tests.platform.impact_jobs import wait as wait_for_job
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -149,13 +150,7 @@ def run_impact(api, number, body=None):
     """Start an impact job and wait for its end."""
     r = api.post(f"{PACKS}/{number}/impact", ADMIN, json=body or {})
     assert r.status_code == 202, r.json
-    job = r.json
-    for _ in range(600):
-        job = api.get(f"{PACKS}/{number}/impact/{job['id']}", ADMIN).json
-        if job["status"] not in ("queued", "running"):
-            return job
-        time.sleep(0.05)
-    raise AssertionError(job)
+    return wait_for_job(api, number, r.json)
 
 
 def test_impact_counts_decisions_that_would_change(api, units):

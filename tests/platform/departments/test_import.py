@@ -7,19 +7,18 @@ What an import wrote is read back through the API (the registry is not cached).
 from __future__ import annotations
 
 import base64
-import io
 import json
 from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
-from openpyxl import Workbook
 
 from jiceng.platform.cli import main
 from jiceng.platform.cli import service as commands
 from jiceng.platform.departments import importer
 from jiceng.platform.errors import NotFound
 from jiceng.platform.runtime import Runtime
+from tests.platform.workbooks import xlsx
 
 LIST = "/api/v1/tenants/{}/departments"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -29,15 +28,6 @@ def departments(api, tenant="changsha", who=None, **query) -> dict:
     r = api.get(LIST.format(tenant), who or (tenant, "auditor"), query_string=query)
     assert r.status_code == 200, r.json
     return r.json
-
-
-def _xlsx(rows) -> bytes:
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    buf = io.BytesIO()
-    book.save(buf)
-    return buf.getvalue()
 
 
 def test_a_registry_is_listed_by_unit_and_read_one_by_one(registry):
@@ -68,7 +58,7 @@ def test_reading_the_registry_is_bounded_and_within_reach(registry):
 
 
 def test_chinese_headers_spreadsheets_and_separators(send, api):
-    data = _xlsx([["株洲市职能部门名录"], [],
+    data = xlsx([["株洲市职能部门名录"], [],
                   ["部门代码", "部门名称", "所属单位代码", "类别", "清单事项", "事项类别", "备注"],
                   ["zz-dwzf", "市委市政府", 430200000000, "党委政府", None, None, None],
                   ["zz-mzj", "市民政局", 430200000000, "职能部门", "X01,X02;Z01 HN01", "社会救助|养老服务", "新设"],
@@ -143,9 +133,9 @@ def test_dry_runs_and_the_json_forms(send, registry):
     as_json = registry.post(LIST.format("changsha") + "/import", ("changsha", "admin"),
                             json={"csv": text}, query_string={"dry_run": "true"})
     assert as_json.status_code == 200 and as_json.json["created"] == 1
-    xlsx = _xlsx([["code", "name", "unit", "kind"], ["frq-jyj", "区教育局", "430102000000", "functional"]])
+    book = xlsx([["code", "name", "unit", "kind"], ["frq-jyj", "区教育局", "430102000000", "functional"]])
     r = registry.post(LIST.format("changsha") + "/import", ("changsha", "admin"),
-                      json={"xlsx_base64": base64.b64encode(xlsx).decode()}, query_string={"dry_run": "true"})
+                      json={"xlsx_base64": base64.b64encode(book).decode()}, query_string={"dry_run": "true"})
     assert r.status_code == 200 and r.json["format"] == "xlsx"
     for body in ({"xlsx_base64": "%%%"}, {"csv": "a", "xlsx_base64": "b"}, {}):
         bad = registry.post(LIST.format("changsha") + "/import", ("changsha", "admin"), json=body)

@@ -4,25 +4,15 @@ rows — each refused with ``units_file_too_large`` and a zh-CN message before i
 from __future__ import annotations
 
 import dataclasses
-import io
 
 import pytest
-from openpyxl import Workbook
 
 from jiceng.platform.units import importer
 from jiceng.platform.units.importer import ImportProblems, read_file
+from tests.platform.workbooks import xlsx
 
 HEADER = ["code", "parent", "level", "name"]
 ROW = ["430202009000", "430200000000", "street", "新街道"]
-
-
-def _xlsx(rows) -> bytes:
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    buf = io.BytesIO()
-    book.save(buf)
-    return buf.getvalue()
 
 
 def _refusal(data: bytes, layout=importer.UNITS, filename="") -> dict:
@@ -51,7 +41,7 @@ def test_the_api_refuses_a_larger_upload_with_413(api):
 
 
 def test_an_xlsx_is_bounded_by_its_unpacked_size(monkeypatch):
-    data = _xlsx([HEADER, ROW])
+    data = xlsx([HEADER, ROW])
     assert len(read_file(data).rows) == 1
     monkeypatch.setattr(importer, "MAX_XLSX_UNPACKED", len(data))  # unpacked XML is larger than the zip
     assert "解压后" in _refusal(data)["message"]
@@ -60,7 +50,7 @@ def test_an_xlsx_is_bounded_by_its_unpacked_size(monkeypatch):
 def test_a_sheet_longer_than_the_row_limit_is_refused_even_with_blank_rows():
     layout = dataclasses.replace(importer.UNITS, max_rows=5)
     rows = [["标题"], HEADER] + [ROW] * 5
-    assert len(read_file(_xlsx(rows), layout=layout).rows) == 5
+    assert len(read_file(xlsx(rows), layout=layout).rows) == 5
     spaced = [["标题"], HEADER] + [ROW, []] * 30  # blank rows count toward how much is read
-    _refusal(_xlsx(spaced), layout)
-    _refusal(_xlsx([["标题"], HEADER] + [ROW] * 6), layout)
+    _refusal(xlsx(spaced), layout)
+    _refusal(xlsx([["标题"], HEADER] + [ROW] * 6), layout)

@@ -8,17 +8,16 @@ import wrote is read back from the database itself: the service's unit lookups c
 from __future__ import annotations
 
 import base64
-import io
 import json
 
 import pytest
 from click.testing import CliRunner
-from openpyxl import Workbook
 from sqlalchemy import select
 
 from jiceng.platform.cli import service as commands
 from jiceng.platform.cli import main
 from jiceng.platform.db.models import OrgUnit
+from tests.platform.workbooks import xlsx
 
 ADMIN = ("zhuzhou", "admin")
 IMPORT = "/api/v1/tenants/{}/units/import"
@@ -60,18 +59,8 @@ def test_a_minzheng_csv_with_chinese_headers_adds_and_updates_units(api, databas
     assert (new["required"], new["gap"], new["status"]) == (17, 1, "failing")
 
 
-def _xlsx(rows) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    for row in rows:
-        sheet.append(row)
-    buf = io.BytesIO()
-    book.save(buf)
-    return buf.getvalue()
-
-
 def test_an_xlsx_with_a_title_row_and_number_cells(api, database):
-    data = _xlsx([["株洲市组织单位统计表"], [],
+    data = xlsx([["株洲市组织单位统计表"], [],
                   ["code", "parent", "level", "name", "population", "urban_population", "households", "workers",
                    "grid_workers", "facility_area_m2"],
                   [430202003000, 430200000000, "street", "建设街道", 15000, 15000, 5000, None, None, 1100.0],
@@ -82,7 +71,7 @@ def test_an_xlsx_with_a_title_row_and_number_cells(api, database):
     community = stored(database, "430202003001")
     assert (community.parent_code, community.urban_population, community.facility_area_m2) == (
         "430202003000", 7000, 780.5)
-    bad = _xlsx([["code", "parent", "level", "name", "households"],
+    bad = xlsx([["code", "parent", "level", "name", "households"],
                  [430202004000, 430200000000, "street", "某街道", "很多"]])
     r = api.post(IMPORT.format("zhuzhou"), ADMIN, json={"xlsx_base64": base64.b64encode(bad).decode()})
     assert r.status_code == 422

@@ -63,10 +63,22 @@ class MergedList(Protocol):
     items: Mapping[str, tuple[n.Item, str]]  # code -> (item, declaring pack)
 
 
-@lru_cache(maxsize=8192)  # decisions normalise the same few task values over and over
+#: texts up to this length keep their normal form (decisions normalise the same few task values over
+#: and over); a longer text, which no spelling is, is normalised each time so that the cache stays
+#: small whatever values senders send (at most 8,192 × 64 characters)
+NORMALISED_CACHE_TEXT = 64
+
+
 def normalise(text: str) -> str:
     """The form two spellings are compared in: NFKC (full-width letters and
     digits, compatibility ideographs) and no surrounding whitespace."""
+    if len(text) <= NORMALISED_CACHE_TEXT:
+        return _normalised(text)
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+@lru_cache(maxsize=8192)
+def _normalised(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 

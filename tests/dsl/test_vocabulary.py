@@ -329,3 +329,13 @@ def test_vocabularies_are_built_once_per_pack(shipped):
     p = shipped("hunan")
     assert vocabularies(p) is vocabularies(p)
     assert set(task_vocabularies(p)) == {"category", "kind"}
+
+
+def test_normalising_keeps_only_short_texts():
+    """The normal forms kept for reuse are bounded in size: a long value a sender makes up is
+    normalised, rightly, but not kept (the cache would otherwise hold 8,192 texts of any length)."""
+    from jiceng.dsl import vocabulary
+    vocabulary._normalised.cache_clear()
+    short, long = "ＡＢＣ ", "Ｘ" * (vocabulary.NORMALISED_CACHE_TEXT + 1)
+    assert vocabulary.normalise(short) == "ABC" and vocabulary.normalise(long) == "X" * len(long)
+    assert vocabulary._normalised.cache_info().currsize == 1

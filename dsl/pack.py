@@ -352,7 +352,7 @@ class Pack:
     # ---------------------------------------------------------------- deciding
     def decide(self, task: Mapping, target: Optional[Mapping] = None, history: Optional[Mapping] = None,
                *, source: Optional[Mapping] = None, today: Optional[str | date] = None,
-               explain: bool = False, outcome_only: bool = False) -> Decision:
+               explain: bool = False) -> Decision:
         """Decide ``task`` for the receiving unit ``target``.
 
         ``history`` holds facts the runtime looked up (``assessments_this_year``
@@ -361,10 +361,6 @@ class Pack:
         to the current date, and only matters for rules that read ``today``).
         Raises :class:`DecisionInputError` when ``history`` omits a needed fact
         (E703) or the input has types the rules cannot use (E701, E702).
-
-        ``outcome_only``: only ``decision`` and ``fired`` are wanted (impact replays compare just
-        those): the facts an unknown rule was missing, the cold half of a decision with unknown
-        rules, are not worked out, so the decision's ``unknown`` rules name no missing paths.
         """
         if today is None and self._uses_today:
             today = date.today().isoformat()
@@ -380,8 +376,6 @@ class Pack:
                 fired, effects, unknown = self._fn(task, target, history, today, source)
         except Exception as e:  # the generated code is total on well-typed input
             raise self._input_error(task, target, history, source, today, e) from None
-        if outcome_only and not explain:  # reasons' items and missing facts are not wanted
-            return Decision(self, fired, effects, None, today, tuple((i, ()) for i in unknown), task=task)
         inputs = {"task": task, "target": target, "history": history, "source": source}
         items = self._items_of(fired, inputs) if any(self._item_probes[i] for i in fired) else None
         used = self._used_items.found(inputs) if self._used_items else ()
@@ -391,6 +385,20 @@ class Pack:
         missing = tuple((i, self._missing(i, inputs)) for i in unknown)
         return Decision(self, fired, effects, self._trace(raw, inputs) if explain else None, today, missing, items,
                         used, task)
+
+    def outcome(self, task: Mapping, target: Mapping, history: Mapping, source: Mapping,
+                today: Optional[str]) -> tuple[str, list[int], list[int]]:
+        """Only what an impact replay compares, for one logged decision: the decision, the indices
+        of the rules that fired and of those that were unknown (both in :attr:`rules` order) —
+        :meth:`decide` without building a :class:`Decision` (no reasons, items or missing facts).
+        Every argument is given (``today`` as ISO text); the errors are :meth:`decide`'s."""
+        if today is None and self._uses_today:
+            today = date.today().isoformat()
+        try:
+            fired, effects, unknown = self._fn(task, target, history, today, source)
+        except Exception as e:  # the generated code is total on well-typed input
+            raise self._input_error(task, target, history, source, today, e) from None
+        return DECISION_OF[effects], fired, unknown
 
     def _trace(self, raw, inputs: Mapping) -> list[dict]:
         """Explain: per rule, fired true/false, or null when its condition was

@@ -39,7 +39,9 @@ from jiceng.platform.packs.versions import InForce, PackCompiler
 
 FETCH_ROWS = 2000        # rows replayed per chunk (SQLite: per fetch)
 TEXT_CACHE = 20_000      # decoded texts kept per kind (memory: about 2 KB each); the cache starts afresh when full
+FIRED_SETS = 4096        # sets of fired rules kept with their ids, per recorded pack
 
+_EMPTY: dict = {}  # an input object the log left out (read only, as every decision's inputs)
 _D = Decision.__table__
 _JSON = (_D.c.input, _D.c.target, _D.c.history, _D.c.pack, _D.c.reasons)
 #: JSON columns read as their text: decoded here, once per distinct text
@@ -90,11 +92,13 @@ def range_statement(spec: Spec, lo: int, hi: int, columns: tuple = _COLUMNS):
 class _Recorded:
     """A recorded pack text, resolved: the pack to replay with, or why there is none."""
 
-    __slots__ = ("pack", "rule_ids", "affected", "error")
+    __slots__ = ("pack", "rule_ids", "fired_ids", "affected", "error")
 
     def __init__(self, pack: Optional[Pack], affected: bool, error: Optional[ServiceError] = None):
         self.pack, self.affected, self.error = pack, affected, error
         self.rule_ids = tuple(r.id for r in pack.rules) if pack is not None else ()
+        #: the ids of the rules fired, by their indices (a pack fires few distinct sets)
+        self.fired_ids: dict[tuple, tuple] = {}
 
 
 class Replayer:
@@ -107,6 +111,9 @@ class Replayer:
         self.rules = frozenset(spec.window.rules) if spec.window.rules else None
         self._packs: dict[str, _Recorded] = {}
         self._texts: tuple[dict, dict, dict, dict] = ({}, {}, {}, {})  # inputs, targets, histories, reasons
+        #: PostgreSQL's COPY hands the JSON columns over as UTF-8 bytes, SQLite as text; decoding
+        #: the bytes first spares json.loads its look for a UTF-16 or UTF-32 byte order
+        self._loads = json.loads if db.is_sqlite else _loads_utf8
 
     # ------------------------------------------------------------------ packs
     def recorded(self, text: str, on: str) -> _Recorded:
@@ -155,7 +162,7 @@ class Replayer:
 
     def replay_rows(self, rows, tally: Tally) -> None:
         """Replay ``rows`` (tuples as :func:`range_statement` selects them) into ``tally``."""
-        loads = json.loads
+        loads = self._loads
         inputs, targets, histories, reasons = self._texts
         packs, units, rules = self._packs, self.spec.units, self.rules
         examples = self.spec.window.examples
@@ -186,21 +193,23 @@ class Replayer:
             history = histories.get(history_text)
             if history is None:
                 history = histories[history_text] = loads(history_text)
-            task = inp.get("task") or {}
+            task = inp.get("task") or _EMPTY
             try:
                 # the outcome and the rules that fired are all a replay compares
-                d = rec.pack.decide(task, target, history, source=inp.get("source") or {}, today=on,
-                                    outcome_only=True)
+                after, fired, _unknown = rec.pack.outcome(task, target, history, inp.get("source") or _EMPTY, on)
             except DecisionInputError as e:
                 if rules is None or not rules.isdisjoint(before):
                     tally.considered += 1
                     _error(tally, "decision_input_invalid", e.message, decision_id)
                 continue
-            ids = rec.rule_ids
-            after_rules = tuple(ids[i] for i in d.fired)
+            fired = tuple(fired)
+            after_rules = rec.fired_ids.get(fired)
+            if after_rules is None:
+                after_rules = tuple(rec.rule_ids[i] for i in fired)
+                if len(rec.fired_ids) < FIRED_SETS:
+                    rec.fired_ids[fired] = after_rules
             if rules is not None and rules.isdisjoint(before) and rules.isdisjoint(after_rules):
                 continue
-            after = d.decision
             tally.considered += 1
             tally.replayed += 1
             month = on[:7]
@@ -218,6 +227,10 @@ class Replayer:
                 continue
             _change(tally, examples, decision_id, tenant, unit, kind, on, outcome, after, before, after_rules, task,
                     by_month, by_unit)
+
+
+def _loads_utf8(data: bytes):
+    return json.loads(data.decode())
 
 
 def _copied(conn, statement) -> Iterator[list[tuple]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import build, errors_of
+from jiceng.dsl.pack import DecisionInputError
 from jiceng.dsl.parser import parse
 
 NATIONAL = '''pack national version "2024.06" effective 2024-06-01
@@ -291,7 +292,15 @@ def test_items_count_only_where_a_rule_testing_them_can_apply():
     assert [i["code"] for i in pack.decide({"item_code": "E1", "title": "t"}, {}).items] == ["E1"]
 
 
-def test_outcome_only_decisions_skip_the_items():
+def test_outcome_is_the_decision_without_its_explanation():
     pack = build({"national": EXAMPLES})
-    d = pack.decide({"item_code": "E1", "title": "t"}, {"level": "community"}, outcome_only=True)
-    assert d.decision == "admit" and d.items == []
+    for task, target in [({"item_code": "E1", "title": "t"}, {"level": "community"}),
+                         ({"item_code": "E1", "title": "t"}, {}),
+                         ({"item_code": "Z2", "title": "t"}, {"level": "village"})]:
+        d = pack.decide(task, target)
+        decision, fired, unknown = pack.outcome(task, target, {}, {}, None)
+        assert (decision, fired, [pack.rules[i].id for i in unknown]) == (d.decision, d.fired,
+                                                                          [u["rule"] for u in d.unknown])
+    with pytest.raises(DecisionInputError) as raised:  # the same input errors as decide
+        pack.outcome({"item_code": "E1", "title": "t"}, [], {}, {}, None)
+    assert raised.value.code == "E701"

@@ -40,15 +40,25 @@ def default_workers() -> int:
     return max(1, min(count, MAX_WORKERS))
 
 
-def plan(db: Database, tenants: Iterable[str], range_rows: int = RANGE_ROWS) -> list[tuple[int, int, int]]:
-    """``[(first id, last id, rows)]`` covering the tenants' rows, ``range_rows`` rows each."""
+def count(db: Database, tenants: Iterable[str]) -> tuple[int, Optional[int]]:
+    """How many rows the tenants have in the log, and the highest id (None when none)."""
     d = Decision.__table__
-    where = d.c.tenant_code.in_(list(tenants))
     with db.engine.connect() as conn:
-        total, top = conn.execute(select(func.count(), func.max(d.c.id)).where(where)).one()
-        if not total:
-            return []
-        numbered = select(d.c.id, func.row_number().over(order_by=d.c.id).label("n")).where(where).subquery()
+        total, top = conn.execute(select(func.count(), func.max(d.c.id))
+                                  .where(d.c.tenant_code.in_(list(tenants)))).one()
+    return total, top
+
+
+def plan(db: Database, tenants: Iterable[str], total: int, top: Optional[int],
+         range_rows: int = RANGE_ROWS) -> list[tuple[int, int, int]]:
+    """``[(first id, last id, rows)]`` covering the tenants' ``total`` rows up to id ``top``
+    (:func:`count`), ``range_rows`` rows each."""
+    if not total:
+        return []
+    d = Decision.__table__
+    with db.engine.connect() as conn:
+        numbered = (select(d.c.id, func.row_number().over(order_by=d.c.id).label("n"))
+                    .where(d.c.tenant_code.in_(list(tenants)), d.c.id <= top).subquery())
         starts = list(conn.execute(select(numbered.c.id).where((numbered.c.n - 1) % range_rows == 0)
                                    .order_by(numbered.c.id)).scalars())
     bounds = [(lo, nxt - 1, range_rows) for lo, nxt in zip(starts, starts[1:])]
@@ -61,8 +71,7 @@ def run(db: Database, spec: Spec, workers: int = 1, *,
         changes: Optional[Callable[[list], None]] = None) -> Tally:
     """Replay the job's window; ``progress(rows done, rows in all)`` after each range,
     ``changes(rows)`` with each range's changes, :class:`Cancelled` as soon as ``cancelled()``."""
-    ranges = plan(db, spec.tenants)
-    total = sum(r[2] for r in ranges)
+    total, top = count(db, spec.tenants)
     tally, done = Tally(), 0
     if progress:
         progress(0, total)
@@ -79,14 +88,16 @@ def run(db: Database, spec: Spec, workers: int = 1, *,
         if cancelled is not None and cancelled():
             raise Cancelled()
 
-    if workers > 1 and total >= POOL_MIN_ROWS and len(ranges) > 1:
+    if workers > 1 and total >= POOL_MIN_ROWS and total > RANGE_ROWS:
         ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(min(workers, len(ranges)), initializer=_start_worker, initargs=(spec,)) as pool:
+        # the workers start (imports, a connection) while the ranges are planned here
+        with ctx.Pool(min(workers, -(-total // RANGE_ROWS)), initializer=_start_worker, initargs=(spec,)) as pool:
+            ranges = plan(db, spec.tenants, total, top)
             for part, rows in pool.imap_unordered(_replay_range, ranges):
                 take(part, rows)  # leaving the block on Cancelled terminates the pool
     else:
         replayer = Replayer(db, spec)
-        for lo, hi, rows in ranges:
+        for lo, hi, rows in plan(db, spec.tenants, total, top):
             take(replayer.replay_range(lo, hi), rows)
     return tally
 

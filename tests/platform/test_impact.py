@@ -138,11 +138,11 @@ def test_the_result_does_not_depend_on_the_number_of_workers(fresh_api, fresh_da
     number = new_version(api, random_log(api, rng), publish=False)
     _rt, _v, spec = spec_for(db, number, examples=2)
     monkeypatch.setattr(batch, "RANGE_ROWS", 9)
-    monkeypatch.setattr(batch, "plan", lambda d, t, range_rows=9, _plan=batch.plan: _plan(d, t, range_rows))
+    monkeypatch.setattr(batch, "plan", lambda d, t, total, top, _plan=batch.plan: _plan(d, t, total, top, 9))
     monkeypatch.setattr(batch, "POOL_MIN_ROWS", 0)
     one, changes_one = collect(db, spec, 1)
     two, changes_two = collect(db, spec, 2)
-    assert len(batch.plan(db, spec.tenants)) > 4
+    assert len(batch.plan(db, spec.tenants, *batch.count(db, spec.tenants))) > 4
     assert one.summary() == two.summary() and changes_one == changes_two
     assert one.replayed == 75 and any(one.examples.values())
 

@@ -7,7 +7,7 @@ The hot path of impact. Per job and process it keeps what repeats across rows:
   :class:`~jiceng.platform.packs.versions.PackCompiler` and
   :mod:`~jiceng.platform.decisions.replay` (the one-at-a-time reference);
 * each distinct JSON text decoded once (targets, histories, reasons and tasks repeat: a unit's
-  facts, an assignment sent to many units);
+  facts, an assignment sent to many units), by :mod:`.jsontext` (msgspec, with json's result);
 
 Rows are read as plain tuples (no ORM objects, no JSON decoding by the driver), a chunk at a
 time: on PostgreSQL through ``COPY (SELECT …) TO STDOUT (FORMAT BINARY)`` with psycopg's copy
@@ -33,6 +33,7 @@ from jiceng.platform.db.models import Decision
 from jiceng.platform.decisions.replay import recorded_forms, recorded_versions
 from jiceng.platform.errors import ServiceError
 from jiceng.platform.forms.store import FormSnapshot, StoredForm
+from jiceng.platform.impact import jsontext
 from jiceng.platform.impact.tally import ERROR_EXAMPLES, Tally
 from jiceng.platform.impact.window import Window
 from jiceng.platform.packs.versions import InForce, PackCompiler
@@ -111,9 +112,6 @@ class Replayer:
         self.rules = frozenset(spec.window.rules) if spec.window.rules else None
         self._packs: dict[str, _Recorded] = {}
         self._texts: tuple[dict, dict, dict, dict] = ({}, {}, {}, {})  # inputs, targets, histories, reasons
-        #: PostgreSQL's COPY hands the JSON columns over as UTF-8 bytes, SQLite as text; decoding
-        #: the bytes first spares json.loads its look for a UTF-16 or UTF-32 byte order
-        self._loads = json.loads if db.is_sqlite else _loads_utf8
 
     # ------------------------------------------------------------------ packs
     def recorded(self, text: str, on: str) -> _Recorded:
@@ -162,7 +160,7 @@ class Replayer:
 
     def replay_rows(self, rows, tally: Tally) -> None:
         """Replay ``rows`` (tuples as :func:`range_statement` selects them) into ``tally``."""
-        loads = self._loads
+        loads = jsontext.loads  # PostgreSQL's COPY hands the JSON columns over as UTF-8 bytes, SQLite as text
         inputs, targets, histories, reasons = self._texts
         packs, units, rules = self._packs, self.spec.units, self.rules
         examples = self.spec.window.examples
@@ -227,10 +225,6 @@ class Replayer:
                 continue
             _change(tally, examples, decision_id, tenant, unit, kind, on, outcome, after, before, after_rules, task,
                     by_month, by_unit)
-
-
-def _loads_utf8(data: bytes):
-    return json.loads(data.decode())
 
 
 def _copied(conn, statement) -> Iterator[list[tuple]]:

@@ -142,7 +142,7 @@ class Decision:
         (a task admitted because its item is on the self-governance list relied on that item):
         ``[{list, code, name, example, cites}]``, in the order of the rules' tests. An
         ``example`` item is not the content of a published list, and every decision using
-        one says so here. Empty for ``decide(outcome_only=True)``."""
+        one says so here."""
         return [{**item, "cites": [dict(c) for c in item["cites"]]} for item in self._used]
 
     @property

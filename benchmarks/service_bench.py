@@ -391,6 +391,7 @@ def bench_http(db, url: str, schema: Optional[str], seconds: float, connections:
         out["non_2xx"] = sum(r["non_2xx"] for r in runs)
         out["worker_cpu_shares"] = [r["worker_cpu_shares"] for r in runs]
         out["rounds_requests_per_s"] = [r["requests_per_s"] for r in runs]
+        out["rounds_p99_ms"] = [r["p99_ms"] for r in runs]
         return out
     healthz, check = median_of(healthzs), median_of(checks)
     ratios = [h["requests_per_s"] / max(c["requests_per_s"], 1) for h, c in zip(healthzs, checks)]

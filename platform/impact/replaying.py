@@ -42,7 +42,6 @@ FETCH_ROWS = 2000        # rows replayed per chunk (SQLite: per fetch)
 TEXT_CACHE = 20_000      # decoded texts kept per kind (memory: about 2 KB each); the cache starts afresh when full
 FIRED_SETS = 4096        # sets of fired rules kept with their ids, per recorded pack
 
-_EMPTY: dict = {}  # an input object the log left out (read only, as every decision's inputs)
 _D = Decision.__table__
 _JSON = (_D.c.input, _D.c.target, _D.c.history, _D.c.pack, _D.c.reasons)
 #: JSON columns read as their text: decoded here, once per distinct text
@@ -191,10 +190,10 @@ class Replayer:
             history = histories.get(history_text)
             if history is None:
                 history = histories[history_text] = loads(history_text)
-            task = inp.get("task") or _EMPTY
+            task = inp.get("task") or {}
             try:
                 # the outcome and the rules that fired are all a replay compares
-                after, fired, _unknown = rec.pack.outcome(task, target, history, inp.get("source") or _EMPTY, on)
+                after, fired, _unknown = rec.pack.outcome(task, target, history, inp.get("source") or {}, on)
             except DecisionInputError as e:
                 if rules is None or not rules.isdisjoint(before):
                     tally.considered += 1

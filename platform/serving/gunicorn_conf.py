@@ -9,6 +9,13 @@ Why these settings:
   also pay a TCP handshake and teardown in Python. A worker's threads also
   wait on the database together, and their decision-log entries are committed
   in one transaction (see ``decisions/group_commit.py``).
+* ``reuse_port``: each worker listens on a socket of its own (``SO_REUSEPORT``; gunicorn 24
+  and later open it in the worker) and the kernel spreads new connections over them. With one
+  shared socket, whichever worker woke first took the connections: a few long-lived keep-alive
+  connections (a load balancer's pool, or the benchmark's 8) often all landed on one worker and
+  left the other core idle. Because sockets with that flag share a port silently, the master
+  first checks that nothing else listens on it (:func:`refuse_a_taken_port`): a second server
+  started by mistake fails as before ("端口已被占用") instead of taking half the traffic.
 * a few threads per worker: enough requests in flight to batch the log and to
   overlap database round trips, few enough that the GIL does not stretch the
   tail latency (measured in ``benchmarks/service_bench.py``).
@@ -36,6 +43,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 
 from jiceng.platform.api import limits
 from jiceng.platform.serving import warming
@@ -56,11 +64,12 @@ def settings(host: str | None = None, port: int | None = None, workers: int | No
         "worker_class": "gthread",
         "threads": threads or int(os.environ.get("JICENG_THREADS", DEFAULT_THREADS)),
         "keepalive": 5,
+        "reuse_port": True,
         "preload_app": True,
         "limit_request_line": GUNICORN_MAX_REQUEST_LINE,
         "limit_request_fields": 2 * limits.MAX_HEADER_FIELDS,
         "limit_request_field_size": 2 * limits.MAX_HEADER_BYTES,
-        "on_starting": warm_before_forking,
+        "on_starting": start_master,
         "post_fork": post_fork,
     }
 
@@ -68,6 +77,30 @@ def settings(host: str | None = None, port: int | None = None, workers: int | No
 def _runtime(app_holder):
     app = getattr(app_holder, "callable", None)
     return getattr(app, "extensions", {}).get("jiceng")
+
+
+def start_master(server) -> None:
+    """gunicorn's ``on_starting``: :func:`refuse_a_taken_port`, then :func:`warm_before_forking`."""
+    refuse_a_taken_port(server.cfg.address)
+    warm_before_forking(server)
+
+
+def refuse_a_taken_port(addresses) -> None:
+    """RuntimeError (gunicorn prints it and exits 1) when one of the TCP ``addresses`` is taken:
+    a bind without ``SO_REUSEPORT`` fails there while any socket listens on it — another jiceng
+    server's workers included, which the workers' own ``SO_REUSEPORT`` bind would join."""
+    for address in addresses:
+        if not isinstance(address, tuple):  # a Unix socket: its path is bound as before
+            continue
+        host, port = address
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            # as gunicorn's own sockets: connections of a previous run still in TIME_WAIT do not count
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+            except OSError as e:
+                raise RuntimeError(f"端口已被占用:{host}:{port}({e.strerror});是否已有服务在运行?") from None
 
 
 def warm_before_forking(server) -> None:

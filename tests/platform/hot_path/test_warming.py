@@ -75,4 +75,9 @@ def test_a_failing_warm_up_does_not_stop_the_start(database, monkeypatch):
         raise RuntimeError("database down")
     monkeypatch.setattr(warming, "warm", broken)
     gunicorn_conf.warm_before_forking(server)  # logged, not raised
-    assert gunicorn_conf.settings()["on_starting"] is gunicorn_conf.warm_before_forking
+    # the master warms on starting, once the port is known to be free
+    server.cfg = SimpleNamespace(address=[])
+    seen = []
+    monkeypatch.setattr(gunicorn_conf, "warm_before_forking", seen.append)
+    gunicorn_conf.settings()["on_starting"](server)
+    assert seen == [server]

@@ -41,6 +41,7 @@ override them.
 """
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import socket
@@ -86,7 +87,8 @@ def start_master(server) -> None:
 
 
 def refuse_a_taken_port(addresses) -> None:
-    """RuntimeError (gunicorn prints it and exits 1) when one of the TCP ``addresses`` is taken:
+    """RuntimeError (gunicorn prints it and exits 1: ``port_in_use``, or ``port_unavailable`` for an
+    address this host cannot listen on) when one of the TCP ``addresses`` is taken:
     a bind without ``SO_REUSEPORT`` fails there while any socket listens on it — another jiceng
     server's workers included, which the workers' own ``SO_REUSEPORT`` bind would join."""
     for address in addresses:
@@ -100,7 +102,9 @@ def refuse_a_taken_port(addresses) -> None:
             try:
                 probe.bind((host, port))
             except OSError as e:
-                raise RuntimeError(f"端口已被占用:{host}:{port}({e.strerror});是否已有服务在运行?") from None
+                if e.errno == errno.EADDRINUSE:
+                    raise RuntimeError(f"错误 port_in_use:{host}:{port} 端口已被占用,是否已有服务在运行?") from None
+                raise RuntimeError(f"错误 port_unavailable:无法监听 {host}:{port}({e.strerror})") from None
 
 
 def warm_before_forking(server) -> None:

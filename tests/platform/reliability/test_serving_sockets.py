@@ -5,11 +5,13 @@ refuses to start. Linux only: sockets are found through /proc."""
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
 
-from live_server import Client, LiveServer
+from jiceng.platform.serving.gunicorn_conf import refuse_a_taken_port
+from live_server import Client, LiveServer, free_port
 
 pytestmark = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads sockets from Linux /proc")
 
@@ -62,9 +64,21 @@ def test_workers_listen_on_their_own_sockets_and_share_the_connections(database,
         second.port = server.port
         with pytest.raises(RuntimeError) as refused:
             second.start(timeout=30)
-        assert "端口已被占用" in str(refused.value)
+        assert "port_in_use" in str(refused.value) and f"127.0.0.1:{server.port} 端口已被占用" in str(refused.value)
         assert all(c.request("GET", "/healthz")[0] == 200 for c in clients[:2])  # the first one serves on
     finally:
         for c in clients:
             c.close()
         server.stop()
+
+
+def test_an_address_that_cannot_be_listened_on_is_refused_with_its_own_code():
+    refuse_a_taken_port([("127.0.0.1", free_port()), "/tmp/jiceng.sock"])  # free, and a Unix socket: no error
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(RuntimeError, match=f"port_in_use:127.0.0.1:{port} 端口已被占用"):
+            refuse_a_taken_port([("127.0.0.1", port)])
+    with pytest.raises(RuntimeError, match="port_unavailable:无法监听 192.0.2.1:"):  # not an address of this host
+        refuse_a_taken_port([("192.0.2.1", free_port())])

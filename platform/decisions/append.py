@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import json
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from json.encoder import encode_basestring
 from typing import Optional, Sequence, Union
 
 from sqlalchemy import Table, Text, bindparam, insert, select, text, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.elements import TextClause
 
 from jiceng.platform.db.engine import execute_and_commit
@@ -230,9 +231,10 @@ def write_linked(conn: Connection, entries: Sequence[Entry], linked: Linked, *,
     added, ids = {}, [0] * len(linked.rows)
     statement, params = _linked_statement(linked.table, conn.dialect), {"batch": batch, "rows": rows}
     tenants = {t for t, _n in positions}
+    seen = _HEADS_SEEN.setdefault(conn.engine, set())
     # committed with the statement only when every head is known to exist: a missing one is
     # found from the rows, after the statement, and must still roll the others back
-    found = (execute_and_commit(conn, statement, params) if commit and tenants <= _HEADS_SEEN
+    found = (execute_and_commit(conn, statement, params) if commit and tenants <= seen
              else conn.execute(statement, params))
     for i, t, n, seq, h, row_id in found:
         added[(t, n)] = Appended(i, seq, h)
@@ -240,12 +242,13 @@ def write_linked(conn: Connection, entries: Sequence[Entry], linked: Linked, *,
             ids[where[(t, n)]] = row_id
     results = [added.get(p) or NoChainHead(f"decision log of tenant {p[0]!r} has no head") for p in positions]
     _raise_first(results)
-    _HEADS_SEEN.update(tenants)
+    seen.update(tenants)
     return results, ids
 
 
-#: tenants whose chain head this process has appended to: heads are never deleted
-_HEADS_SEEN: set[str] = set()
+#: per database (engine), the tenants whose chain head this process has appended to: heads are
+#: never deleted, but another database may lack one
+_HEADS_SEEN: "weakref.WeakKeyDictionary[Engine, set[str]]" = weakref.WeakKeyDictionary()
 
 
 def _raise_first(results: Sequence[Union[Appended, Exception]]) -> None:

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import ARRAY, String, any_, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
-from jiceng.platform.db.engine import execute_and_commit
-from jiceng.platform.db.models import Assignment, Decision, OrgUnit
+from jiceng.platform.db.engine import Database, execute_and_commit
+from jiceng.platform.db.models import Assignment, Decision, LogHead, OrgUnit
 from jiceng.platform.decisions import append as log_append
 from jiceng.platform.assignments.tasks import _ASSIGNMENTS
 from tests.platform.hot_path.test_log_append import make
@@ -58,3 +58,22 @@ def test_lock_then_read_returns_the_read_rows(fresh_database, units):
         rows = db.lock_then_read(conn, OrgUnit.code, codes, read, {"codes": codes})
     assert [tuple(r) for r in rows] == sorted([(units.cs_communities[0], "community"), (units.cs_street, "street")])
     assert _count(db, Assignment) == 0
+
+
+def test_chain_heads_known_in_one_database_do_not_vouch_for_another(fresh_database):
+    db = fresh_database
+    with db.transaction() as conn:  # both heads now known to this engine
+        log_append.write_linked(conn, [make("changsha", 0), make("hunan", 1)], log_append.Linked(_ASSIGNMENTS, []),
+                                commit=True)
+    with db.transaction() as conn:  # a database holding no head for hunan (as one never loaded by init)
+        conn.execute(LogHead.__table__.delete().where(LogHead.tenant_code == "hunan"))
+    other = Database(db.url, schema=db.schema)  # another engine: what the first one saw says nothing here
+    try:
+        before = _count(db, Decision)
+        with pytest.raises(log_append.NoChainHead):
+            with other.transaction() as conn:
+                log_append.write_linked(conn, [make("changsha", 2), make("hunan", 3)],
+                                        log_append.Linked(_ASSIGNMENTS, []), commit=True)
+        assert _count(db, Decision) == before  # changsha's entry was not committed without hunan's
+    finally:
+        other.dispose()

@@ -122,3 +122,38 @@ def _backends(engine, app_name: str) -> list:
     with engine.connect() as conn:
         return conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
                                  "AND application_name = :name"), {"name": app_name}).scalars().all()
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: JICENG_TEST_DATABASE_URL is not set")
+def test_the_pool_keeps_live_connections_and_replaces_cut_ones_without_a_round_trip(tmp_path):
+    """The checkout look at the socket: a live pooled connection is handed out again (the same
+    backend) and nothing is sent to the server to find out (libpq's protocol trace stays empty,
+    where ``pool_pre_ping`` would send a query); one whose backend the server ended is replaced by
+    a new one, and the statement on it does not fail."""
+    app_name = f"jiceng-test-{uuid.uuid4().hex[:12]}"
+    db = Database(normalise_url(PG_URL).update_query_dict({"application_name": app_name}), pool_size=1)
+    admin = create_engine(normalise_url(PG_URL))
+    trace = tmp_path / "protocol.trace"
+    try:
+        def backend() -> int:
+            with db.autocommit() as conn:
+                return conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+
+        first = backend()
+        fd = os.open(trace, os.O_WRONLY | os.O_CREAT)
+        with db.engine.connect() as conn:
+            pgconn = conn.connection.driver_connection.pgconn
+            pgconn.trace(fd)  # stays on the connection as it goes back to the pool
+        with db.engine.connect() as conn:  # the checkout alone
+            assert conn.connection.driver_connection.pgconn is pgconn
+        assert trace.stat().st_size == 0
+        assert backend() == first  # kept: no reconnect for a live connection
+        pgconn.untrace()
+        os.close(fd)
+        assert trace.stat().st_size > 0  # the trace does record what is sent
+        with admin.connect() as conn:
+            assert conn.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": first}).scalar()
+        assert backend() != first  # replaced at checkout
+    finally:
+        db.dispose()
+        admin.dispose()

@@ -317,8 +317,8 @@ def _decide(session: Session, rt: Runtime, principal: Principal, task_data: dict
     entry = log_append.entry(
         tenant=unit.tenant, kind="assignment", actor=principal.actor, decided_on=on.isoformat(),
         input=logged_input, target=target.text, history=history,
-        pack=resolved.log_info(), outcome=d.decision, reasons=body["reasons"],
-        requirements=body["requirements"], items=body["items"])
+        pack=resolved.log_info_text, outcome=d.decision, reasons=resolved.reasons_text(d),
+        requirements=body["requirements"], items=body["items"])  # the pack's parts encoded once, as a check's
     return {"body": body, "entry": entry}
 
 

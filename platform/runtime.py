@@ -32,6 +32,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from jiceng.dsl.jsonvalue import jsonable
 from jiceng.platform.db.engine import Database
 from jiceng.platform.db.models import FormVersion, OrgUnit, Publication
 from jiceng.platform.forms import store as form_store
@@ -68,6 +69,13 @@ class UnitInfo:
 
     def is_below(self, code: str) -> bool:
         return code in self.ancestors
+
+
+def _as_logged(row: OrgUnit) -> dict:
+    """A unit's facts as decisions see them: exactly as the log writes them (:func:`jsonable`: an
+    area of ``0.0`` square metres is ``0``). A decision is then made on the values a replay of
+    its log entry reads back, and encoding them for the log takes the encoder's plain path."""
+    return jsonable(unit_facts(row))
 
 
 class Runtime:
@@ -127,8 +135,8 @@ class Runtime:
             return None
         parent = self.unit(session, row.parent_code) if row.parent_code and row.parent_code != code else None
         ancestors = (parent.ancestors + (parent.code,)) if parent is not None and code not in parent.ancestors else ()
-        children = tuple(unit_facts(c) for c in session.execute(_CHILDREN, {"code": code}).scalars())
-        return UnitInfo(row.code, row.tenant_code, row.level, unit_facts(row), ancestors, children)
+        children = tuple(_as_logged(c) for c in session.execute(_CHILDREN, {"code": code}).scalars())
+        return UnitInfo(row.code, row.tenant_code, row.level, _as_logged(row), ancestors, children)
 
     def task(self, task_id: int, load: Callable[[], object]) -> object:
         """The task ``task_id`` (whatever ``load`` returns for it; None when there is none).

@@ -65,3 +65,22 @@ def test_reasons_made_by_items_are_kept_per_item_and_equal_fresh_encoding():
     # the same code on another list is another item: its own text, not the first list's
     assert "亲属关系证明" in texts["亲属关系证明"] and "婚育状况证明" not in texts["亲属关系证明"]
     assert "缺少 task.one_vote_veto" in texts["其他"]
+
+
+def test_a_unit_s_facts_are_decided_on_as_the_log_writes_them(fresh_database, units):
+    """An area stored as 12.0 is logged as 12 (canonical JSON writes integral numbers as
+    integers) and is the integer 12 in the facts a decision gets: the live decision and its
+    replay, which reads the logged 12, see the same value of the same type."""
+    import json
+    from sqlalchemy import update
+    from jiceng.platform.db.models import OrgUnit
+    from jiceng.platform.runtime import Runtime
+    code = units.cs_communities[0]
+    with fresh_database.write() as s:
+        s.execute(update(OrgUnit).where(OrgUnit.code == code).values(facility_area_m2=12.0, households=400))
+    rt = Runtime(fresh_database)
+    with fresh_database.read() as s:
+        facts = rt.unit(s, code).facts
+    assert facts["facility_area_m2"] == 12 and type(facts["facility_area_m2"]) is int
+    read_back = json.loads(canonical_jsonable(facts))
+    assert read_back == facts and all(type(read_back[k]) is type(v) for k, v in facts.items())

@@ -35,6 +35,7 @@ from pathlib import Path
 from select import POLLIN, POLLPRI, poll
 from typing import Iterator, Optional, Sequence
 
+import psycopg
 from sqlalchemy import bindparam, create_engine, event, select
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
@@ -283,8 +284,12 @@ def _refuse_closed_connections(dbapi_connection, _record, _proxy) -> None:
     the first statement fails that statement, as it would right after a ping; SQLAlchemy
     then invalidates every connection the pool held at that moment.
     """
+    try:
+        socket = dbapi_connection.fileno()
+    except psycopg.Error:  # closed on this side already: psycopg has no socket to give
+        raise DisconnectionError("PostgreSQL 连接已关闭") from None
     poller = poll()
-    poller.register(dbapi_connection.fileno(), POLLIN | POLLPRI)
+    poller.register(socket, POLLIN | POLLPRI)
     if poller.poll(0):  # readable, or POLLHUP / POLLERR / POLLNVAL: not a usable idle connection
         raise DisconnectionError("PostgreSQL 已关闭该连接")
 

@@ -157,3 +157,14 @@ def test_the_pool_keeps_live_connections_and_replaces_cut_ones_without_a_round_t
     finally:
         db.dispose()
         admin.dispose()
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: JICENG_TEST_DATABASE_URL is not set")
+def test_the_checkout_look_refuses_a_connection_closed_on_this_side_and_passes_a_live_one():
+    import psycopg
+    from jiceng.platform.db.engine import _refuse_closed_connections
+    conn = psycopg.connect(normalise_url(PG_URL).set(drivername="postgresql").render_as_string(hide_password=False))
+    _refuse_closed_connections(conn, None, None)  # live and idle: handed out
+    conn.close()
+    with pytest.raises(exc.DisconnectionError):
+        _refuse_closed_connections(conn, None, None)

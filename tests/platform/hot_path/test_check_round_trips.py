@@ -1,7 +1,8 @@
 """What one admission check costs the database, counted: the caller's token is read by the check's
 own state statement (no lookup of its own), and a lone check takes one pooled connection for its
-read and its log append (one checkout: on PostgreSQL one pre-ping, and two statements; on SQLite the
-writer's transaction on that same connection); a revoked token is refused by that same statement, before anything is logged."""
+read and its log append (one checkout: on PostgreSQL two statements and no ping — the pool looks at
+the socket instead, ``tests/platform/db/test_connections.py``; on SQLite the writer's transaction on
+that same connection); a revoked token is refused by that same statement, before anything is logged."""
 from __future__ import annotations
 
 from contextlib import contextmanager

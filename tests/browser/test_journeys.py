@@ -132,6 +132,8 @@ def test_auditor_verifies_the_chain_and_replays_a_decision(person):
     auditor.shot("auditor-verify")
     page.go_back()
     page.locator("#decisions tr", has_text="有条件准入").first.locator("a").first.click()
+    expect(page.locator("#used-items")).to_contain_text("事项 X01")  # the seeded task's item
+    auditor.shot("auditor-decision")
     page.click("#replay-link")
     expect(page.locator("#replay-result")).to_contain_text("重算结果与记录一致")
     expect(page.locator("#replay section")).to_have_count(2)

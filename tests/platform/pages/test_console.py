@@ -282,6 +282,23 @@ def test_auditor_filters_exports_verifies_and_replays(api):
     assert api.get(f"/console/heilongjiang/decisions/{decided['decision_id']}").status_code == 404
 
 
+
+def test_a_decision_page_names_the_items_the_decision_relied_on_and_marks_an_example_one(api, units):
+    """Z02 (居民公约) is an example item of changsha's 自治事项 list, Z01 (居民会议) a published one."""
+    def page_of(item_code: str) -> str:
+        body = {"task": {"title": "修订居民公约", "item_code": item_code, "kind": "work", "one_vote_veto": False,
+                         "source_unit": "430100000000", "target_unit": units.cs_communities[0]}}
+        decided = api.post("/api/v1/tenants/changsha/admission/check", ("changsha", "department"), json=body).json
+        page = text(api.get(f"/console/changsha/decisions/{decided['decision_id']}"))
+        start = page.index('id="used-items"')
+        return re.sub(r"<[^>]+>", "", page[start:page.index("</ul>", start)])
+
+    api.log_in("changsha", "auditor")
+    example = page_of("Z02")
+    assert "居民公约 (事项 Z02,清单 自治事项)" in example and "示例事项,不是正式公布的清单内容" in example
+    published = page_of("Z01")
+    assert "居民会议 (事项 Z01,清单 自治事项)" in published and "示例事项" not in published
+
 # ---------------------------------------------------------------------- standards
 def test_standards_report_opens_in_the_browser_per_tenant_and_street_and_states_the_condition(api, units):
     api.log_in("changsha", "township")

@@ -23,7 +23,7 @@ from . import nodes as n
 from .checker import Checked
 from .compiler import NOT_STATIC, static_value
 from .types import ListRef
-from .visitor import iter_child_nodes
+from .visitor import NodeVisitor, iter_child_nodes
 from .vocabulary import Vocabulary
 
 
@@ -34,24 +34,40 @@ def list_probes(when, checked: Checked, *, negated: bool = True) -> tuple:
 
     ``negated=False`` leaves out the tests a rule can only fire *without* a match (``not in``,
     under ``not``): the items a fired rule fired because of."""
-    out = []
-    stack = [when]
-    while stack:
-        e = stack.pop()
-        if isinstance(e, n.Compare) and (e.op == "in" or (negated and e.op == "not in")):
-            t = checked.types.get(e.right)
-            path = _fact_path(e.left, checked)
-            if isinstance(t, ListRef) and path is not None:
-                out.append((path, t.names))
-        elif isinstance(e, n.Index):  # 协助事项[task.item_code].requires
-            t = checked.types.get(e.obj)
-            path = _fact_path(e.key, checked)
-            if isinstance(t, ListRef) and path is not None:
-                out.append((path, t.names))
-        if isinstance(e, n.Not) and not negated:  # `not (x in L)` fires because x is not on it
-            continue
-        stack.extend(reversed(list(iter_child_nodes(e))))
-    return tuple(dict.fromkeys(out))
+    probes = _ListProbes(checked, negated)
+    probes.visit(when)
+    return tuple(probes.found)
+
+
+class _ListProbes(NodeVisitor):
+    """See :func:`list_probes`: every node is walked, these add what they test."""
+
+    def __init__(self, checked: Checked, negated: bool):
+        self.checked, self.negated = checked, negated
+        self.found: dict[tuple, None] = {}  # (fact path, list names), once each, in the order written
+
+    def _probe(self, fact: n.Expr, lists: n.Expr) -> None:
+        t = self.checked.types.get(lists)
+        path = _fact_path(fact, self.checked)
+        if isinstance(t, ListRef) and path is not None:
+            self.found[(path, t.names)] = None
+
+    def visit_Compare(self, e: n.Compare) -> None:
+        if e.op == "in" or (self.negated and e.op == "not in"):
+            self._probe(e.left, e.right)
+        self.generic_visit(e)
+
+    def visit_Index(self, e: n.Index) -> None:  # 协助事项[task.item_code].requires
+        self._probe(e.key, e.obj)
+        self.generic_visit(e)
+
+    def visit_Not(self, e: n.Not) -> None:
+        if self.negated:  # else left out: `not (x in L)` fires because x is not on it
+            self.generic_visit(e)
+
+    def generic_visit(self, e: n.Expr) -> None:
+        for child in iter_child_nodes(e):
+            self.visit(child)
 
 
 def rule_levels(when, checked: Checked) -> Optional[frozenset]:

@@ -304,3 +304,17 @@ def test_outcome_is_the_decision_without_its_explanation():
     with pytest.raises(DecisionInputError) as raised:  # the same input errors as decide
         pack.outcome({"item_code": "E1", "title": "t"}, [], {}, {}, None)
     assert raised.value.code == "E701"
+
+
+def test_a_rule_firing_under_not_fired_without_the_items_it_tests_yet_the_decision_relied_on_them():
+    """``not (a in L and b in M)`` fires because one of them is not on its list: the item the other
+    matched is not why it fired (its reason names no item), but the decision did rely on it."""
+    pack = build({"national": NATIONAL.split("rule 清单外")[0] + '''rule 不全 cite S002 "四(四)"
+  when not (task.item_code in kind self_governance and task.title in kind certificate_excluded)
+  then reject "不全"
+'''})
+    d = pack.decide({"item_code": "Z1", "title": "t"}, {"level": "community"})
+    assert d.decision == "reject" and d.rule_ids == ["不全"]
+    assert "items" not in d.reasons[0] and [i["code"] for i in d.items] == ["Z1"]
+    both = pack.decide({"item_code": "Z1", "title": "居住证明"}, {"level": "community"})
+    assert both.decision == "admit" and [i["code"] for i in both.items] == ["Z1", "M2"]

@@ -17,6 +17,23 @@ from typing import Optional
 CHECK = "/api/v1/tenants/{tenant}/admission/check"
 
 
+LISTEN, ESTABLISHED = "0A", "01"  # TCP states as /proc/net/tcp writes them
+LINUX_SOCKETS = Path("/proc/net/tcp").exists()
+
+
+def server_sockets(port: int, state: str) -> set[int]:
+    """Inodes of the TCP sockets bound locally to ``port`` in ``state`` (Linux: from /proc)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        if not Path(table).exists():
+            continue
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == state:
+                found.add(int(fields[9]))
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -49,7 +66,10 @@ class LiveServer:
                 break
             try:
                 status, _ = Client(self.port, timeout=1).request("GET", "/healthz")
-                if status == 200 and len(self.worker_pids()) == self.workers:
+                # every worker opens its own listening socket after it forks: a worker already
+                # forked may not listen yet, and the kernel would give its share to the others
+                if status == 200 and len(self.worker_pids()) == self.workers and \
+                        (not LINUX_SOCKETS or len(server_sockets(self.port, LISTEN)) == self.workers):
                     return self
             except OSError:
                 pass

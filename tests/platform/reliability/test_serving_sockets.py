@@ -11,25 +11,11 @@ from pathlib import Path
 import pytest
 
 from jiceng.platform.serving.gunicorn_conf import refuse_a_taken_port
-from live_server import Client, LiveServer, free_port
+from live_server import ESTABLISHED, LISTEN, Client, LiveServer, free_port, server_sockets
 
 pytestmark = pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads sockets from Linux /proc")
 
-LISTEN, ESTABLISHED = "0A", "01"
 CONNECTIONS = 16  # all on one of two workers by chance: 2 in 65,536
-
-
-def _server_sockets(port: int, state: str) -> set[int]:
-    """Inodes of the TCP sockets bound locally to ``port`` in ``state``."""
-    found = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        if not Path(table).exists():
-            continue
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == state:
-                found.add(int(fields[9]))
-    return found
 
 
 def _sockets_of(pid: int) -> set[int]:
@@ -49,12 +35,12 @@ def test_workers_listen_on_their_own_sockets_and_share_the_connections(database,
     clients = []
     try:
         workers = server.worker_pids()
-        listening = _server_sockets(server.port, LISTEN)
+        listening = server_sockets(server.port, LISTEN)
         assert len(listening) == len(workers) == 2
         assert all(len(_sockets_of(pid) & listening) == 1 for pid in workers)  # one each, none shared
         clients = [Client(server.port) for _ in range(CONNECTIONS)]
         assert all(c.request("GET", "/healthz")[0] == 200 for c in clients)  # kept alive, each on a worker
-        established = _server_sockets(server.port, ESTABLISHED)
+        established = server_sockets(server.port, ESTABLISHED)
         taken = {pid: len(_sockets_of(pid) & established) for pid in workers}
         assert sum(taken.values()) == CONNECTIONS and all(taken.values()), taken
 

@@ -64,6 +64,10 @@ class Database:
         self._writer = _WriterQueue(self._lock_file()) if self.is_sqlite else None
         self.engine = self._create_engine(pool_size)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # PostgreSQL: reads in READ ONLY transactions (psycopg puts it in the BEGIN it sends),
+        # ended with COMMIT — see :meth:`read`
+        self._readers = self._sessions if self.is_sqlite else sessionmaker(
+            self.engine.execution_options(postgresql_readonly=True), expire_on_commit=False, autoflush=False)
 
     # ------------------------------------------------------------------ engine
     def _create_engine(self, pool_size: int) -> Engine:
@@ -98,17 +102,30 @@ class Database:
     # ------------------------------------------------------------------ sessions
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for reading; closed (its transaction rolled back) at the end.
+        """A session for reading, closed at the end.
 
         Objects read stay usable afterwards, detached with the values they were read with.
         On SQLite each statement reads the latest commit: there is no transaction to open and close.
         The session is opened on first use: a request served from the runtime's caches opens none.
+
+        On PostgreSQL its transaction is ``READ ONLY`` (a write in it fails) and ends with
+        ``COMMIT``, also when the block raises an error of its own (a 404, a refusal); only
+        after a database error is it rolled back. A read-only transaction has nothing to commit
+        or undo, but psycopg forgets every statement it prepared on the connection at a
+        rollback (and sends ``DEALLOCATE ALL``): one read rolled back between two checks on a
+        pooled connection made the checks' statements be parsed and planned anew, three times
+        the server CPU per check (``tests/platform/db/test_connections.py``).
         """
-        session = _LazySession(self._sessions)
+        session = _LazySession(self._readers)
         try:
             yield session  # type: ignore[misc] - a Session to every caller
-        finally:
+        except DBAPIError:
             session.close_if_opened()
+            raise
+        except BaseException:
+            session.close_if_opened(commit=not self.is_sqlite)
+            raise
+        session.close_if_opened(commit=not self.is_sqlite)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -330,9 +347,15 @@ class _LazySession:
             self._session = self._factory()
         return getattr(self._session, name)
 
-    def close_if_opened(self) -> None:
+    def close_if_opened(self, commit: bool = False) -> None:
+        """Close the session if it was opened; ``commit`` its transaction first (else it is
+        rolled back)."""
         if self._session is not None:
-            self._session.close()
+            try:
+                if commit:
+                    self._session.commit()
+            finally:
+                self._session.close()
 
 
 class _WriterQueue:

@@ -4,6 +4,7 @@ the server has cut (a restart) are replaced before a request uses them."""
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 import uuid
@@ -168,3 +169,84 @@ def test_the_checkout_look_refuses_a_connection_closed_on_this_side_and_passes_a
     conn.close()
     with pytest.raises(exc.DisconnectionError):
         _refuse_closed_connections(conn, None, None)
+
+
+_PROBE = text("SELECT CAST(:x AS integer) + 1")
+_PREPARED = text("SELECT count(*) FROM pg_prepared_statements")
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: JICENG_TEST_DATABASE_URL is not set")
+def test_a_read_keeps_the_statements_psycopg_prepared_on_its_connection(tmp_path):
+    """psycopg forgets what it prepared on a connection at every ROLLBACK (and has the server
+    DEALLOCATE it all): a read ending that way between two checks made the checks' statements
+    be parsed and planned anew, three times the server CPU per check. A read ends with COMMIT —
+    also when the block raises an error of its own — and the connection keeps them; after a
+    database error it is rolled back and the connection still serves."""
+    db = Database(normalise_url(PG_URL), pool_size=1)
+    try:
+        with db.autocommit() as conn:
+            backend = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            for _ in range(6):  # psycopg prepares a statement from its 5th run (prepare_threshold)
+                conn.execute(_PROBE, {"x": 1})
+            prepared = conn.execute(_PREPARED).scalar()
+        assert prepared >= 1
+
+        def still_prepared() -> int:
+            with db.autocommit() as conn:
+                assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() == backend  # the same connection
+                return conn.execute(_PREPARED).scalar()
+
+        with db.read() as session:
+            assert session.execute(text("SELECT 1")).scalar() == 1
+        assert still_prepared() == prepared
+        with pytest.raises(LookupError):
+            with db.read() as session:
+                session.execute(text("SELECT 1")).scalar()
+                raise LookupError("找不到单位")  # a 404 raised inside a read
+        assert still_prepared() == prepared
+        trace = tmp_path / "protocol.trace"
+        fd = os.open(trace, os.O_WRONLY | os.O_CREAT)
+        try:
+            with pytest.raises(exc.DBAPIError):
+                with db.read() as session:
+                    pgconn = session.connection().connection.driver_connection.pgconn
+                    pgconn.trace(fd)
+                    session.execute(text("SELECT 1 / 0"))
+            pgconn.untrace()
+        finally:
+            os.close(fd)
+        sent = trace.read_bytes()
+        # libpq's trace of what went to the server: the read-only BEGIN, the statement, a ROLLBACK
+        assert re.search(rb'Query\t "BEGIN[^"]* READ ONLY"', sent)
+        assert b'Query\t "ROLLBACK"' in sent and b'Query\t "COMMIT"' not in sent
+        with db.read() as session:
+            assert session.execute(_PROBE, {"x": 2}).scalar() == 3
+    finally:
+        db.dispose()
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: JICENG_TEST_DATABASE_URL is not set")
+def test_a_read_cannot_write_and_its_connection_writes_again_afterwards():
+    """A read's transaction is READ ONLY: now that it ends with COMMIT, a write slipped into a
+    read would otherwise be kept. The pooled connection is writable again for the next user."""
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(normalise_url(PG_URL))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        conn.execute(text(f'CREATE TABLE "{schema}".counter (n integer NOT NULL)'))
+        conn.execute(text(f'INSERT INTO "{schema}".counter VALUES (0)'))
+    db = Database(normalise_url(PG_URL), schema=schema, pool_size=1)
+    try:
+        with pytest.raises(exc.DBAPIError) as refused:
+            with db.read() as session:
+                session.execute(text("UPDATE counter SET n = n + 1"))
+        assert refused.value.orig.sqlstate == "25006"  # read_only_sql_transaction
+        with db.write() as session:
+            session.execute(text("UPDATE counter SET n = n + 10"))
+        with db.read() as session:
+            assert session.execute(text("SELECT n FROM counter")).scalar() == 10
+    finally:
+        db.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -44,6 +44,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_URL = "sqlite:///instance/jiceng.db"
 SQLITE_BUSY_TIMEOUT_S = 30
+#: PostgreSQL's ``lock_timeout`` on our connections: a statement waits at most this long for a
+#: row or table lock (another server's assignment to the same unit, an append to the same chain
+#: head, a person's open transaction in psql), as a SQLite writer waits for the database
+LOCK_TIMEOUT_S = SQLITE_BUSY_TIMEOUT_S
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -55,10 +59,16 @@ def normalise_url(url: str | URL) -> URL:
 
 
 class Database:
-    """One engine plus the session factories the services use."""
+    """One engine plus the session factories the services use.
 
-    def __init__(self, url: str | URL = DEFAULT_URL, *, schema: Optional[str] = None, pool_size: int = 10):
+    ``lock_timeout_s``: on PostgreSQL, how long a statement waits for a lock before it fails
+    (:data:`LOCK_TIMEOUT_S`; SQLite writers wait :data:`SQLITE_BUSY_TIMEOUT_S` for the database).
+    """
+
+    def __init__(self, url: str | URL = DEFAULT_URL, *, schema: Optional[str] = None, pool_size: int = 10,
+                 lock_timeout_s: float = LOCK_TIMEOUT_S):
         self.url = normalise_url(url)
+        self.lock_timeout_s = lock_timeout_s
         self.schema = schema
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self._writer = _WriterQueue(self._lock_file()) if self.is_sqlite else None
@@ -80,10 +90,15 @@ class Database:
                                                            "check_same_thread": False}, pool_use_lifo=True)
             _configure_sqlite(engine)
             return engine
-        connect_args = {}
+        # a lock never waited for without end: past lock_timeout the statement fails (SQLSTATE
+        # 55P03, an OperationalError: the API answers 503 database_unavailable) and the
+        # transaction is rolled back, instead of the request's thread waiting for good
+        given = self.url.query.get("options", ())  # libpq options in the URL itself come first
+        options = [given] if isinstance(given, str) else list(given)
+        options.append(f"-clock_timeout={max(1, round(self.lock_timeout_s * 1000))}")
         if self.schema:
-            connect_args["options"] = f"-csearch_path={self.schema}"
-        engine = create_engine(self.url, connect_args=connect_args, pool_size=pool_size,
+            options.append(f"-csearch_path={self.schema}")
+        engine = create_engine(self.url, connect_args={"options": " ".join(options)}, pool_size=pool_size,
                                max_overflow=pool_size, pool_use_lifo=True)
         event.listen(engine, "checkout", _refuse_closed_connections)
         return engine

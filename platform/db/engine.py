@@ -43,11 +43,10 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_URL = "sqlite:///instance/jiceng.db"
-SQLITE_BUSY_TIMEOUT_S = 30
-#: PostgreSQL's ``lock_timeout`` on our connections: a statement waits at most this long for a
-#: row or table lock (another server's assignment to the same unit, an append to the same chain
-#: head, a person's open transaction in psql), as a SQLite writer waits for the database
-LOCK_TIMEOUT_S = SQLITE_BUSY_TIMEOUT_S
+#: how long a statement waits for a lock before it fails: SQLite's busy timeout (a writer
+#: waiting for the database), PostgreSQL's ``lock_timeout`` (a row or table lock: an append to
+#: the same chain head, an assignment to the same unit, a person's open transaction in psql)
+LOCK_TIMEOUT_S = 30
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -61,8 +60,7 @@ def normalise_url(url: str | URL) -> URL:
 class Database:
     """One engine plus the session factories the services use.
 
-    ``lock_timeout_s``: on PostgreSQL, how long a statement waits for a lock before it fails
-    (:data:`LOCK_TIMEOUT_S`; SQLite writers wait :data:`SQLITE_BUSY_TIMEOUT_S` for the database).
+    ``lock_timeout_s``: how long a statement waits for a lock before it fails (:data:`LOCK_TIMEOUT_S`).
     """
 
     def __init__(self, url: str | URL = DEFAULT_URL, *, schema: Optional[str] = None, pool_size: int = 10,
@@ -86,9 +84,9 @@ class Database:
             if path and path != ":memory:" and not path.startswith("file:"):
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             # no pre-ping: a file has no server that could drop the connection
-            engine = create_engine(self.url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S,
+            engine = create_engine(self.url, connect_args={"timeout": self.lock_timeout_s,
                                                            "check_same_thread": False}, pool_use_lifo=True)
-            _configure_sqlite(engine)
+            _configure_sqlite(engine, self.lock_timeout_s)
             return engine
         # a lock never waited for without end: past lock_timeout the statement fails (SQLSTATE
         # 55P03, an OperationalError: the API answers 503 database_unavailable) and the
@@ -326,7 +324,7 @@ def _refuse_closed_connections(dbapi_connection, _record, _proxy) -> None:
         raise DisconnectionError("PostgreSQL 已关闭该连接")
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_s: float) -> None:
     """Put every connection in autocommit mode, so that only our own ``BEGIN IMMEDIATE``
     (:meth:`Database.write`, :meth:`Database.transaction`) opens a transaction: pysqlite's
     implicit transactions would start deferred, before the first write rather than before
@@ -344,7 +342,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cur.execute(f"PRAGMA busy_timeout={max(1, round(busy_timeout_s * 1000))}")
         cur.close()
 
 

@@ -1,11 +1,13 @@
-"""No request waits for a PostgreSQL lock without end: past ``lock_timeout`` (30 s, as long as a
-SQLite writer waits for its database) the statement fails, the API answers 503
-``database_unavailable`` and nothing of the request is written. Before, a chain head or a unit
-held by anyone — a person's open transaction in psql — held every check and assignment behind
-it, each on one of the workers' few threads, for as long as it lasted."""
+"""No request waits for a lock without end: past the lock timeout (30 s) the statement fails,
+the API answers 503 ``database_unavailable`` and nothing of the request is written; once the
+lock is released the service goes on where it stood. On SQLite the lock is the database's write
+lock (``busy_timeout``); on PostgreSQL a row lock (``lock_timeout``). Before, on PostgreSQL, a
+chain head or a unit held by anyone — a person's open transaction in psql — held every check
+and assignment behind it, each on one of the workers' few threads, for as long as it lasted."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import time
 import uuid
@@ -24,99 +26,134 @@ from jiceng.platform.tenants.directory import TenantDirectory
 PG_URL = os.environ.get("JICENG_TEST_DATABASE_URL")
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 COMMUNITY = "430102001001"  # a Changsha community of the fixtures
-pytestmark = pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: JICENG_TEST_DATABASE_URL is not set")
+GIVE_UP_AFTER_S = 10.0  # the holder's own end, should the code under test wait for good
+backends = pytest.mark.parametrize("backend", [
+    "sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(not PG_URL, reason="JICENG_TEST_DATABASE_URL is not set"))])
+
+
+class Place:
+    """A database of one backend made with a given lock timeout, and a way to hold its locks."""
+
+    def __init__(self, backend: str, tmp_path: Path):
+        self.backend, self.tmp_path = backend, tmp_path
+        self.schema = f"t_{uuid.uuid4().hex[:16]}"
+        self.admin = create_engine(normalise_url(PG_URL)) if backend == "postgresql" else None
+        if self.admin is not None:
+            with self.admin.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
+
+    def database(self, url_query: dict | None = None, **options) -> Database:
+        if self.admin is None:
+            return Database(f"sqlite:///{self.tmp_path / 'jiceng.db'}", **options)
+        return Database(normalise_url(PG_URL).update_query_dict(url_query or {}), schema=self.schema,
+                        pool_size=2, **options)
+
+    @contextmanager
+    def held(self, table: str, column: str, key: str):
+        """Another session holding the row of ``table`` whose ``column`` is ``key`` (on SQLite,
+        the whole database's write lock), in an open transaction. Ended after GIVE_UP_AFTER_S
+        should nothing else end it: without a lock timeout the request under test would wait for
+        good, and the test with it."""
+        if self.admin is None:
+            holder = sqlite3.connect(self.tmp_path / "jiceng.db", isolation_level=None, check_same_thread=False)
+            holder.execute("BEGIN IMMEDIATE")
+            timer = threading.Timer(GIVE_UP_AFTER_S, lambda: holder.execute("ROLLBACK"))
+            timer.start()
+            try:
+                yield
+            finally:
+                timer.cancel()
+                if holder.in_transaction:
+                    holder.execute("ROLLBACK")
+                holder.close()
+            return
+        holder = self.admin.connect()
+        pid = holder.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        holder.execute(text(f'SELECT {column} FROM "{self.schema}".{table} WHERE {column} = :k FOR UPDATE'), {"k": key})
+
+        def end_it():
+            with self.admin.connect() as conn:
+                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+        timer = threading.Timer(GIVE_UP_AFTER_S, end_it)
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.cancel()
+            try:
+                holder.rollback()
+            finally:
+                holder.close()
+
+    def drop(self) -> None:
+        if self.admin is not None:
+            with self.admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{self.schema}" CASCADE'))
+            self.admin.dispose()
 
 
 @pytest.fixture
-def schema():
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(normalise_url(PG_URL))
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{name}"'))
+def place(backend, tmp_path):
+    p = Place(backend, tmp_path)
     try:
-        yield name, admin
+        yield p
     finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
-        admin.dispose()
+        p.drop()
 
 
-@contextmanager
-def held(admin, statement: str, params: dict, give_up_after: float = 10.0):
-    """Another session holding the row locks ``statement`` takes, in an open transaction; ended
-    by the server after ``give_up_after`` seconds should nothing else end it (without a lock
-    timeout the request under test would otherwise wait for good, and the test with it)."""
-    holder = admin.connect()
-    pid = holder.exec_driver_sql("SELECT pg_backend_pid()").scalar()
-    holder.execute(text(statement), params)
-
-    def end_it():
-        with admin.connect() as conn:
-            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-
-    timer = threading.Timer(give_up_after, end_it)
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
-        try:
-            holder.rollback()
-        finally:
-            holder.close()
+def _count(db: Database, table: str) -> int:
+    with db.read() as session:
+        return session.execute(text(f"SELECT count(*) FROM {table}")).scalar()
 
 
-def test_the_connections_wait_for_a_lock_as_long_as_sqlite_waits_and_keep_the_urls_options(schema):
-    name, _admin = schema
-    url = normalise_url(PG_URL).update_query_dict({"options": "-cstatement_timeout=123456"})
-    db = Database(url, schema=name, pool_size=1)
+@backends
+def test_the_connections_wait_for_a_lock_for_the_lock_timeout(place):
+    db = place.database({"options": "-cstatement_timeout=123456"})  # the URL's own options are kept
     try:
         with db.autocommit() as conn:
-            assert conn.exec_driver_sql("SHOW lock_timeout").scalar() == f"{LOCK_TIMEOUT_S}s"
-            assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "123456ms"  # the URL's own
-            assert conn.exec_driver_sql("SHOW search_path").scalar() == name
+            if place.backend == "sqlite":
+                assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == LOCK_TIMEOUT_S * 1000
+            else:
+                assert conn.exec_driver_sql("SHOW lock_timeout").scalar() == f"{LOCK_TIMEOUT_S}s"
+                assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "123456ms"
+                assert conn.exec_driver_sql("SHOW search_path").scalar() == place.schema
     finally:
         db.dispose()
 
 
-def test_a_check_behind_a_held_chain_head_fails_with_503_and_writes_nothing(schema):
-    name, admin = schema
-    db = Database(normalise_url(PG_URL), schema=name, pool_size=2, lock_timeout_s=0.5)
+@backends
+def test_a_check_behind_a_held_chain_head_answers_503_and_writes_nothing(place):
+    db = place.database(lock_timeout_s=0.5)
     try:
         run_init(db, FIXTURES)
         app = create_app({"DATABASE": db})
         with db.write() as session:
             token = issue(session, TenantDirectory.load(session), "changsha", "department")[0]
-        client = app.test_client()
+        client, headers = app.test_client(), {"Authorization": f"Bearer {token}"}
         check = {"task": {"title": "初审", "item_code": "X01", "target_unit": COMMUNITY}}
-        headers = {"Authorization": f"Bearer {token}"}
         assert client.post("/api/v1/tenants/changsha/admission/check", json=check, headers=headers).status_code == 200
 
-        # somebody's transaction holding changsha's chain head
-        with held(admin, f'SELECT * FROM "{name}".decision_log_heads WHERE tenant_code = :t FOR UPDATE',
-                  {"t": "changsha"}):
+        with place.held("decision_log_heads", "tenant_code", "changsha"):
             started = time.monotonic()
             r = client.post("/api/v1/tenants/changsha/admission/check", json=check, headers=headers)
             waited = time.monotonic() - started
         assert r.status_code == 503, r.json
         assert r.json["error"]["code"] == "database_unavailable"
         assert r.json["error"]["message"] == "数据库暂时繁忙或不可用,请稍后重试"
-        assert 0.5 <= waited < 10  # the lock was waited for, then given up on
-        with db.read() as session:
-            assert session.execute(text("SELECT count(*) FROM decisions")).scalar() == 1  # only the first check
+        assert 0.5 <= waited < GIVE_UP_AFTER_S  # the lock was waited for, then given up on
+        assert _count(db, "decisions") == 1  # only the first check
 
-        # the lock released, the service goes on where it stood
         r = client.post("/api/v1/tenants/changsha/admission/check", json=check, headers=headers)
         assert r.status_code == 200
-        with db.read() as session:
-            assert session.execute(text("SELECT max(seq) FROM decisions")).scalar() == 2
+        assert _count(db, "decisions") == 2
     finally:
         db.dispose()
 
 
-def test_an_assignment_to_a_unit_held_by_another_transaction_answers_503_and_writes_nothing(schema):
-    name, admin = schema
-    db = Database(normalise_url(PG_URL), schema=name, pool_size=2, lock_timeout_s=0.3)
+@backends
+def test_an_assignment_to_a_held_unit_answers_503_and_writes_nothing(place):
+    db = place.database(lock_timeout_s=0.3)
     try:
         run_init(db, FIXTURES)
         app = create_app({"DATABASE": db})
@@ -130,16 +167,13 @@ def test_an_assignment_to_a_unit_held_by_another_transaction_answers_503_and_wri
         assert r.status_code == 201, r.json
         assign = f"/api/v1/tenants/changsha/tasks/{r.json['id']}/assignments"
 
-        with held(admin, f'SELECT code FROM "{name}".org_units WHERE code = :c FOR UPDATE', {"c": COMMUNITY}):
+        with place.held("org_units", "code", COMMUNITY):
             r = client.post(assign, headers=headers, json={"targets": [COMMUNITY]})
         assert r.status_code == 503 and r.json["error"]["code"] == "database_unavailable", r.json
-        with db.read() as session:
-            assert session.execute(text("SELECT count(*) FROM assignments")).scalar() == 0
-            assert session.execute(text("SELECT count(*) FROM decisions")).scalar() == 0
+        assert _count(db, "assignments") == 0 and _count(db, "decisions") == 0
 
         r = client.post(assign, headers=headers, json={"targets": [COMMUNITY]})  # released: it goes through
         assert r.status_code == 200 and r.json["results"][0]["target"] == COMMUNITY, r.json
-        with db.read() as session:
-            assert session.execute(text("SELECT count(*) FROM decisions")).scalar() == 1
+        assert _count(db, "decisions") == 1
     finally:
         db.dispose()

@@ -11,6 +11,8 @@
   hash-chained decision log. The check's cost is reported as a multiple of /healthz's.
 * The ceiling under the same load and server settings: an empty WSGI app (no Flask).
 * The first seconds of checks after gunicorn starts, with the master's cache warming and without.
+* PostgreSQL, in process: the server CPU of a check alone and of a check followed by one API read
+  on the same pool (a read must leave the connection's prepared statements in place).
 * Assignments per second (``assign`` with one target each: target lock, history counts, decision,
   log entry, assignment row) on SQLite and, when PostgreSQL answers, on PostgreSQL; there from two
   processes against the floor of any write, a bare one-row UPDATE + COMMIT from two processes,
@@ -634,6 +636,48 @@ def bench_assignments_vs_bare(db, url: str, schema: Optional[str], count: int, r
             "goal_ratio_at_least_0.3": "met" if a / b >= 0.3 else "NOT met"}
 
 
+def bench_checks_between_reads(db, count: int, rounds: int = 2) -> dict:
+    """PostgreSQL, in process (the Flask app called directly, one thread): admission checks
+    alone, and each followed by one API read on the same connection pool (``GET .../tasks``, a
+    read session), interleaved ``rounds`` times; server and process CPU per check. A read used to
+    end with ROLLBACK, at which psycopg forgets the connection's prepared statements: the checks
+    after it were parsed and planned anew (about three times the server CPU per check)."""
+    import statistics
+    from sqlalchemy import event
+    from jiceng.platform.app import create_app
+    app = create_app({"DATABASE": db})
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token(db)}"}
+    check, tasks = f"/api/v1/tenants/{TENANT}/admission/check", f"/api/v1/tenants/{TENANT}/tasks"
+    body = {"task": sample(db)["task"]}
+    backends: set[int] = set()
+    event.listen(db.engine, "checkout", lambda dbapi_conn, _r, _p: backends.add(dbapi_conn.info.backend_pid))
+
+    def run(n: int, with_read: bool) -> tuple[float, float]:
+        server0 = {p: _cpu_seconds(p) for p in backends}
+        process0 = time.process_time()
+        for _ in range(n):
+            assert client.post(check, json=body, headers=headers).status_code == 200
+            if with_read:
+                assert client.get(tasks, headers=headers).status_code == 200
+        server = sum(_cpu_seconds(p) - server0.get(p, 0.0) for p in backends)
+        return server / n * 1e6, (time.process_time() - process0) / n * 1e6
+
+    run(50, True)  # warm: caches, pool, prepared statements
+    alone, between = [], []
+    for _ in range(rounds):
+        alone.append(run(count, False))
+        between.append(run(count, True))
+    a, b = (statistics.median(x[0] for x in alone), statistics.median(x[0] for x in between))
+    return {"checks_per_round": count, "rounds": rounds,
+            "server_cpu_us_per_check_alone": round(a), "server_cpu_us_per_check_with_a_read": round(b),
+            "process_cpu_us_per_check_alone": round(statistics.median(x[1] for x in alone)),
+            "process_cpu_us_per_check_with_a_read": round(statistics.median(x[1] for x in between)),
+            # the read's own work (token, BEGIN, list, COMMIT) included: 1.6 when the read leaves the
+            # prepared statements alone, 3.5 when it threw them away (measured 2026-11-30)
+            "server_cpu_ratio_with_a_read": round(b / max(a, 1), 2)}
+
+
 # ---------------------------------------------------------------------- main
 def main(report: Optional[Callable[[str, dict], None]] = None, quick: bool = False,
          only_assignments_vs_bare: bool = False) -> dict:
@@ -670,6 +714,7 @@ def main(report: Optional[Callable[[str, dict], None]] = None, quick: bool = Fal
             with database("postgresql", Path(tmp)) as (db, url, schema):
                 for name, metrics in bench_http(db, url, schema, seconds, connections=8).items():
                     emit(f"{name}_http_postgresql", metrics)
+                emit("checks_between_reads_postgresql", bench_checks_between_reads(db, 200 if quick else 1000))
                 emit("assignments_postgresql", bench_assignments(db, 300 if quick else 2000, threads=1))
                 emit("assignments_postgresql_batched", bench_assignment_batches(db, 300 if quick else 2000))
                 emit("assignments_postgresql_2_processes_vs_bare_update",

@@ -123,7 +123,8 @@ class Database:
 
         On PostgreSQL its transaction is ``READ ONLY`` (a write in it fails) and ends with
         ``COMMIT``, also when the block raises an error of its own (a 404, a refusal); only
-        after a database error is it rolled back. A read-only transaction has nothing to commit
+        after a database error is it rolled back. Its objects are detached before the commit,
+        so an object changed in a read is not written (nor an error). A read-only transaction has nothing to commit
         or undo, but psycopg forgets every statement it prepared on the connection at a
         rollback (and sends ``DEALLOCATE ALL``): one read rolled back between two checks on a
         pooled connection made the checks' statements be parsed and planned anew, three times
@@ -361,11 +362,13 @@ class _LazySession:
         return getattr(self._session, name)
 
     def close_if_opened(self, commit: bool = False) -> None:
-        """Close the session if it was opened; ``commit`` its transaction first (else it is
-        rolled back)."""
+        """Close the session if it was opened; ``commit`` ends its transaction with COMMIT
+        instead of a rollback. Its objects are detached first, so the commit flushes nothing:
+        an object changed in a read is not written, as it was not when reads rolled back."""
         if self._session is not None:
             try:
                 if commit:
+                    self._session.expunge_all()
                     self._session.commit()
             finally:
                 self._session.close()

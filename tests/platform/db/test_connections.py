@@ -250,3 +250,17 @@ def test_a_read_cannot_write_and_its_connection_writes_again_afterwards():
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def test_an_object_changed_in_a_read_is_neither_written_nor_an_error(fresh_database):
+    """Reads end with COMMIT now; an ORM object changed in one (to shape an answer, say) is
+    detached first, as the rollback used to discard it: not flushed into the read-only
+    transaction (where it would fail) and not written."""
+    from jiceng.platform.db.models import Tenant
+    db = fresh_database
+    with db.read() as session:
+        tenant = session.get(Tenant, "changsha")
+        original, tenant.name = tenant.name, "改过的名称"
+    assert tenant.name == "改过的名称"  # the caller's object keeps what it was given
+    with db.read() as session:
+        assert session.get(Tenant, "changsha").name == original

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import threading
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable, Optional
@@ -153,15 +154,23 @@ class _Lazy(dict):
     """Functions compiled on first use, by name: the three-valued code of a rule
     (run only when a fact it reads is missing) and an index's unknown-field
     function. Most are never needed; compiling them up front would double the
-    compile time and the size of the functions the hot path calls. A race
-    compiles one twice, to the same function."""
+    compile time and the size of the functions the hot path calls.
 
-    def __init__(self):
+    A compiled pack is shared by a worker's threads, and the compiler's state is not for two
+    of them at once (one thread copying its constants while another added to them failed a
+    check with "dictionary changed size during iteration"): a miss compiles under ``lock``,
+    the compiler's own; a hit takes no lock."""
+
+    def __init__(self, lock: threading.RLock):
         super().__init__()
         self.makers: dict[str, Callable[[], Callable]] = {}
+        self._lock = lock
 
     def __missing__(self, name: str) -> Callable:
-        fn = self[name] = self.makers[name]()
+        with self._lock:
+            fn = dict.get(self, name)  # compiled by another thread while this one waited
+            if fn is None:
+                fn = self[name] = self.makers[name]()
         return fn
 
 
@@ -234,7 +243,8 @@ class Compiler(NodeVisitor):
         self.vocabularies = {name: Vocabulary.from_items(name, info.kind, info.items)
                              for name, info in checked.lists.items() if info.kind in VOCABULARY_KINDS}
         self._maybe = _MaybeNone(self)
-        self.lazy = _Lazy()
+        self._lock = threading.RLock()  # what is compiled after compile(): one thread at a time
+        self.lazy = _Lazy(self._lock)
         self.ns["_L"] = self.lazy
         self._module_ns: Optional[dict] = None  # the generated module's globals, once compiled
 
@@ -859,8 +869,9 @@ class Compiler(NodeVisitor):
                             {k: ns[v] for k, v in export_names.items()}, self._compile_explain)
 
     def _compile_explain(self) -> Callable:
-        source = "\n".join(self._explain_function(self.c.rules))
-        ns = dict(self.ns)
+        with self._lock:  # as a lazy function is (see _Lazy)
+            source = "\n".join(self._explain_function(self.c.rules))
+            ns = dict(self.ns)
         exec(compile(source, f"<jiceng explain {self.c.linked.tenant}>", "exec"), ns)  # noqa: S102
         return ns["explain"]
 

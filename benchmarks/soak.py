@@ -57,7 +57,8 @@ class Tally:
 
 def _client(port: int, tokens: dict, s_: dict, stop: threading.Event, tally: Tally, seed: int) -> None:
     rng = random.Random(seed)
-    checker, filer, auditor = (Client(port, tokens[r], timeout=30) for r in ("department", "township", "auditor"))
+    # a department files and assigns (a township token may assign but not create tasks: the permission table)
+    checker, filer, auditor = (Client(port, tokens[r], timeout=30) for r in ("department", "department", "auditor"))
     communities = s_["communities"]
     task = dict(s_["task"], funding_provided=True, work_conditions_provided=True, source_unit=s_["city"],
                 source_department="市民政局")
@@ -71,7 +72,8 @@ def _client(port: int, tokens: dict, s_: dict, stop: threading.Event, tally: Tal
             tally.error(kind, f"{type(e).__name__}: {e}")
             return None
         if status != expected:
-            tally.error(kind, (status, (answer or {}).get("error", {}).get("code")))
+            error = (answer or {}).get("error", {})  # its message names the cause (a rule, an exception)
+            tally.error(kind, (status, error.get("code"), error.get("message")))
             return None
         return time.perf_counter() - start, answer
 
@@ -125,7 +127,7 @@ def soak(kind: str, seconds: float, clients: int) -> dict:
     from jiceng.platform.decisions.log import verify
     with tempfile.TemporaryDirectory(prefix="jiceng-soak-") as tmp, database(kind, Path(tmp)) as (db, _url, _schema):
         s_ = sample(db)
-        tokens = {"department": token(db), "township": token(db, "township"), "auditor": token(db, "auditor")}
+        tokens = {"department": token(db), "auditor": token(db, "auditor")}
         server = LiveServer(db, Path(tmp), workers=2).start(timeout=60)
         tally, stop = Tally(), threading.Event()
         try:

@@ -122,15 +122,23 @@ def test_the_connections_wait_for_a_lock_for_the_lock_timeout(place):
         db.dispose()
 
 
-@backends
-def test_a_check_behind_a_held_chain_head_answers_503_and_writes_nothing(place):
-    db = place.database(lock_timeout_s=0.5)
+@contextmanager
+def serving(place: Place, lock_timeout_s: float, role: str):
+    """The loaded database (the given lock timeout), a test client of the app on it and the
+    headers of a changsha token of ``role``; the database disposed of afterwards."""
+    db = place.database(lock_timeout_s=lock_timeout_s)
     try:
         run_init(db, FIXTURES)
-        app = create_app({"DATABASE": db})
         with db.write() as session:
-            token = issue(session, TenantDirectory.load(session), "changsha", "department")[0]
-        client, headers = app.test_client(), {"Authorization": f"Bearer {token}"}
+            token = issue(session, TenantDirectory.load(session), "changsha", role)[0]
+        yield db, create_app({"DATABASE": db}).test_client(), {"Authorization": f"Bearer {token}"}
+    finally:
+        db.dispose()
+
+
+@backends
+def test_a_check_behind_a_held_chain_head_answers_503_and_writes_nothing(place):
+    with serving(place, 0.5, "department") as (db, client, headers):
         check = {"task": {"title": "初审", "item_code": "X01", "target_unit": COMMUNITY}}
         assert client.post("/api/v1/tenants/changsha/admission/check", json=check, headers=headers).status_code == 200
 
@@ -147,21 +155,14 @@ def test_a_check_behind_a_held_chain_head_answers_503_and_writes_nothing(place):
         r = client.post("/api/v1/tenants/changsha/admission/check", json=check, headers=headers)
         assert r.status_code == 200
         assert _count(db, "decisions") == 2
-    finally:
-        db.dispose()
 
 
 @backends
 def test_an_assignment_to_a_held_unit_answers_503_and_writes_nothing(place):
-    db = place.database(lock_timeout_s=0.3)
-    try:
-        run_init(db, FIXTURES)
-        app = create_app({"DATABASE": db})
-        with db.write() as session:
-            token = issue(session, TenantDirectory.load(session), "changsha", "admin")[0]
+    with serving(place, 0.3, "admin") as (db, client, headers):
+        with db.read() as session:
             city = session.execute(text("SELECT code FROM org_units WHERE tenant_code = 'changsha' "
                                         "AND level = 'city'")).scalar()
-        client, headers = app.test_client(), {"Authorization": f"Bearer {token}"}
         r = client.post("/api/v1/tenants/changsha/tasks", headers=headers,
                         json={"task": {"title": "居民会议", "item_code": "Z01", "source_unit": city}})
         assert r.status_code == 201, r.json
@@ -175,5 +176,3 @@ def test_an_assignment_to_a_held_unit_answers_503_and_writes_nothing(place):
         r = client.post(assign, headers=headers, json={"targets": [COMMUNITY]})  # released: it goes through
         assert r.status_code == 200 and r.json["results"][0]["target"] == COMMUNITY, r.json
         assert _count(db, "decisions") == 1
-    finally:
-        db.dispose()

@@ -3,7 +3,8 @@
 ``jiceng serve`` (gunicorn with the service's settings, two workers) on a fresh database loaded
 with the repository's data, SQLite and — when it answers — PostgreSQL, for ``--seconds`` each.
 ``--clients`` threads keep one keep-alive connection each and send, at random: admission checks
-(most), tasks filed and assigned to one to three communities, and reads of the decision log.
+(most; a third of them varied: fields left out, explained, what-if), tasks filed and assigned to
+one to three communities, and reads of the decision log.
 
 Reported per database: requests by kind, requests per second, latency p50/p95/p99/max (ms),
 errors (any answer that is not the expected status, any connection failure), the workers'
@@ -55,6 +56,19 @@ class Tally:
             self.errors[kind].append(what)
 
 
+def _varied_check(rng: random.Random, task: dict, communities: list) -> dict:
+    """A check whose task leaves out some of its fields (the rules reading them are unknown: their
+    three-valued code is compiled on first use, by whichever thread needs it), sometimes explained,
+    sometimes a what-if about a unit of some level: the soak's way to threads racing in a pack."""
+    varied = {k: v for k, v in task.items() if k in ("title", "source_unit") or rng.random() < 0.6}
+    body = {"task": varied, "explain": rng.random() < 0.3}
+    if rng.random() < 0.7:
+        varied["target_unit"] = rng.choice(communities)
+    else:
+        body["target"] = {"level": rng.choice(["street", "community", "township", "village"])}
+    return body
+
+
 def _client(port: int, tokens: dict, s_: dict, stop: threading.Event, tally: Tally, seed: int) -> None:
     rng = random.Random(seed)
     # a department files and assigns (a township token may assign but not create tasks: the permission table)
@@ -82,6 +96,8 @@ def _client(port: int, tokens: dict, s_: dict, stop: threading.Event, tally: Tal
         roll = rng.random()
         if roll < 0.75:
             body = {"task": dict(s_["task"], target_unit=rng.choice(communities))}
+            if roll < 0.25:  # varied: facts left out, explained, what-if — code compiled on first use
+                body = _varied_check(rng, task, communities)
             got = timed("check", checker, "POST", CHECK.format(tenant=TENANT), body, 200)
             if got:
                 tally.ok("check", got[0], [got[1]["decision_id"]])

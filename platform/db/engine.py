@@ -66,11 +66,10 @@ class Database:
     def __init__(self, url: str | URL = DEFAULT_URL, *, schema: Optional[str] = None, pool_size: int = 10,
                  lock_timeout_s: float = LOCK_TIMEOUT_S):
         self.url = normalise_url(url)
-        self.lock_timeout_s = lock_timeout_s
         self.schema = schema
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self._writer = _WriterQueue(self._lock_file()) if self.is_sqlite else None
-        self.engine = self._create_engine(pool_size)
+        self.engine = self._create_engine(pool_size, lock_timeout_s)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         # PostgreSQL: reads in READ ONLY transactions (psycopg puts it in the BEGIN it sends),
         # ended with COMMIT — see :meth:`read`
@@ -78,22 +77,22 @@ class Database:
             self.engine.execution_options(postgresql_readonly=True), expire_on_commit=False, autoflush=False)
 
     # ------------------------------------------------------------------ engine
-    def _create_engine(self, pool_size: int) -> Engine:
+    def _create_engine(self, pool_size: int, lock_timeout_s: float) -> Engine:
         if self.is_sqlite:
             path = self.url.database
             if path and path != ":memory:" and not path.startswith("file:"):
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             # no pre-ping: a file has no server that could drop the connection
-            engine = create_engine(self.url, connect_args={"timeout": self.lock_timeout_s,
+            engine = create_engine(self.url, connect_args={"timeout": lock_timeout_s,
                                                            "check_same_thread": False}, pool_use_lifo=True)
-            _configure_sqlite(engine, self.lock_timeout_s)
+            _configure_sqlite(engine, lock_timeout_s)
             return engine
         # a lock never waited for without end: past lock_timeout the statement fails (SQLSTATE
         # 55P03, an OperationalError: the API answers 503 database_unavailable) and the
         # transaction is rolled back, instead of the request's thread waiting for good
         given = self.url.query.get("options", ())  # libpq options in the URL itself come first
         options = [given] if isinstance(given, str) else list(given)
-        options.append(f"-clock_timeout={max(1, round(self.lock_timeout_s * 1000))}")
+        options.append(f"-clock_timeout={max(1, round(lock_timeout_s * 1000))}")
         if self.schema:
             options.append(f"-csearch_path={self.schema}")
         engine = create_engine(self.url, connect_args={"options": " ".join(options)}, pool_size=pool_size,
@@ -124,22 +123,21 @@ class Database:
         On PostgreSQL its transaction is ``READ ONLY`` (a write in it fails) and ends with
         ``COMMIT``, also when the block raises an error of its own (a 404, a refusal); only
         after a database error is it rolled back. Its objects are detached before the commit,
-        so an object changed in a read is not written (nor an error). A read-only transaction has nothing to commit
-        or undo, but psycopg forgets every statement it prepared on the connection at a
-        rollback (and sends ``DEALLOCATE ALL``): one read rolled back between two checks on a
-        pooled connection made the checks' statements be parsed and planned anew, three times
-        the server CPU per check (``tests/platform/db/test_connections.py``).
+        so an object changed in a read is not written (nor an error). A read-only transaction
+        has nothing to commit or undo, but psycopg forgets every statement it prepared on the
+        connection at a rollback (and sends ``DEALLOCATE ALL``): one read rolled back between
+        two checks on a pooled connection made the checks' statements be parsed and planned
+        anew, three times the server CPU per check (``tests/platform/db/test_connections.py``).
         """
         session = _LazySession(self._readers)
+        commit = not self.is_sqlite
         try:
             yield session  # type: ignore[misc] - a Session to every caller
         except DBAPIError:
-            session.close_if_opened()
+            commit = False
             raise
-        except BaseException:
-            session.close_if_opened(commit=not self.is_sqlite)
-            raise
-        session.close_if_opened(commit=not self.is_sqlite)
+        finally:
+            session.close_if_opened(commit=commit)
 
     @contextmanager
     def write(self) -> Iterator[Session]:

@@ -54,37 +54,42 @@ class Place:
         the whole database's write lock), in an open transaction. Ended after GIVE_UP_AFTER_S
         should nothing else end it: without a lock timeout the request under test would wait for
         good, and the test with it."""
-        if self.admin is None:
-            holder = sqlite3.connect(self.tmp_path / "jiceng.db", isolation_level=None, check_same_thread=False)
-            holder.execute("BEGIN IMMEDIATE")
-            timer = threading.Timer(GIVE_UP_AFTER_S, lambda: holder.execute("ROLLBACK"))
-            timer.start()
-            try:
-                yield
-            finally:
-                timer.cancel()
-                if holder.in_transaction:
-                    holder.execute("ROLLBACK")
-                holder.close()
-            return
-        holder = self.admin.connect()
-        pid = holder.exec_driver_sql("SELECT pg_backend_pid()").scalar()
-        holder.execute(text(f'SELECT {column} FROM "{self.schema}".{table} WHERE {column} = :k FOR UPDATE'), {"k": key})
-
-        def end_it():
-            with self.admin.connect() as conn:
-                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-
-        timer = threading.Timer(GIVE_UP_AFTER_S, end_it)
+        give_up, release = self._hold_sqlite() if self.admin is None else self._hold_row(table, column, key)
+        timer = threading.Timer(GIVE_UP_AFTER_S, give_up)
         timer.start()
         try:
             yield
         finally:
             timer.cancel()
+            release()
+
+    def _hold_sqlite(self):
+        """(end it from another thread, release it): a write transaction on a connection of its own."""
+        holder = sqlite3.connect(self.tmp_path / "jiceng.db", isolation_level=None, check_same_thread=False)
+        holder.execute("BEGIN IMMEDIATE")
+
+        def release():
+            if holder.in_transaction:
+                holder.execute("ROLLBACK")
+            holder.close()
+        return (lambda: holder.execute("ROLLBACK")), release
+
+    def _hold_row(self, table: str, column: str, key: str):
+        """(end it from another thread, release it): the row locked ``FOR UPDATE``; ended by the server."""
+        holder = self.admin.connect()
+        pid = holder.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        holder.execute(text(f'SELECT {column} FROM "{self.schema}".{table} WHERE {column} = :k FOR UPDATE'), {"k": key})
+
+        def give_up():
+            with self.admin.connect() as conn:
+                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+        def release():
             try:
                 holder.rollback()
             finally:
                 holder.close()
+        return give_up, release
 
     def drop(self) -> None:
         if self.admin is not None:

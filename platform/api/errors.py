@@ -3,12 +3,20 @@
 ``{"error": {"code": "...", "message": "<zh-CN>", "details": ...}}`` — for
 service errors, malformed requests, unknown routes, wrong methods, oversized
 bodies, and (never expected) internal errors.
+
+A person reads the errors of the pages, not a program: on any path but the API's
+(``/api/``) and the health check, the same error — its status, code and message — is
+answered as a zh-CN page (:func:`error_answer`). A page's own refusals (not found, no
+permission, no login) are its blueprint's (:mod:`jiceng.platform.pages.access`); what is
+answered here is what comes before or outside a page's view: an address that matches no
+page, a wrong method, a request over a limit, too many failed logins, a database that does
+not answer, an internal error.
 """
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, jsonify, render_template, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -41,10 +49,42 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.details = status, code, message, details
 
 
+#: paths whose errors programs read (JSON); every other path is a page or a page's asset
+JSON_PREFIX = "/api/"
+JSON_PATHS = frozenset({"/healthz"})
+#: a page's heading for each status of an error answered here (:func:`error_answer`)
+PAGE_TITLES = {404: "页面不存在", 405: "不支持此操作", 413: "提交的内容过大", 414: "地址过长",
+               415: "不支持的内容格式", 429: "请求过于频繁", 431: "请求头过大", 500: "服务器内部错误",
+               503: "服务暂时不可用"}
+#: a page is never cached nor leaks its address to other sites
+PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}
+
+
 def error_response(status: int, code: str, message: str, details=None):
+    """The JSON error body of SPEC §7 with ``status``."""
     resp = jsonify({"error": {"code": code, "message": message, "details": details}})
     resp.status_code = status
     return resp
+
+
+def wants_page() -> bool:
+    """Whether this request's errors are read by a person: a path of the pages (any but the API's
+    and the health check), asked for by a browser — not by a program that sends JSON or asks for
+    JSON before HTML (the console's editor calls, a script posting to the check page)."""
+    path = request.path
+    if path.startswith(JSON_PREFIX) or path in JSON_PATHS or request.is_json:
+        return False
+    return request.accept_mimetypes.best_match(("text/html", "application/json")) != "application/json"
+
+
+def error_answer(status: int, code: str, message: str, details=None):
+    """The error as the request's reader takes it: the JSON body (:func:`error_response`), or on a
+    page's path a zh-CN page with the same status, message and code."""
+    if not wants_page():
+        return error_response(status, code, message, details)
+    page = render_template("form_message.html", title=PAGE_TITLES.get(status, "无法处理该请求"),
+                           message=message, code=code)
+    return current_app.response_class(page, status=status, headers=PAGE_HEADERS, mimetype="text/html")
 
 
 def _too_large() -> tuple[str, dict]:
@@ -61,7 +101,7 @@ def _too_large() -> tuple[str, dict]:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api(e: ApiError):
-        resp = error_response(e.status, e.code, e.message, e.details)
+        resp = error_answer(e.status, e.code, e.message, e.details)
         if e.status == 401:
             resp.headers["WWW-Authenticate"] = 'Bearer realm="jiceng"'
         return resp
@@ -69,7 +109,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service(e: ServiceError):
         status = next((s for cls, s in STATUS_OF.items() if isinstance(e, cls)), 400)
-        return error_response(status, e.code, e.message, e.details)
+        return error_answer(status, e.code, e.message, e.details)
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException):
@@ -79,7 +119,7 @@ def register_error_handlers(app: Flask) -> None:
             message, details = _too_large()
         if e.code == 405 and getattr(e, "valid_methods", None):
             details = {"allowed": sorted(e.valid_methods)}
-        resp = error_response(e.code or 500, code, message, details)
+        resp = error_answer(e.code or 500, code, message, details)
         if e.code == 405 and getattr(e, "valid_methods", None):
             resp.headers["Allow"] = ", ".join(sorted(e.valid_methods))
         return resp
@@ -87,9 +127,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def _busy(e: OperationalError):
         log.warning("database unavailable: %s", e)
-        return error_response(503, "database_unavailable", "数据库暂时繁忙或不可用,请稍后重试")
+        return error_answer(503, "database_unavailable", "数据库暂时繁忙或不可用,请稍后重试")
 
     @app.errorhandler(Exception)
     def _internal(e: Exception):
         log.exception("internal error")
-        return error_response(500, "internal_error", "服务器内部错误,已记录,请联系管理员")
+        return error_answer(500, "internal_error", "服务器内部错误,已记录,请联系管理员")

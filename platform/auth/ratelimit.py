@@ -35,7 +35,7 @@ from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
-from jiceng.platform.api.errors import error_response
+from jiceng.platform.api.errors import error_answer
 
 _EXTENSION = "jiceng_auth_limit"
 _NAMESPACE = "jiceng-auth"
@@ -92,9 +92,9 @@ def _address() -> str:
 
 
 def _refusal(limit: str, reset_at: float) -> Response:
-    """429 with the JSON error body and ``Retry-After``."""
+    """429 with the JSON error body (a page on a page's path: the login form) and ``Retry-After``."""
     retry = max(1, math.ceil(reset_at - time.time()))
-    resp = error_response(429, "rate_limited", f"身份验证失败次数过多,请 {retry} 秒后再试",
+    resp = error_answer(429, "rate_limited", f"身份验证失败次数过多,请 {retry} 秒后再试",
                           {"limit": limit, "retry_after": retry})
     resp.headers["Retry-After"] = str(retry)
     return resp

@@ -23,8 +23,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from jiceng.platform.auth import sessions
 from jiceng.platform.errors import Forbidden, Invalid, NotFound, ServiceError
 from jiceng.platform.api.auth import CsrfRefused, TokenInUrl, Unauthenticated, requires
-
-HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"}
+from jiceng.platform.api.errors import PAGE_HEADERS as HEADERS
 
 
 def render_page(template: str, status: int, **context):
@@ -72,14 +71,14 @@ def to_login(e: Unauthenticated | TokenInUrl):
 
 def csrf_page(e: CsrfRefused):
     """403: a POST without this session's CSRF token; the page can be opened again."""
-    return render_page("form_message.html", 403, title="页面已过期", message=e.message, login_again=True)
+    return render_page("form_message.html", 403, title="页面已过期", message=e.message, code=e.code, login_again=True)
 
 
 def _refusal_page(e: ServiceError):
     refusals: Refusals = current_app.view_functions[request.url_rule.endpoint].refusals
     if isinstance(e, NotFound):
         title, message = refusals.not_found
-        return render_page("form_message.html", 404, title=title, message=message)
+        return render_page("form_message.html", 404, title=title, message=message, code=e.code)
     if isinstance(e, Forbidden):
-        return render_page("form_message.html", 403, title=refusals.forbidden, message=e.message)
-    return render_page("form_message.html", 422, title=refusals.invalid, message=e.message)
+        return render_page("form_message.html", 403, title=refusals.forbidden, message=e.message, code=e.code)
+    return render_page("form_message.html", 422, title=refusals.invalid, message=e.message, code=e.code)

@@ -85,10 +85,17 @@ def test_form_posts_have_their_own_bounds(api):
     assert app.config["MAX_FORM_MEMORY_SIZE"] == limits.MAX_FORM_MEMORY_SIZE
     assert app.config["MAX_FORM_PARTS"] == limits.MAX_FORM_PARTS
     # Werkzeug bounds multipart fields; a urlencoded post is bounded by MAX_CONTENT_LENGTH only
-    resp = api.post("/forms/changsha/task", data={"title": "x" * (limits.MAX_FORM_MEMORY_SIZE + 1)},
-                    content_type="multipart/form-data", headers=api.headers("changsha", "admin"))
+    big = {"title": "x" * (limits.MAX_FORM_MEMORY_SIZE + 1)}
+    resp = api.post("/forms/changsha/task", data=big, content_type="multipart/form-data",
+                    headers={**api.headers("changsha", "admin"), "Accept": "application/json"})
     error = _error(resp, 413, "payload_too_large")
     assert error["details"]["limit_field"] == limits.MAX_FORM_MEMORY_SIZE
+    # a browser posting the form reads the same refusal as a page
+    resp = api.post("/forms/changsha/task", data=big, content_type="multipart/form-data",
+                    headers={**api.headers("changsha", "admin"), "Accept": "text/html,*/*;q=0.8"})
+    page = resp.get_data(as_text=True)
+    assert (resp.status_code, resp.mimetype) == (413, "text/html")
+    assert "payload_too_large" in page and f"每个字段上限 {limits.MAX_FORM_MEMORY_SIZE} 字节" in page
 
 
 def test_gunicorn_answers_only_beyond_the_apps_bounds():

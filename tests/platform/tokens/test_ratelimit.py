@@ -42,4 +42,7 @@ def test_failed_logins_count_too(limited):
         r = limited.client.post("/login", data={"token": "jc_guess", "csrf_token": csrf},
                                 environ_base={"REMOTE_ADDR": "10.0.0.3"})
         assert r.status_code == expected
-    assert r.json["error"]["code"] == "rate_limited"
+    # the login form is a page: a person reads the refusal, with its code, and when to try again
+    page = r.get_data(as_text=True)
+    assert r.mimetype == "text/html" and "rate_limited" in page and "过多" in page
+    assert f"请 {r.headers['Retry-After']} 秒后再试" in page

@@ -71,10 +71,14 @@ def wants_page() -> bool:
     """Whether this request's errors are read by a person: a path of the pages (any but the API's
     and the health check), asked for by a browser — not by a program that sends JSON or asks for
     JSON before HTML (the console's editor calls, a script posting to the check page)."""
-    path = request.path
-    if path.startswith(JSON_PREFIX) or path in JSON_PATHS or request.is_json:
+    if not is_page_path(request.path) or request.is_json:
         return False
     return request.accept_mimetypes.best_match(("text/html", "application/json")) != "application/json"
+
+
+def is_page_path(path: str) -> bool:
+    """Whether ``path`` (or a route's rule) is one of the pages': any but the API's and the health check."""
+    return not path.startswith(JSON_PREFIX) and path not in JSON_PATHS
 
 
 def error_answer(status: int, code: str, message: str, details=None):

@@ -19,6 +19,7 @@ from marshmallow import Schema
 
 from jiceng.platform.api import limits
 from jiceng.platform.api.auth import access_of
+from jiceng.platform.api.errors import is_page_path
 from jiceng.platform.api.schemas import ErrorSchema
 from jiceng.platform.auth.tokens import PERMISSIONS, ROLES
 
@@ -109,9 +110,11 @@ def build_spec(app: Flask) -> dict:
             if permission is not None or access.token_in_page:  # routes with a login (auth.needs_no_login):
                 errors.add(429)  # an address with too many failed logins is refused there
             d = {**doc, "responses": dict(doc["responses"])}
+            # on a page's path a browser reads the error as a page, a program as JSON (errors.error_answer)
+            page = is_page_path(rule.rule)
             for status in sorted(errors):
-                d["responses"][str(status)] = {"description": ERROR_STATUSES.get(status, "错误"),
-                                               "content": {"application/json": {"schema": "Error"}}}
+                content = {"application/json": {"schema": "Error"}} | ({"text/html": {}} if page else {})
+                d["responses"][str(status)] = {"description": ERROR_STATUSES.get(status, "错误"), "content": content}
             if permission is not None:
                 d["x-permission"] = {"permission": permission, "roles": sorted(PERMISSIONS[permission])}
                 if not access.token_in_page:

@@ -62,7 +62,8 @@ def _page(status: int, message: str = "", error: str = ""):
                                 "303": {"description": "已登录,转到 next"},
                                 "401": {"description": "令牌无效、已吊销或已过期", **HTML},
                                 "403": {"description": "缺少或不符的 csrf_token", **HTML},
-                                "429": {"description": "该地址身份验证失败次数过多"}}})
+                                "429": {"description": "该地址身份验证失败次数过多(程序要 JSON 时为 JSON 错误体)",
+                                        "content": {"text/html": {}, "application/json": {"schema": "Error"}}}}})
 @public_page
 def login():
     if request.method == "GET":

@@ -97,3 +97,13 @@ def test_a_pages_own_refusals_carry_their_codes_too(auditor_session):
         assert resp.status_code == 404 and "<code>tenant_not_found</code>" in resp.get_data(as_text=True)
     forbidden = api.get("/console/changsha/packs", headers=BROWSER)  # an auditor does not author packs
     assert forbidden.status_code == 403 and "<code>forbidden</code>" in forbidden.get_data(as_text=True)
+
+
+def test_the_openapi_document_says_a_pages_errors_come_as_pages_or_json(api):
+    paths = api.get("/api/v1/openapi.json").json["paths"]
+    login_429 = paths["/login"]["post"]["responses"]["429"]["content"]
+    assert set(login_429) == {"text/html", "application/json"}
+    check_429 = paths["/api/v1/tenants/{tenant}/admission/check"]["post"]["responses"]["429"]["content"]
+    assert set(check_429) == {"application/json"}
+    assert set(paths["/healthz"]["get"]["responses"]["414"]["content"]) == {"application/json"}
+    assert set(paths["/console/{tenant}/tasks"]["get"]["responses"]["414"]["content"]) == {"text/html", "application/json"}

@@ -17,7 +17,7 @@ from urllib.parse import urljoin
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jiceng.platform.db.models import FormVersion
+from jiceng.platform.db.models import FormVersion, Tenant
 from jiceng.platform.forms import store
 from jiceng.platform.forms import validation
 from jiceng.platform.errors import Conflict, Invalid, NotFound
@@ -99,6 +99,9 @@ def replace_form(rt: Runtime, principal: Principal, tenant: str, name: str, sche
     principal.require("form.write")
     store.check_name(name)
     with rt.db.write() as session:
+        # the tenant's forms change one writer at a time: two saves at once would both read version n
+        # and both store n + 1 (on PostgreSQL; a SQLite writer already holds the whole database)
+        rt.db.lock(session, Tenant.code, [tenant])
         snapshot = rt.forms(session)
         uri = store.form_uri(tenant, name)
         foreign = out_of_reach(schema, uri, snapshot, rt.directory(session).ancestors(tenant))

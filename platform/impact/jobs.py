@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from jiceng.platform.auth.tokens import Principal
 from jiceng.platform.db.engine import Database
-from jiceng.platform.db.models import ImpactChange, ImpactJob, OrgUnit
+from jiceng.platform.db.models import ImpactChange, ImpactJob, OrgUnit, Tenant
 from jiceng.platform.errors import Conflict, Invalid, NotFound, ServiceError
 from jiceng.platform.impact import batch
 from jiceng.platform.impact.replaying import Spec, VersionRef
@@ -110,6 +110,8 @@ def create(rt: Runtime, principal: Principal, tenant: str, number: int, window: 
         spec = make_spec(session, rt, tenant, v, window)
     now = _now()
     with rt.db.write() as session:
+        # one job per tenant: two requests at once would each find none running (on PostgreSQL)
+        rt.db.lock(session, Tenant.code, [tenant])
         for job in session.execute(select(ImpactJob).where(ImpactJob.tenant_code == tenant,
                                                            ImpactJob.status.in_(LIVE))).scalars():
             if not _lost(job, now):

@@ -53,6 +53,8 @@ sys.path.insert(0, str(HERE))
 from service_bench import pg_available, pg_url  # noqa: E402
 from standards_bench import database  # noqa: E402
 
+from jiceng.dsl import clock
+
 TENANT = "changsha"
 GOAL_SECONDS, GOAL_RSS_MB, GOAL_RATIO = 20.0, 1024, 0.5
 ROUNDS = 3  # runs of the job per worker count (the median is judged)
@@ -116,7 +118,7 @@ def _version(session, rt, files: dict, effective: Optional[date]):
     """Store ``files`` as Changsha's next version; publish it from ``effective`` when given."""
     from jiceng.platform.packs import lifecycle
     from jiceng.platform.packs.versions import in_force
-    resolved = rt.compiler.resolve(session, TENANT, in_force(session, effective or date.today()), rt.forms(session),
+    resolved = rt.compiler.resolve(session, TENANT, in_force(session, effective or clock.today()), rt.forms(session),
                                    draft=files)
     v = lifecycle.store_version(session, TENANT, files, resolved, "api", "bench")
     if effective is not None:

@@ -45,9 +45,10 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import Callable, Iterator, Optional
+
+from jiceng.dsl import clock
 
 ROOT = Path(__file__).resolve().parent.parent
 TENANT = "changsha"
@@ -112,7 +113,7 @@ def sample(db) -> dict:
                                                                 OrgUnit.level == "community")
                                      .order_by(OrgUnit.code)).scalars())
         city = s.execute(select(OrgUnit.code).where(OrgUnit.tenant_code == TENANT, OrgUnit.level == "city")).scalar()
-        pack = rt.pack_for(s, TENANT, date.today()).pack
+        pack = rt.pack_for(s, TENANT, clock.today()).pack
     assist = next(items for items in pack.lists.values() if items and items[0]["kind"] == "assist")
     task = {"title": "老年人优待证初审", "item_code": assist[0]["code"], "kind": "work", "role": "assist",
             "target_unit": communities[0]}

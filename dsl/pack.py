@@ -12,6 +12,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any, Optional
 
+from . import clock
 from .checker import Checked
 from .compiler import CompiledPack, Compiler
 from .diagnostics import MESSAGES, Diagnostic
@@ -358,12 +359,12 @@ class Pack:
         ``history`` holds facts the runtime looked up (``assessments_this_year``
         …): every one of :attr:`history_needed`, ``None`` where the runtime does
         not know it (unknown). ``today`` is the decision date (ISO text; defaults
-        to the current date, and only matters for rules that read ``today``).
+        to today's date in China, :func:`.clock.today`, and only matters for rules that read ``today``).
         Raises :class:`DecisionInputError` when ``history`` omits a needed fact
         (E703) or the input has types the rules cannot use (E701, E702).
         """
         if today is None and self._uses_today:
-            today = date.today().isoformat()
+            today = clock.today().isoformat()
         elif isinstance(today, date):
             today = today.isoformat()
         target = _EMPTY if target is None else target
@@ -393,7 +394,7 @@ class Pack:
         :meth:`decide` without building a :class:`Decision` (no reasons, items or missing facts).
         Every argument is given (``today`` as ISO text); the errors are :meth:`decide`'s."""
         if today is None and self._uses_today:
-            today = date.today().isoformat()
+            today = clock.today().isoformat()
         try:
             fired, effects, unknown = self._fn(task, target, history, today, source)
         except Exception as e:  # the generated code is total on well-typed input

@@ -32,6 +32,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from jiceng.dsl import clock
 from jiceng.dsl.jsonvalue import jsonable
 from jiceng.platform.db.engine import Database
 from jiceng.platform.db.models import FormVersion, OrgUnit, Publication
@@ -179,7 +180,7 @@ class Runtime:
 
     def forms(self, session: Session) -> form_store.FormSnapshot:
         """The latest version of every form."""
-        return self._state(session, date.today())[1]
+        return self._state(session, clock.today())[1]
 
     def pack_for(self, session: Session, tenant: str, on: date) -> ResolvedPack:
         """The compiled pack chain in force for ``tenant`` on ``on``.

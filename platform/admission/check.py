@@ -21,6 +21,7 @@ from typing import Callable, Optional, Union
 
 from sqlalchemy.engine import Connection
 
+from jiceng.dsl import clock
 from jiceng.platform.decisions import append as log_append
 from jiceng.platform.forms import validation
 from jiceng.platform.decisions.chain import canonical, canonical_jsonable
@@ -77,7 +78,7 @@ def check(rt: Runtime, caller: Union[Principal, TokenToConfirm], tenant: str, re
 def _check(rt: Runtime, conn: Connection, caller: Union[Principal, TokenToConfirm], tenant: str,
            req: CheckRequest) -> str:
     what_if = req.target is not None or req.on is not None
-    on = req.on or date.today()
+    on = req.on or clock.today()
     code = req.task.get("target_unit")
     digest = caller.digest if isinstance(caller, TokenToConfirm) else None
     gens, found, counts = read_state(conn, code if isinstance(code, str) else None, on, digest)

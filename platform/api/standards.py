@@ -2,10 +2,10 @@
 tree), and the printable HTML report."""
 from __future__ import annotations
 
-from datetime import date
 
 from flask import Blueprint, current_app
 
+from jiceng.dsl import clock
 from jiceng.platform.units.standards import evaluate, run_standards
 from jiceng.platform.units.standards_report import render
 from jiceng.platform.api.auth import requires
@@ -30,7 +30,7 @@ def _split(text):
 def standard_list(tenant: str):
     rt = runtime()
     with rt.db.read() as session:
-        pack = rt.pack_for(session, tenant, date.today()).pack
+        pack = rt.pack_for(session, tenant, clock.today()).pack
     items = [{"name": s.name, "title": s.title, "levels": list(s.levels), "declared_in": s.pack,
               "exports": sorted(s.exports)} for s in pack.checked.standards]
     return respond(StandardListSchema(), {"tenant": tenant, "standards": items, "pack": {

@@ -1,10 +1,10 @@
 """Tenants (list, create below one's own, read, rename), the 清单 in force, and org units."""
 from __future__ import annotations
 
-from datetime import date
 
 from flask import Blueprint
 
+from jiceng.dsl import clock
 from jiceng.platform.tenants import registry
 from jiceng.platform.tenants.directory import unit_tree
 from jiceng.platform.api.auth import caller, requires
@@ -90,7 +90,7 @@ def tenant_update(tenant: str):
 def lists(tenant: str):
     rt = runtime()
     with rt.db.read() as session:
-        pack = rt.pack_for(session, tenant, date.today()).pack
+        pack = rt.pack_for(session, tenant, clock.today()).pack
     return respond(LISTS, {"tenant": tenant, "pack": {"tenant": pack.tenant, "version": pack.version,
                                                       "digest": pack.digest},
                            "lists": pack.lists, "info": pack.list_info})

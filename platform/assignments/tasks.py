@@ -37,6 +37,7 @@ from sqlalchemy import ARRAY, Select, String, and_, any_, bindparam, case, func,
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from jiceng.dsl import clock
 from jiceng.platform.db.models import Assignment, OrgUnit, Task
 from jiceng.platform.db.models import Decision as LogEntry
 from jiceng.platform.decisions import log as decision_log
@@ -71,7 +72,7 @@ def create_task(rt: Runtime, principal: Principal, tenant: str, data: dict) -> d
     """
     principal.require("task.create")
     with rt.db.write() as session:
-        resolved = rt.pack_for(session, tenant, date.today())
+        resolved = rt.pack_for(session, tenant, clock.today())
         validation.require_valid(resolved.task_form, resolved.forms, data, pack=resolved.pack)
         source = data.get("source_unit") or principal.unit
         if source is not None:
@@ -180,7 +181,7 @@ def assign(rt: Runtime, principal: Principal, tenant: str, task_id: int, targets
     caches do not hold yet is read through a session joined to it, opened only then."""
     principal.require("task.assign")
     refuse_date(on)
-    on = date.today()
+    on = clock.today()
     with rt.db.transaction() as conn, rt.db.joined(conn) as session:
         task = get_task(session, rt, tenant, task_id, conn)
         source = _assigning_unit(conn, principal, task)
@@ -338,7 +339,7 @@ def update_assignment(rt: Runtime, principal: Principal, tenant: str, assignment
                       [{"path": f"/task/{f}", "message": "任务字段不能修改"} for f in task]
                       or [{"path": "/task", "message": "任务字段不能修改"}])
     refuse_date(on)
-    on = date.today()
+    on = clock.today()
     with rt.db.write() as session:
         a = _get_assignment(session, tenant, assignment_id)
         principal.require_unit(a.source_unit, f"修改由 {a.source_unit or '未指定单位'} 发出的下派")

@@ -27,6 +27,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from jiceng.dsl import clock
 from jiceng.platform.db.models import ApiToken, OrgUnit
 from jiceng.platform.errors import Forbidden, Invalid
 from jiceng.platform.tenants.directory import TenantDirectory
@@ -65,8 +66,6 @@ TOKEN_PREFIX = "jc_"
 DEFAULT_DAYS = 90
 #: the longest a token may be issued for: ten years, far beyond any sensible rotation
 MAX_DAYS = 3650
-#: an ``--expires`` date is a calendar day in China Standard Time: the token works through it
-CHINA = timezone(timedelta(hours=8), "UTC+08:00")
 
 
 @dataclass(frozen=True)
@@ -125,7 +124,7 @@ def expiry(now: datetime, days: Optional[int] = None, until: Optional[date] = No
     if until is not None and days is not None:
         raise Invalid("expiry_invalid", "有效期只能指定截止日期或天数之一")
     if until is not None:
-        end = datetime.combine(until + timedelta(days=1), time(), CHINA)
+        end = datetime.combine(until + timedelta(days=1), time(), clock.CHINA)  # it works through that day in China
         if end <= now or end - now > timedelta(days=MAX_DAYS + 1):
             raise Invalid("expiry_invalid", f"截止日期 {until.isoformat()} 应在今天之后,且不超过 {MAX_DAYS} 天")
         return end.astimezone(timezone.utc)

@@ -16,6 +16,7 @@ from typing import Optional
 
 import click
 
+from jiceng.dsl import clock
 from jiceng.platform.config import load_config
 from jiceng.platform.db.engine import Database
 from jiceng.platform.errors import ServiceError
@@ -138,7 +139,7 @@ def token_issue(tenant: str, role: str, unit: Optional[str], label: str, expires
             token_id = row.id
     except ServiceError as e:
         _fail(e)
-    until = expires_at.astimezone(tokens.CHINA).strftime("%Y-%m-%d %H:%M")
+    until = expires_at.astimezone(clock.CHINA).strftime("%Y-%m-%d %H:%M")
     click.echo(f"已签发令牌 #{token_id}:租户 {tenant},角色 {role}" + (f",单位 {unit}" if unit else "")
                + f",有效至 {until}(北京时间)", err=True)
     click.echo(text)

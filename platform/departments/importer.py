@@ -19,13 +19,13 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import date
 from functools import partial
 from typing import Iterable, Optional
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from jiceng.dsl import clock
 from jiceng.dsl.diagnostics import did_you_mean
 
 from jiceng.platform.db.models import Department, DepartmentSource, OrgUnit, Tenant
@@ -279,7 +279,7 @@ def _lists_in_force(rt: Runtime, session: Session, tenant: str) -> Optional[dict
     """The item codes of every 清单 in the pack in force for ``tenant`` today, with the pack;
     None when no pack is in force or it cannot be compiled (the codes are then not checked)."""
     try:
-        pack = rt.pack_for(session, tenant, date.today()).pack
+        pack = rt.pack_for(session, tenant, clock.today()).pack
     except ServiceError:
         return None
     codes = {item["code"] for items in pack.lists.values() for item in items}

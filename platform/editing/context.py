@@ -8,11 +8,11 @@ the ancestors in force today, :func:`jiceng.platform.packs.lifecycle.create_draf
 """
 from __future__ import annotations
 
-from datetime import date
 from typing import Optional
 
 from sqlalchemy import select
 
+from jiceng.dsl import clock
 from jiceng.dsl.ide import EditorContext
 from jiceng.dsl.loader import MemoryLoader
 from jiceng.platform.db.models import PackVersion
@@ -28,7 +28,7 @@ def editor_context(rt: Runtime, tenant: str, file: str, number: Optional[int] = 
     version the tenant does not have."""
     with rt.db.read() as session:
         directory = TenantDirectory.load(session)
-        force = in_force(session, date.today())
+        force = in_force(session, clock.today())
         ids = [force.versions[t][0] for t in directory.ancestors(tenant) if t != tenant and t in force.versions]
         files = {v.tenant_code: dict(v.files) for v in session.execute(
             select(PackVersion).where(PackVersion.id.in_(ids))).scalars()} if ids else {}

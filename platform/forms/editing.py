@@ -10,13 +10,13 @@ version N is validated against version N.
 """
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Optional
 from urllib.parse import urljoin
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jiceng.dsl import clock
 from jiceng.platform.db.models import FormVersion, Tenant
 from jiceng.platform.forms import store
 from jiceng.platform.forms import validation
@@ -192,7 +192,7 @@ def validation_pack(session: Session, rt: Runtime, tenant: str, form: store.Stor
     if not validation.needs_pack(form, snapshot):
         return None
     try:
-        return rt.pack_for(session, tenant, date.today()).pack
+        return rt.pack_for(session, tenant, clock.today()).pack
     except Conflict:
         if not validation.uses_params(form, snapshot):
             return None  # vocabularies are checked under a pack; without one, the schema alone

@@ -25,6 +25,7 @@ from typing import Iterable, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jiceng.dsl import clock
 from jiceng.dsl import nodes
 from jiceng.dsl.parser import parse
 
@@ -46,7 +47,7 @@ def form_chain(rt: Runtime, session: Session, tenant: str, force: Optional[InFor
     chain = list(reversed(rt.directory(session).ancestors(tenant)))
     try:
         if force is None:
-            pack = rt.pack_for(session, tenant, date.today()).pack
+            pack = rt.pack_for(session, tenant, clock.today()).pack
         else:
             leaf = deciding_pack_name(force, rt.directory(session).ancestors(tenant) or [tenant])
             pack = rt.compiler.resolve(session, leaf, force, rt.forms(session)).pack
@@ -57,7 +58,7 @@ def form_chain(rt: Runtime, session: Session, tenant: str, force: Optional[InFor
 
 def checked_dates(session: Session) -> list[date]:
     """Today and every later date on which a published pack takes effect."""
-    today = date.today()
+    today = clock.today()
     later = session.execute(select(Publication.effective_from).where(Publication.effective_from > today)
                             .distinct()).scalars()
     return [today] + sorted(set(later))

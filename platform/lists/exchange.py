@@ -15,12 +15,12 @@ anywhere stores nothing. A dry run answers the same, what would change per list,
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
 from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jiceng.dsl import clock
 from jiceng.dsl import nodes as n
 from jiceng.dsl.pack import Pack
 from jiceng.dsl.parser import parse
@@ -93,7 +93,7 @@ def export_lists(rt: Runtime, tenant: str, fmt: str, number: Optional[int] = Non
     """(file bytes, file name, content type) of the 清单 in force today (or of version ``number``)."""
     with rt.db.read() as session:
         if number is None:
-            pack = rt.pack_for(session, tenant, date.today()).pack
+            pack = rt.pack_for(session, tenant, clock.today()).pack
         else:
             pack = _compile_version(rt, session, tenant, get_version(session, tenant, number)).pack
     labels = dict(pack.checked.linked.requirements)
@@ -108,7 +108,7 @@ def export_lists(rt: Runtime, tenant: str, fmt: str, number: Optional[int] = Non
 
 
 def _compile_version(rt: Runtime, session: Session, tenant: str, v: PackVersion) -> ResolvedPack:
-    return rt.compiler.resolve(session, tenant, in_force(session, date.today()), rt.forms(session), draft=v.files)
+    return rt.compiler.resolve(session, tenant, in_force(session, clock.today()), rt.forms(session), draft=v.files)
 
 
 # ---------------------------------------------------------------------- import
@@ -139,7 +139,7 @@ def import_lists(rt: Runtime, principal: Principal, tenant: str, data: bytes, fi
         own = _own_rows(rows, cat)
         files, lines = _rewrite(dict(base_version.files), own, base_pack, tenant)
         try:
-            resolved = rt.compiler.resolve(session, tenant, in_force(session, date.today()), rt.forms(session),
+            resolved = rt.compiler.resolve(session, tenant, in_force(session, clock.today()), rt.forms(session),
                                            draft=files)
         except Invalid as e:
             raise _located(e, lines) from None

@@ -11,6 +11,7 @@ from typing import Optional
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from jiceng.dsl import clock
 from jiceng.platform.db.models import PackHead, PackVersion, Publication, PublicationProposal
 from jiceng.platform.errors import Conflict, Forbidden, Invalid, NotFound
 from jiceng.platform.forms.impact import check_publication
@@ -48,7 +49,7 @@ def version_dict(v: PackVersion, publications: list[Publication], in_force_numbe
 
 def list_versions(rt: Runtime, tenant: str) -> dict:
     with rt.db.read() as session:
-        force = in_force(session, date.today())
+        force = in_force(session, clock.today())
         current = force.versions.get(tenant, (None, None, None))[1]
         versions = session.execute(select(PackVersion).where(PackVersion.tenant_code == tenant)
                                    .order_by(PackVersion.number)).scalars().all()
@@ -60,7 +61,7 @@ def list_versions(rt: Runtime, tenant: str) -> dict:
 def read_version(rt: Runtime, tenant: str, number: int) -> dict:
     with rt.db.read() as session:
         v = get_version(session, tenant, number)
-        current = in_force(session, date.today()).versions.get(tenant, (None, None, None))[1]
+        current = in_force(session, clock.today()).versions.get(tenant, (None, None, None))[1]
         return version_dict(v, _publications(session, tenant).get(v.id, []), current, with_files=True)
 
 
@@ -132,7 +133,7 @@ def create_draft(rt: Runtime, principal: Principal, tenant: str, files) -> dict:
     principal.require("pack.write")
     files = check_files(files)
     with rt.db.write() as session:
-        resolved = rt.compiler.resolve(session, tenant, in_force(session, date.today()), rt.forms(session),
+        resolved = rt.compiler.resolve(session, tenant, in_force(session, clock.today()), rt.forms(session),
                                        draft=files)
         v = store_version(session, tenant, files, resolved, "api", principal.actor)
         out = version_dict(v, [], None)
@@ -229,7 +230,7 @@ def propose(rt: Runtime, principal: Principal, tenant: str, number: int, effecti
     ``stale_version`` — a draft made before someone else's publication cannot silently undo it.
     """
     principal.require("pack.write")
-    effective_from = effective_from or date.today()
+    effective_from = effective_from or clock.today()
     with rt.db.write() as session:
         head = lock_head(session, tenant)
         v = get_version(session, tenant, number)
@@ -334,7 +335,7 @@ def _compiled(session: Session, rt: Runtime, tenant: str, number: int, on: date)
 def diff(rt: Runtime, tenant: str, number: int, against: Optional[int]) -> dict:
     """Semantic diff of ``number`` against ``against`` (default: the version in force today)."""
     with rt.db.read() as session:
-        today = date.today()
+        today = clock.today()
         if against is None:
             against = in_force(session, today).versions.get(tenant, (None, None, None))[1]
             if against is None:
@@ -347,5 +348,5 @@ def diff(rt: Runtime, tenant: str, number: int, against: Optional[int]) -> dict:
 def run_tests(rt: Runtime, principal: Principal, tenant: str, number: int) -> dict:
     principal.require("pack.write")
     with rt.db.read() as session:
-        report = _compiled(session, rt, tenant, number, date.today()).pack.run_tests()
+        report = _compiled(session, rt, tenant, number, clock.today()).pack.run_tests()
         return {"number": number, **report.to_dict()}

@@ -15,11 +15,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date
 
 from flask import Blueprint, request
 from sqlalchemy import select
 
+from jiceng.dsl import clock
 from jiceng.dsl.commands import EFFECT, LABEL
 from jiceng.dsl.types import LEVEL_LABELS
 
@@ -141,7 +141,7 @@ def standards(tenant: str):
     rt = runtime()
     with rt.db.read() as session:
         try:
-            pack = rt.pack_for(session, tenant, date.today()).pack
+            pack = rt.pack_for(session, tenant, clock.today()).pack
             items = [{"name": s.name, "title": s.title, "levels": [LEVEL_LABELS[x] for x in s.levels], "pack": s.pack}
                      for s in pack.checked.standards]
         except (Conflict, NotFound):

@@ -20,6 +20,7 @@ from urllib.parse import quote as url_quote
 
 from flask import Blueprint, redirect, request, url_for
 
+from jiceng.dsl import clock
 from jiceng.platform.api.auth import caller
 from jiceng.platform.api.context import runtime
 from jiceng.platform.api.openapi import operation
@@ -54,7 +55,7 @@ def _chain(tenant: str) -> dict:
     rt = runtime()
     with rt.db.read() as session:
         try:
-            pack = rt.pack_for(session, tenant, date.today()).pack
+            pack = rt.pack_for(session, tenant, clock.today()).pack
         except (Conflict, NotFound):
             return {"chain": [], "lists": [], "params": [], "rules": []}
     items = pack.lists
@@ -80,7 +81,7 @@ def workspace_view(tenant: str, number: Optional[int] = None, file: Optional[str
         "console_packs.html", extra.pop("status", 200), tenant, versions=versions["versions"],
         in_force=versions["in_force"], current=current, file=file, files=sorted(files),
         proposals=lifecycle.list_proposals(rt, tenant), status_label=lifecycle.STATUS_LABEL,
-        today=date.today().isoformat(), impact_rows=IMPACT_ROWS, own_lists=list_editor.own_lists(files), **_chain(tenant), **extra)
+        today=clock.today().isoformat(), impact_rows=IMPACT_ROWS, own_lists=list_editor.own_lists(files), **_chain(tenant), **extra)
 
 
 def _problem(e: ServiceError) -> dict:
@@ -169,7 +170,7 @@ def impact_job(tenant: str, number: int, job_id: int):
 @page("pack.write", **REFUSALS)
 def propose(tenant: str, number: int):
     try:
-        on = date.fromisoformat(request.form.get("effective_from") or date.today().isoformat())
+        on = date.fromisoformat(request.form.get("effective_from") or clock.today().isoformat())
     except ValueError:
         return workspace_view(tenant, number, flash_message="生效日期应为 YYYY-MM-DD", flash_bad=True, status=422)
     try:

@@ -20,12 +20,12 @@ passes what it holds on to its communities), ``inbox.read`` for the inbox (admin
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from flask import Blueprint, request
 
 from sqlalchemy import select
 
+from jiceng.dsl import clock
 from jiceng.dsl.commands import EFFECT, LABEL
 
 from jiceng.platform.api.auth import caller
@@ -72,7 +72,7 @@ def _field_kinds(tenant: str, nodes) -> dict[str, str]:
     rt = runtime()
     with rt.db.read() as session:
         try:
-            needs = task_fields.kinds_by_field(rt.pack_for(session, tenant, date.today()).pack)
+            needs = task_fields.kinds_by_field(rt.pack_for(session, tenant, clock.today()).pack)
         except (Conflict, NotFound):
             return {}
     return {node.pointer: " ".join(sorted(needs[node.pointer.lstrip("/")])) for node in nodes

@@ -18,6 +18,7 @@ import time
 from datetime import date
 from typing import Callable
 
+from jiceng.dsl import clock
 from jiceng.platform.admission import check
 from jiceng.platform.admission.facts import default_history
 from jiceng.platform.assignments import tasks
@@ -32,20 +33,20 @@ log = logging.getLogger("jiceng.platform")
 DEFAULT_SECONDS = 30.0
 
 
-def warm(rt: Runtime, seconds: float = DEFAULT_SECONDS, clock: Callable[[], float] = time.monotonic) -> dict:
+def warm(rt: Runtime, seconds: float = DEFAULT_SECONDS, monotonic: Callable[[], float] = time.monotonic) -> dict:
     """Compile every tenant's pack chain in force today and its task form's validator, until
     done or ``seconds`` have passed; ``{"tenants": warmed, "skipped": without a pack or not
     compiling, "left": not reached in time}``. A tenant that fails to warm is skipped (its first
     request reports the problem, as it would have without warming)."""
-    deadline = clock() + seconds
+    deadline = monotonic() + seconds
     warmed = skipped = 0
-    today = date.today()
+    today = clock.today()
     if seconds > 0:
         _statements(rt, today)
     with rt.db.read() as session:
         tenants = sorted(rt.directory(session).by_code)
         for n, tenant in enumerate(tenants):
-            if clock() >= deadline:
+            if monotonic() >= deadline:
                 return {"tenants": warmed, "skipped": skipped, "left": len(tenants) - n}
             try:
                 resolved = rt.pack_for(session, tenant, today)

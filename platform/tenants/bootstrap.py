@@ -21,6 +21,7 @@ from typing import Optional
 
 from sqlalchemy import func, select
 
+from jiceng.dsl import clock
 from jiceng.dsl.loader import FileLoader, ReadError
 
 from jiceng.platform.db.engine import Database
@@ -112,7 +113,7 @@ def _load_pack(rt: Runtime, name: str, files: dict[str, str]) -> dict:
                                  .order_by(PackVersion.number.desc()).limit(1)).scalar_one_or_none()
         if latest is not None and latest.files_digest == files_digest(files):
             return {"tenant": name, "number": latest.number, "status": "unchanged"}
-        resolved = rt.compiler.resolve(session, name, in_force(session, date.today()), rt.forms(session),
+        resolved = rt.compiler.resolve(session, name, in_force(session, clock.today()), rt.forms(session),
                                        draft=files)
         if resolved.pack.effective is None:
             message = (f"规则包 {name} 没有写生效日期:请在 pack 声明中写明其依据文件生效的日期,"
@@ -139,7 +140,7 @@ def _effective_from(session, head: PackHead, declared: str, ancestors: list[str]
                                  .group_by(Publication.tenant_code)).scalars().all() if ancestors else []
         return max([wanted, *firsts])
     current = session.get(Publication, head.latest_publication_id)
-    return wanted if wanted > current.effective_from else date.today()
+    return wanted if wanted > current.effective_from else clock.today()
 
 
 def _demo_tokens(rt: Runtime, tenant: Optional[str], days: int) -> tuple[Optional[str], dict[str, str]]:
@@ -148,7 +149,7 @@ def _demo_tokens(rt: Runtime, tenant: Optional[str], days: int) -> tuple[Optiona
     with rt.db.write() as session:
         directory = TenantDirectory.load(session)
         if tenant is None:
-            force = in_force(session, date.today())
+            force = in_force(session, clock.today())
             with_pack = [t for t in directory.by_code
                          if any(a in force.versions for a in directory.ancestors(t))]
             if not with_pack:

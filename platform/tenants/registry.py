@@ -13,12 +13,13 @@ along the chain). `jiceng init` leaves tenants created here alone (they have no 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from jiceng.dsl import clock
 from jiceng.platform.auth.tokens import Principal
 from jiceng.platform.db.models import LogHead, PackVersion, Tenant
 from jiceng.platform.decisions.chain import GENESIS_HASH
@@ -177,7 +178,7 @@ def _check_division(session: Session, division: str, level: str, parent: Optiona
 
 def _scaffold(rt: Runtime, session: Session, row: Tenant, actor: str) -> Optional[int]:
     """Store the new tenant's scaffolded draft; None when the parent's chain has no pack in force."""
-    force = in_force(session, date.today())
+    force = in_force(session, clock.today())
     if row.parent_code not in force.versions:
         return None
     forms = rt.forms(session)

@@ -8,9 +8,9 @@ shows an admin the shape of a test, to be replaced by tests of the tenant's own 
 """
 from __future__ import annotations
 
-from datetime import date
 from typing import Optional
 
+from jiceng.dsl import clock
 from jiceng.dsl.pack import Pack
 
 from jiceng.platform.lists.declarations import quote
@@ -27,7 +27,7 @@ def scaffold_files(code: str, name: str, parent: str, parent_pack: Pack, decisio
     """The draft's files; ``decision`` is the sample test's expectation."""
     header = (f"# {name}规则包:由平台在建立租户时生成的草稿。继承上级 {parent} 的全部清单、参数、规则和标准;\n"
               "# 只写本地新增或更严的内容(见 docs/tenants.md、docs/onboarding.md)。\n\n"
-              f"pack {code} version {quote(date.today().strftime('%Y.%m'))} extends {parent}\n"
+              f"pack {code} version {quote(clock.today().strftime('%Y.%m'))} extends {parent}\n"
               f"title {quote(name + '社区工作事项准入规则')}\n")
     lists = ["# 本地清单:与上级同名的清单自动合并,只写本地新增的事项。",
              "# 也可以用 jiceng lists import 从 Excel 或 CSV 清单表生成。", ""]

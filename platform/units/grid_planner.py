@@ -15,6 +15,7 @@ import math
 from datetime import date
 from typing import Optional
 
+from jiceng.dsl import clock
 from jiceng.dsl import nodes as n
 from jiceng.dsl.pack import Pack
 
@@ -93,7 +94,7 @@ def _option(households: int, grids: int, fits: bool, note: str) -> dict:
 def plan(rt: Runtime, tenant: str, *, households: Optional[int] = None, unit: Optional[str] = None,
          low: Optional[int] = None, high: Optional[int] = None, on: Optional[date] = None) -> dict:
     """A plan for ``households`` (or the community ``unit``'s) under the tenant's range (or ``low..high``)."""
-    on = on or date.today()
+    on = on or clock.today()
     with rt.db.read() as session:
         pack = rt.pack_for(session, tenant, on).pack
         found = None

@@ -28,6 +28,7 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 from sqlalchemy import bindparam, func, select
 
+from jiceng.dsl import clock
 from jiceng.dsl import nodes as n
 from jiceng.dsl import formatter
 from jiceng.dsl.columnar import StandardColumns, Unsupported, Val, compile_standard
@@ -260,7 +261,7 @@ class StandardRun:
 def run_standards(rt: Runtime, tenant: str, names: Optional[Sequence[str]] = None, *, descendants: bool = False,
                   on: Optional[date] = None, progress: Optional[Progress] = None) -> list[StandardRun]:
     """Standards ``names`` (all of the tenant's pack when None) over the tenant's units."""
-    on = on or date.today()
+    on = on or clock.today()
     note = progress or (lambda _done, _total, _label: None)
     with rt.db.read() as session:
         pack = rt.pack_for(session, tenant, on).pack

@@ -7,13 +7,13 @@ a standard that exports none is charted by its failing units.
 """
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Optional, Sequence
 
 import numpy as np
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from jiceng.dsl import clock
 from jiceng.dsl.types import Num
 from jiceng.dsl.units import format_dims
 
@@ -102,7 +102,7 @@ def render(rt: Runtime, runs: Sequence[StandardRun], tenant_name: str, *, under:
     sections = [section(rt, run, run.scope(under=under), top, failing_rows) for run in runs]
     return _ENV.get_template("standards_report.html").render(
         tenant=runs[0].tenant if runs else "", tenant_name=tenant_name, under=under, sections=sections,
-        generated=datetime.now().strftime("%Y-%m-%d %H:%M"), status_label=STATUS_LABEL, fmt=_fmt)
+        generated=clock.now().strftime("%Y-%m-%d %H:%M"), status_label=STATUS_LABEL, fmt=_fmt)
 
 
 def _fmt(value) -> str:

@@ -9,12 +9,12 @@ import io
 import json
 import random
 import re
-from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from jiceng.dsl import clock
 from jiceng.platform.auth.tokens import Principal
 from jiceng.platform.db.models import Decision, PackVersion
 from jiceng.platform.decisions.replay import recompute
@@ -166,7 +166,7 @@ def test_windows_select_dates_units_and_rules(fresh_api, fresh_database):
     tally, changes = collect(db, spec)
     assert changes == {i: c for i, c in all_changes.items() if rule in c[7] + c[8]}
     assert tally.considered <= all_tally.considered
-    today = date.today().isoformat()
+    today = clock.today().isoformat()
     _rt, _v, spec = spec_for(db, number, date_from="2000-01-01", date_to="2000-12-31")
     assert collect(db, spec)[0].considered == 0
     _rt, _v, spec = spec_for(db, number, date_from=today, date_to=today)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 
+from jiceng.dsl import clock
 from jiceng.platform.db.migrate import alembic_config, current_revision, upgrade
 from jiceng.platform.db.models import Base, OrgUnit, PackVersion, Publication, Tenant
 from jiceng.platform.tenants.bootstrap import run_init
@@ -54,12 +55,12 @@ def test_a_changed_pack_becomes_a_new_version_in_force_from_today(fresh_database
     report = run_init(fresh_database, root)
     by_tenant = {p["tenant"]: p for p in report.packs}
     assert by_tenant["changsha"] == {"tenant": "changsha", "number": 2, "status": "published",
-                                     "effective_from": date.today().isoformat()}
+                                     "effective_from": clock.today().isoformat()}
     assert by_tenant["hunan"]["status"] == "unchanged"
     rt = Runtime(fresh_database)
     with fresh_database.read() as s:
-        assert rt.pack_for(s, "changsha", date.today()).pack.version == "2024.04"
-        assert rt.pack_for(s, "changsha", date.today() - timedelta(days=1)).pack.version == "2024.03"
+        assert rt.pack_for(s, "changsha", clock.today()).pack.version == "2024.04"
+        assert rt.pack_for(s, "changsha", clock.today() - timedelta(days=1)).pack.version == "2024.03"
     assert {p["status"] for p in run_init(fresh_database, root).packs} == {"unchanged"}
 
 

@@ -5,6 +5,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+from jiceng.dsl import clock
 from jiceng.platform.packs.versions import in_force
 from jiceng.platform.runtime import Runtime
 from jiceng.platform.tenants.bootstrap import run_init
@@ -45,7 +46,7 @@ def test_first_load_uses_the_declared_date_never_before_the_parent(empty_databas
         assert {p["tenant"]: p for p in run_init(db, root).packs}["hunan"]["effective_from"] == "2030-01-01"
         _declare(root, "hunan", 'version "2024.02"', 'version "2024.09"')
         assert {p["tenant"]: p for p in run_init(db, root).packs}["hunan"]["effective_from"] == \
-            date.today().isoformat()
+            clock.today().isoformat()
 
 
 def test_a_pack_without_an_effective_date_is_refused_and_nothing_of_it_stored(empty_database, tmp_path):
@@ -63,7 +64,7 @@ def test_a_pack_without_an_effective_date_is_refused_and_nothing_of_it_stored(em
     assert by_tenant["national"]["effective_from"] == "2017-06-12"
     assert by_tenant["changsha"]["status"] == "error"  # its parent could not be loaded
     with db.read() as s:
-        assert "hunan" not in in_force(s, date.today()).versions
+        assert "hunan" not in in_force(s, clock.today()).versions
     # declared, it loads: from its date
     _declare(root, "hunan", 'version "2024.02"', 'version "2024.02" effective 2022-05-27')
     again = {p["tenant"]: p for p in run_init(db, root).packs}

@@ -3,10 +3,12 @@ stale guard, effective dates, rollback, diff, test, impact."""
 from __future__ import annotations
 
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from tests.platform.impact_jobs import wait as wait_for_job
+
+from jiceng.dsl import clock
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -95,7 +97,7 @@ def test_draft_publish_rollback_diff_and_effective_dates(api):
     assert tests["passed"] is True and tests["total"] == 1
     assert tests["coverage"]["uncovered"] == ["街道不承担拆迁"]
 
-    later = (date.today() + timedelta(days=30)).isoformat()
+    later = (clock.today() + timedelta(days=30)).isoformat()
     r = api.publish("changsha", number, effective_from=later)
     assert r.status_code == 200, r.json
     assert r.json["expected_current"] == before and r.json["rollback"] is False
@@ -156,7 +158,7 @@ def run_impact(api, number, body=None):
 def test_impact_counts_decisions_that_would_change(api, units):
     check = "/api/v1/tenants/changsha/admission/check"
     dept = ("changsha", "department")
-    today = date.today().isoformat()
+    today = clock.today().isoformat()
     ids = []
     for category in ("拆迁拆违", "拆迁拆违", "文明创建"):
         ids.append(api.post(check, dept, json={"task": {"title": "x", "category": category, "kind": "work",

@@ -3,8 +3,8 @@ and that pack are the ones in use."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
 
+from jiceng.dsl import clock
 from jiceng.dsl.jsonvalue import jsonable
 from jiceng.platform.admission import facts
 from jiceng.platform.runtime import Runtime
@@ -19,8 +19,8 @@ def test_target_facts_follow_the_unit_snapshot_and_the_pack(database, units):
     with database.read() as s:
         unit = rt.unit(s, units.cs_communities[0])
         parent = rt.unit(s, units.cs_street)
-        pack = rt.pack_for(s, unit.tenant, date.today()).pack
-        hunan = rt.pack_for(s, "hunan", date.today()).pack
+        pack = rt.pack_for(s, unit.tenant, clock.today()).pack
+        hunan = rt.pack_for(s, "hunan", clock.today()).pack
         target = facts.unit_target(s, rt, unit, pack)
         assert target.facts == fresh(unit, pack, parent) and "staffing_gap" in target.facts
         assert facts.unit_target(s, rt, unit, pack) is target  # kept

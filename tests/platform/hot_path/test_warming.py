@@ -3,11 +3,10 @@ force is compiled ahead, so a request compiles nothing; the time bound stops it 
 gunicorn's master warms the preloaded app and then holds no database connection."""
 from __future__ import annotations
 
-from datetime import date
 from types import SimpleNamespace
 
-import pytest
 
+from jiceng.dsl import clock
 from jiceng.platform.packs.versions import PackCompiler
 from jiceng.platform.runtime import Runtime
 from jiceng.platform.serving import gunicorn_conf, warming
@@ -18,7 +17,7 @@ def _tenants_with_a_pack(rt: Runtime) -> list[str]:
         out = []
         for tenant in sorted(rt.directory(s).by_code):
             try:
-                rt.pack_for(s, tenant, date.today())
+                rt.pack_for(s, tenant, clock.today())
                 out.append(tenant)
             except Exception:  # noqa: BLE001 - a tenant without a pack in force
                 pass
@@ -37,13 +36,13 @@ def test_after_warming_no_tenant_compiles_on_request(database, monkeypatch):
     monkeypatch.setattr(PackCompiler, "_compile", no_compile)
     with rt.db.read() as s:
         for tenant in expected:  # a tenant without a pack of its own decides with its parent's
-            assert rt.pack_for(s, tenant, date.today()).pack is not None
+            assert rt.pack_for(s, tenant, clock.today()).pack is not None
 
 
 def test_the_time_bound_stops_warming_between_tenants(database):
     rt = Runtime(database)
     ticks = iter(range(0, 1000, 10))  # every look at the clock: 10 s later
-    done = warming.warm(rt, seconds=15, clock=lambda: next(ticks))
+    done = warming.warm(rt, seconds=15, monotonic=lambda: next(ticks))
     assert done["tenants"] + done["skipped"] == 1 and done["left"] > 0
     cold = Runtime(database)
     assert warming.warm(cold, seconds=0)["tenants"] == 0

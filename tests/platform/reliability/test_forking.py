@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import gc
-from datetime import date
 
+from jiceng.dsl import clock
 from jiceng.platform.app import create_app
 from jiceng.platform.serving import gunicorn_conf, warming
 
@@ -18,7 +18,7 @@ def test_what_the_master_warmed_is_frozen_before_each_fork(database):
     runtime = app.extensions["jiceng"]
     assert warming.warm(runtime, 30)["tenants"] > 0
     with database.read() as session:
-        pack = runtime.pack_for(session, "changsha", date.today()).pack
+        pack = runtime.pack_for(session, "changsha", clock.today()).pack
     assert any(o is pack for o in gc.get_objects())
     try:
         gunicorn_conf.freeze_before_forking(None, None)

@@ -5,7 +5,8 @@ window (none) and admitted a third assessment although the yearly cap of 2 was r
 """
 from __future__ import annotations
 
-from datetime import date
+
+from jiceng.dsl import clock
 
 SENDER = ("changsha", "admin")
 AUDITOR = ("changsha", "auditor")
@@ -42,7 +43,7 @@ def test_an_assignment_with_on_is_refused_even_where_the_cap_is_reached(fresh_ap
     assert api.get(f"{TASKS}/{third}", SENDER).json["assignments"] == []
     assert latest_decision(api)["id"] == logged  # nothing decided, nothing logged
     r = api.post(f"{TASKS}/{third}/assignments", SENDER, json={"targets": [target]})
-    assert r.json["results"][0]["status"] == "rejected" and r.json["decided_on"] == date.today().isoformat()
+    assert r.json["results"][0]["status"] == "rejected" and r.json["decided_on"] == clock.today().isoformat()
 
 
 def test_a_check_with_on_is_a_what_if_and_says_so(api, units):
@@ -58,13 +59,13 @@ def test_a_check_with_on_is_a_what_if_and_says_so(api, units):
 
 def test_a_check_with_an_explicit_target_is_a_what_if(api):
     r = api.post(CHECK, SENDER, json={"task": {"title": "招商", "category": "招商引资"}, "target": {"level": "street"}})
-    assert r.json["what_if"] is True and r.json["decided_on"] == date.today().isoformat()
+    assert r.json["what_if"] is True and r.json["decided_on"] == clock.today().isoformat()
     assert latest_decision(api)["input"]["what_if"] is True
 
 
 def test_a_logged_check_is_decided_today_and_not_a_what_if(api, units):
     r = api.post(CHECK, SENDER, json={"task": {"title": "招商", "category": "招商引资", "target_unit": units.cs_street}})
-    assert r.json["what_if"] is False and r.json["decided_on"] == date.today().isoformat()
+    assert r.json["what_if"] is False and r.json["decided_on"] == clock.today().isoformat()
     assert latest_decision(api)["input"]["what_if"] is False
 
 
@@ -72,7 +73,7 @@ def test_checks_are_never_history(fresh_api, units):
     """History counts assignments only: checks — what-if or not — leave the cap untouched."""
     api, target = fresh_api, units.cs_communities[0]
     task = {"title": "考核", "kind": "assessment", "item_code": "Z01", "one_vote_veto": False, "target_unit": target}
-    for body in ({"task": task}, {"task": task, "on": date.today().isoformat()}) * 2:
+    for body in ({"task": task}, {"task": task, "on": clock.today().isoformat()}) * 2:
         assert api.post(CHECK, SENDER, json=body).json["decision"] == "admit"
     r = api.post(f"{TASKS}/{assessment(api, units, 1)}/assignments", SENDER, json={"targets": [target]})
     assert r.json["results"][0]["status"] == "admitted"

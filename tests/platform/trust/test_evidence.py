@@ -9,7 +9,8 @@ true}}`` with no evidence at all admitted.
 """
 from __future__ import annotations
 
-from datetime import date
+
+from jiceng.dsl import clock
 
 SENDER = ("changsha", "admin")
 AUDITOR = ("changsha", "auditor")
@@ -45,10 +46,10 @@ def test_funding_evidence_admits_and_the_task_stays_as_filed(api, units):
     assert r.json["evidence"] == FUNDING
     assignment = r.json["assignment"]
     assert assignment["task"]["funding_provided"] is False  # the task as filed
-    assert assignment["decided_on"] == date.today().isoformat()
+    assert assignment["decided_on"] == clock.today().isoformat()
     entry = api.get(f"/api/v1/tenants/changsha/decisions/{r.json['decision_id']}", AUDITOR).json
     assert entry["input"]["evidence"] == FUNDING and entry["input"]["task"]["funding_provided"] is True
-    assert entry["decided_on"] == date.today().isoformat()
+    assert entry["decided_on"] == clock.today().isoformat()
     replay = api.get(f"/api/v1/tenants/changsha/decisions/{r.json['decision_id']}/replay", AUDITOR).json
     assert replay["same"] is True
 

@@ -23,3 +23,20 @@ def now() -> datetime:
 def today() -> date:
     """Today's date in China, whatever the time zone of this machine."""
     return now().date()
+
+
+def in_china(moment: "str | datetime") -> datetime:
+    """A stored moment (ISO text or datetime; one without a zone was stored in UTC) as China's
+    time, for people to read."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(CHINA)
+
+
+def china_time(moment: "str | datetime | None", seconds: bool = False) -> str:
+    """``in_china(moment)`` as ``YYYY-MM-DD HH:MM`` (``:SS`` with ``seconds``); "" for None."""
+    if moment is None:
+        return ""
+    return in_china(moment).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")

@@ -18,6 +18,7 @@ from flask import Flask, request
 from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.routing import IntegerConverter
 
+from jiceng.dsl import clock
 from jiceng.platform.api import admission, decisions, forms, grids, packs, site, standards, tasks, tenants, units
 from jiceng.platform.api import departments, editor, impact, limits
 from jiceng.platform.api import lists as list_api
@@ -58,6 +59,7 @@ def create_app(config: Optional[Mapping[str, Any]] = None) -> Flask:
                       SESSION_COOKIE_NAME="jiceng_session", SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SAMESITE="Lax", PERMANENT_SESSION_LIFETIME=sessions.LIFETIME)
     app.jinja_env.globals.update(csrf_token=sessions.csrf_token, csrf_field_name=sessions.CSRF_FIELD)
+    app.jinja_env.filters["china_time"] = clock.china_time  # stored times are UTC; pages show Beijing time
     db = settings.get("DATABASE") or Database(settings["DATABASE_URL"], schema=settings["DATABASE_SCHEMA"])
     app.extensions[EXTENSION] = Runtime(db)
     app.json.ensure_ascii = False

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+from datetime import datetime, timedelta
 
 NOTICE = "/decisions/{}/{}/notice"
 CHECK = "/api/v1/tenants/{}/admission/check"
@@ -48,6 +49,9 @@ def test_rejection_notice_shows_task_reasons_citation_and_hash(labelled_api, uni
     assert entry["hash"] in page and entry["prev_hash"] in page and answer["pack"]["digest"] in page
     assert "jiceng decisions verify --tenant changsha" in page and "向作出决定的单位提出" in page
     assert "须满足的条件" not in page
+    # logged in UTC, read in Beijing time: eight hours later
+    logged = datetime.fromisoformat(entry["created_at"])
+    assert f"记录于 {(logged + timedelta(hours=8)):%Y-%m-%d %H:%M:%S}(北京时间)" in page
 
 
 def test_conditional_notice_lists_requirements_under_an_admission_heading(labelled_api, units):

@@ -91,3 +91,23 @@ def test_nothing_else_asks_the_local_zone_for_today():
             if local:
                 found.append(f"{path.relative_to(root)}:{node.lineno}")
     assert found == []
+
+
+def test_stored_times_are_shown_in_beijing_time():
+    assert clock.china_time("2026-11-30T17:30:05.123456Z", seconds=True) == "2026-12-01 01:30:05"
+    assert clock.china_time(datetime(2026, 11, 30, 17, 30)) == "2026-12-01 01:30"  # no zone: stored in UTC
+    new_york = timezone(timedelta(hours=-5))
+    assert clock.china_time(datetime(2026, 11, 30, 12, 30, tzinfo=new_york)) == "2026-12-01 01:30"
+    assert clock.china_time(None) == ""
+
+
+def test_the_console_lists_times_in_beijing_time(fresh_api, units):
+    api = fresh_api
+    task = api.post(TASKS, ADMIN, json={"task": {"title": "人口普查入户登记", "kind": "work", "source_unit": units.cs_city}})
+    assert task.status_code == 201, task.json
+    stored = datetime.fromisoformat(api.get(f"{TASKS}/{task.json['id']}", ADMIN).json["created_at"])
+    stored = stored if stored.tzinfo else stored.replace(tzinfo=timezone.utc)
+    api.log_in("changsha", "admin")
+    page = api.get("/console/changsha/tasks").get_data(as_text=True)
+    assert f"{stored.astimezone(timezone(timedelta(hours=8))):%Y-%m-%d %H:%M}" in page
+    assert f"{stored.astimezone(timezone.utc):%Y-%m-%dT%H:%M}" not in page

@@ -36,7 +36,7 @@ def in_china(moment: "str | datetime") -> datetime:
 
 
 def china_time(moment: "str | datetime | None", seconds: bool = False) -> str:
-    """``in_china(moment)`` as ``YYYY-MM-DD HH:MM`` (``:SS`` with ``seconds``); "" for None."""
-    if moment is None:
+    """``in_china(moment)`` as ``YYYY-MM-DD HH:MM`` (``:SS`` with ``seconds``); "" for none ("" or None)."""
+    if not moment:
         return ""
     return in_china(moment).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")

@@ -67,11 +67,18 @@ def error_response(status: int, code: str, message: str, details=None):
     return resp
 
 
+#: what a browser's form sends; a POST, PUT or PATCH of anything else (JSON, no body) comes from a program
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def wants_page() -> bool:
     """Whether this request's errors are read by a person: a path of the pages (any but the API's
-    and the health check), asked for by a browser — not by a program that sends JSON or asks for
-    JSON before HTML (the console's editor calls, a script posting to the check page)."""
-    if not is_page_path(request.path) or request.is_json:
+    and the health check), asked for by a browser — not by a program that sends something other
+    than a form or asks for JSON before HTML (the console's editor calls, a script posting JSON
+    or nothing to the check page)."""
+    if not is_page_path(request.path):
+        return False
+    if request.method in ("POST", "PUT", "PATCH") and request.mimetype not in FORM_TYPES:
         return False
     return request.accept_mimetypes.best_match(("text/html", "application/json")) != "application/json"
 

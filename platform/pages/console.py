@@ -17,7 +17,8 @@ from jiceng.platform.api.context import runtime
 from jiceng.platform.api.openapi import operation
 from jiceng.platform.auth.tokens import ROLE_LABEL
 from jiceng.platform.pages.access import answer_refusals_as_pages, page, render_page
-from jiceng.platform.pages.form_pages import FORM_TYPES, refuse_non_form_body
+from jiceng.platform.api.errors import FORM_TYPES
+from jiceng.platform.pages.form_pages import refuse_non_form_body
 
 bp = Blueprint("console", __name__)
 answer_refusals_as_pages(bp)

@@ -18,7 +18,7 @@ from jiceng.platform.forms import editing as service
 from jiceng.platform.api.auth import caller
 from jiceng.platform.auth.sessions import CSRF_FIELD
 from jiceng.platform.api.body import parse_json
-from jiceng.platform.api.errors import ApiError
+from jiceng.platform.api.errors import FORM_TYPES, ApiError
 from jiceng.platform.api.openapi import operation
 from jiceng.platform.api.context import runtime
 from jiceng.platform.pages.access import answer_refusals_as_pages, page, render_page
@@ -27,7 +27,6 @@ bp = Blueprint("form_pages", __name__)
 answer_refusals_as_pages(bp)
 
 
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 HTML_RESPONSES = {"responses": {
     "200": {"description": "表单页面(HTML);POST 时数据符合表单", "content": {"text/html": {}}},
     "303": {"description": "未登录、登录已失效或网址中带 token:转到登录页 /login"},

@@ -21,7 +21,8 @@ from jiceng.dsl.commands import EFFECT, LABEL
 from jiceng.platform.pages import check_form as check_page
 from jiceng.platform.decisions import notice as decision_notice
 from jiceng.platform.pages.access import answer_refusals_as_pages, page, render_page
-from jiceng.platform.pages.form_pages import FORM_TYPES, refuse_non_form_body
+from jiceng.platform.api.errors import FORM_TYPES
+from jiceng.platform.pages.form_pages import refuse_non_form_body
 from jiceng.platform.api.auth import caller
 from jiceng.platform.auth.sessions import CSRF_FIELD
 from jiceng.platform.api.openapi import operation

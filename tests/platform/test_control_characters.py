@@ -1,4 +1,5 @@
-"""A request path with a control character names nothing: a JSON 404, never a 500.
+"""A request path with a control character names nothing: a 404, never a 500 — the JSON error on
+the API's paths and to a program, the "not found" page to a browser on a page's path.
 
 On PostgreSQL a NUL that reached SQL (a unit code looked up in the database)
 would fail the query; on SQLite the same lookup just finds nothing, which is why
@@ -11,6 +12,8 @@ from __future__ import annotations
 import re
 
 import pytest
+
+from jiceng.platform.api.errors import is_page_path
 
 ADMIN = ("changsha", "admin")
 #: percent-encoded in the path, as a client would send them
@@ -41,12 +44,16 @@ def test_every_route_with_a_parameter_is_tried(api):
 
 
 @pytest.mark.parametrize("char", CONTROL)
-def test_a_control_character_in_any_path_segment_is_a_json_404(api, char):
+def test_a_control_character_in_any_path_segment_is_a_404(api, char):
     failures = []
     for method, template, param in routes_with_a_bad_segment(api.app):
         for bad in (char, f"a{char}b", f"4301{char}02", f"changsha{char}"):
             path = template.replace("{bad}", bad)
             r = api.call(method, path, ADMIN, json={} if method in ("POST", "PUT", "PATCH") else None)
+            if is_page_path(template) and method in ("GET", "DELETE"):  # a browser's request: the page
+                if r.status_code != 404 or r.mimetype != "text/html" or "<code>not_found</code>" not in r.get_data(as_text=True):
+                    failures.append((method, path, r.status_code, r.get_data(as_text=True)[:200]))
+                continue
             body = r.get_json(silent=True) or {}
             error = body.get("error") if isinstance(body, dict) else None
             if r.status_code != 404 or not isinstance(error, dict) or error.get("code") != "not_found" \

@@ -36,6 +36,7 @@ def write_routes(api, units):
 
 def assert_error(r, *statuses):
     assert r.status_code in statuses, (r.status_code, r.get_data(as_text=True)[:500])
+    assert r.is_json, (r.request.method, r.request.path, r.status_code, r.get_data(as_text=True)[:300])
     body = r.json
     assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "details"}
     assert re.search(r"[\u4e00-\u9fff]", body["error"]["message"]), body  # zh-CN

@@ -43,6 +43,7 @@ def test_a_program_on_a_pages_path_reads_json(api, path):
     _json(api.get(path, headers={"Accept": "application/json"}), 404, "not_found")
     _json(api.get(path, headers={"Accept": "application/json, text/html;q=0.5"}), 404, "not_found")
     _json(api.post(path, json={"task": {}}, headers=BROWSER), 404, "not_found")  # it sends JSON
+    _json(api.post(path, headers=BROWSER), 404, "not_found")  # a POST that is no form: a program's
 
 
 @pytest.mark.parametrize("path", ["/api/v1/nosuch", "/api/v1/tenants/changsha/packs/abc", "/api/v1/x%01"])
@@ -107,3 +108,10 @@ def test_the_openapi_document_says_a_pages_errors_come_as_pages_or_json(api):
     assert set(check_429) == {"application/json"}
     assert set(paths["/healthz"]["get"]["responses"]["414"]["content"]) == {"application/json"}
     assert set(paths["/console/{tenant}/tasks"]["get"]["responses"]["414"]["content"]) == {"text/html", "application/json"}
+
+
+def test_a_page_refusing_a_programs_post_answers_json(api):
+    """The check page takes HTML forms only; a POST without one is told, as JSON, which API to use."""
+    resp = api.post("/check/changsha", ("changsha", "township"), headers=BROWSER)
+    error = _json(resp, 422, "invalid_request")
+    assert "/api/v1/tenants/<租户>/admission/check" in error["message"]

@@ -6,6 +6,7 @@ import html
 
 from jinja2 import Environment, PackageLoader
 
+from jiceng.dsl import clock
 from jiceng.dsl.api import compile_pack
 from jiceng.dsl.loader import MemoryLoader
 from jiceng.platform.decisions.notice import documents as documents_of
@@ -22,6 +23,7 @@ rule 证明 "不得要求社区出具已清理的证明"
 
 # the service's own templates, rendered without a request: they show only what they are given
 ENV = Environment(loader=PackageLoader("jiceng.platform", "templates"), autoescape=True)
+ENV.filters["china_time"] = clock.china_time  # as create_app registers it
 
 
 def _reasons():

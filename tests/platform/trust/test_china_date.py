@@ -98,7 +98,7 @@ def test_stored_times_are_shown_in_beijing_time():
     assert clock.china_time(datetime(2026, 11, 30, 17, 30)) == "2026-12-01 01:30"  # no zone: stored in UTC
     new_york = timezone(timedelta(hours=-5))
     assert clock.china_time(datetime(2026, 11, 30, 12, 30, tzinfo=new_york)) == "2026-12-01 01:30"
-    assert clock.china_time(None) == ""
+    assert clock.china_time(None) == clock.china_time("") == ""
 
 
 def test_the_console_lists_times_in_beijing_time(fresh_api, units):

@@ -29,11 +29,16 @@ ERROR_STATUSES = {400: "请求体不是有效的 JSON", 401: "缺少或无效的
                   413: "请求体过大", 414: "请求地址过长", 415: "请求体不是 JSON(或该接口接受的文件格式)",
                   422: "请求内容、查询参数或任务不符合要求", 429: "同一地址认证失败过多,请稍后再试",
                   431: "请求头过大"}
-#: how an HTML page (``jiceng.platform.pages.access.page``) refuses: a zh-CN page, not JSON
+
+
+#: how an HTML page (``jiceng.platform.pages.access.page``) refuses: a zh-CN page (see ``PROGRAMS_READ_JSON``)
 PAGE_REFUSALS = {"303": {"description": "未登录或令牌已失效:转到登录页"},
                  "403": {"description": "角色无此权限,或表单已过期(CSRF)", "content": {"text/html": {}}},
                  "404": {"description": "租户或资源不存在,或不在可及范围内", "content": {"text/html": {}}},
                  "422": {"description": "无法处理该请求", "content": {"text/html": {}}}}
+#: on a page's path, what a program gets as JSON whatever the page says (``errors.error_answer``): a 404
+#: for an address that names nothing, a 422 for a POST that is not a form
+PROGRAMS_READ_JSON = ("404", "422")
 #: every operation can answer these (the app's own limits, :mod:`.limits`)
 ALWAYS = (414, 431)
 #: path converters whose values are integers (``<int:…>``, and ``<id:…>`` of app.py)
@@ -123,6 +128,11 @@ def build_spec(app: Flask) -> dict:
                 d["responses"].update(PAGE_REFUSALS)
             d.update({k: v for k, v in op.extra.items() if k != "responses"})
             d["responses"].update(op.extra.get("responses", {}))  # e.g. a page's HTML, next to the errors
+            for status in PROGRAMS_READ_JSON if page else ():
+                answer = d["responses"].get(status)
+                if answer is not None and "content" in answer:
+                    d["responses"][status] = {**answer, "content": {**answer["content"],
+                                                                    "application/json": {"schema": "Error"}}}
             operations[method.lower()] = d
         spec.path(path=path, operations=operations)
     return spec.to_dict()

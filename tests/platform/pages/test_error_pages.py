@@ -108,6 +108,11 @@ def test_the_openapi_document_says_a_pages_errors_come_as_pages_or_json(api):
     assert set(check_429) == {"application/json"}
     assert set(paths["/healthz"]["get"]["responses"]["414"]["content"]) == {"application/json"}
     assert set(paths["/console/{tenant}/tasks"]["get"]["responses"]["414"]["content"]) == {"text/html", "application/json"}
+    # a page's own refusals are pages; a 404 (an address naming nothing) or a 422 (a POST that is no form) can be JSON
+    test_run = paths["/console/{tenant}/packs/{number}/test"]["post"]["responses"]
+    assert set(test_run["404"]["content"]) == {"text/html", "application/json"}
+    assert set(test_run["403"]["content"]) == {"text/html"}
+    assert set(paths["/forms/{tenant}/{name}"]["post"]["responses"]["422"]["content"]) == {"text/html", "application/json"}
 
 
 def test_a_page_refusing_a_programs_post_answers_json(api):

@@ -12,8 +12,12 @@ Nothing here is per request. Every cache is safe to share between threads:
   lookup, :func:`~jiceng.platform.auth.tokens.authenticate`; the admission
   check within its own statement), so a revocation or an expiry is seen by
   the next request in every process;
-* org units — changed only by `jiceng init` and imports — are kept for
-  :data:`TTL_SECONDS`;
+* org units — changed only by `jiceng init` and imports — are kept per *unit generation*, the
+  newest entry of the unit change log (``unit_changes``, written by every import in its own
+  transaction) that a request of this process has read: a check reads it in its one statement, an
+  assignment under its locks, any other request with the pack generations. An import is thus seen
+  by the next request in every process, as a publish is. :data:`TTL_SECONDS` still bounds an
+  entry's life, for units changed outside an import;
 * tenants are reloaded when one is asked for that is not known yet;
 * tasks, which never change once filed, are kept once read (at most 10,000 and
   :data:`TASK_CACHE_BYTES` of their text).
@@ -35,7 +39,7 @@ from sqlalchemy.orm import Session
 from jiceng.dsl import clock
 from jiceng.dsl.jsonvalue import jsonable
 from jiceng.platform.db.engine import Database
-from jiceng.platform.db.models import FormVersion, OrgUnit, Publication
+from jiceng.platform.db.models import FormVersion, OrgUnit, Publication, UnitChange
 from jiceng.platform.forms import store as form_store
 from jiceng.platform.decisions import append as log_append
 from jiceng.platform.errors import NotFound
@@ -49,9 +53,10 @@ from jiceng.platform.caching import TTLCache, WeightedLRU
 TTL_SECONDS = 10.0
 #: a task body may be up to the request limit (1 MiB): tasks are kept by their text's length too
 TASK_CACHE_BYTES = 16 << 20
-#: the publication and form generations: any publish or new form raises one of them
+#: the publication, form and unit generations: any publish, new form or unit import raises one of them
 GENERATIONS = (select(func.coalesce(func.max(Publication.id), 0)).scalar_subquery(),
-                select(func.coalesce(func.max(FormVersion.id), 0)).scalar_subquery())
+                select(func.coalesce(func.max(FormVersion.id), 0)).scalar_subquery(),
+                select(func.coalesce(func.max(UnitChange.id), 0)).scalar_subquery())
 _GENERATION = select(*GENERATIONS)
 _UNIT = select(OrgUnit).where(OrgUnit.code == bindparam("code"))
 _CHILDREN = select(OrgUnit).where(OrgUnit.parent_code == bindparam("code")).order_by(OrgUnit.code)
@@ -91,6 +96,8 @@ class Runtime:
         self._resolved: WeightedLRU[tuple, ResolvedPack] = WeightedLRU(
             256, PACK_CACHE_BYTES, lambda r: source_bytes(r.pack))
         self._units: TTLCache[Optional[UnitInfo]] = TTLCache(TTL_SECONDS)
+        #: the newest unit generation a request has read (:meth:`see_units`); units are kept under it
+        self.unit_generation = 0
         self._tasks: WeightedLRU[int, object] = WeightedLRU(10_000, TASK_CACHE_BYTES, lambda t: len(repr(t)))
         self._lock = threading.Lock()
         #: appends admission checks' log entries, those of concurrent requests in one transaction
@@ -125,10 +132,19 @@ class Runtime:
             return authenticate(conn, token_sha256)
 
     def unit(self, session: Session, code: str) -> Optional[UnitInfo]:
-        """The unit ``code`` (None when unknown)."""
+        """The unit ``code`` (None when unknown), as of the newest unit generation seen."""
         if not isinstance(code, str) or len(code) > 32:
             return None
-        return self._units.get_or_load(code, lambda: self._load_unit(session, code))
+        return self._units.get_or_load((code, self.unit_generation), lambda: self._load_unit(session, code))
+
+    def see_units(self, generation: int) -> None:
+        """A request read the unit generation ``generation`` (:data:`GENERATIONS`): units kept from
+        an older one are not used again. Each entry is kept under the generation it was asked for,
+        so a load that began before an import and ended after it cannot pass for a newer one (a
+        cleared cache could be refilled by it); the old entries just age out."""
+        if generation > self.unit_generation:
+            with self._lock:
+                self.unit_generation = max(self.unit_generation, generation)
 
     def _load_unit(self, session: Session, code: str) -> Optional[UnitInfo]:
         row = session.execute(_UNIT, {"code": code}).scalar_one_or_none()
@@ -159,7 +175,8 @@ class Runtime:
     # ------------------------------------------------------------------ packs and forms
     def _state(self, session: Session, on: date) -> tuple[InForce, form_store.FormSnapshot]:
         """The versions in force on ``on`` and the forms, checked against one query."""
-        pub_gen, form_gen = session.connection().execute(_GENERATION).one()
+        pub_gen, form_gen, unit_gen = session.connection().execute(_GENERATION).one()
+        self.see_units(unit_gen)
         return self._state_at(session, on, pub_gen, form_gen)
 
     def _state_at(self, session: Session, on: date, pub_gen: int, form_gen: int
@@ -185,18 +202,24 @@ class Runtime:
     def pack_for(self, session: Session, tenant: str, on: date) -> ResolvedPack:
         """The compiled pack chain in force for ``tenant`` on ``on``.
 
-        The publication and form generations are read once per session (a session is one
-        request's transaction), so a batch of targets costs one query, not one per target.
+        The generations are read once per session (a session is one request's transaction), so a
+        batch of targets costs one query, not one per target (:meth:`generations`).
         """
+        return self.pack_at(session, tenant, on, self.generations(session))
+
+    def generations(self, session: Session) -> tuple[int, int, int]:
+        """The publication, form and unit generations (:data:`GENERATIONS`), read once per session;
+        the units' is seen (:meth:`see_units`), so the units looked up after this are current."""
         gens = session.info.get("jiceng.generation")
         if gens is None:
             gens = session.info["jiceng.generation"] = tuple(session.connection().execute(_GENERATION).one())
-        return self.pack_at(session, tenant, on, gens)
+            self.see_units(gens[2])
+        return gens
 
-    def pack_at(self, session: Session, tenant: str, on: date, gens: tuple[int, int]) -> ResolvedPack:
-        """The compiled pack chain in force for ``tenant`` on ``on`` at the generations ``gens``;
-        ``session`` is used only when the pack is not cached yet."""
-        pub_gen, form_gen = gens
+    def pack_at(self, session: Session, tenant: str, on: date, gens: tuple[int, ...]) -> ResolvedPack:
+        """The compiled pack chain in force for ``tenant`` on ``on`` at the generations ``gens``
+        (:data:`GENERATIONS`); ``session`` is used only when the pack is not cached yet."""
+        pub_gen, form_gen = gens[:2]
         key = (tenant, on, pub_gen, form_gen)
         resolved = self._resolved.get(key)
         if resolved is None:

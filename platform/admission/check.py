@@ -32,7 +32,8 @@ from jiceng.platform.admission.history import count_parameters, counting, facts_
 from jiceng.platform.runtime import GENERATIONS, Runtime
 from jiceng.platform.auth.tokens import TOKEN_COLUMNS, Principal, Refusal, principal_from
 
-#: what a check reads, in one statement: the pack generations (:meth:`Runtime.pack_at`), the
+#: what a check reads, in one statement: the pack and unit generations (:meth:`Runtime.pack_at`,
+#: :meth:`Runtime.see_units`), the
 #: target's history counts (:func:`.history.facts_from`) and, for a caller not yet authenticated,
 #: its token's row (:data:`~jiceng.platform.auth.tokens.TOKEN_COLUMNS`)
 _STATE = counting(*GENERATIONS)
@@ -63,7 +64,7 @@ def check(rt: Runtime, caller: Union[Principal, TokenToConfirm], tenant: str, re
 
     Returns the answer as JSON text (``CheckResponseSchema``): its largest parts, the reasons
     and the target facts, are the log entry's own canonical JSON, serialised once for both.
-    The database is read in one statement (:func:`read_state`: the pack generations, the
+    The database is read in one statement (:func:`read_state`: the pack and unit generations, the
     target's history and, given a :class:`TokenToConfirm`, the caller's token, confirmed before
     anything else is done); units, compiled packs and departments come from the runtime's
     caches, and a session is opened only when one of them misses. The answer is made only once
@@ -82,6 +83,7 @@ def _check(rt: Runtime, conn: Connection, caller: Union[Principal, TokenToConfir
     code = req.task.get("target_unit")
     digest = caller.digest if isinstance(caller, TokenToConfirm) else None
     gens, found, counts = read_state(conn, code if isinstance(code, str) else None, on, digest)
+    rt.see_units(gens[2])  # an import committed before this read is seen by every unit looked up below
     principal = caller.confirm(found) if isinstance(caller, TokenToConfirm) else caller
     principal.require("check")
     if req.history is not None and req.target is None:
@@ -129,16 +131,17 @@ def _check(rt: Runtime, conn: Connection, caller: Union[Principal, TokenToConfir
 
 
 def read_state(conn: Connection, unit_code: Optional[str], on: date, digest: Optional[str] = None
-               ) -> tuple[tuple[int, int], Optional[Union[Principal, Refusal]], tuple]:
+               ) -> tuple[tuple[int, int, int], Optional[Union[Principal, Refusal]], tuple]:
     """What a check reads from the database, in one statement on the autocommit connection
-    ``conn`` (:meth:`Database.autocommit`: one round trip, no BEGIN): the pack generations, what the token hashed ``digest`` stands for (None when no
+    ``conn`` (:meth:`Database.autocommit`: one round trip, no BEGIN): the generations (:data:`~jiceng.platform.runtime.GENERATIONS`), what the token hashed ``digest`` stands for (None when no
     digest is given) and the history counts of the unit coded ``unit_code`` as of ``on`` (zeros
     for a unit that has no assignments or does not exist)."""
     params = count_parameters(None, on)
     params["unit"] = unit_code if unit_code is not None and len(unit_code) <= 32 else None
+    n = len(GENERATIONS)
     if digest is None:
         row = conn.execute(_STATE, params).one()
-        return tuple(row[:2]), None, tuple(row[2:])
+        return tuple(row[:n]), None, tuple(row[n:])
     row = conn.execute(_STATE_AND_TOKEN, {**params, "h": digest}).one()
-    width = 2 + len(TOKEN_COLUMNS)
-    return tuple(row[:2]), principal_from(row[2:width]), tuple(row[width:])
+    width = n + len(TOKEN_COLUMNS)
+    return tuple(row[:n]), principal_from(row[n:width]), tuple(row[width:])

@@ -194,6 +194,7 @@ def assign(rt: Runtime, principal: Principal, tenant: str, task_id: int, targets
         if len(codes) > MAX_TARGETS:
             raise Invalid("too_many_targets", f"一次最多下派 {MAX_TARGETS} 个单位",
                           [{"path": "/targets", "message": f"共 {len(codes)} 个"}])
+        looked_up_at = rt.unit_generation
         units = _target_units(session, rt, tenant, codes, source, targets)
         read = _TARGETS if rt.db.is_sqlite else _TARGETS_ONE if len(codes) == 1 else _TARGETS_ANY
         state = {row[0]: row[1:] for row in
@@ -204,12 +205,15 @@ def assign(rt: Runtime, principal: Principal, tenant: str, task_id: int, targets
         if gone:
             raise Invalid("targets_invalid", f"{len(gone)} 个下派对象无效",
                           [{"path": "/targets", "message": f"找不到单位 {c}"} for c in gone])
-        gens = tuple(next(iter(state.values()))[:2])  # read after the locks
+        gens = tuple(next(iter(state.values()))[:len(GENERATIONS)])  # read after the locks
+        rt.see_units(gens[2])
+        if rt.unit_generation != looked_up_at:  # an import since the targets were looked up: again
+            units = _target_units(session, rt, tenant, codes, source, targets)
         src = facts.source_facts(session, rt, tenant, source,
                                  facts.department_now(session, rt, tenant, task.data, task.source_unit))
         results, decided = {}, []
         for unit in sorted(units, key=lambda u: (u.tenant, u.code)):  # log heads in tenant order
-            _pub, _form, live, *counts = state[unit.code]
+            live, *counts = state[unit.code][len(GENERATIONS):]
             if live:
                 row = conn.execute(_LIVE, {"task": task.id, "unit": unit.code}).first()
                 results[unit.code] = {"target": unit.code, "status": "exists", "assignment": assignment_dict(row)}
@@ -290,7 +294,7 @@ def _kind(task_data: dict) -> Optional[str]:
 
 def _decide(session: Session, rt: Runtime, principal: Principal, task_data: dict, unit: UnitInfo, src: dict,
             on: date, history: dict, filed_form_id: Optional[int], evidence: Optional[dict] = None,
-            gens: Optional[tuple[int, int]] = None) -> dict:
+            gens: Optional[tuple[int, ...]] = None) -> dict:
     """Decide for one locked target: ``{"body", "entry"}`` (the entry still to be appended), or
     ``{"error"}`` when the target's form refuses the task. ``src`` are the ``source.*`` facts
     (:func:`.facts.source_facts`); ``evidence`` (a re-decision's) is logged with the input;
@@ -349,6 +353,7 @@ def update_assignment(rt: Runtime, principal: Principal, tenant: str, assignment
         if a.status != "pending":
             raise Conflict("assignment_not_pending", f"下派记录 {a.id} 的状态是 {a.status},不在等待补充条件",
                            {"status": a.status})
+        rt.generations(session)  # read after the lock: the unit below is as of the latest import
         unit = rt.unit(session, a.target_unit)
         known = rt.pack_for(session, unit.tenant, on).pack.checked.linked.requirements
         evidence_rules.require_valid(evidence, [q["code"] for q in a.requirements], known, a.task_data)

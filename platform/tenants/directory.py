@@ -12,7 +12,7 @@ from typing import Iterable, Optional
 from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.orm import Session
 
-from jiceng.platform.db.models import ApiToken, Assignment, LogHead, OrgUnit, Tenant
+from jiceng.platform.db.models import ApiToken, Assignment, LogHead, OrgUnit, Tenant, UnitChange
 from jiceng.platform.decisions.chain import GENESIS_HASH
 from jiceng.platform.errors import Invalid
 from jiceng.platform.tenants.files import INT_COLUMNS, FLOAT_COLUMNS, TenantFile
@@ -145,6 +145,9 @@ def _sync_units(session: Session, tf: TenantFile, parents: dict[str, Optional[st
                      exists().where(ApiToken.unit_code == OrgUnit.code))
     session.execute(delete(OrgUnit).where(OrgUnit.tenant_code == tf.code, OrgUnit.code.not_in(listed),
                                           ~referenced).execution_options(synchronize_session=False))
+    # in the unit change log as an import is (codes None: any of the tenant's units may have changed),
+    # so running processes drop the units they keep (Runtime.see_units) and re-evaluate the standards
+    session.add(UnitChange(tenant_code=tf.code, codes=None))
     session.flush()
     return written
 

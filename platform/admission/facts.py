@@ -291,9 +291,10 @@ def sending_department(session: Session, rt: Runtime, tenant: str, task: Mapping
     relative to the task: ``prefix`` is put before them, ``/task`` in a check's body).
 
     ``cached`` (the admission check's hot path): a department found is kept for
-    :data:`~jiceng.platform.runtime.TTL_SECONDS`, like units, and dropped at once when this
-    process imports a registry (:func:`forget_departments`). A name not found is looked up again
-    before it is refused, so a refusal is never stale.
+    :data:`~jiceng.platform.runtime.TTL_SECONDS` (units are kept per unit generation; departments
+    have none yet) and dropped at once when this process imports a registry
+    (:func:`forget_departments`). A name not found is looked up again before it is refused, so a
+    refusal is never stale.
     """
     name = task.get("source_department")
     if names_no_department(task):

@@ -17,7 +17,9 @@ Nothing here is per request. Every cache is safe to share between threads:
   transaction) that a request of this process has read: a check reads it in its one statement, an
   assignment under its locks, any other request with the pack generations. An import is thus seen
   by the next request in every process, as a publish is. :data:`TTL_SECONDS` still bounds an
-  entry's life, for units changed outside an import;
+  entry's life, for units changed outside an import and for the rare import whose change-log id
+  is below one already seen (on PostgreSQL two imports can commit in the opposite order of their
+  ids; the generation only moves up);
 * tenants are reloaded when one is asked for that is not known yet;
 * tasks, which never change once filed, are kept once read (at most 10,000 and
   :data:`TASK_CACHE_BYTES` of their text).

@@ -69,6 +69,7 @@ def error_response(status: int, code: str, message: str, details=None):
 
 #: what a browser's form sends; a POST, PUT or PATCH of anything else (JSON, no body) comes from a program
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+BODY_METHODS = ("POST", "PUT", "PATCH")  # a body on GET or DELETE means nothing and is not read
 
 
 def wants_page() -> bool:
@@ -78,7 +79,7 @@ def wants_page() -> bool:
     or nothing to the check page)."""
     if not is_page_path(request.path):
         return False
-    if request.method in ("POST", "PUT", "PATCH") and request.mimetype not in FORM_TYPES:
+    if request.method in BODY_METHODS and request.mimetype not in FORM_TYPES:
         return False
     return request.accept_mimetypes.best_match(("text/html", "application/json")) != "application/json"
 

@@ -19,7 +19,7 @@ from typing import Callable
 
 from flask import Flask, current_app, request
 
-from jiceng.platform.api.errors import ApiError
+from jiceng.platform.api.errors import BODY_METHODS, ApiError
 
 MAX_URL_BYTES = 4096
 MAX_HEADER_FIELDS = 64
@@ -27,7 +27,6 @@ MAX_HEADER_BYTES = 16 * 1024
 MAX_FORM_MEMORY_SIZE = 256 * 1024  # one form field's text (the pages' longest field is a textarea)
 MAX_FORM_PARTS = 500
 JSON = "application/json"
-BODY_METHODS = ("POST", "PUT", "PATCH")  # a body on GET or DELETE means nothing and is not read
 
 
 def accepts(*mimetypes: str) -> Callable:

@@ -17,9 +17,8 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 from marshmallow import Schema
 
-from jiceng.platform.api import limits
 from jiceng.platform.api.auth import access_of
-from jiceng.platform.api.errors import is_page_path
+from jiceng.platform.api.errors import BODY_METHODS, is_page_path
 from jiceng.platform.api.schemas import ErrorSchema
 from jiceng.platform.auth.tokens import PERMISSIONS, ROLES
 
@@ -43,7 +42,6 @@ PROGRAMS_READ_JSON = ("404", "422")
 ALWAYS = (414, 431)
 #: path converters whose values are integers (``<int:…>``, and ``<id:…>`` of app.py)
 INTEGER_CONVERTERS = ("int", "id")
-BODY_METHODS = limits.BODY_METHODS
 
 
 @dataclass

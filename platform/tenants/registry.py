@@ -149,10 +149,17 @@ def _check_code(code: str, directory: TenantDirectory) -> None:
         raise Conflict("tenant_exists", f"租户代码 {code} 已被使用")
 
 
+#: a tenant's name is printed on notices and exported: no control characters, line breaks included
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _check_name(name: str) -> str:
     if not name or len(name) > NAME_LENGTH:
         raise Invalid("tenant_name_invalid", f"租户名称应为 1 到 {NAME_LENGTH} 个字",
                       [{"path": "/name", "message": "长度不对"}])
+    if _CONTROL.search(name):
+        raise Invalid("tenant_name_invalid", "租户名称不能含有控制字符(包括换行)",
+                      [{"path": "/name", "message": "含有控制字符"}])
     return name
 
 

@@ -8,9 +8,13 @@ worker processes: ``seer`` caches the unit, ``importer`` imports a change to it.
 """
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from jiceng.platform.app import create_app
+from jiceng.platform.tenants.bootstrap import run_init
 
 CHECK = "/api/v1/tenants/changsha/admission/check"
 TASKS = "/api/v1/tenants/changsha/tasks"
@@ -82,10 +86,6 @@ def test_evidence_in_another_process_is_decided_on_the_imported_facts(two_proces
 
 def test_a_running_process_sees_units_changed_by_jiceng_init(two_processes, units, tmp_path):
     """``jiceng init`` with a changed units file writes the unit change log too."""
-    import shutil
-    from pathlib import Path
-
-    from jiceng.platform.tenants.bootstrap import run_init
     _importer, seer = two_processes
     code = units.cs_communities[0]
     before = _checked_population(seer, code)

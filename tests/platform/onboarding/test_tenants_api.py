@@ -88,6 +88,8 @@ def test_a_provincial_admin_creates_cities_of_its_own_province_only(api):
     ({"code": "yiyang", "name": "益阳市", "division_code": "430000000000"}, 422, "tenant_division_invalid"),
     ({"code": "yiyang", "name": "益阳市", "division_code": "430900000000", "level": "province"}, 422,
      "tenant_level_invalid"),
+    ({"code": "yiyang", "name": "益阳\n市", "division_code": "430900000000"}, 422, "tenant_name_invalid"),
+    ({"code": "yiyang", "name": "\u0007益阳市", "division_code": "430900000000"}, 422, "tenant_name_invalid"),
 ])
 def test_bad_tenants_are_refused_with_a_code_and_nothing_is_written(api, body, status, code):
     r = create(api, ("hunan", "admin"), **body)
@@ -107,6 +109,10 @@ def test_rename_but_never_move(api):
     assert same.status_code == 200
     assert api.patch(f"{TENANTS}/heilongjiang", ("hunan", "admin"), json={"name": "x"}).status_code == 404
     assert api.patch(f"{TENANTS}/changsha", ("hunan", "auditor"), json={"name": "x"}).status_code == 403
+    broken = api.patch(f"{TENANTS}/changsha", ("hunan", "admin"), json={"name": "长沙\u0007市"})
+    assert broken.status_code == 422 and broken.json["error"]["code"] == "tenant_name_invalid"
+    assert broken.json["error"]["details"] == [{"path": "/name", "message": "含有控制字符"}]
+    assert api.get(f"{TENANTS}/changsha", ("changsha", "auditor")).json["name"] == "长沙市(改)"
 
 
 def test_a_list_shows_only_what_is_in_reach(api):

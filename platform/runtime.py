@@ -16,10 +16,12 @@ Nothing here is per request. Every cache is safe to share between threads:
   newest entry of the unit change log (``unit_changes``, written by every import in its own
   transaction) that a request of this process has read: a check reads it in its one statement, an
   assignment under its locks, any other request with the pack generations. An import is thus seen
-  by the next request in every process, as a publish is. :data:`TTL_SECONDS` still bounds an
-  entry's life, for units changed outside an import and for the rare import whose change-log id
-  is below one already seen (on PostgreSQL two imports can commit in the opposite order of their
-  ids; the generation only moves up);
+  by the next request in every process, as a publish is. The departments the checks keep
+  (:mod:`jiceng.platform.admission.facts`) are kept the same way, per unit generation and
+  *department generation* (``department_changes``, written by every registry import). :data:`TTL_SECONDS`
+  still bounds an entry's life, for units changed outside an import and for the rare import whose
+  change-log id is below one already seen (on PostgreSQL two imports can commit in the opposite
+  order of their ids; a generation only moves up);
 * tenants are reloaded when one is asked for that is not known yet;
 * tasks, which never change once filed, are kept once read (at most 10,000 and
   :data:`TASK_CACHE_BYTES` of their text).
@@ -41,7 +43,7 @@ from sqlalchemy.orm import Session
 from jiceng.dsl import clock
 from jiceng.dsl.jsonvalue import jsonable
 from jiceng.platform.db.engine import Database
-from jiceng.platform.db.models import FormVersion, OrgUnit, Publication, UnitChange
+from jiceng.platform.db.models import DepartmentChange, FormVersion, OrgUnit, Publication, UnitChange
 from jiceng.platform.forms import store as form_store
 from jiceng.platform.decisions import append as log_append
 from jiceng.platform.errors import NotFound
@@ -55,10 +57,12 @@ from jiceng.platform.caching import TTLCache, WeightedLRU
 TTL_SECONDS = 10.0
 #: a task body may be up to the request limit (1 MiB): tasks are kept by their text's length too
 TASK_CACHE_BYTES = 16 << 20
-#: the publication, form and unit generations: any publish, new form or unit import raises one of them
+#: the publication, form, unit and department generations: any publish, new form, unit import or
+#: department registry import raises one of them
 GENERATIONS = (select(func.coalesce(func.max(Publication.id), 0)).scalar_subquery(),
-                select(func.coalesce(func.max(FormVersion.id), 0)).scalar_subquery(),
-                select(func.coalesce(func.max(UnitChange.id), 0)).scalar_subquery())
+               select(func.coalesce(func.max(FormVersion.id), 0)).scalar_subquery(),
+               select(func.coalesce(func.max(UnitChange.id), 0)).scalar_subquery(),
+               select(func.coalesce(func.max(DepartmentChange.id), 0)).scalar_subquery())
 _GENERATION = select(*GENERATIONS)
 _UNIT = select(OrgUnit).where(OrgUnit.code == bindparam("code"))
 _CHILDREN = select(OrgUnit).where(OrgUnit.parent_code == bindparam("code")).order_by(OrgUnit.code)
@@ -98,8 +102,10 @@ class Runtime:
         self._resolved: WeightedLRU[tuple, ResolvedPack] = WeightedLRU(
             256, PACK_CACHE_BYTES, lambda r: source_bytes(r.pack))
         self._units: TTLCache[Optional[UnitInfo]] = TTLCache(TTL_SECONDS)
-        #: the newest unit generation a request has read (:meth:`see_units`); units are kept under it
+        #: the newest unit and department generations a request has read (:meth:`see`); units are
+        #: kept under the first, the checks' departments under both
         self.unit_generation = 0
+        self.department_generation = 0
         self._tasks: WeightedLRU[int, object] = WeightedLRU(10_000, TASK_CACHE_BYTES, lambda t: len(repr(t)))
         self._lock = threading.Lock()
         #: appends admission checks' log entries, those of concurrent requests in one transaction
@@ -139,14 +145,17 @@ class Runtime:
             return None
         return self._units.get_or_load((code, self.unit_generation), lambda: self._load_unit(session, code))
 
-    def see_units(self, generation: int) -> None:
-        """A request read the unit generation ``generation`` (:data:`GENERATIONS`): units kept from
-        an older one are not used again. Each entry is kept under the generation it was asked for,
-        so a load that began before an import and ended after it cannot pass for a newer one (a
-        cleared cache could be refilled by it); the old entries just age out."""
-        if generation > self.unit_generation:
+    def see(self, gens: tuple[int, ...]) -> None:
+        """A request read the generations ``gens`` (:data:`GENERATIONS`): units and departments
+        kept from an older unit or department generation are not used again. Each entry is kept
+        under the generations it was asked for, so a load that began before an import and ended
+        after it cannot pass for a newer one (a cleared cache could be refilled by it); the old
+        entries just age out."""
+        units, departments = gens[2], gens[3]
+        if units > self.unit_generation or departments > self.department_generation:
             with self._lock:
-                self.unit_generation = max(self.unit_generation, generation)
+                self.unit_generation = max(self.unit_generation, units)
+                self.department_generation = max(self.department_generation, departments)
 
     def _load_unit(self, session: Session, code: str) -> Optional[UnitInfo]:
         row = session.execute(_UNIT, {"code": code}).scalar_one_or_none()
@@ -177,9 +186,9 @@ class Runtime:
     # ------------------------------------------------------------------ packs and forms
     def _state(self, session: Session, on: date) -> tuple[InForce, form_store.FormSnapshot]:
         """The versions in force on ``on`` and the forms, checked against one query."""
-        pub_gen, form_gen, unit_gen = session.connection().execute(_GENERATION).one()
-        self.see_units(unit_gen)
-        return self._state_at(session, on, pub_gen, form_gen)
+        gens = tuple(session.connection().execute(_GENERATION).one())
+        self.see(gens)
+        return self._state_at(session, on, gens[0], gens[1])
 
     def _state_at(self, session: Session, on: date, pub_gen: int, form_gen: int
                   ) -> tuple[InForce, form_store.FormSnapshot]:
@@ -209,13 +218,13 @@ class Runtime:
         """
         return self.pack_at(session, tenant, on, self.generations(session))
 
-    def generations(self, session: Session) -> tuple[int, int, int]:
-        """The publication, form and unit generations (:data:`GENERATIONS`), read once per session;
-        the units' is seen (:meth:`see_units`), so the units looked up after this are current."""
+    def generations(self, session: Session) -> tuple[int, int, int, int]:
+        """The publication, form, unit and department generations (:data:`GENERATIONS`), read once
+        per session and seen (:meth:`see`), so the units and departments looked up after this are current."""
         gens = session.info.get("jiceng.generation")
         if gens is None:
             gens = session.info["jiceng.generation"] = tuple(session.connection().execute(_GENERATION).one())
-            self.see_units(gens[2])
+            self.see(gens)
         return gens
 
     def pack_at(self, session: Session, tenant: str, on: date, gens: tuple[int, ...]) -> ResolvedPack:

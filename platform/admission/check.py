@@ -32,9 +32,8 @@ from jiceng.platform.admission.history import count_parameters, counting, facts_
 from jiceng.platform.runtime import GENERATIONS, Runtime
 from jiceng.platform.auth.tokens import TOKEN_COLUMNS, Principal, Refusal, principal_from
 
-#: what a check reads, in one statement: the pack and unit generations (:meth:`Runtime.pack_at`,
-#: :meth:`Runtime.see_units`), the
-#: target's history counts (:func:`.history.facts_from`) and, for a caller not yet authenticated,
+#: what a check reads, in one statement: the generations (:meth:`Runtime.pack_at`,
+#: :meth:`Runtime.see`), the target's history counts (:func:`.history.facts_from`) and, for a caller not yet authenticated,
 #: its token's row (:data:`~jiceng.platform.auth.tokens.TOKEN_COLUMNS`)
 _STATE = counting(*GENERATIONS)
 _STATE_AND_TOKEN = counting(*GENERATIONS, *TOKEN_COLUMNS)
@@ -83,7 +82,7 @@ def _check(rt: Runtime, conn: Connection, caller: Union[Principal, TokenToConfir
     code = req.task.get("target_unit")
     digest = caller.digest if isinstance(caller, TokenToConfirm) else None
     gens, found, counts = read_state(conn, code if isinstance(code, str) else None, on, digest)
-    rt.see_units(gens[2])  # an import committed before this read is seen by every unit looked up below
+    rt.see(gens)  # an import committed before this read is seen by every unit and department looked up below
     principal = caller.confirm(found) if isinstance(caller, TokenToConfirm) else caller
     principal.require("check")
     if req.history is not None and req.target is None:
@@ -131,7 +130,7 @@ def _check(rt: Runtime, conn: Connection, caller: Union[Principal, TokenToConfir
 
 
 def read_state(conn: Connection, unit_code: Optional[str], on: date, digest: Optional[str] = None
-               ) -> tuple[tuple[int, int, int], Optional[Union[Principal, Refusal]], tuple]:
+               ) -> tuple[tuple[int, ...], Optional[Union[Principal, Refusal]], tuple]:
     """What a check reads from the database, in one statement on the autocommit connection
     ``conn`` (:meth:`Database.autocommit`: one round trip, no BEGIN): the generations (:data:`~jiceng.platform.runtime.GENERATIONS`), what the token hashed ``digest`` stands for (None when no
     digest is given) and the history counts of the unit coded ``unit_code`` as of ``on`` (zeros

@@ -65,7 +65,8 @@ class _Kept:
         self.lock = threading.Lock()
         #: (unit code, pack digest) -> (unit snapshot, parent snapshot, pack, Target)
         self.targets: dict[tuple[str, str], tuple] = {}
-        #: (tenant, sending unit, department name) -> the registered department (None: not found)
+        #: (tenant, sending unit, department name, unit generation, department generation) -> the
+        #: registered department (None: not found); kept under the generations read (:func:`_department`)
         self.departments: TTLCache[Optional[DepartmentInfo]] = TTLCache(TTL_SECONDS)
 
 
@@ -81,10 +82,13 @@ def _kept(rt: Runtime) -> _Kept:
     return kept
 
 
-def forget_departments(rt: Runtime) -> None:
-    """Drop the departments the runtime's checks keep (after an import changed the registry:
-    this process sees it at once, others within :data:`~jiceng.platform.runtime.TTL_SECONDS`)."""
-    _kept(rt).departments = TTLCache(TTL_SECONDS)
+def _department(session: Session, rt: Runtime, tenant: str, unit: str, name: str) -> Optional[DepartmentInfo]:
+    """The department ``name`` as found from ``unit`` (:func:`~jiceng.platform.departments.registry.resolve`),
+    kept under the unit and department generations the request read (:meth:`Runtime.see`): a
+    registry import, or a unit import that moved a unit, is seen by the next request in every
+    process. A name not found is kept too, but the callers look it up again before acting on it."""
+    key = (tenant, unit, name.strip(), rt.unit_generation, rt.department_generation)
+    return _kept(rt).departments.get_or_load(key, lambda: resolve(session, tenant, unit, name))
 
 
 # ---------------------------------------------------------------------- units named in a request
@@ -290,18 +294,15 @@ def sending_department(session: Session, rt: Runtime, tenant: str, task: Mapping
     (:func:`~jiceng.platform.departments.registry.require_registered`; its JSON pointers are
     relative to the task: ``prefix`` is put before them, ``/task`` in a check's body).
 
-    ``cached`` (the admission check's hot path): a department found is kept for
-    :data:`~jiceng.platform.runtime.TTL_SECONDS` (units are kept per unit generation; departments
-    have none yet) and dropped at once when this process imports a registry
-    (:func:`forget_departments`). A name not found is looked up again before it is refused, so a
-    refusal is never stale.
+    ``cached`` (the admission check's hot path): a department found is kept per unit and
+    department generation (:func:`_department`), so an import is seen by the next check in every
+    process. A name not found is looked up again before it is refused, so a refusal is never stale.
     """
     name = task.get("source_department")
     if names_no_department(task):
         return None
     if cached and isinstance(name, str) and isinstance(unit, str) and unit:
-        found = _kept(rt).departments.get_or_load((tenant, unit, name.strip()),
-                                                   lambda: resolve(session, tenant, unit, name))
+        found = _department(session, rt, tenant, unit, name)
         if found is not None:
             return found
     try:
@@ -334,15 +335,13 @@ def department_now(session: Session, rt: Runtime, tenant: str, task: Mapping, fi
     checked against then). A department the registry dropped since is unknown, not refused:
     the decision then waits for information instead of admitting.
 
-    A department found is kept like the check's (:func:`sending_department`, ``cached``): for
-    :data:`~jiceng.platform.runtime.TTL_SECONDS` in other processes, dropped at once in the
-    process that imports a registry — as the units' own facts are. A name not found is looked
-    up again every time."""
+    A department found is kept like the check's (:func:`_department`): per unit and department
+    generation, which an assignment reads under its locks and evidence after its lock. A name not
+    found is looked up again every time."""
     name = task.get("source_department")
     found = None
     if isinstance(name, str) and isinstance(filed_from, str) and filed_from:
-        found = _kept(rt).departments.get_or_load((tenant, filed_from, name.strip()),
-                                                   lambda: resolve(session, tenant, filed_from, name))
+        found = _department(session, rt, tenant, filed_from, name)
         if found is None:
             found = resolve(session, tenant, filed_from, name)
     return department_of(task, found)

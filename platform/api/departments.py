@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from jiceng.platform.admission.facts import forget_departments
 from jiceng.platform.departments.importer import import_departments
 from jiceng.platform.departments.registry import KINDS, LIST_LIMIT, MAX_LIST_LIMIT, get_department, list_departments
 from jiceng.platform.api.auth import requires
@@ -114,7 +113,4 @@ def department(tenant: str, code: str):
 def import_file(tenant: str):
     args = query_args(UnitImportQuerySchema())
     data, filename = uploaded_file(args, MAX_FILE_BYTES)
-    result = import_departments(runtime(), tenant, data, filename, dry_run=args["dry_run"])
-    if not args["dry_run"]:
-        forget_departments(runtime())  # checks in this process see the new registry at once
-    return respond(IMPORTED, result)
+    return respond(IMPORTED, import_departments(runtime(), tenant, data, filename, dry_run=args["dry_run"]))

@@ -206,7 +206,7 @@ def assign(rt: Runtime, principal: Principal, tenant: str, task_id: int, targets
             raise Invalid("targets_invalid", f"{len(gone)} 个下派对象无效",
                           [{"path": "/targets", "message": f"找不到单位 {c}"} for c in gone])
         gens = tuple(next(iter(state.values()))[:len(GENERATIONS)])  # read after the locks
-        rt.see_units(gens[2])
+        rt.see(gens)
         if rt.unit_generation != looked_up_at:  # an import since the targets were looked up: again
             units = _target_units(session, rt, tenant, codes, source, targets)
         src = facts.source_facts(session, rt, tenant, source,

@@ -393,3 +393,19 @@ class UnitChange(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_code: Mapped[str] = mapped_column(String(64), ForeignKey("tenants.code"))
     codes: Mapped[Optional[list[Any]]] = mapped_column(JSON)
+
+
+class DepartmentChange(Base):
+    """A department registry import that wrote something (:mod:`jiceng.platform.departments.importer`),
+    in the import's transaction.
+
+    Its newest id is the *department generation* every check and assignment reads with the pack
+    generations (:data:`jiceng.platform.runtime.GENERATIONS`): the departments a process keeps
+    are kept under it, so an import is seen by the next request in every process.
+    """
+
+    __tablename__ = "department_changes"
+    __table_args__ = (Index("uq_department_changes_tenant_id", "tenant_code", "id", unique=True),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_code: Mapped[str] = mapped_column(String(64), ForeignKey("tenants.code"))

@@ -10,7 +10,9 @@ the tenant's own units at a level that has departments (not a community, village
 codes and (unit, name) pairs are unique, and each item code is on a 清单 of the pack in force
 for the tenant (when one is; the answer says which pack the codes were checked against).
 
-Rows are inserted or updated by code, in one transaction with the tenant's row locked.
+Rows are inserted or updated by code, in one transaction with the tenant's row locked; an import
+that changes anything also writes a :class:`~jiceng.platform.db.models.DepartmentChange`, so
+every process sees the new registry on its next request (:meth:`Runtime.see`).
 An import through the API or CLI leaves departments not in the file alone; `jiceng init`'s
 seed file (:func:`seed_departments`) is the whole registry, so departments it no longer lists go.
 """
@@ -28,7 +30,7 @@ from sqlalchemy.orm import Session
 from jiceng.dsl import clock
 from jiceng.dsl.diagnostics import did_you_mean
 
-from jiceng.platform.db.models import Department, DepartmentSource, OrgUnit, Tenant
+from jiceng.platform.db.models import Department, DepartmentChange, DepartmentSource, OrgUnit, Tenant
 from jiceng.platform.departments.registry import KINDS, NAME_LENGTH
 from jiceng.platform.errors import Invalid, NotFound, ServiceError
 from jiceng.platform.runtime import Runtime
@@ -264,6 +266,8 @@ def _apply(rt: Runtime, session: Session, tenant: str, parsed: ParsedFile, *, dr
                                                      Department.code.in_(gone[start:start + 5000])))
         session.add_all(Department(tenant_code=tenant, code=r.code, name=r.name, unit_code=r.unit, kind=r.kind,
                                    items=r.items, categories=r.categories) for r in inserts + updates)
+        if gone or inserts:  # a new department generation: every process drops the departments it keeps
+            session.add(DepartmentChange(tenant_code=tenant))
         session.flush()
     total = session.execute(select(func.count()).select_from(Department)
                             .where(Department.tenant_code == tenant)).scalar_one()

@@ -146,7 +146,7 @@ def _sync_units(session: Session, tf: TenantFile, parents: dict[str, Optional[st
     session.execute(delete(OrgUnit).where(OrgUnit.tenant_code == tf.code, OrgUnit.code.not_in(listed),
                                           ~referenced).execution_options(synchronize_session=False))
     # in the unit change log as an import is (codes None: any of the tenant's units may have changed),
-    # so running processes drop the units they keep (Runtime.see_units) and re-evaluate the standards
+    # so running processes drop the units they keep (Runtime.see) and re-evaluate the standards
     session.add(UnitChange(tenant_code=tf.code, codes=None))
     session.flush()
     return written

@@ -20,6 +20,8 @@ def _page(resp, status: int, code: str) -> str:
     assert resp.headers["Cache-Control"] == "no-store"
     text = resp.get_data(as_text=True)
     assert f"<code>{code}</code>" in text and "Traceback" not in text
+    # a way on: the console (which sends a visitor without a session to the login page) and the home page
+    assert '<a href="/console">控制台</a>' in text and '<a href="/">首页</a>' in text
     return text
 
 

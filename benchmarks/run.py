@@ -19,7 +19,12 @@ baseline measured in the same run (never as a timed unit test).
                costs ≤ 2× /healthz (requests per second of /healthz over those
                of the check), with p99 ≤ 20 ms; on PostgreSQL ≥ 500
                assignments/s from two processes and ≥ 0.3× a bare one-row
-               UPDATE + COMMIT from two processes in the same run.
+               UPDATE + COMMIT from two processes in the same run. Beside
+               them, the floor of any logged request (benchmarks/floor_app.py:
+               a plain Flask route reading one row and writing one in a
+               transaction, beside its own /healthz): the best ratio a check
+               that logs its decision can reach on the machine, and the
+               check's worker CPU over the floor's.
 5. forms     — validating a typical task against its form: jsonschema,
                jsonschema-rs, fastjsonschema and the service's own path
                (benchmarks/forms_bench.py). Goal: ≤ 100 µs median.

@@ -10,6 +10,10 @@
   steadier than requests per second on a shared machine). Every check also appends to the
   hash-chained decision log. The check's cost is reported as a multiple of /healthz's.
 * The ceiling under the same load and server settings: an empty WSGI app (no Flask).
+* The floor of a logged request (``floor_app.py``): a plain Flask route that reads one row and
+  writes one in a transaction, beside that app's ``/healthz``, on the same database, settings and
+  load: the cost ratio any check that logs its decision starts from, and the check's worker CPU
+  over the floor's (what jiceng's own work adds).
 * The first seconds of checks after gunicorn starts, with the master's cache warming and without.
 * PostgreSQL, in process: the server CPU of a check alone and of a check followed by one API read
   on the same pool (a read must leave the connection's prepared statements in place).
@@ -409,6 +413,38 @@ def bench_http(db, url: str, schema: Optional[str], seconds: float, connections:
         "non_2xx": check["non_2xx"] + healthz["non_2xx"]}}
 
 
+def bench_floor(db, url: str, schema: Optional[str], seconds: float, connections: int, check: dict,
+                rounds: int = 3) -> dict:
+    """The floor of a logged request (``floor_app.py``: plain Flask, one read and one write in a
+    transaction) beside that app's own ``/healthz``, in interleaved rounds on the same server
+    settings and load as :func:`bench_http`; ``check`` is that run's admission check, whose worker
+    CPU per request is set against the floor's."""
+    import statistics
+    from floor_app import CREATE_TABLE, ID_COLUMN, PATH
+    with db.engine.begin() as c:
+        c.exec_driver_sql("DROP TABLE IF EXISTS floor_log")
+        c.exec_driver_sql(CREATE_TABLE.format(id=ID_COLUMN[db.engine.dialect.name]))
+    body = {"task": sample(db)["task"]}
+    part = max(seconds / rounds, 1.0)
+    healthzs, floors = [], []
+    with gunicorn(url, schema, app="floor_app:create_app()") as (port, proc):
+        for _ in range(rounds):
+            healthzs.append(http_load(port, proc, "/healthz", part, connections))
+            floors.append(http_load(port, proc, PATH.format(tenant=TENANT), part, connections,
+                                    postgres=schema is not None, token_text="-", body=body))
+    ratios = [h["requests_per_s"] / max(f["requests_per_s"], 1) for h, f in zip(healthzs, floors)]
+    cpu = {name: statistics.median(r["worker_cpu_us_per_request"] for r in runs)
+           for name, runs in (("healthz", healthzs), ("floor", floors))}
+    return {"healthz_per_s": statistics.median(h["requests_per_s"] for h in healthzs),
+            "read_write_per_s": statistics.median(f["requests_per_s"] for f in floors),
+            "worker_cpu_us_per_healthz": cpu["healthz"], "worker_cpu_us_per_read_write": cpu["floor"],
+            # the best a logged check's cost ratio can be on this machine, counted as bench_http counts it
+            "floor_cost_ratio": round(statistics.median(ratios), 2),
+            "rounds_floor_cost_ratio": [round(r, 2) for r in ratios],
+            "check_worker_cpu_over_floor": round(check["worker_cpu_us_per_request"] / max(cpu["floor"], 1), 2),
+            "non_2xx": sum(r["non_2xx"] for r in healthzs + floors)}
+
+
 def bench_cold_start(db, url: str, schema: Optional[str], seconds: float, connections: int) -> dict:
     """The first ``seconds`` of checks on a just-started server, with the master's warming
     (the default) and without it (``JICENG_WARM_SECONDS=0``), one after the other; p99 and the
@@ -711,16 +747,20 @@ def main(report: Optional[Callable[[str, dict], None]] = None, quick: bool = Fal
         with database("sqlite", Path(tmp)) as (db, url, schema):
             emit("pack_decide_in_process", bench_decide(db, 1.0 if quick else 3.0))
             emit("ceiling_empty_wsgi_app", bench_ceiling(url, seconds, connections=8))
-            for name, metrics in bench_http(db, url, schema, seconds, connections=8).items():
+            http = bench_http(db, url, schema, seconds, connections=8)
+            for name, metrics in http.items():
                 emit(f"{name}_http_sqlite", metrics)
+            emit("floor_read_write_http_sqlite", bench_floor(db, url, schema, seconds, 8, http["admission_check"]))
             emit("cold_start_sqlite", bench_cold_start(db, url, schema, 5.0, connections=8))
             emit("assignments_sqlite", bench_assignments(db, 300 if quick else 2000, threads=1))
             emit("assignments_sqlite_2_processes",
                  bench_assignments_processes(db, url, schema, 300 if quick else 2000))
         if pg_available():
             with database("postgresql", Path(tmp)) as (db, url, schema):
-                for name, metrics in bench_http(db, url, schema, seconds, connections=8).items():
+                http = bench_http(db, url, schema, seconds, connections=8)
+                for name, metrics in http.items():
                     emit(f"{name}_http_postgresql", metrics)
+                emit("floor_read_write_http_postgresql", bench_floor(db, url, schema, seconds, 8, http["admission_check"]))
                 emit("checks_between_reads_postgresql", bench_checks_between_reads(db, 200 if quick else 1000))
                 emit("assignments_postgresql", bench_assignments(db, 300 if quick else 2000, threads=1))
                 emit("assignments_postgresql_batched", bench_assignment_batches(db, 300 if quick else 2000))

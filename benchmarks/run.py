@@ -24,7 +24,9 @@ baseline measured in the same run (never as a timed unit test).
                a plain Flask route reading one row and writing one in a
                transaction, beside its own /healthz): the best ratio a check
                that logs its decision can reach on the machine, and the
-               check's worker CPU over the floor's.
+               check's worker CPU over the floor's; and the floor of a
+               hash-chained assignment written the plain way (its statements,
+               one per round trip), against the same bare UPDATE.
 5. forms     — validating a typical task against its form: jsonschema,
                jsonschema-rs, fastjsonschema and the service's own path
                (benchmarks/forms_bench.py). Goal: ≤ 100 µs median.

@@ -100,3 +100,19 @@ def test_a_running_process_sees_departments_changed_by_jiceng_init(two_processes
     departments.write_text(WITHOUT_X01, encoding="utf-8")
     run_init(seer.app.extensions["jiceng"].db, root)
     assert _own_duty(seer, check, logged, code) is None
+
+
+def test_evidence_in_another_process_is_decided_on_the_imported_registry(two_processes, import_registry, check,
+                                                                          logged, units):
+    importer, seer = two_processes
+    code = units.cs_communities[0]
+    task = seer.post(TASKS, ADMIN, json={"task": dict(TASK, funding_provided=False, one_vote_veto=False)})
+    assert task.status_code == 201, task.json
+    [res] = seer.post(f"{TASKS}/{task.json['id']}/assignments", ADMIN, json={"targets": [code]}).json["results"]
+    assert res["status"] == "pending", res
+    assert logged(seer, res)["input"]["source"]["department"]["own_duty"] is True  # the seer keeps 区民政局
+    import_registry(importer, WITHOUT_X01)  # the seer's next request supplies the evidence
+    r = seer.patch(f"/api/v1/tenants/changsha/assignments/{res['assignment']['id']}", ADMIN,
+                   json={"evidence": {"funding": {"amount": 20000, "source": "区财政专项"}}})
+    assert r.status_code == 200, r.json
+    assert logged(seer, r.json)["input"]["source"]["department"]["own_duty"] is None

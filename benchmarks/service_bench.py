@@ -541,15 +541,23 @@ def _assign_worker(url: str, schema: Optional[str], token_text: str, jobs: list,
     principal = rt.principal(hash_token(token_text))
     assign(rt, principal, TENANT, jobs[0][0], [jobs[0][1]])  # warm this process's caches
     backend = _backend_pid(db)  # one thread, a LIFO pool: the connection every assignment takes
+    statuses, *timing = _timed(lambda: [assign(rt, principal, TENANT, t, [c])["results"][0]["status"]
+                                        for t, c in jobs[1:]], backend, start_at)
+    elapsed, *cpu = timing
+    out.put((len(statuses), elapsed, statuses.count("admitted"), *cpu))
+    db.dispose()
+
+
+def _timed(run: Callable[[], object], backend: int, start_at: float) -> tuple:
+    """Wait until ``start_at`` (every process starts together), then ``run()``: (its result, the
+    seconds it took, the CPU seconds of this process and of the PostgreSQL ``backend`` meanwhile)."""
     while time.time() < start_at:
         time.sleep(0.001)
     cpu0 = (_cpu_seconds(os.getpid()), _cpu_seconds(backend))
     t0 = time.perf_counter()
-    statuses = [assign(rt, principal, TENANT, t, [c])["results"][0]["status"] for t, c in jobs[1:]]
+    result = run()
     elapsed = time.perf_counter() - t0
-    cpu = (_cpu_seconds(os.getpid()) - cpu0[0], _cpu_seconds(backend) - cpu0[1])
-    out.put((len(statuses), elapsed, statuses.count("admitted"), *cpu))
-    db.dispose()
+    return result, elapsed, _cpu_seconds(os.getpid()) - cpu0[0], _cpu_seconds(backend) - cpu0[1]
 
 
 def _backend_pid(db) -> int:
@@ -621,15 +629,12 @@ def _bare_update_worker(url: str, schema: Optional[str], row: int, count: int, s
         conn.commit()
         backend = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
         conn.commit()
-        while time.time() < start_at:
-            time.sleep(0.001)
-        cpu0 = (_cpu_seconds(os.getpid()), _cpu_seconds(backend))
-        t0 = time.perf_counter()
-        for _ in range(count):
-            conn.execute(update, {"id": row})
-            conn.commit()
-        elapsed = time.perf_counter() - t0
-        out.put((count, elapsed, _cpu_seconds(os.getpid()) - cpu0[0], _cpu_seconds(backend) - cpu0[1]))
+
+        def run() -> None:
+            for _ in range(count):
+                conn.execute(update, {"id": row})
+                conn.commit()
+        out.put((count, *_timed(run, backend, start_at)[1:]))
     db.dispose()
 
 
@@ -693,14 +698,11 @@ def _floor_assignment_worker(url: str, schema: Optional[str], first_unit: int, c
 
     assign(first_unit)  # connect, and let psycopg prepare after its first runs like the others'
     backend = _backend_pid(db)
-    while time.time() < start_at:
-        time.sleep(0.001)
-    cpu0 = (_cpu_seconds(os.getpid()), _cpu_seconds(backend))
-    t0 = time.perf_counter()
-    for i in range(count):
-        assign(first_unit + 2 * (i % 100))  # the processes' units never meet, as the assignments' do not
-    elapsed = time.perf_counter() - t0
-    out.put((count, elapsed, _cpu_seconds(os.getpid()) - cpu0[0], _cpu_seconds(backend) - cpu0[1]))
+
+    def run() -> None:
+        for i in range(count):
+            assign(first_unit + 2 * (i % 100))  # the processes' units never meet, as the assignments' do not
+    out.put((count, *_timed(run, backend, start_at)[1:]))
     db.dispose()
 
 

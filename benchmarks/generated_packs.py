@@ -42,6 +42,24 @@ def pack_source(n_rules: int, seed: int = 7, tenant: str = "bench", indexable: b
     return "\n\n".join(out) + "\n"
 
 
+#: pack sizes of ``make bench``'s scaling step (the last only in a full run, not ``--quick``)
+SCALING_SIZES = (25, 100, 400, 1600, 3200)
+#: rules per file in :func:`pack_files`: a file stays well under the language's 100,000 tokens (E108)
+RULES_PER_FILE = 1000
+
+
+def pack_files(n_rules: int, indexable: bool = True) -> dict[str, str]:
+    """:func:`pack_source` as a pack's files, as a large pack is written: the header in
+    ``pack.jc``, the rules ``RULES_PER_FILE`` to a file (one file of 3,200 rules is over the
+    language's per-file token limit, E108, when its rules cannot be indexed)."""
+    blocks = pack_source(n_rules, indexable=indexable).split("\n\n")
+    header, rules = [b for b in blocks if not b.startswith("rule ")], [b for b in blocks if b.startswith("rule ")]
+    files = {"pack.jc": "\n\n".join(header) + "\n"}
+    for k in range(0, len(rules), RULES_PER_FILE):
+        files[f"rules_{k // RULES_PER_FILE:02d}.jc"] = "\n\n".join(rules[k:k + RULES_PER_FILE]) + "\n"
+    return files
+
+
 def tasks(n: int, n_rules: int, seed: int = 11) -> list[tuple[dict, dict, dict]]:
     rng = random.Random(seed)
     out = []

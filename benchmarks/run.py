@@ -65,7 +65,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from generated_packs import pack_source, tasks  # noqa: E402
+from generated_packs import SCALING_SIZES, pack_files, pack_source, tasks  # noqa: E402
 
 RESULTS: dict = {}
 
@@ -173,12 +173,12 @@ def compile_time(quick: bool) -> None:
 
 
 # ---------------------------------------------------------------- 3. scaling
-def _indexable_pack(n: int) -> str:
-    return pack_source(n)
+def _indexable_pack(n: int) -> dict[str, str]:
+    return pack_files(n)
 
 
-def _unindexable_pack(n: int) -> str:
-    return pack_source(n, indexable=False)
+def _unindexable_pack(n: int) -> dict[str, str]:
+    return pack_files(n, indexable=False)
 
 
 def _decide_us(pack, sample) -> float:
@@ -196,12 +196,12 @@ def _decide_us(pack, sample) -> float:
 def scaling(quick: bool) -> None:
     from jiceng.dsl.api import compile_pack
     from jiceng.dsl.loader import MemoryLoader
-    sizes = [25, 100, 400, 1600] + ([] if quick else [3200])
+    sizes = list(SCALING_SIZES[:-1] if quick else SCALING_SIZES)
     metrics, curves = {}, {"indexed": [], "not indexed": []}
     for n in sizes:
         sample = tasks(2000 if quick else 5000, n)
         for label, make in (("indexed", _indexable_pack), ("not indexed", _unindexable_pack)):
-            pack = compile_pack("bench", MemoryLoader({"bench": {"pack.jc": make(n)}}))
+            pack = compile_pack("bench", MemoryLoader({"bench": make(n)}))
             us = _decide_us(pack, sample)
             curves[label].append(us)
             metrics[f"{label}: {n:>5} rules, µs/decision"] = us
@@ -218,7 +218,7 @@ def scaling(quick: bool) -> None:
 def pack_index_paths(n: int) -> list[str]:
     from jiceng.dsl.api import compile_pack
     from jiceng.dsl.loader import MemoryLoader
-    return compile_pack("bench", MemoryLoader({"bench": {"pack.jc": _indexable_pack(n)}})).compiled.index_paths[:2]
+    return compile_pack("bench", MemoryLoader({"bench": _indexable_pack(n)})).compiled.index_paths[:2]
 
 
 # ---------------------------------------------------------------- 4. service

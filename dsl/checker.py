@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from datetime import date
 from fractions import Fraction
 from typing import Any, Optional
@@ -69,12 +70,19 @@ class ListInfo:
     by_level: dict[str, frozenset[str]] = field(default_factory=dict)
     cites: tuple[n.Cite, ...] = ()
 
-    def find(self, spelling) -> Optional[dict]:
-        """The item whose code, name or alias is ``spelling``."""
+    def find(self, spelling: str) -> Optional[dict]:
+        """The item whose code, name or alias is ``spelling`` (the first such, in list order)."""
+        return self._by_spelling.get(spelling)
+
+    @cached_property
+    def _by_spelling(self) -> dict[str, dict]:
+        # a decision looks items up by the task's facts: a list of hundreds scanned per fired rule
+        # per decision was a quarter of a small pack's decision time
+        index: dict[str, dict] = {}
         for item in self.items:
-            if spelling == item["code"] or spelling == item["name"] or spelling in item["aliases"]:
-                return item
-        return None
+            for spelling in (item["code"], item["name"], *item["aliases"]):
+                index.setdefault(spelling, item)
+        return index
 
 
 @dataclass

@@ -25,6 +25,9 @@ from .used_items import UsedItems, list_probes
 from .vocabulary import Vocabulary
 
 _EMPTY: Mapping = {}
+#: reasons of rules fired because of list items kept per pack (rule × items met in practice: a few
+#: hundred; the bound keeps a pack's memory fixed whatever tasks arrive)
+MAX_ITEM_REASONS = 10_000
 
 
 @dataclass(frozen=True)
@@ -66,9 +69,8 @@ class Decision:
         self._used = used  # the items the decision relied on, as Pack._shown_item made them (see .used_items)
 
     def _reason(self, i: int) -> dict:
-        reason = dict(self._pack._reason_dicts[i])
         items = self._items.get(i) if self._items else None
-        return reason if not items else self._pack._with_items(reason, items)
+        return dict(self._pack._reason_dicts[i] if not items else self._pack._reason_with_items(i, items))
 
     @property
     def decision(self) -> str:
@@ -198,6 +200,10 @@ class Pack:
                                 if m.effect == "require" else None for m in self.rules]
         self._item_probes = [list_probes(r.when, checked, negated=False) if r.when is not None else ()
                              for r in checked.rules]
+        self._probed = frozenset(i for i, probes in enumerate(self._item_probes) if probes)
+        #: (rule index, (list, code) of each item) -> the reason of a rule that fired because of those
+        #: items: made from the pack alone, so once (bounded: see :meth:`_reason_with_items`)
+        self._item_reasons: dict[tuple, dict] = {}
         self._uses_today = "today" in compiled.reads
         self._fn = compiled.decide
         self.history_needed: frozenset[str] = frozenset(compiled.reads.get("history", ()))
@@ -271,6 +277,18 @@ class Pack:
         their sources' metadata)."""
         return {"list": item["list"], "code": item["code"], "name": item["name"], "example": bool(item["example"]),
                 "cites": [self._cite(c["source"], c["clause"], c["quote"]) for c in item["cites"]]}
+
+    def _reason_with_items(self, i: int, items: list[dict]) -> dict:
+        """The reason of rule ``i`` fired because of ``items`` (:meth:`_with_items`), kept per rule
+        and items like :attr:`_reason_dicts` (callers copy it as they copy those). At most
+        ``MAX_ITEM_REASONS`` are kept: past that, each is made anew."""
+        key = (i, tuple((item["list"], item["code"]) for item in items))
+        reason = self._item_reasons.get(key)
+        if reason is None:
+            reason = self._with_items(dict(self._reason_dicts[i]), items)
+            if len(self._item_reasons) < MAX_ITEM_REASONS:
+                self._item_reasons[key] = reason
+        return reason
 
     def _with_items(self, reason: dict, items: list[dict]) -> dict:
         """``reason`` with the items it fired because of: each item's citations join the
@@ -378,7 +396,7 @@ class Pack:
         except Exception as e:  # the generated code is total on well-typed input
             raise self._input_error(task, target, history, source, today, e) from None
         inputs = {"task": task, "target": target, "history": history, "source": source}
-        items = self._items_of(fired, inputs) if any(self._item_probes[i] for i in fired) else None
+        items = None if self._probed.isdisjoint(fired) else self._items_of(fired, inputs)
         used = self._used_items.found(inputs) if self._used_items else ()
         if not unknown and not explain:
             return Decision(self, fired, effects, None, today, (), items, used, task)

@@ -318,3 +318,40 @@ def test_a_rule_firing_under_not_fired_without_the_items_it_tests_yet_the_decisi
     assert "items" not in d.reasons[0] and [i["code"] for i in d.items] == ["Z1"]
     both = pack.decide({"item_code": "Z1", "title": "居住证明"}, {"level": "community"})
     assert both.decision == "admit" and [i["code"] for i in both.items] == ["Z1", "M2"]
+
+
+def test_a_reason_made_because_of_items_is_kept_once_and_each_decision_gets_its_own_copy():
+    pack = build({"national": NATIONAL})
+    task, target = {"item_code": "Z1", "title": "生育状况证明"}, {"level": "community"}
+    first = pack.decide(task, target).reasons[0]
+    key = ([r.id for r in pack.rules].index("证明"), (("证明", "M1"),))
+    kept = pack._item_reasons[key]
+    first["message"], first["citation"] = "改掉的说明", ""
+    again = pack.decide(task, target).reasons[0]
+    assert "示例事项" in again["message"] and "全面清理" in again["citation"]
+    assert pack._item_reasons[key] is kept  # the same rule and item: the reason kept is used, not made again
+
+
+def test_past_the_bound_a_reason_with_items_is_made_anew_and_is_the_same(monkeypatch):
+    import jiceng.dsl.pack as pack_module
+    kept = build({"national": NATIONAL})
+    monkeypatch.setattr(pack_module, "MAX_ITEM_REASONS", 0)
+    unkept = build({"national": NATIONAL, "x": 'pack x version "1" extends national'}, "x")
+    for title in ("婚育状况证明", "居住证明"):
+        task, target = {"item_code": "Z1", "title": title}, {"level": "community"}
+        reason = unkept.decide(task, target).reasons[0]
+        assert reason == kept.decide(task, target).reasons[0]
+    assert unkept._item_reasons == {} and len(kept._item_reasons) == 2
+
+
+def test_a_spelling_two_items_share_finds_the_first_for_the_reason():
+    pack = build({"n": '''pack n version "1"
+source S "s"
+list L kind self_governance {
+  "A" "甲" alias "乙"
+  "B" "乙"
+}
+rule R cite S "1" when task.title in L then reject'''})
+    for title, code in (("乙", "A"), ("甲", "A"), ("B", "B")):
+        (reason,) = pack.decide({"title": title}, {"level": "community"}).reasons
+        assert [item["code"] for item in reason["items"]] == [code], title

@@ -210,7 +210,8 @@ class Pack:
         self._history_needed = tuple(sorted(self.history_needed))
         self._vocabulary_of = {f: Vocabulary.from_items(name, checked.lists[name].kind, checked.lists[name].items)
                                for f, name in checked.task_form.vocabularies.items() if name in checked.lists}
-        self._used_items = UsedItems(checked, self._vocabulary_of, self._shown_item)
+        used_items = UsedItems(checked, self._vocabulary_of, self._shown_item)
+        self._used_items = used_items.found if used_items else None  # None: the rules test no list
         #: per rule, the fact paths it reads, split for :meth:`_missing`; filled on a rule's first unknown
         #: (walking the rule's condition for them cost more than the rest of a conditional decision)
         self._paths_of: dict[int, tuple] = {}
@@ -397,7 +398,7 @@ class Pack:
             raise self._input_error(task, target, history, source, today, e) from None
         inputs = {"task": task, "target": target, "history": history, "source": source}
         items = None if self._probed.isdisjoint(fired) else self._items_of(fired, inputs)
-        used = self._used_items.found(inputs) if self._used_items else ()
+        used = self._used_items(inputs) if self._used_items is not None else ()
         if not unknown and not explain:
             return Decision(self, fired, effects, None, today, (), items, used, task)
         # the cold path: which facts the unknown rules read were missing

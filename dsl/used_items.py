@@ -167,7 +167,7 @@ class UsedItems:
             if out is None:
                 out = []
                 target = inputs.get("target")
-                level = target.get("level") if isinstance(target, Mapping) else None
+                level = target.get("level") if target.__class__ is dict or isinstance(target, Mapping) else None
                 if not isinstance(level, str):  # not a level (the rules treat it as unknown or refuse it)
                     level = None
             for where, item in matches:

@@ -54,6 +54,7 @@ def test_an_import_in_one_county_evaluates_that_county_again_and_nothing_else(db
     assert all(r.evaluated == len(r.rows) and r.refreshed == () for r in before.values())
     staffing = before["社区工作者配备"]
     assert by_code(staffing)[DEMO["understaffed"]][0] == "failing"
+    sums_before = {name: r.sums(r.scope()) for name, r in before.items()}  # and what they keep to add up
 
     import_units(Runtime(db), TENANT, (HEADER + UNDERSTAFFED.format(workers=60)).encode(), "one.csv")  # another process
     after = {r.info.name: r for r in run_standards(rt, TENANT)}
@@ -70,7 +71,11 @@ def test_an_import_in_one_county_evaluates_that_county_again_and_nothing_else(db
         assert {c: v for c, v in new.items() if c not in inside + above} == \
             {c: v for c, v in old.items() if c not in inside + above}, name
         assert new == by_code(fresh[name]), name  # the same as evaluating everything again
+        for tier in ("street", "county"):  # sums and totals too: nothing kept from before the import
+            assert run.totals(tier, run.scope()) == fresh[name].totals(tier, fresh[name].scope()), (name, tier)
+        assert run.sums(run.scope()) == fresh[name].sums(fresh[name].scope()), name
         assert fresh[name].evaluated == len(fresh[name].rows)
+    assert after["社区工作者配备"].sums(after["社区工作者配备"].scope()) != sums_before["社区工作者配备"]
 
 
 def test_nothing_changed_evaluates_nothing_and_a_new_unit_reads_everything(db):

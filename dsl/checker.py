@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from datetime import date
 from fractions import Fraction
+from functools import cached_property
 from typing import Any, Optional
 
 from . import nodes as n

@@ -71,3 +71,31 @@ def test_ancestors_at_a_level(fresh_database):
     assert found == {"430298000000": None, "430299000000": None, "430299001000": None,
                      "430299001001": "430299001000", "430299001001001": "430299001000",
                      "430299001001002": "430299001000"}
+
+
+def test_codes_read_in_text_order_are_kept_as_they_are_and_others_are_sorted():
+    from jiceng.platform.units.columns import _code_order
+    assert _code_order(np.array([43, 430, 4301, 44, 440001]), True) is None  # a prefix first, then by text
+    assert _code_order(np.array([430, 43, 4301, 44]), True).tolist() == [1, 0, 2, 3]
+    assert _code_order(np.array([44, 4301]), True).tolist() == [1, 0]
+    assert _code_order(np.array([7, 7]), True) is not None  # not strictly in order: sorted, not trusted
+
+
+def test_units_assembled_from_rows_in_any_order_are_the_same():
+    from jiceng.platform.units.columns import _assemble
+    rng = np.random.default_rng(7)
+    codes = np.array(sorted([430100000000, 430102000000, 430102001000, 430102001001, 430102001001001,
+                             430102001002, 430103000000, 4301, 43], key=str), dtype=np.int64)
+    parents = np.array([-(2**63), 43, 4301, 430100000000, 430102000000, 430102001000, 430102001001,
+                        430102001000, 430100000000], dtype=np.int64)
+    raw = {"code": codes, "parent": parents, "level": np.arange(len(codes)) % 7, "tenant": np.zeros(len(codes)),
+           "households": rng.random(len(codes)), "size": len(codes)}
+    shuffle = rng.permutation(len(codes))
+    ordered = _assemble(dict(raw), ["t"], ["households"], [], True)
+    shuffled = _assemble({k: (v[shuffle] if isinstance(v, np.ndarray) else v) for k, v in raw.items()},
+                         ["t"], ["households"], [], True)
+    assert ordered.codes.tolist() == shuffled.codes.tolist() == codes.tolist()
+    assert ordered.table.parent.tolist() == shuffled.table.parent.tolist()
+    assert ordered.table.parent.tolist()[:3] == [-1, 0, 1]  # 43 has no parent row, 4301's is 43, …
+    assert np.array_equal(ordered.table.numbers["households"][0], shuffled.table.numbers["households"][0])
+    assert np.array_equal(ordered.table.texts["level"][0], shuffled.table.texts["level"][0])

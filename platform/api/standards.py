@@ -2,7 +2,6 @@
 tree), and the printable HTML report."""
 from __future__ import annotations
 
-
 from flask import Blueprint, current_app
 
 from jiceng.dsl import clock

@@ -1,7 +1,6 @@
 """Tenants (list, create below one's own, read, rename), the 清单 in force, and org units."""
 from __future__ import annotations
 
-
 from flask import Blueprint
 
 from jiceng.dsl import clock

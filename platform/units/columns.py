@@ -346,9 +346,8 @@ def _code_order(codes: np.ndarray, digits: bool) -> Optional[np.ndarray]:
     when they are in that order already (digit codes are checked in one pass, without sorting)."""
     if not digits:
         return np.array(sorted(range(len(codes)), key=lambda i: codes[i]), dtype=np.int64)
-    powers = 10 ** np.arange(19, dtype=np.int64)
-    length = np.searchsorted(powers, codes, side="right")  # number of digits
-    padded = codes * powers[18 - length]                  # left-aligned on 18 digits
+    length = _digits(codes)
+    padded = codes * _POWERS[18 - length]  # left-aligned on 18 digits
     after, before = padded[1:], padded[:-1]
     if np.all((after > before) | ((after == before) & (length[1:] > length[:-1]))):
         return None

@@ -11,6 +11,7 @@ progress and may cancel.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from typing import Callable, Iterable, Optional
@@ -113,4 +114,10 @@ def _start_worker(spec: Spec) -> None:
 
 def _replay_range(bounds: tuple[int, int, int]) -> tuple[Tally, int]:
     lo, hi, rows = bounds
+    # What the worker holds by now lives for the job (modules, the compiled packs, cached texts):
+    # frozen, the cyclic collector no longer rescans it at every full collection — a seventh of a
+    # row's time, as the decoded JSON keeps allocating. Only in a worker: frozen objects are never
+    # collected as cycles, and a service process must not keep its garbage. What the text caches
+    # drop is still freed (by reference counting: decoded JSON has no cycles).
+    gc.freeze()
     return _worker.replay_range(lo, hi), rows

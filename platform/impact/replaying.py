@@ -26,7 +26,7 @@ from datetime import date
 from itertools import islice
 from typing import Iterator, Optional
 
-from sqlalchemy import LargeBinary, cast, select
+from sqlalchemy import LargeBinary, Text, cast, select
 
 from jiceng.dsl.pack import DecisionInputError, Pack
 from jiceng.platform.db.engine import Database
@@ -45,11 +45,14 @@ FIRED_SETS = 4096        # sets of fired rules kept with their ids, per recorded
 
 _D = Decision.__table__
 _JSON = (_D.c.input, _D.c.target, _D.c.history, _D.c.pack, _D.c.reasons)
-#: JSON columns read as the bytes of their UTF-8 text: decoded here, once per distinct text (as
-#: bytes, not text, the driver copies them without decoding UTF-8: about half SQLite's time per row)
-_COLUMNS = (_D.c.id, _D.c.tenant_code, _D.c.kind, _D.c.decided_on, _D.c.outcome, *(cast(c, LargeBinary) for c in _JSON))
+_PLAIN = (_D.c.id, _D.c.tenant_code, _D.c.kind, _D.c.decided_on, _D.c.outcome)
+#: JSON columns read as their text (any database): decoded by the reader, once per distinct text
+_COLUMNS = (*_PLAIN, *(cast(c, Text) for c in _JSON))
+#: what a replay reads on SQLite: the JSON columns as the bytes of their UTF-8 text (the driver
+#: copies them without decoding them into ``str``: about half of SQLite's time per row)
+_SQLITE_COLUMNS = (*_PLAIN, *(cast(c, LargeBinary) for c in _JSON))
 #: PostgreSQL's binary COPY: the JSON columns as they are (their bytes are their UTF-8 text)
-_COPY_COLUMNS = (*_COLUMNS[:5], *_JSON)
+_COPY_COLUMNS = (*_PLAIN, *_JSON)
 _COPY_TYPES = ("int4", "text", "text", "text", "text", *("bytea",) * len(_JSON))  # bytea: the bytes, as sent
 
 
@@ -89,6 +92,16 @@ def range_statement(spec: Spec, lo: int, hi: int, columns: tuple = _COLUMNS):
     if spec.window.date_to:
         q = q.where(_D.c.decided_on <= spec.window.date_to)
     return q.order_by(_D.c.id)
+
+
+def read_range(conn, spec: Spec, lo: int, hi: int) -> Iterator[list[tuple]]:
+    """The rows of :func:`range_statement` as a replay reads them, :data:`FETCH_ROWS` at a time, the
+    JSON columns as the bytes of their UTF-8 text: binary ``COPY`` on PostgreSQL, ``fetchmany`` on SQLite."""
+    if conn.dialect.name == "sqlite":
+        yield from conn.execution_options(yield_per=FETCH_ROWS).execute(
+            range_statement(spec, lo, hi, _SQLITE_COLUMNS)).partitions()
+    else:
+        yield from _copied(conn, range_statement(spec, lo, hi, _COPY_COLUMNS))
 
 
 class _Recorded:
@@ -144,12 +157,7 @@ class Replayer:
         """Replay the job's rows with ids ``lo``..``hi``."""
         tally = Tally()
         with self.db.engine.connect() as conn:
-            if self.db.is_sqlite:
-                chunks = conn.execution_options(yield_per=FETCH_ROWS).execute(
-                    range_statement(self.spec, lo, hi)).partitions()
-            else:
-                chunks = _copied(conn, range_statement(self.spec, lo, hi, _COPY_COLUMNS))
-            for rows in chunks:
+            for rows in read_range(conn, self.spec, lo, hi):
                 self._texts_bounded()
                 self.replay_rows(rows, tally)
         return tally

@@ -18,7 +18,7 @@ from jiceng.dsl import clock
 from jiceng.platform.auth.tokens import Principal
 from jiceng.platform.db.models import Decision, PackVersion
 from jiceng.platform.decisions.replay import recompute
-from jiceng.platform.impact import batch, jobs
+from jiceng.platform.impact import batch, jobs, replaying
 from jiceng.platform.impact.window import window
 from jiceng.platform.runtime import Runtime
 from tests.platform.impact_jobs import wait
@@ -130,6 +130,24 @@ def test_replay_is_the_decision_the_service_made_and_the_reference_replay(fresh_
     assert {i: (c[5], c[6], c[7], c[8]) for i, c in changes.items()} == expected
     assert tally.changed == sum(1 for b, a, _x, _y in expected.values() if a != b)
     assert tally.replayed == len(logged)
+
+
+def test_a_replay_reads_the_log_as_it_is_written(fresh_api, fresh_database):
+    """The replay reads the JSON columns as their UTF-8 bytes (binary COPY, or cast to BLOB on SQLite):
+    they decode to what the same rows read as text decode to, in the same order, in chunks."""
+    api, db = fresh_api, fresh_database
+    random_checks(api, random.Random(3), 12)
+    _rt, _v, spec = spec_for(db, 1, draft=False)
+    with db.engine.connect() as conn:
+        as_text = conn.execute(replaying.range_statement(spec, 1, 10**9)).all()
+        chunks = list(replaying.read_range(conn, spec, 1, 10**9))
+    as_read = [row for chunk in chunks for row in chunk]
+    assert len(as_text) == 12 and len(chunks) == 1
+    assert all(isinstance(v, str) for row in as_text for v in row[5:])
+    assert all(isinstance(v, bytes) for row in as_read for v in row[5:])
+    decoded = [(*row[:5], *(json.loads(v) for v in row[5:])) for row in as_read]
+    assert decoded == [(*row[:5], *(json.loads(v) for v in row[5:])) for row in as_text]
+    assert any("任务" in json.dumps(row[5], ensure_ascii=False) for row in decoded)  # UTF-8 beyond ASCII
 
 
 def test_the_result_does_not_depend_on_the_number_of_workers(fresh_api, fresh_database, monkeypatch):

@@ -219,6 +219,7 @@ class _Ctx:
     kleene: bool = True  # three-valued (rules) or the standards' two-valued null-safe rules
     known: frozenset = frozenset()  # (root, field) reads this branch knows are present
     bits: Optional[dict] = None  # (root, field) -> its bit in ``_m``, set when the hoisted read is missing
+    given: Optional[dict] = None  # (root, field) -> the parameter holding the value a caller already read
 
     def inner(self, **changes) -> "_Ctx":
         return _Ctx(**{**self.__dict__, **changes})
@@ -331,6 +332,8 @@ class Compiler(NodeVisitor):
             local = ctx.hoist.get(key)
             if local is None:
                 local = ctx.hoist[key] = self.fresh("_f")
+                if ctx.given and key in ctx.given:
+                    access = ctx.given[key]
                 ctx.hoist_lines.append(f"{local} = {access}")
                 if ctx.bits is not None and root in FACT_ROOTS and not self.never_missing(root, fld):
                     bit = ctx.bits[key] = 1 << len(ctx.bits)
@@ -726,23 +729,28 @@ class Compiler(NodeVisitor):
             self.ns[tname] = None  # filled after the bucket functions exist
             self._pending_tables.append((tname, table))
             dispatch = (path, tname, unknown_fn)
-        guarded = self.fresh(f"{fname}_guarded")
+        guarded, handed = self.fresh(f"{fname}_guarded"), []
         self.lazy.makers[guarded] = lambda: self._compile_lazy(
-            guarded, self._function_lines(guarded, here, rest_fn, dispatch, None))
-        out += self._function_lines(fname, here, rest_fn, dispatch, guarded)
+            guarded, self._function_lines(guarded, here, rest_fn, dispatch, None, handed))
+        out += self._function_lines(fname, here, rest_fn, dispatch, guarded, handed)
 
-    def _function_lines(self, fname: str, rules, rest_fn: Optional[str], dispatch, guarded: Optional[str]
-                        ) -> list[str]:
+    def _function_lines(self, fname: str, rules, rest_fn: Optional[str], dispatch, guarded: Optional[str],
+                        handed: list) -> list[str]:
         """One rule function. With ``guarded`` (the name of its guarded variant): the
         plain variant, which reads every fact its rules read, hands the call over
         to the guarded variant when one is missing — the three-valued checks cost
-        nothing while every fact is present. Without: that guarded variant."""
-        ctx = _Ctx(hoist={}, hoist_lines=[], bits=None if guarded else {}, known=EVERY_FACT if guarded else frozenset())
+        nothing while every fact is present — and with it the values it read (their
+        keys go into ``handed``, in the order they are passed). Without: that guarded
+        variant, which takes those values instead of reading them again."""
+        given = None if guarded else {key: f"_a{i}" for i, key in enumerate(handed)}
+        ctx = _Ctx(hoist={}, hoist_lines=[], bits=None if guarded else {}, known=EVERY_FACT if guarded else frozenset(),
+                   given=given)
         body = [f"    effects |= {rest_fn}({RULE_ARGS})"] if rest_fn else []
         for rule, cond in rules:
             body += self._rule_lines(rule, cond, ctx, "    ")
         missable = [local for (root, fld), local in ctx.hoist.items()
                     if root in FACT_ROOTS and not self.never_missing(root, fld)]
+        read = list(ctx.hoist.items())  # what the plain variant has read when it checks (not the index key)
         if dispatch is not None:
             path, tname, unknown_fn = dispatch
             key_ctx = ctx.inner(hoist_lines=[])
@@ -754,12 +762,14 @@ class Compiler(NodeVisitor):
                      f"        effects |= _b({RULE_ARGS})",
                      "    elif _k is None:",
                      f"        effects |= _L[{unknown_fn!r}]({RULE_ARGS})"]
-        head = [f"def {fname}({RULE_ARGS}):"]
+        params = "".join(f", {name}" for name in (given or {}).values())
+        head = [f"def {fname}({RULE_ARGS}{params}):"]
         if guarded:
             head += ["    " + line for line in ctx.hoist_lines]
             if missable:
+                handed[:] = [key for key, _local in read]
                 head.append("    if " + " or ".join(f"{v} is None" for v in missable)
-                            + f": return _L[{guarded!r}]({RULE_ARGS})")
+                            + f": return _L[{guarded!r}]({RULE_ARGS}{''.join(', ' + v for _k, v in read)})")
         head.append("    effects = 0")
         if ctx.bits:
             head.append("    _m = 0")

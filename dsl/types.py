@@ -12,6 +12,10 @@ from typing import Callable, Mapping, Optional
 from .units import Dims, format_dims
 
 LEVELS = ("province", "city", "county", "township", "street", "community", "village", "grid")
+#: each level's tier from the top (a street and a township are one tier, a community and a village
+#: another): a unit ranks strictly below its parent (the units importer checks it)
+LEVEL_RANK = {"province": 0, "city": 1, "county": 2, "township": 3, "street": 3, "community": 4, "village": 4,
+              "grid": 5}
 LEVEL_LABELS = {"province": "省", "city": "市", "county": "县(区)", "township": "乡镇",
                 "street": "街道", "community": "社区", "village": "村", "grid": "网格"}
 

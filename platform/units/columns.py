@@ -27,7 +27,7 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from jiceng.dsl.columnar import UnitTable
-from jiceng.dsl.types import LEVELS
+from jiceng.dsl.types import LEVEL_RANK, LEVELS
 
 from jiceng.platform.db.engine import Database
 from jiceng.platform.db.models import OrgUnit
@@ -41,6 +41,8 @@ TEXT_COLUMNS = ("name", "code", "parent")
 _SEP = "\x1f"       # between text values (names may hold commas)
 _NULL = "\x1e"      # a missing text value
 _INT_NULL = -(2**63)
+#: LEVEL_RANK per index of LEVELS; the last entry, for a level not in LEVELS (index -1), ranks below all
+_RANKS = np.array([LEVEL_RANK[x] for x in LEVELS] + [max(LEVEL_RANK.values()) + 1])
 
 
 @dataclass
@@ -83,15 +85,52 @@ class UnitColumns:
             wanted = np.array([x in levels for x in LEVELS] + [False], dtype=bool)
             level_of, parent = self.levels(), self.table.parent
             found = np.full(self.size, -1, dtype=np.int64)
-            rows = np.flatnonzero(parent >= 0)  # rows still looking, and the ancestor each has reached
-            cur = parent[rows]
-            while len(rows):
-                hit = wanted[level_of[cur]]
-                found[rows[hit]] = cur[hit]
-                rows, cur = rows[~hit], parent[cur[~hit]]
-                going = cur >= 0
-                rows, cur = rows[going], cur[going]
+            steps = self._rank_steps()
+            if steps is not None:  # parents first: each row takes its parent, or its parent's answer
+                for rows, parents in steps:
+                    found[rows] = np.where(wanted[level_of[parents]], parents, found[parents])
+            else:  # walk up: the rows still looking, and the ancestor each has reached
+                rows = np.flatnonzero(parent >= 0)
+                cur = parent[rows]
+                while len(rows):
+                    hit = wanted[level_of[cur]]
+                    found[rows[hit]] = cur[hit]
+                    rows, cur = rows[~hit], parent[cur[~hit]]
+                    going = cur >= 0
+                    rows, cur = rows[going], cur[going]
             self._ancestors[key] = found
+        return found
+
+    def _rank_steps(self) -> Optional[list[tuple[np.ndarray, np.ndarray]]]:
+        """The rows that have a parent, with their parents, rank by rank down the tree (see
+        :data:`~jiceng.dsl.types.LEVEL_RANK`) — when every parent ranks above its child, as an import checks;
+        None otherwise (then :meth:`ancestors_at` walks up from every row instead)."""
+        if "ranks" not in self._ancestors:
+            rank = _RANKS[self.levels()]
+            parent = self.table.parent
+            rows = np.flatnonzero(parent >= 0)
+            parents = parent[rows]
+            steps = None
+            if not (rank[parents] >= rank[rows]).any():
+                order = np.argsort(rank[rows], kind="stable")
+                rows, parents = rows[order], parents[order]
+                cuts = np.flatnonzero(np.diff(rank[rows])) + 1
+                steps = list(zip(np.split(rows, cuts), np.split(parents, cuts)))
+            self._ancestors["ranks"] = steps
+        return self._ancestors["ranks"]
+
+    def groups_at(self, levels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The units of ``levels`` (their rows, in code order) and, for each row, which of them is
+        its nearest ancestor at those levels (an index into the first; their count when none) —
+        what totals group by, computed once per snapshot, so a total is a gather and a few
+        bincounts over that many groups rather than over every row."""
+        key = ("groups", tuple(levels))
+        found = self._ancestors.get(key)
+        if found is None:
+            rows = np.flatnonzero(np.isin(self.levels(), [LEVELS.index(x) for x in levels if x in LEVELS]))
+            index = np.full(self.size + 1, len(rows), dtype=np.int32)  # the last slot stands for -1: none
+            index[rows] = np.arange(len(rows), dtype=np.int32)
+            found = self._ancestors[key] = (rows, index[self.ancestors_at(levels)])
         return found
 
 

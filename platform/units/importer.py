@@ -31,6 +31,7 @@ from typing import Optional
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from jiceng.dsl.types import LEVEL_RANK
 from jiceng.platform.db.models import OrgUnit, Tenant
 from jiceng.platform.errors import Invalid, NotFound
 from jiceng.platform.runtime import Runtime
@@ -71,8 +72,6 @@ LEVEL_WORDS = {"省": "province", "市": "city", "县": "county", "区": "county
                "社区": "community", "居委会": "community", "村": "village", "村委会": "village", "网格": "grid"}
 LEVEL_LABEL = {"province": "省", "city": "市", "county": "县(区)", "township": "乡镇", "street": "街道",
                "community": "社区", "village": "村", "grid": "网格"}
-#: position in the tree: a unit's level must be strictly below its parent's
-RANK = {"province": 0, "city": 1, "county": 2, "township": 3, "street": 3, "community": 4, "village": 4, "grid": 5}
 ROOT_LEVELS = ("province", "city", "county")
 DIVISION_CODE = re.compile(r"[1-9]\d{11}|0{12}")
 GRID_CODE = re.compile(r"[1-9]\d{14}")
@@ -443,7 +442,7 @@ def check_tree(session: Session, directory: TenantDirectory, tenant: str, record
                                         f"上级单位 {parent} 属于租户 {held.tenant_code},不在本租户及其上级之内"))
                     continue
                 parent_level = held.level
-            if parent_level in RANK and RANK[level] <= RANK[parent_level]:
+            if parent_level in LEVEL_RANK and LEVEL_RANK[level] <= LEVEL_RANK[parent_level]:
                 problems.append(_at(r, "level", "unit_level_not_below_parent",
                                     f"{LEVEL_LABEL[level]}不能隶属于{LEVEL_LABEL[parent_level]} {parent}:"
                                     "层级应低于上级单位"))
@@ -483,7 +482,7 @@ def _children_still_below(session: Session, changed: list[UnitRecord], level_in_
     for r in changed:
         for child, child_level in session.execute(stmt, {"code": r.values["code"]}).all():
             level = level_in_file.get(child, child_level)
-            if RANK.get(level, 9) <= RANK[r.values["level"]]:
+            if LEVEL_RANK.get(level, 9) <= LEVEL_RANK[r.values["level"]]:
                 where = f"(第 {first_row[child]} 行)" if child in first_row else ""
                 problems.append(_at(r, "level", "unit_level_above_children",
                                     f"层级改为{LEVEL_LABEL[r.values['level']]}后,不再高于已有下级 {child}"

@@ -17,9 +17,11 @@ the counties or a change too large to list reads everything again; so does a sna
 """
 from __future__ import annotations
 
+import gc
 import threading
 import time
 import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
@@ -79,6 +81,7 @@ class StandardRun:
     refreshed: tuple[str, ...] = ()
     _ratios: Optional[dict] = field(default=None, repr=False)
     _numeric: Optional[dict] = field(default=None, repr=False)
+    _weights: Optional[tuple] = field(default=None, repr=False)
 
     # -- selections
     def scope(self, *, level: Optional[str] = None, under: Optional[str] = None,
@@ -136,26 +139,36 @@ class StandardRun:
 
     def totals(self, tier: str, positions: np.ndarray) -> list[dict]:
         """Per unit of ``tier`` above the evaluated units: counts and sums (names not filled)."""
-        anc = self.units.ancestors_at(TIERS[tier])[self.rows[positions]]
-        has = anc >= 0
-        pos, anc = positions[has], anc[has]
-        groups = np.flatnonzero(np.bincount(anc, minlength=self.units.size))
-        group_of = np.empty(self.units.size, dtype=np.int64)
-        group_of[groups] = np.arange(len(groups))
-        index = group_of[anc]  # each unit's group, 0 … len(groups) - 1
-        size = len(groups)
-        status = self.status[pos]
-        tally = np.bincount(index * 4 + status, minlength=size * 4).reshape(size, 4)
-        judged = status <= 1
-        numeric = self.numeric()
-        sums = [_readable(np.bincount(index, weights=np.where(valid[pos] & judged, data[pos], 0.0), minlength=size))
-                for data, valid in numeric.values()]
-        names = list(numeric)
+        group_rows, group_of = self.units.groups_at(TIERS[tier])
+        rows, status, weights = self._scope_weights(positions)
+        index = group_of[rows].astype(np.int64)  # each unit's group; len(group_rows): none (dropped below)
+        size = len(group_rows)
+        tally = np.bincount(index * 4 + status, minlength=(size + 1) * 4)[:size * 4].reshape(size, 4)
+        present = np.flatnonzero(tally.sum(axis=1))  # the groups with a unit in scope
+        tally = tally[present]
+        sums = [_readable(np.bincount(index, weights=w, minlength=size + 1)[present]) for w in weights]
+        names = list(self.numeric())
+        groups = group_rows[present]
         codes, level_of = self.units.code_list(groups), self.units.levels()[groups].tolist()
-        return [{"code": code, "name": None, "level": LEVELS[level], "units": c + f + e,
-                 "compliant": c, "failing": f, "errors": e, "sums": dict(zip(names, values))}
-                for code, level, (c, f, e, _n), values in zip(codes, level_of, tally.tolist(), zip(*sums) if sums
-                                                             else [()] * size)]
+        with _collector_paused():
+            return [{"code": code, "name": None, "level": LEVELS[level], "units": c + f + e,
+                     "compliant": c, "failing": f, "errors": e, "sums": dict(zip(names, values))}
+                    for code, level, (c, f, e, _n), values in zip(codes, level_of, tally.tolist(), zip(*sums) if sums
+                                                                 else [()] * len(present))]
+
+    def _scope_weights(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """What :meth:`totals` needs of ``positions`` whatever the tier: their table rows, their
+        status, and per numeric column the value of each evaluated unit (0 when not evaluated or
+        missing). Kept for the last ``positions`` (a report asks for three tiers of one scope)."""
+        cached = self._weights
+        if cached is not None and cached[0] is positions:
+            return cached[1]
+        status = self.status[positions]
+        judged = status <= 1
+        weights = [np.where(valid[positions] & judged, data[positions], 0.0) for data, valid in self.numeric().values()]
+        found = (self.rows[positions], status, weights)
+        self._weights = (positions, found)
+        return found
 
     def ordered(self, positions: np.ndarray, order: Optional[str]) -> np.ndarray:
         """``positions`` sorted by code (the default) or by a measure or fact (``-gap``: largest first)."""
@@ -471,6 +484,22 @@ def _actual_field(info, facts: list[str]) -> Optional[str]:
 
 
 # ---------------------------------------------------------------------- helpers
+@contextmanager
+def _collector_paused():
+    """No cyclic garbage collection while a large result is built. A national tree's totals are
+    hundreds of thousands of small dicts that outlive the call: as they pile up, the collector's
+    full passes scan them again and again (measured: half the time of all totals). They hold no
+    cycles; reference counting frees them, and collection resumes when the block ends. Another
+    thread's block may overlap: the collector is enabled again by the block that paused it."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
 def _number(x: float):
     return int(x) if float(x).is_integer() else x
 

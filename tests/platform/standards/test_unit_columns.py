@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from jiceng.platform.units.columns import load_units
+from jiceng.dsl.columnar import UnitTable
+from jiceng.dsl.types import LEVEL_RANK, LEVELS
+from jiceng.platform.units.columns import UnitColumns, load_units
 from jiceng.platform.units.store import insert_units
 
 TENANT = "zhuzhou"  # a tenant of the platform fixtures; its own units are replaced here
@@ -99,3 +101,55 @@ def test_units_assembled_from_rows_in_any_order_are_the_same():
     assert ordered.table.parent.tolist()[:3] == [-1, 0, 1]  # 43 has no parent row, 4301's is 43, …
     assert np.array_equal(ordered.table.numbers["households"][0], shuffled.table.numbers["households"][0])
     assert np.array_equal(ordered.table.texts["level"][0], shuffled.table.texts["level"][0])
+
+
+def _random_tree(rng, size: int, ranked: bool):
+    """UnitColumns of a random forest in shuffled row order: each unit's parent an earlier unit
+    of a higher rank (``ranked``), or any earlier unit (a level may then sit under a lower one)."""
+    levels = sorted(rng.integers(0, len(LEVELS), size), key=lambda i: LEVEL_RANK[LEVELS[i]]) if ranked \
+        else list(rng.integers(0, len(LEVELS), size))
+    parent = np.full(size, -1, dtype=np.int64)
+    for i in range(1, size):
+        above = [j for j in range(i) if not ranked or LEVEL_RANK[LEVELS[levels[j]]] < LEVEL_RANK[LEVELS[levels[i]]]]
+        if above and rng.random() < 0.9:
+            parent[i] = rng.choice(above)
+    shuffle = rng.permutation(size)  # rows in any order: parents need not come first
+    where = np.empty(size, dtype=np.int64)
+    where[shuffle] = np.arange(size)
+    table = UnitTable(np.where(parent[shuffle] >= 0, where[np.maximum(parent[shuffle], 0)], -1))
+    table.texts["level"] = (np.array(levels, dtype=np.int32)[shuffle], tuple(LEVELS))
+    return UnitColumns(table, np.arange(1, size + 1, dtype=np.int64), ("t",), np.zeros(size, dtype=np.int16))
+
+
+def _nearest(units, row: int, levels) -> int:
+    cur = units.table.parent[row]
+    while cur >= 0 and LEVELS[units.levels()[cur]] not in levels:
+        cur = units.table.parent[cur]
+    return int(cur)
+
+
+@pytest.mark.parametrize("ranked", [True, False])
+@pytest.mark.parametrize("seed", range(4))
+def test_ancestors_and_groups_are_those_of_a_walk_up_from_each_unit(ranked, seed):
+    """Down the ranks (every parent above its child, as imports check) or walking up (any tree),
+    each unit's nearest ancestor at the levels is the one a walk up its parents meets first."""
+    rng = np.random.default_rng(seed)
+    units = _random_tree(rng, 120, ranked)
+    if ranked:
+        assert units._rank_steps() is not None
+    for levels in (("street", "township"), ("county",), ("city",), ("community", "village"), ("province",)):
+        found = units.ancestors_at(levels)
+        assert found.tolist() == [_nearest(units, r, levels) for r in range(units.size)], levels
+        rows, group_of = units.groups_at(levels)
+        assert rows.tolist() == [r for r in range(units.size) if LEVELS[units.levels()[r]] in levels]
+        assert [int(rows[g]) if g < len(rows) else -1 for g in group_of] == found.tolist()
+
+
+def test_a_tree_against_the_ranks_is_walked_up():
+    units = _random_tree(np.random.default_rng(1), 60, ranked=True)
+    level_codes = units.table.texts["level"][0]
+    child = int(np.flatnonzero(units.table.parent >= 0)[0])
+    level_codes[units.table.parent[child]] = LEVELS.index("grid")  # a grid above a unit
+    assert units._rank_steps() is None
+    levels = ("street", "township")
+    assert units.ancestors_at(levels).tolist() == [_nearest(units, r, levels) for r in range(units.size)]

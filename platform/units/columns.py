@@ -42,7 +42,7 @@ _SEP = "\x1f"       # between text values (names may hold commas)
 _NULL = "\x1e"      # a missing text value
 _INT_NULL = -(2**63)
 #: LEVEL_RANK per index of LEVELS; the last entry, for a level not in LEVELS (index -1), ranks below all
-_RANKS = np.array([LEVEL_RANK[x] for x in LEVELS] + [max(LEVEL_RANK.values()) + 1])
+_RANKS = np.array([LEVEL_RANK[x] for x in LEVELS] + [max(LEVEL_RANK.values()) + 1], dtype=np.int8)
 
 
 @dataclass
@@ -112,7 +112,7 @@ class UnitColumns:
             parents = parent[rows]
             steps = None
             if not (rank[parents] >= rank[rows]).any():
-                order = np.argsort(rank[rows], kind="stable")
+                order = np.argsort(rank[rows], kind="stable")  # small integers: a radix sort
                 rows, parents = rows[order], parents[order]
                 cuts = np.flatnonzero(np.diff(rank[rows])) + 1
                 steps = list(zip(np.split(rows, cuts), np.split(parents, cuts)))

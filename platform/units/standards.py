@@ -133,9 +133,8 @@ class StandardRun:
 
     def sums(self, positions: np.ndarray) -> dict:
         """Sums of the numeric facts and measures over the evaluated units (compliant or failing)."""
-        judged = positions[self.status[positions] <= 1]
-        return {name: _sum(np.where(valid[judged], data[judged], 0.0).sum())
-                for name, (data, valid) in self.numeric().items()}
+        _rows, _status, weights = self._scope_weights(positions)
+        return {name: _sum(w.sum()) for name, w in zip(self.numeric(), weights)}
 
     def totals(self, tier: str, positions: np.ndarray) -> list[dict]:
         """Per unit of ``tier`` above the evaluated units: counts and sums (names not filled)."""
@@ -157,9 +156,10 @@ class StandardRun:
                                                                  else [()] * len(present))]
 
     def _scope_weights(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-        """What :meth:`totals` needs of ``positions`` whatever the tier: their table rows, their
-        status, and per numeric column the value of each evaluated unit (0 when not evaluated or
-        missing). Kept for the last ``positions`` (a report asks for three tiers of one scope)."""
+        """What :meth:`sums` and :meth:`totals` need of ``positions`` whatever the tier: their table
+        rows, their status, and per numeric column the value of each evaluated unit (0 when not
+        evaluated or missing). Kept for the last ``positions`` (an answer asks for the sums and
+        three tiers of one scope)."""
         cached = self._weights
         if cached is not None and cached[0] is positions:
             return cached[1]

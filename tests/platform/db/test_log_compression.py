@@ -16,6 +16,15 @@ def _lz4(conn) -> bool:
                                  ).scalar()
 
 
+def _append(db, reasons: list) -> int:
+    """A decision with these reasons, appended as the service appends it: its id."""
+    e = log_append.entry(tenant="changsha", kind="check", actor="test", decided_on="2026-01-01", input={},
+                         target={}, history={}, pack={}, outcome="reject", reasons=reasons, requirements=[])
+    with db.transaction() as conn:
+        (appended,) = log_append.write(conn, [e])
+    return appended.id
+
+
 def test_new_log_entries_are_compressed_with_lz4(fresh_database):
     db = fresh_database
     if db.is_sqlite:
@@ -29,13 +38,10 @@ def test_new_log_entries_are_compressed_with_lz4(fresh_database):
     assert methods == {c: "l" for c in JSON_COLUMNS}
     # a reason long enough to be compressed, appended as the service appends: stored with LZ4
     reasons = [{"rule": f"r{i}", "message": "不得将行政执法事项交由社区承担" * 8} for i in range(20)]
-    e = log_append.entry(tenant="changsha", kind="check", actor="test", decided_on="2026-01-01", input={},
-                         target={}, history={}, pack={}, outcome="reject", reasons=reasons, requirements=[])
-    with db.transaction() as conn:
-        (appended,) = log_append.write(conn, [e])
+    appended = _append(db, reasons)
     with db.autocommit() as conn:
         method = conn.execute(text("SELECT pg_column_compression(reasons) FROM decisions WHERE id = :id"),
-                              {"id": appended.id}).scalar()
+                              {"id": appended}).scalar()
     assert method == "lz4"
 
 
@@ -57,12 +63,9 @@ def test_new_log_entries_keep_their_json_in_the_row(fresh_database):
     # JSON alone MAIN, the hashes and times would (91 bytes)
     reasons = [{"rule": f"r{i}", "message": f"第{i}条:" + "".join(chr(0x4E00 + (i * 97 + k * 31) % 20000)
                                                                  for k in range(60))} for i in range(30)]
-    e = log_append.entry(tenant="changsha", kind="check", actor="test", decided_on="2026-01-01", input={},
-                         target={}, history={}, pack={}, outcome="reject", reasons=reasons, requirements=[])
-    with db.transaction() as conn:
-        (appended,) = log_append.write(conn, [e])
+    appended = _append(db, reasons)
     with db.autocommit() as conn:
         size = conn.execute(text("SELECT pg_column_size(reasons) FROM decisions WHERE id = :id"),
-                            {"id": appended.id}).scalar()
+                            {"id": appended}).scalar()
         added = conn.execute(toasted).scalar() - before
     assert size > 5000 and added == 0

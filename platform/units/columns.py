@@ -53,7 +53,9 @@ class UnitColumns:
     codes: np.ndarray          # int64 (digit codes) or object array of str, per row, in code order
     tenants: tuple[str, ...]
     tenant_of: np.ndarray      # int16 index into ``tenants`` per row
-    _ancestors: dict = field(default_factory=dict, repr=False)
+    #: what ancestors_at, groups_at and _rank_steps derive from the tree (its shape only: kept by a
+    #: refresh that changes numbers, which shares this dict)
+    _derived: dict = field(default_factory=dict, repr=False)
 
     @property
     def size(self) -> int:
@@ -80,7 +82,7 @@ class UnitColumns:
     def ancestors_at(self, levels: Sequence[str]) -> np.ndarray:
         """For each row, the row of its nearest ancestor whose level is one of ``levels`` (-1: none)."""
         key = tuple(levels)
-        found = self._ancestors.get(key)
+        found = self._derived.get(key)
         if found is None:
             wanted = np.array([x in levels for x in LEVELS] + [False], dtype=bool)
             level_of, parent = self.levels(), self.table.parent
@@ -98,14 +100,14 @@ class UnitColumns:
                     rows, cur = rows[~hit], parent[cur[~hit]]
                     going = cur >= 0
                     rows, cur = rows[going], cur[going]
-            self._ancestors[key] = found
+            self._derived[key] = found
         return found
 
     def _rank_steps(self) -> Optional[list[tuple[np.ndarray, np.ndarray]]]:
         """The rows that have a parent, with their parents, rank by rank down the tree (see
         :data:`~jiceng.dsl.types.LEVEL_RANK`) — when every parent ranks above its child, as an import checks;
         None otherwise (then :meth:`ancestors_at` walks up from every row instead)."""
-        if "ranks" not in self._ancestors:
+        if "ranks" not in self._derived:
             rank = _RANKS[self.levels()]
             parent = self.table.parent
             rows = np.flatnonzero(parent >= 0)
@@ -116,8 +118,8 @@ class UnitColumns:
                 rows, parents = rows[order], parents[order]
                 cuts = np.flatnonzero(np.diff(rank[rows])) + 1
                 steps = list(zip(np.split(rows, cuts), np.split(parents, cuts)))
-            self._ancestors["ranks"] = steps
-        return self._ancestors["ranks"]
+            self._derived["ranks"] = steps
+        return self._derived["ranks"]
 
     def groups_at(self, levels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """The units of ``levels`` (their rows, in code order) and, for each row, which of them is
@@ -125,12 +127,12 @@ class UnitColumns:
         what totals group by, computed once per snapshot, so a total is a gather and a few
         bincounts over that many groups rather than over every row."""
         key = ("groups", tuple(levels))
-        found = self._ancestors.get(key)
+        found = self._derived.get(key)
         if found is None:
             rows = np.flatnonzero(np.isin(self.levels(), [LEVELS.index(x) for x in levels if x in LEVELS]))
             index = np.full(self.size + 1, len(rows), dtype=np.int32)  # the last slot stands for -1: none
             index[rows] = np.arange(len(rows), dtype=np.int32)
-            found = self._ancestors[key] = (rows, index[self.ancestors_at(levels)])
+            found = self._derived[key] = (rows, index[self.ancestors_at(levels)])
         return found
 
 

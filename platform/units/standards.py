@@ -718,7 +718,7 @@ def _splice(run: StandardRun, units: UnitColumns, part: StandardColumns, countie
         data[pos], valid[pos] = new_data, p.valid
         measures[m] = Val(v.kind, data, valid, v.cats)
     return replace(run, units=units, status=status, failed=failed, measures=measures,
-                   evaluated=len(part.rows), refreshed=counties, _numeric=None)
+                   evaluated=len(part.rows), refreshed=counties, _numeric=None, _weights=None)
 
 
 # ---------------------------------------------------------------------- the API's answer

@@ -54,7 +54,8 @@ def test_an_import_in_one_county_evaluates_that_county_again_and_nothing_else(db
     assert all(r.evaluated == len(r.rows) and r.refreshed == () for r in before.values())
     staffing = before["社区工作者配备"]
     assert by_code(staffing)[DEMO["understaffed"]][0] == "failing"
-    sums_before = {name: r.sums(r.scope()) for name, r in before.items()}  # and what they keep to add up
+    scopes = {name: r.scope() for name, r in before.items()}
+    sums_before = {name: r.sums(scopes[name]) for name, r in before.items()}  # and what they keep to add up
 
     import_units(Runtime(db), TENANT, (HEADER + UNDERSTAFFED.format(workers=60)).encode(), "one.csv")  # another process
     after = {r.info.name: r for r in run_standards(rt, TENANT)}
@@ -62,6 +63,9 @@ def test_an_import_in_one_county_evaluates_that_county_again_and_nothing_else(db
     fresh = {r.info.name: r for r in run_standards(Runtime(db), TENANT)}
     assert by_code(after["社区工作者配备"])[DEMO["understaffed"]][0] == "compliant"
     for name, run in after.items():
+        # the rows are where they were: a scope taken before the import selects the same units,
+        # and its sums are the new ones (nothing the run kept for it before the import is used)
+        assert run.sums(scopes[name]) == fresh[name].sums(fresh[name].scope()), name
         assert run.refreshed == (FURONG,), name
         counties = county_of(run)
         inside = [c for c, county in counties.items() if county == FURONG or c == FURONG]

@@ -673,16 +673,28 @@ class Compiler(NodeVisitor):
             guard = f"{ctx.hoist[missable[0]]} is not None"
         else:  # one test for them all: _m has a bit set for each missing fact read so far
             guard = f"not _m & {sum(ctx.bits[r] for r in missable)}"
-        slow = self._lazy_condition(cond)
+        # the facts the condition reads are in locals by now: handed over, not read again
+        read = [(key, ctx.hoist[key]) for key in _root_reads(cond, self.c) if key in ctx.hoist]
+        slow = self._lazy_condition(cond, [key for key, _local in read])
         return lines + [f"{indent}if {guard}:", *plain, f"{indent}else:",
-                        f"{indent}    _c = _L[{slow!r}](T, G, H, D, S)", *verdict]
+                        f"{indent}    _c = _L[{slow!r}](T, G, H, D, S{''.join(', ' + v for _k, v in read)})",
+                        *verdict]
 
-    def _lazy_condition(self, cond: n.Expr) -> str:
-        """The name of a lazily compiled ``(T, G, H, D, S) -> True | False | None``
-        computing ``cond`` in three-valued logic."""
+    def _lazy_condition(self, cond: n.Expr, handed: list) -> str:
+        """The name of a lazily compiled ``(T, G, H, D, S, *values) -> True | False | None``
+        computing ``cond`` in three-valued logic; ``values``: the facts keyed ``handed``, as
+        the caller read them (a fact read the same way, so the same value)."""
         name = self.fresh("_k")
-        self.lazy.makers[name] = lambda: self._compile_lazy(name, [
-            f"def {name}(T, G, H, D, S):", f"    return {self.expr(cond, _Ctx())}", ""])
+        given = {key: f"_a{i}" for i, key in enumerate(handed)}
+
+        def make() -> Callable:
+            ctx = _Ctx(hoist={}, hoist_lines=[], given=given)
+            code = self.expr(cond, ctx)
+            params = "".join(f", {v}" for v in given.values())
+            return self._compile_lazy(name, [f"def {name}(T, G, H, D, S{params}):",
+                                             *("    " + line for line in ctx.hoist_lines),
+                                             f"    return {code}", ""])
+        self.lazy.makers[name] = make
         return name
 
     def _compile_lazy(self, name: str, lines: list[str]) -> Callable:

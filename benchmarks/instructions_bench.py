@@ -15,8 +15,16 @@ the measured requests and nothing else: imports, app creation and 30 warm-up req
 counted. Python runs ~50× slower under valgrind: the default 100 requests of each kind take
 about two minutes.
 
-Run ``python benchmarks/instructions_bench.py [--requests N] [--only sqlite,postgresql]``, or
-``main(report)`` from ``benchmarks/run.py`` (``--only instructions``). Skipped, and says so,
+The same for issue 15's impact replay (on SQLite): instructions per logged decision replayed
+(:meth:`Replayer.replay_rows` on rows already read: the decoding of each distinct JSON text, the
+draft's ``Pack.outcome``, the tally) beside ``Pack.decide`` on the same decisions decoded beforehand
+(the impact bench's baseline), over a generated log (``impact_bench.phase_setup``): half of it warms
+the caches, the other half is counted. Reading the rows is not counted (the driver's work, and on
+PostgreSQL the server's, in another process). Wall-time A/B of a change to the replay or to the
+compiled rules could not tell 10 % apart on this machine; this count can.
+
+Run ``python benchmarks/instructions_bench.py [--requests N] [--decisions N] [--only sqlite,postgresql,impact]``,
+or ``main(report)`` from ``benchmarks/run.py`` (``--only instructions``). Skipped, and says so,
 where valgrind is not installed (Debian package ``valgrind``).
 """
 from __future__ import annotations
@@ -36,6 +44,7 @@ from typing import Callable, Optional
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import impact_bench  # noqa: E402
 import service_bench  # noqa: E402
 
 CHECK = "/api/v1/tenants/changsha/admission/check"
@@ -71,15 +80,63 @@ def _requests(config: dict, kind: str, count: int) -> None:
     list(itertools.starmap(call, prepared))
 
 
-def _count(config_file: Path, kind: str, count: int, tmp: Path) -> int:
+def _decisions(config: dict, kind: str, count: int) -> None:
+    """Inside valgrind: read the generated log, warm on its first ``count`` rows, then replay the
+    next ``count`` (``kind`` ``replay``), or ``Pack.decide`` them (``decide``), through
+    ``itertools.starmap`` (the only code counted)."""
+    from sqlalchemy import select
+    from jiceng.platform.db.engine import Database
+    from jiceng.platform.db.models import PackVersion
+    from jiceng.platform.impact import jobs, jsontext
+    from jiceng.platform.impact.replaying import Replayer, read_range
+    from jiceng.platform.impact.tally import Tally
+    from jiceng.platform.impact.window import window
+    from jiceng.platform.runtime import Runtime
+    db = Database(config["url"])
+    rt = Runtime(db)
+    with db.read() as session:
+        v = session.execute(select(PackVersion).where(PackVersion.tenant_code == impact_bench.TENANT,
+                                                      PackVersion.number == config["draft_number"])).scalar_one()
+        spec = jobs.make_spec(session, rt, impact_bench.TENANT, v, window())
+    replayer = Replayer(db, spec)
+    with db.engine.connect() as conn:
+        rows = [row for chunk in read_range(conn, spec, 1, 2 * count) for row in chunk]
+    warm, counted = rows[:count], rows[count:2 * count]
+    if kind == "replay":
+        tally = Tally()
+        replayer.replay_rows(warm, tally)
+        list(itertools.starmap(replayer.replay_rows, [(counted[i:i + 500], tally) for i in range(0, count, 500)]))
+        return
+
+    def decoded(row: tuple) -> tuple:
+        inp = jsontext.loads(row[5])
+        return (replayer.recorded(row[8].decode(), row[3]).pack, inp.get("task") or {}, jsontext.loads(row[6]),
+                jsontext.loads(row[7]), inp.get("source") or {}, row[3])
+
+    def decide(pack, task, target, history, source, on) -> None:
+        pack.decide(task, target, history, source=source, today=on)
+
+    for args in map(decoded, warm):
+        decide(*args)
+    list(itertools.starmap(decide, [decoded(row) for row in counted]))
+
+
+def _count(config_file: Path, kind: str, count: int, tmp: Path, wait: bool = True):
+    """The instructions ``--inside config_file kind count`` executes where counted (``wait=False``:
+    started, and a function returning them once it ends)."""
     out = tmp / f"callgrind.{kind}.out"
-    subprocess.run(["valgrind", "--tool=callgrind", "--collect-atstart=no", "--toggle-collect=starmap_next",
-                    f"--callgrind-out-file={out}", sys.executable, __file__, "--inside", str(config_file), kind,
-                    str(count)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    totals = re.search(r"^totals:\s*(\d+)", out.read_text(), re.MULTILINE)
-    if totals is None:
-        raise RuntimeError(f"no totals in {out}")
-    return int(totals.group(1))
+    proc = subprocess.Popen(["valgrind", "--tool=callgrind", "--collect-atstart=no", "--toggle-collect=starmap_next",
+                             f"--callgrind-out-file={out}", sys.executable, __file__, "--inside", str(config_file),
+                             kind, str(count)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def result() -> int:
+        if proc.wait() != 0:
+            raise RuntimeError(f"{kind}: valgrind exited with {proc.returncode}")
+        totals = re.search(r"^totals:\s*(\d+)", out.read_text(), re.MULTILINE)
+        if totals is None:
+            raise RuntimeError(f"no totals in {out}")
+        return int(totals.group(1))
+    return result() if wait else result
 
 
 def measure(kind: str, count: int) -> dict:
@@ -98,18 +155,37 @@ def measure(kind: str, count: int) -> dict:
             "check_instructions": round(check), "check_vs_healthz": round(check / healthz, 2)}
 
 
+def measure_impact(count: int) -> dict:
+    """Instructions per decision replayed by impact, and per ``Pack.decide`` of the same decisions,
+    over a generated SQLite log of ``2 × count`` decisions (the two counted at once: a count does not
+    depend on what else runs)."""
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        url = f"sqlite:///{tmp / 'impact.db'}"
+        setup = impact_bench.phase_setup(url, None, 2 * count, 15)
+        config_file = tmp / "config.json"
+        config_file.write_text(json.dumps({"url": url, "draft_number": setup["draft_number"]}), encoding="utf-8")
+        pending = {kind: _count(config_file, kind, count, tmp, wait=False) for kind in ("replay", "decide")}
+        replay, decide = (pending[kind]() / count for kind in ("replay", "decide"))
+    return {"decisions_counted": count, "replay_instructions_per_decision": round(replay),
+            "pack_decide_instructions_per_decision": round(decide),
+            "pack_decide / replay (impact's throughput ratio, in instructions)": round(decide / replay, 3)}
+
+
 def main(report: Optional[Callable[[str, dict], None]] = None, quick: bool = False,
-         only: str = "sqlite,postgresql", count: Optional[int] = None) -> dict:
-    """Measure each database kind in ``only``; ``report(name, metrics)`` as each finishes."""
+         only: str = "sqlite,postgresql,impact", count: Optional[int] = None, decisions: Optional[int] = None) -> dict:
+    """Measure each database kind in ``only``, and impact's replay (``impact``); ``report(name,
+    metrics)`` as each finishes."""
     results: dict = {}
     count = count or (30 if quick else 100)
+    decisions = decisions or (300 if quick else 2000)
     for kind in only.split(","):
         if shutil.which("valgrind") is None:
             metrics = {"skipped": "valgrind is not installed (Debian package valgrind)"}
         elif kind == "postgresql" and not service_bench.pg_available():
             metrics = {"skipped": f"PostgreSQL at {service_bench.pg_url()} does not answer"}
-        else:
-            metrics = measure(kind, count)
+        elif kind == "impact":
+            metrics = measure_impact(decisions)
         results[f"instructions_{kind}"] = metrics
         if report is not None:
             report(f"instructions_{kind}", metrics)
@@ -118,12 +194,14 @@ def main(report: Optional[Callable[[str, dict], None]] = None, quick: bool = Fal
 
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "--inside":
-        _requests(json.loads(Path(sys.argv[2]).read_text(encoding="utf-8")), sys.argv[3], int(sys.argv[4]))
+        inside = _decisions if sys.argv[3] in ("replay", "decide") else _requests
+        inside(json.loads(Path(sys.argv[2]).read_text(encoding="utf-8")), sys.argv[3], int(sys.argv[4]))
         sys.exit(0)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="30 requests of each kind")
     parser.add_argument("--requests", type=int, help="requests of each kind counted (default 100)")
-    parser.add_argument("--only", default="sqlite,postgresql")
+    parser.add_argument("--decisions", type=int, help="logged decisions counted by impact (default 2,000)")
+    parser.add_argument("--only", default="sqlite,postgresql,impact")
     args = parser.parse_args()
     main(lambda name, m: print(f"{name}: {json.dumps(m, ensure_ascii=False)}", flush=True),
-         quick=args.quick, only=args.only, count=args.requests)
+         quick=args.quick, only=args.only, count=args.requests, decisions=args.decisions)

@@ -40,7 +40,8 @@ baseline measured in the same run (never as a timed unit test).
                PostgreSQL, as the API's job runs it, against in-process Pack.decide on the
                same inputs and the one-at-a-time path of before (benchmarks/impact_bench.py).
                Goal: ≥ 0.5 × Pack.decide's throughput, ≤ 20 s, ≤ 1 GB per process.
-8. instructions — instructions per admission check and per /healthz in process, counted by
+8. instructions — instructions per admission check and per /healthz in process, and per
+               decision replayed by impact beside Pack.decide on the same decisions, counted by
                valgrind's callgrind (benchmarks/instructions_bench.py): the figure that does not
                move with the shared machine's load, for comparing a change against the last run.
 

@@ -331,10 +331,11 @@ class Compiler(NodeVisitor):
             key = (root, fld)
             local = ctx.hoist.get(key)
             if local is None:
-                local = ctx.hoist[key] = self.fresh("_f")
-                if ctx.given and key in ctx.given:
-                    access = ctx.given[key]
-                ctx.hoist_lines.append(f"{local} = {access}")
+                if ctx.given and key in ctx.given:  # a parameter holds it already: no copy
+                    local = ctx.hoist[key] = ctx.given[key]
+                else:
+                    local = ctx.hoist[key] = self.fresh("_f")
+                    ctx.hoist_lines.append(f"{local} = {access}")
                 if ctx.bits is not None and root in FACT_ROOTS and not self.never_missing(root, fld):
                     bit = ctx.bits[key] = 1 << len(ctx.bits)
                     ctx.hoist_lines.append(f"if {local} is None: _m |= {bit}")

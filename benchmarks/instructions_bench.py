@@ -17,7 +17,8 @@ about two minutes.
 
 The same for issue 15's impact replay (on SQLite): instructions per logged decision replayed
 (:meth:`Replayer.replay_rows` on rows already read: the decoding of each distinct JSON text, the
-draft's ``Pack.outcome``, the tally) beside ``Pack.decide`` on the same decisions decoded beforehand
+draft's ``Pack.outcome``, the tally), of which ``Pack.outcome`` alone, beside ``Pack.decide`` on the
+same decisions decoded beforehand
 (the impact bench's baseline), over a generated log (``impact_bench.phase_setup``): half of it warms
 the caches, the other half is counted. Reading the rows is not counted (the driver's work, and on
 PostgreSQL the server's, in another process). Wall-time A/B of a change to the replay or to the
@@ -82,7 +83,8 @@ def _requests(config: dict, kind: str, count: int) -> None:
 
 def _decisions(config: dict, kind: str, count: int) -> None:
     """Inside valgrind: read the generated log, warm on its first ``count`` rows, then replay the
-    next ``count`` (``kind`` ``replay``), or ``Pack.decide`` them (``decide``), through
+    next ``count`` (``kind`` ``replay``), or ``Pack.decide`` them (``decide``), or only take their
+    ``Pack.outcome`` (``outcome``: the part of a replay that is the draft's rules), through
     ``itertools.starmap`` (the only code counted)."""
     from sqlalchemy import select
     from jiceng.platform.db.engine import Database
@@ -114,7 +116,10 @@ def _decisions(config: dict, kind: str, count: int) -> None:
                 jsontext.loads(row[7]), inp.get("source") or {}, row[3])
 
     def decide(pack, task, target, history, source, on) -> None:
-        pack.decide(task, target, history, source=source, today=on)
+        if kind == "outcome":
+            pack.outcome(task, target, history, source, on)
+        else:
+            pack.decide(task, target, history, source=source, today=on)
 
     for args in map(decoded, warm):
         decide(*args)
@@ -165,10 +170,11 @@ def measure_impact(count: int) -> dict:
         setup = impact_bench.phase_setup(url, None, 2 * count, 15)
         config_file = tmp / "config.json"
         config_file.write_text(json.dumps({"url": url, "draft_number": setup["draft_number"]}), encoding="utf-8")
-        pending = {kind: _count(config_file, kind, count, tmp, wait=False) for kind in ("replay", "decide")}
-        replay, decide = (pending[kind]() / count for kind in ("replay", "decide"))
+        kinds = ("replay", "outcome", "decide")
+        pending = {kind: _count(config_file, kind, count, tmp, wait=False) for kind in kinds}
+        replay, outcome, decide = (pending[kind]() / count for kind in kinds)
     return {"decisions_counted": count, "replay_instructions_per_decision": round(replay),
-            "pack_decide_instructions_per_decision": round(decide),
+            "of_which_pack_outcome": round(outcome), "pack_decide_instructions_per_decision": round(decide),
             "pack_decide / replay (impact's throughput ratio, in instructions)": round(decide / replay, 3)}
 
 
@@ -194,7 +200,7 @@ def main(report: Optional[Callable[[str, dict], None]] = None, quick: bool = Fal
 
 if __name__ == "__main__":
     if len(sys.argv) == 5 and sys.argv[1] == "--inside":
-        inside = _decisions if sys.argv[3] in ("replay", "decide") else _requests
+        inside = _decisions if sys.argv[3] in ("replay", "outcome", "decide") else _requests
         inside(json.loads(Path(sys.argv[2]).read_text(encoding="utf-8")), sys.argv[3], int(sys.argv[4]))
         sys.exit(0)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

@@ -192,6 +192,8 @@ def main(report: Optional[Callable[[str, dict], None]] = None, quick: bool = Fal
             metrics = {"skipped": f"PostgreSQL at {service_bench.pg_url()} does not answer"}
         elif kind == "impact":
             metrics = measure_impact(decisions)
+        else:
+            metrics = measure(kind, count)
         results[f"instructions_{kind}"] = metrics
         if report is not None:
             report(f"instructions_{kind}", metrics)

@@ -18,8 +18,7 @@ about two minutes.
 The same for issue 15's impact replay (on SQLite): instructions per logged decision replayed
 (:meth:`Replayer.replay_rows` on rows already read: the decoding of each distinct JSON text, the
 draft's ``Pack.outcome``, the tally), of which ``Pack.outcome`` alone, beside ``Pack.decide`` on the
-same decisions decoded beforehand
-(the impact bench's baseline), over a generated log (``impact_bench.phase_setup``): half of it warms
+same decisions decoded beforehand (the impact bench's baseline), over a generated log (``impact_bench.phase_setup``): half of it warms
 the caches, the other half is counted. Reading the rows is not counted (the driver's work, and on
 PostgreSQL the server's, in another process). Wall-time A/B of a change to the replay or to the
 compiled rules could not tell 10 % apart on this machine; this count can.
@@ -115,15 +114,15 @@ def _decisions(config: dict, kind: str, count: int) -> None:
         return (replayer.recorded(row[8].decode(), row[3]).pack, inp.get("task") or {}, jsontext.loads(row[6]),
                 jsontext.loads(row[7]), inp.get("source") or {}, row[3])
 
-    def decide(pack, task, target, history, source, on) -> None:
+    def evaluate(pack, task, target, history, source, on) -> None:
         if kind == "outcome":
             pack.outcome(task, target, history, source, on)
         else:
             pack.decide(task, target, history, source=source, today=on)
 
     for args in map(decoded, warm):
-        decide(*args)
-    list(itertools.starmap(decide, [decoded(row) for row in counted]))
+        evaluate(*args)
+    list(itertools.starmap(evaluate, [decoded(row) for row in counted]))
 
 
 def _count(config_file: Path, kind: str, count: int, tmp: Path, wait: bool = True):
@@ -161,9 +160,9 @@ def measure(kind: str, count: int) -> dict:
 
 
 def measure_impact(count: int) -> dict:
-    """Instructions per decision replayed by impact, and per ``Pack.decide`` of the same decisions,
-    over a generated SQLite log of ``2 × count`` decisions (the two counted at once: a count does not
-    depend on what else runs)."""
+    """Instructions per decision replayed by impact, per ``Pack.outcome`` and per ``Pack.decide`` of
+    the same decisions, over a generated SQLite log of ``2 × count`` decisions (the three counted at
+    once: a count does not depend on what else runs)."""
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         url = f"sqlite:///{tmp / 'impact.db'}"

@@ -20,9 +20,12 @@ the decision. No AST is walked at decision time.
 * Standards keep the two-valued null-safe rules the columnar backend mirrors
   (a comparison with a missing value is false, ``not`` of it true): they
   describe registry data in reports, they do not decide (``_Ctx.kleene``).
-* Each field is read once per decision, just before the first rule that
-  needs it. A rule whose facts are all present runs plain two-valued code: the
-  checks for unknown operands run only when one of its facts is missing.
+* A rule function reads each fact its rules need once, first. When all are
+  present it runs plain two-valued code: the checks for unknown operands run
+  only when a fact is missing — then in the function's variant for that set of
+  missing facts (``_Variants``, compiled on first use): plain code for the rules
+  whose facts are present, three-valued code inline for the others. Past
+  ``MISSING_VARIANTS`` sets, a generic variant tests rule by rule.
 * Rules are indexed: where enough rules test one field for a constant
   (``target.level == street``, ``task.category == "招商引资"``), they move into
   per-value functions picked with one dict lookup, so a decision evaluates the
@@ -54,6 +57,9 @@ from .vocabulary import VOCABULARY_KINDS, Vocabulary
 EFFECT_NAME = {kind: kind.upper() for kind in EFFECT_BIT}
 INDEX_MIN_RULES = 12   # below this a linear scan is as fast as a lookup
 INDEX_MAX_DEPTH = 3
+#: variants of one rule function kept per set of missing facts (see _Variants); past them, the
+#: function's generic guarded variant runs (its rules test which of their facts are missing)
+MISSING_VARIANTS = 32
 ROOT_VARS = {"task": "T", "target": "G", "history": "H", "today": "D", "source": "S", "unit": "U"}
 #: the roots whose fields are input facts: missing ⇒ unknown
 FACT_ROOTS = ("task", "target", "source", "history")
@@ -174,6 +180,33 @@ class _Lazy(dict):
         return fn
 
 
+class _Variants(dict):
+    """A rule function's variants by the set of its facts that are missing, as a bit mask (bit
+    ``i``: the ``i``-th fact its plain variant checks). Each is compiled on first use knowing
+    which facts are missing and that the others are present, so it runs plain code where it
+    can and the three-valued code inline, with no call per rule: senders leave out the same
+    optional fields again and again, so a few masks cover nearly every decision. Past
+    :data:`MISSING_VARIANTS` masks, ``generic`` (the guarded variant, which tests the mask
+    rule by rule) answers the rest. Compiled under ``lock``, as :class:`_Lazy`."""
+
+    def __init__(self, lock: threading.RLock, make: Callable[[int], Callable], generic: Callable[[], Callable]):
+        super().__init__()
+        self._lock, self._make, self._generic = lock, make, generic
+        self._made = 0
+
+    def __missing__(self, mask: int) -> Callable:
+        with self._lock:
+            fn = dict.get(self, mask)
+            if fn is None:
+                if self._made < MISSING_VARIANTS:
+                    self._made += 1
+                    fn = self._make(mask)
+                else:
+                    fn = self._generic()
+                self[mask] = fn
+        return fn
+
+
 class _HistoryMissing(Exception):
     """The generated code's signal that ``H`` lacks a history fact the rules read."""
 
@@ -201,10 +234,14 @@ class CompiledPack:
 
 class _EveryFact:
     """``known`` of a function's plain variant: every fact it reads is present
-    (the function checked them all before running it)."""
+    (the function checked them all before running it) — but ``missing``, in
+    its variant for those facts missing (:class:`_Variants`)."""
+
+    def __init__(self, missing: frozenset = frozenset()):
+        self.missing = missing
 
     def __contains__(self, fact) -> bool:
-        return True
+        return fact not in self.missing
 
 
 EVERY_FACT = _EveryFact()
@@ -236,6 +273,7 @@ class Compiler(NodeVisitor):
                                    "_in3": _in3, "_within3": _within3, "_inlist": _inlist, "_HistoryMissing": _HistoryMissing,
                                    **{EFFECT_NAME[kind]: bit for kind, bit in EFFECT_BIT.items()}}
         self._const_ids: dict[Any, str] = {}
+        self._merged: dict[frozenset, str] = {}  # see _merged_levels
         self._names = itertools.count()
         self.reads: dict[str, set[str]] = {}
         self.index_paths: list[str] = []
@@ -625,6 +663,13 @@ class Compiler(NodeVisitor):
         """``x in`` lists with items limited to levels: which count depends on ``target.level``."""
         keys, by_level = self.c.list_keys(rt.names)
         level = self.root_read("target", "level", ctx) if ctx.kleene else "None"
+        if ctx.kleene and ("target", "level") in ctx.known:
+            # the level is present here: the items that count are one set per level, so the test
+            # is a lookup and a membership, not a call (unknown only when ``x`` is)
+            merged = self._merged_levels(keys, by_level)
+            word = "not in" if negate else "in"
+            return self._nullsafe([(e.left, left_c)],
+                                  lambda v: f"({v[0]} {word} {merged}.get({level}, {self.const(keys)}))", "None", ctx)
         test = f"_inlist({self.const(keys)}, {self.const(by_level)}, {left_c}, {level})"
         if not ctx.kleene:
             return f"(not {test})" if negate else f"bool({test})"
@@ -632,6 +677,16 @@ class Compiler(NodeVisitor):
             return test
         v = self.fresh()
         return f"(None if ({v} := {test}) is None else not {v})"
+
+    def _merged_levels(self, keys: frozenset, by_level: dict) -> str:
+        """The constant naming, per level, every spelling ``x in`` matches at that level
+        (``keys`` and that level's own), one per distinct list union."""
+        merged = {level: keys | spellings for level, spellings in by_level.items()}
+        key = frozenset(merged.items())
+        name = self._merged.get(key)
+        if name is None:
+            name = self._merged[key] = self.const(merged, "M")
+        return name
 
     # -------------------------------------------------------------- rules
     def _outcome(self, rule: RuleInfo, unknown: bool) -> Optional[str]:
@@ -742,27 +797,46 @@ class Compiler(NodeVisitor):
             self.ns[tname] = None  # filled after the bucket functions exist
             self._pending_tables.append((tname, table))
             dispatch = (path, tname, unknown_fn)
-        guarded, handed = self.fresh(f"{fname}_guarded"), []
+        guarded, handed, checked = self.fresh(f"{fname}_guarded"), [], []
         self.lazy.makers[guarded] = lambda: self._compile_lazy(
             guarded, self._function_lines(guarded, here, rest_fn, dispatch, None, handed))
-        out += self._function_lines(fname, here, rest_fn, dispatch, guarded, handed)
+
+        def variant(mask: int) -> Callable:
+            name = f"{fname}_missing{int(mask)}"
+            missing = frozenset(key for i, key in enumerate(checked) if mask >> i & 1)
+            return self._compile_lazy(name, self._function_lines(name, here, rest_fn, dispatch, None, handed,
+                                                                 missing=missing))
+        variants = self.fresh("_V")
+        self.ns[variants] = _Variants(self._lock, variant, lambda: self.lazy[guarded])
+        out += self._function_lines(fname, here, rest_fn, dispatch, guarded, handed, (variants, checked))
 
     def _function_lines(self, fname: str, rules, rest_fn: Optional[str], dispatch, guarded: Optional[str],
-                        handed: list) -> list[str]:
+                        handed: list, variants: Optional[tuple[str, list]] = None,
+                        missing: Optional[frozenset] = None) -> list[str]:
         """One rule function. With ``guarded`` (the name of its guarded variant): the
         plain variant, which reads every fact its rules read, hands the call over
-        to the guarded variant when one is missing — the three-valued checks cost
-        nothing while every fact is present — and with it the values it read (their
-        keys go into ``handed``, in the order they are passed). Without: that guarded
-        variant, which takes those values instead of reading them again."""
+        when one is missing — the three-valued checks cost nothing while every fact
+        is present — and with it the values it read (their keys go into ``handed``,
+        in the order they are passed): to its variant for the facts missing, by
+        their mask in ``variants`` (the :class:`_Variants` constant's name, and the
+        list given the keys of the facts checked, in bit order). Without: a variant
+        that takes those values instead of reading them again — with ``missing``,
+        the one for those facts missing (plain code where a rule's facts are all
+        present, three-valued code inline where not); else the guarded variant,
+        which tests rule by rule whether its facts are present."""
         given = None if guarded else {key: f"_a{i}" for i, key in enumerate(handed)}
-        ctx = _Ctx(hoist={}, hoist_lines=[], bits=None if guarded else {}, known=EVERY_FACT if guarded else frozenset(),
-                   given=given)
+        if guarded:
+            bits, known = None, EVERY_FACT
+        elif missing is not None:
+            bits, known = None, _EveryFact(missing)
+        else:
+            bits, known = {}, frozenset()
+        ctx = _Ctx(hoist={}, hoist_lines=[], bits=bits, known=known, given=given)
         body = [f"    effects |= {rest_fn}({RULE_ARGS})"] if rest_fn else []
         for rule, cond in rules:
             body += self._rule_lines(rule, cond, ctx, "    ")
-        missable = [local for (root, fld), local in ctx.hoist.items()
-                    if root in FACT_ROOTS and not self.never_missing(root, fld)]
+        missable = [(key, local) for key, local in ctx.hoist.items()
+                    if key[0] in FACT_ROOTS and not self.never_missing(*key)]
         read = list(ctx.hoist.items())  # what the plain variant has read when it checks (not the index key)
         if dispatch is not None:
             path, tname, unknown_fn = dispatch
@@ -777,12 +851,15 @@ class Compiler(NodeVisitor):
                      f"        effects |= _L[{unknown_fn!r}]({RULE_ARGS})"]
         params = "".join(f", {name}" for name in (given or {}).values())
         head = [f"def {fname}({RULE_ARGS}{params}):"]
-        if guarded:
+        if guarded or missing is not None:
             head += ["    " + line for line in ctx.hoist_lines]
-            if missable:
-                handed[:] = [key for key, _local in read]
-                head.append("    if " + " or ".join(f"{v} is None" for v in missable)
-                            + f": return _L[{guarded!r}]({RULE_ARGS}{''.join(', ' + v for _k, v in read)})")
+        if guarded and missable:
+            handed[:] = [key for key, _local in read]
+            name, checked = variants
+            checked[:] = [key for key, _local in missable]
+            mask = " | ".join(f"({v} is None)" + (f" << {i}" if i else "") for i, (_k, v) in enumerate(missable))
+            head.append("    if " + " or ".join(f"{v} is None" for _k, v in missable)
+                        + f": return {name}[{mask}]({RULE_ARGS}{''.join(', ' + v for _k, v in read)})")
         head.append("    effects = 0")
         if ctx.bits:
             head.append("    _m = 0")
@@ -1010,7 +1087,8 @@ class _MaybeNone(NodeVisitor):
     def visit_Compare(self, e: n.Compare, known) -> bool:
         right_t = self.c.types.get(e.right)
         if e.op in ("in", "not in") and isinstance(right_t, ListRef) and self.c.list_keys(right_t.names)[1]:
-            return True  # items limited to levels: unknown while the target's level is
+            # items limited to levels: unknown while the target's level is (see _leveled_membership)
+            return ("target", "level") not in known or self.visit(e.left, known)
         if e.op in ("in", "not in") and (isinstance(self.c.types.get(e.right), ArrayOf)
                                          or (static_value(e.right, self.c) is NOT_STATIC
                                              and not isinstance(self.c.types.get(e.right), RangeOf))):

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import build
-from pack_strategies import LEVELS, TASK_FORM, condition, decision_input, pack_source
+from pack_strategies import CODES, HEADER, LEVELS, TASK_FORM, condition, decision_input, pack_source
 from reference_evaluator import Reference
 
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -58,7 +58,6 @@ def indexable_pack(draw):
         when = guard if rest is None else f"{guard} and {rest}"
         effect = draw(st.sampled_from(["reject", 'require funding "经费"', 'warn "提示"']))
         rules.append(f'rule R{i} "规则{i}"\n  cite S "{i}"\n  when {when}\n  then {effect}\n')
-    from pack_strategies import HEADER
     return HEADER + "\n".join(rules)
 
 
@@ -67,3 +66,35 @@ def indexable_pack(draw):
 def test_indexed_packs_agree_with_reference(src, inputs):
     pack = _compare(src, inputs)
     assert pack.compiled.index_paths, "the compiler should have indexed these rules"
+
+
+#: memberships in lists with items limited to levels (L1's A2, L3's C2), alone or beside a fact
+_LEVELED = ["task.item_code in L1", "task.item_code not in L1 + L3", "task.item_code in kind assist",
+            "task.item_code not in kind assist", "task.item_code in L1 and task.one_vote_veto",
+            "task.item_code in L3 or task.funding_provided"]
+_EFFECTS = ["reject", 'require funding "经费"']
+
+
+@st.composite
+def leveled_pack(draw):
+    """Rules that read only the item code, the level and a flag: with those present, the
+    compiler's plain code runs (the level known, a leveled membership is a lookup)."""
+    rules = [f'rule R{i} "规则{i}"\n  cite S "{i}"\n  when {draw(st.sampled_from(_LEVELED))}\n'
+             f'  then {draw(st.sampled_from(_EFFECTS))}\n'
+             for i in range(draw(st.integers(1, 4)))]
+    return HEADER + "\n".join(rules)
+
+
+@st.composite
+def leveled_input(draw):
+    """An input whose item code and flags are present; the level present, absent or null."""
+    task = {"item_code": draw(st.sampled_from(CODES + ["", "A2", "C2"])), "one_vote_veto": draw(st.booleans()),
+            "funding_provided": draw(st.booleans())}
+    target = {} if draw(st.integers(0, 5)) == 0 else {"level": draw(st.one_of(st.none(), st.sampled_from(LEVELS)))}
+    return task, target, {"assessments_this_year": 0}, "2026-01-01"
+
+
+@SETTINGS
+@given(src=leveled_pack(), inputs=st.lists(leveled_input(), min_size=8, max_size=8))
+def test_leveled_lists_agree_with_reference(src, inputs):
+    _compare(src, inputs)

@@ -282,6 +282,7 @@ class Compiler(NodeVisitor):
         self.vocabularies = {name: Vocabulary.from_items(name, info.kind, info.items)
                              for name, info in checked.lists.items() if info.kind in VOCABULARY_KINDS}
         self._maybe = _MaybeNone(self)
+        self._unknown = _Unknown(self)
         self._lock = threading.RLock()  # what is compiled after compile(): one thread at a time
         self.lazy = _Lazy(self._lock)
         self.ns["_L"] = self.lazy
@@ -321,6 +322,11 @@ class Compiler(NodeVisitor):
     def maybe(self, e: n.Expr, ctx: _Ctx) -> bool:
         """Can ``e`` be unknown (None) in ``ctx``? Only a rule's three-valued code asks."""
         return self._maybe.visit(e, ctx.known)
+
+    def unknown(self, e: n.Expr, ctx: _Ctx) -> bool:
+        """Is ``e`` unknown whatever the input, in ``ctx``? Only in a variant for missing facts."""
+        missing = getattr(ctx.known, "missing", None)
+        return bool(missing) and ctx.kleene and not ctx.trace and self._unknown.visit(e, missing)
 
     def vocabulary_of(self, e: n.Expr) -> Optional[Vocabulary]:
         """The vocabulary of a task field bound to one (``x-vocabulary``), read as ``e``."""
@@ -383,6 +389,8 @@ class Compiler(NodeVisitor):
     # -------------------------------------------------------------- expressions
     def expr(self, e: n.Expr, ctx: _Ctx) -> str:
         """Python source for ``e``; under explain, a leaf also records its value."""
+        if self.unknown(e, ctx):
+            return "None"
         code = self.visit(e, ctx)
         if ctx.trace and _is_leaf(e, self.c):
             return f"_rec(_w, {self.source_text(e.span)!r}, {code})"
@@ -441,6 +449,18 @@ class Compiler(NodeVisitor):
         return f"(None if ({v} := {code}) is None else not {v})"
 
     def visit_BoolOp(self, e: n.BoolOp, ctx: _Ctx) -> str:
+        if any(self.unknown(x, ctx) for x in e.operands):
+            # an unknown operand leaves the others to say whether the answer is known:
+            # ``U and x`` is false where x is, else unknown; ``U or x`` true where x is
+            rest = tuple(x for x in e.operands if not self.unknown(x, ctx))
+            rest = rest[0] if len(rest) == 1 else n.BoolOp(e.span, e.op, rest)
+            code = self.expr(rest, ctx)
+            if e.op == "or":
+                return f"(True if {code} else None)"
+            if not self.maybe(rest, ctx):
+                return f"(None if {code} else False)"
+            v = self.fresh()
+            return f"(None if ({v} := {code}) or {v} is None else False)"
         codes = [self.expr(x, ctx) for x in e.operands]
         maybe = [ctx.kleene and self.maybe(x, ctx) for x in e.operands]
         if not any(maybe):
@@ -713,6 +733,8 @@ class Compiler(NodeVisitor):
         else:
             missable = [r for r in _root_reads(cond, self.c) if not self.never_missing(*r)]
             known = ctx.inner(known=ctx.known | frozenset(missable), hoist_lines=[])
+        if self.unknown(cond, ctx):  # unknown whatever the input, in this variant
+            return [indent + unknown] if unknown else []
         code = self.expr(cond, known)
         lines = [indent + line for line in known.hoist_lines]
         if ctx.bits is None:
@@ -1107,6 +1129,42 @@ class _MaybeNone(NodeVisitor):
 
     def visit_BoolOp(self, e: n.BoolOp, known) -> bool:
         return any(self.visit(x, known) for x in e.operands)
+
+
+class _Unknown(NodeVisitor):
+    """Is an expression unknown (None) whatever the input, in a function's variant for a set
+    of missing facts (:class:`_Variants`)? ``missing``: those facts. Only what is unknown by
+    the rules of the three-valued logic says yes: a missing fact, a field of one, and what is
+    unknown when one operand is (comparisons, memberships, ``not``, negation, the calls that
+    are not total, ``and``/``or`` of unknowns). Anything else — arithmetic, lookups,
+    quantifiers — says no, and runs as compiled for any input."""
+
+    def __init__(self, compiler: Compiler):
+        self.compiler = compiler
+        self.c = compiler.c
+
+    def generic_visit(self, e, missing) -> bool:
+        return False
+
+    def visit_Attr(self, e: n.Attr, missing) -> bool:
+        if isinstance(e.obj, n.Name) and self.c.bindings.get(e.obj, ("",))[0] == "root":
+            return (e.obj.id, e.name) in missing and not self.compiler.never_missing(e.obj.id, e.name)
+        return isinstance(e.obj, n.Attr) and self.visit(e.obj, missing)  # a field of an unknown record
+
+    def visit_Compare(self, e: n.Compare, missing) -> bool:
+        return self.visit(e.left, missing) or self.visit(e.right, missing)
+
+    def visit_Not(self, e: n.Not, missing) -> bool:
+        return self.visit(e.operand, missing)
+
+    visit_Neg = visit_Not
+
+    def visit_Call(self, e: n.Call, missing) -> bool:
+        fn = self.c.registry.functions[e.func]
+        return not fn.total and any(self.visit(a, missing) for a in e.args)
+
+    def visit_BoolOp(self, e: n.BoolOp, missing) -> bool:
+        return all(self.visit(x, missing) for x in e.operands)
 
 
 def _root_reads(e: n.Expr, c: Checked) -> list[tuple[str, str]]:

@@ -13,12 +13,18 @@ $(VENV)/bin/python:
 	$(PIP) install -U pip setuptools wheel
 
 # Installs are stamped so a second `make test` does not reinstall.
+# The rule language's parse tables, built once here rather than in every new process
+# (dsl/parser.py write_parse_tables; a stale file is rebuilt on first use).
+TABLES := $(PY) -c 'from jiceng.dsl.parser import write_parse_tables; write_parse_tables()'
+
 $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -e '.[test]'
+	$(TABLES)
 	touch $@
 
 $(VENV)/.installed-bench: pyproject.toml | $(VENV)/bin/python
 	$(PIP) install -e '.[test,bench]'
+	$(TABLES)
 	touch $@
 
 install: $(VENV)/.installed-test

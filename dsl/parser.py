@@ -27,6 +27,7 @@ keyword), so one run reports every broken declaration.
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from dataclasses import dataclass
 from fractions import Fraction
@@ -678,17 +679,46 @@ def _shorten(text: str, limit: int = 24) -> str:
 
 
 # ------------------------------------------------------------------ the language
+TABLES_FILE = Path(__file__).with_name("__pycache__") / f"grammar.{sys.implementation.cache_tag}.lark-tables"
+
+
+def _tables_cache(write: bool = False) -> Optional[str]:
+    """Where Lark keeps the parse tables it built (its public ``cache`` option), or None.
+
+    Building them is about a quarter of a second of every new process (a CLI command, an
+    impact worker, a standards run). The file sits in this package's ``__pycache__``, beside
+    the bytecode Python writes there, and is trusted as that bytecode is (Lark unpickles it);
+    Lark keys it by the grammar, the options, its own version and Python's, and builds the
+    tables afresh (and writes them again) when any differs or the file cannot be read. As
+    with bytecode, a file that is there is read; a new one is written only where Python
+    writes bytecode (not under ``PYTHONDONTWRITEBYTECODE``) — or by
+    :func:`write_parse_tables`, which ``make install`` runs."""
+    if not (write or TABLES_FILE.exists() or not sys.dont_write_bytecode):
+        return None
+    try:
+        TABLES_FILE.parent.mkdir(exist_ok=True)
+    except OSError:
+        return None
+    return str(TABLES_FILE)
+
+
+def write_parse_tables() -> Path:
+    """Build the parse tables and keep them for the processes to come (see :func:`_tables_cache`)."""
+    _Language(write=True)
+    return TABLES_FILE
+
+
 class _Language:
     """The Lark parser for ``grammar.lark``, and how our scanner's words and
     punctuation map onto its terminals."""
 
-    def __init__(self):
+    def __init__(self, write: bool = False):
         grammar = Path(__file__).with_name("grammar.lark").read_text(encoding="utf-8")
         # The lexer Lark builds here goes unused: tokens come from _SCAN.
         # keep_all_tokens: keywords and punctuation reach the builder, so a
         # node's span can start and end on them.
         self.lark = Lark(grammar, parser="lalr", lexer="basic", transformer=AstBuilder(),
-                         keep_all_tokens=True, maybe_placeholders=False)
+                         keep_all_tokens=True, maybe_placeholders=False, cache=_tables_cache(write) or False)
         self.keywords: dict[str, str] = {}
         self.punctuation: dict[str, str] = {op: "COMP_OP" for op in _COMPARISONS}
         self.literals: dict[str, str] = {}  # terminal -> its text, for messages
@@ -701,8 +731,9 @@ class _Language:
 
 @lru_cache(maxsize=1)
 def _language() -> _Language:
-    """The parser, built on first use (about 0.1 s) and shared by all threads:
-    each parse has its own interactive parser state."""
+    """The parser, built on first use (its tables read from Lark's cache, see
+    :func:`_tables_cache`) and shared by all threads: each parse has its own
+    interactive parser state."""
     return _Language()
 
 

@@ -9,19 +9,15 @@ reference evaluator does, and the variants kept must stay bounded whatever the i
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 from unittest import mock
 
+from conftest import fresh_changsha
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from reference_evaluator import Reference
 
 from jiceng.dsl import compiler
-from jiceng.dsl.api import compile_pack
-from jiceng.dsl.loader import FileLoader, MemoryLoader, tenant_registry
 
-ROOT = Path(__file__).resolve().parents[2]
 HISTORY = {"assessments_this_year": 0, "inspections_this_year": 1, "tasks_this_month": 3, "plaques": 0}
 TASK = {"title": "老年人优待证初审", "item_code": "QG-XZ-01", "kind": "work", "role": "assist",
         "category": "招商引资", "funding_provided": True, "work_conditions_provided": False,
@@ -30,19 +26,7 @@ TASK = {"title": "老年人优待证初审", "item_code": "QG-XZ-01", "kind": "w
 TARGET = {"level": "community", "staffing_gap": 2, "community": {"level": "community"}}
 SOURCE = {"department": {"own_duty": True, "own_assessment": False}}
 OPTIONAL = [("task", f) for f in TASK if f != "title"] + [("target", f) for f in TARGET]
-
-
-def _fresh_pack(n: int):
-    """The shipped changsha pack compiled anew (a comment keeps it out of the compiled-pack cache)."""
-    packs = ROOT / "rule_packs"
-    files = {p.relative_to(packs / "changsha").as_posix(): p.read_text(encoding="utf-8")
-             for p in FileLoader(packs).files_of("changsha")}
-    files["pack.jc"] += f"\n# variants {n}\n"
-    return compile_pack("changsha", MemoryLoader({"changsha": files}, fallback=FileLoader(packs)),
-                        forms=ROOT / "form_schemas", parent_of=tenant_registry(ROOT / "tenants"))
-
-
-PACK = _fresh_pack(0)
+PACK = fresh_changsha("variants 0")
 REFERENCE = Reference(PACK.checked)
 
 
@@ -73,7 +57,7 @@ def _variants(pack) -> list:
 
 def test_past_the_variants_kept_the_generic_code_answers_and_what_is_kept_stays_bounded():
     with mock.patch.object(compiler, "MISSING_VARIANTS", 3):
-        pack = _fresh_pack(1)
+        pack = fresh_changsha("variants 1")
         sets = [set(c) for k in (1, 2) for c in itertools.combinations(OPTIONAL, k)]
         for dropped in sets:  # far more sets of missing facts than 3 per function
             _agrees(pack, dropped)

@@ -7,28 +7,14 @@ from __future__ import annotations
 
 import sys
 import threading
-from pathlib import Path
 
-from jiceng.dsl.api import compile_pack
-from jiceng.dsl.loader import FileLoader, MemoryLoader, tenant_registry
+from conftest import fresh_changsha
 
-ROOT = Path(__file__).resolve().parents[2]
 HISTORY = {"assessments_this_year": 0, "inspections_this_year": 0, "tasks_this_month": 0, "plaques": 0}
 TASK = {"title": "老年人优待证初审", "item_code": "QG-XZ-01", "kind": "work", "role": "assist",
         "category": "招商引资", "funding_provided": True, "work_conditions_provided": True}
 LEVELS = ("street", "community", "township", "village")
 THREADS = 32
-
-
-def _fresh_pack(n: int):
-    """The shipped changsha pack, compiled anew (a comment of its own keeps it out of the cache
-    of compiled packs): none of its code compiled on first use yet."""
-    packs = ROOT / "rule_packs"
-    files = {p.relative_to(packs / "changsha").as_posix(): p.read_text(encoding="utf-8")
-             for p in FileLoader(packs).files_of("changsha")}
-    files["pack.jc"] += f"\n# {n}\n"
-    return compile_pack("changsha", MemoryLoader({"changsha": files}, fallback=FileLoader(packs)),
-                        forms=ROOT / "form_schemas", parent_of=tenant_registry(ROOT / "tenants"))
 
 
 def _inputs(k: int) -> tuple[dict, dict]:
@@ -45,14 +31,14 @@ def _answer(pack, k: int):
 
 
 def test_threads_deciding_on_a_fresh_pack_compile_its_lazy_code_one_at_a_time():
-    reference = _fresh_pack(0)
+    reference = fresh_changsha("threads 0")
     expected = {k: _answer(reference, k) for k in range(THREADS)}
     assert any(unknown for _d, _f, unknown in expected.values())  # the three-valued code is used
     previous = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)  # switch threads as often as CPython will: a race shows at once
     try:
         for n in range(1, 5):
-            pack = _fresh_pack(n)
+            pack = fresh_changsha(f"threads {n}")
             start, problems, answers = threading.Barrier(THREADS), [], {}
 
             def decide(k: int) -> None:

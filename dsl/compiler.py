@@ -449,10 +449,11 @@ class Compiler(NodeVisitor):
         return f"(None if ({v} := {code}) is None else not {v})"
 
     def visit_BoolOp(self, e: n.BoolOp, ctx: _Ctx) -> str:
-        if any(self.unknown(x, ctx) for x in e.operands):
+        unknown = [self.unknown(x, ctx) for x in e.operands]
+        if any(unknown):
             # an unknown operand leaves the others to say whether the answer is known:
             # ``U and x`` is false where x is, else unknown; ``U or x`` true where x is
-            rest = tuple(x for x in e.operands if not self.unknown(x, ctx))
+            rest = tuple(x for x, u in zip(e.operands, unknown) if not u)
             rest = rest[0] if len(rest) == 1 else n.BoolOp(e.span, e.op, rest)
             code = self.expr(rest, ctx)
             if e.op == "or":

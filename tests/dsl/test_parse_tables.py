@@ -44,12 +44,17 @@ def test_a_damaged_file_is_rebuilt_not_trusted(tables, monkeypatch):
     tables.write_bytes(b"not the tables\n\x80\x04garbage")
     lang = parser._Language()  # carries on with tables built from the grammar
     assert lang.keywords and lang.punctuation
-    assert tables.read_bytes().startswith(b"not the tables") is False  # and keeps the good ones
+    assert not tables.read_bytes().startswith(b"not the tables")  # and keeps the good ones
+
+
+BROKEN = "pack p\nrule R \"规则\"\n  when task.kind ==\n  then reject\n"  # a syntax error: same message, same place
 
 
 def _parsed_with(lang, monkeypatch) -> list:
-    monkeypatch.setattr(parser, "_language", lambda: lang)
-    return [parser.parse(p.read_text(encoding="utf-8"), p.name) for p in PACKS]
+    """The shipped packs and a broken one, parsed with ``lang``."""
+    with monkeypatch.context() as m:
+        m.setattr(parser, "_language", lambda: lang)
+        return [parser.parse(p.read_text(encoding="utf-8"), p.name) for p in PACKS] + [parser.parse(BROKEN, "b.jc")]
 
 
 def test_a_parser_read_from_the_file_parses_as_one_built_from_the_grammar(tables, monkeypatch):
@@ -59,11 +64,6 @@ def test_a_parser_read_from_the_file_parses_as_one_built_from_the_grammar(tables
     parser.write_parse_tables()
     loaded = parser._Language()
     assert (loaded.keywords, loaded.punctuation, loaded.literals) == (built.keywords, built.punctuation, built.literals)
-    broken = "pack p\nrule R \"规则\"\n  when task.kind ==\n  then reject\n"  # a syntax error: same message, same place
-    with monkeypatch.context() as m:
-        m.setattr(parser, "_language", lambda: loaded)
-        from_file = _parsed_with(loaded, m) + [parser.parse(broken, "b.jc")]
-    with monkeypatch.context() as m:
-        from_grammar = _parsed_with(built, m) + [parser.parse(broken, "b.jc")]
-    assert from_file == from_grammar
+    from_file = _parsed_with(loaded, monkeypatch)
+    assert from_file == _parsed_with(built, monkeypatch)
     assert from_file[-1][1], "the broken pack should have a syntax error"

@@ -16,6 +16,7 @@ from typing import Mapping, Optional, Protocol, Union
 
 from . import nodes as n
 from .checker import Checker
+from .collector import collector_paused
 from .compiler import compile_checked
 from .diagnostics import CompileError, Diagnostic, make
 from .functions import Registry, default_registry
@@ -125,6 +126,11 @@ def _form_key(form: TaskForm) -> str:
 
 
 def _build(tenant, loader, forms, task_form, registry, parent_of):
+    with collector_paused():  # a large pack's syntax tree would be scanned again on every pass
+        return _build_chain(tenant, loader, forms, task_form, registry, parent_of)
+
+
+def _build_chain(tenant, loader, forms, task_form, registry, parent_of):
     registry = registry or default_registry()
     units, diags = load_chain(tenant, loader, parent_of)
     sources = {f.path: f.text for u in units for f in u.source.files}

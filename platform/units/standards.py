@@ -17,11 +17,9 @@ the counties or a change too large to list reads everything again; so does a sna
 """
 from __future__ import annotations
 
-import gc
 import threading
 import time
 import weakref
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
@@ -31,6 +29,7 @@ import numpy as np
 from sqlalchemy import bindparam, func, select
 
 from jiceng.dsl import clock
+from jiceng.dsl.collector import collector_paused
 from jiceng.dsl import nodes as n
 from jiceng.dsl import formatter
 from jiceng.dsl.columnar import StandardColumns, Unsupported, Val, compile_standard
@@ -149,7 +148,7 @@ class StandardRun:
         names = list(self.numeric())
         groups = group_rows[present]
         codes, level_of = self.units.code_list(groups), self.units.levels()[groups].tolist()
-        with _collector_paused():
+        with collector_paused():
             return [{"code": code, "name": None, "level": LEVELS[level], "units": c + f + e,
                      "compliant": c, "failing": f, "errors": e, "sums": dict(zip(names, values))}
                     for code, level, (c, f, e, _n), values in zip(codes, level_of, tally.tolist(), zip(*sums) if sums
@@ -484,22 +483,6 @@ def _actual_field(info, facts: list[str]) -> Optional[str]:
 
 
 # ---------------------------------------------------------------------- helpers
-@contextmanager
-def _collector_paused():
-    """No cyclic garbage collection while a large result is built. A national tree's totals are
-    hundreds of thousands of small dicts that outlive the call: as they pile up, the collector's
-    full passes scan them again and again (measured: half the time of all totals). They hold no
-    cycles; reference counting frees them, and collection resumes when the block ends. Another
-    thread's block may overlap: the collector is enabled again by the block that paused it."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
-
-
 def _number(x: float):
     return int(x) if float(x).is_integer() else x
 

@@ -47,6 +47,7 @@ _NOT_HEDGE_KE = re.compile(r"不可|可能|许可|认可|可靠|可行|可持续
 _PINYIN = re.compile(r"[((][ \t]*[a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ\ufffd]{1,8}[ \t]*[))]")
 _ELLIPSIS = re.compile(r"…+|\.{3,}|⋯+")
 _BROKEN_CHAR = re.compile(r"[?\ufffd\ue000-\uf8ff\u2500-\u257f\u3100-\u312f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _BROKEN_REACH = 6  # characters between two broken ones are broken too (the rest of a mojibake run)
 
 
@@ -58,9 +59,11 @@ def _converter():
 
 
 def clean(text: str) -> str:
-    """``text`` with pinyin dropped, NFKC forms and simplified characters (punctuation kept)."""
+    """``text`` with pinyin dropped, NFKC forms and simplified characters (punctuation kept). A
+    lone surrogate (a file's undecodable byte, a ``\\udcXX`` escape) is no character: it becomes
+    U+FFFD, a broken one, as it cannot be encoded for OpenCC, whose ``convert`` would raise."""
     text = _PINYIN.sub("", text)
-    text = unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFKC", _SURROGATE.sub("\ufffd", text))
     return _converter().convert(text)
 
 

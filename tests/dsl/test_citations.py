@@ -20,6 +20,13 @@ def test_normalising_ignores_script_width_punctuation_whitespace_and_pinyin():
     assert normalise("社會(huì )保障") == "社会保障"  # pinyin with a space inside, as the seed pages have it
 
 
+def test_a_lone_surrogate_is_a_broken_character_not_a_crash():
+    # a file's undecodable byte (read with surrogateescape) or a "\\udc97" escape in JSON: OpenCC
+    # cannot encode it, and the whole check of a pack's tests once failed with UnicodeEncodeError
+    assert normalise("市、县级政府\udc97\udcaa规范") == normalise("市、县级政府\ufffd\ufffd规范") == "市县级政府规范"
+    assert normalise("\ud83d\ude00") == ""  # two lone halves are not a pair in a str either
+
+
 def test_the_project_keeps_its_own_copy_of_the_documents():
     assert [p.name for p in SEEDS][:1] == ["000_9e12efd01c9016d5.txt"] and len(SEEDS) == 5
     assert (DOCUMENTS / "national.json").is_file()

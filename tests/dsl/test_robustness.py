@@ -17,6 +17,7 @@ from conftest import FIXTURES, build
 from jiceng.dsl.diagnostics import MESSAGES, CompileError
 from jiceng.dsl.parser import MAX_DEPTH, MAX_FILE_BYTES, MAX_OPEN, MAX_TOKENS, parse
 from jiceng.dsl.pack import Pack
+from jiceng.dsl.testing import run_pack_tests
 
 SEEDS = {p.parent.name: p.read_text(encoding="utf-8") for p in sorted(FIXTURES.glob("*/pack.jc"))}
 NATION = SEEDS["nation"]
@@ -95,6 +96,20 @@ def test_long_identifiers_never_crash(name):
 def test_raw_bytes_never_crash(text):
     _outcome({"x": "pack x\n" + text}, "x")
     _outcome({"x": text}, "x")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(RAW)
+def test_a_test_proving_a_quote_of_raw_bytes_never_crashes(raw):
+    # found by tools/fuzz_packs.py: a quote with a lone surrogate reached OpenCC from run_pack_tests
+    quote = "条款原文" + raw.replace('"', "").replace("\\", "").replace("\n", "")
+    source = ('pack x\nsource S "文件"\nrule R "规则"\n  cite S "一" quote "条款原文"\n'
+              "  when target.workers > 3 人\n  then warn\n"
+              f'test "T" {{\n  cite S "一" quote "{quote}"\n  given target {{ workers: 1 }}\n  expect admit\n}}\n')
+    result = _outcome({"x": source}, "x")
+    if isinstance(result, Pack):
+        report = run_pack_tests(result)
+        assert [r.passed for r in report.results] == [True], report.results
 
 
 @st.composite

@@ -16,9 +16,9 @@ from typing import Iterator
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside the block. Blocks in other threads may overlap: the
-    block that found the collector enabled enables it again, so it ends enabled once the first
-    of them has ended, and a collector the application disabled stays disabled."""
+    """No cyclic garbage collection inside the block. Blocks in other threads may overlap: only
+    the block that found the collector enabled enables it again, when it ends (whether or not
+    the others have), and a collector the application disabled stays disabled."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -40,7 +40,7 @@ def test_a_collector_disabled_by_the_application_stays_disabled():
     assert not gc.isenabled()
 
 
-def test_overlapping_blocks_leave_it_enabled_whichever_ends_first():
+def test_overlapping_blocks_leave_it_to_the_block_that_paused_it():
     gc.enable()
     first, second = collector_paused(), collector_paused()
     first.__enter__()

@@ -801,7 +801,7 @@ class Compiler(NodeVisitor):
         plan = _choose_index(rules, self) if depth < INDEX_MAX_DEPTH and len(rules) >= INDEX_MIN_RULES else None
         here, rest_fn, dispatch = rules, None, None
         if plan is not None:
-            path, buckets, rest = plan
+            path, buckets, indexed, rest = plan
             self.index_paths.append(path)
             here = rest
             if len(rest) >= INDEX_MIN_RULES:  # the rules this field cannot index may split on another
@@ -811,8 +811,6 @@ class Compiler(NodeVisitor):
             for value, members in buckets.items():
                 table[value] = self.fresh("_bucket")
                 self._emit_rules(members, table[value], depth + 1, out)
-            indexed = sorted({rule.index: (rule, cond) for members in buckets.values()
-                              for rule, cond in members}.values(), key=lambda rc: rc[0].index)
             unknown_fn = self.fresh("_unknown")
             self.lazy.makers[unknown_fn] = lambda name=unknown_fn, rs=indexed: self._compile_lazy(
                 name, self._unknown_function(name, rs))
@@ -1321,7 +1319,11 @@ def _root_path(e: n.Expr, c: Checked) -> Optional[str]:
 def _choose_index(rules, compiler: Compiler):
     """Pick the field whose constant tests split ``rules`` best: the one that
     minimises the rules a decision still evaluates (unindexed + an average
-    bucket). Returns (path, {value: [(rule, remaining cond)]}, unindexed)."""
+    bucket). Returns (path, {value: [(rule, remaining cond)]}, indexed, unindexed):
+    ``indexed``, every (rule, remaining cond) the index took, in order — what an
+    unknown key evaluates; a rule testing the field against an empty set
+    (``task.category in []``) is among them though in no bucket: false whatever
+    the key is, unknown when it is missing."""
     by_path: dict[str, dict[int, tuple]] = {}
     for pos, (_rule, cond) in enumerate(rules):
         for path, values, remaining in _discriminator(cond, compiler):
@@ -1341,8 +1343,9 @@ def _choose_index(rules, compiler: Compiler):
         return None
     _, path, hits, buckets = best
     out = {v: [(rules[pos][0], hits[pos][1]) for pos in members] for v, members in buckets.items()}
+    indexed = [(rules[pos][0], hits[pos][1]) for pos in sorted(hits)]
     rest = [rules[pos] for pos in range(len(rules)) if pos not in hits]
-    return path, out, rest
+    return path, out, indexed, rest
 
 
 def compile_checked(checked: Checked, source_text: Callable[[n.Span], str]) -> CompiledPack:

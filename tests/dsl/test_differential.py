@@ -98,3 +98,21 @@ def leveled_input(draw):
 @given(src=leveled_pack(), inputs=st.lists(leveled_input(), min_size=8, max_size=8))
 def test_leveled_lists_agree_with_reference(src, inputs):
     _compare(src, inputs)
+
+
+def test_a_rule_indexed_on_an_empty_set_is_unknown_when_the_field_is_missing():
+    # found by test_indexed_packs_agree_with_reference: `task.category in []` put the rule in the
+    # category index but in no bucket, so the function for a missing category left it out and a
+    # task without a category was admitted where the rule's condition is unknown
+    warns = "".join(f'rule W{i} "提示{i}"\n  cite S "{i}"\n  when task.category == "c{i}"\n  then warn\n\n'
+                    for i in range(14))
+    src = HEADER + warns + 'rule R "空集合"\n  cite S "R"\n  when task.category in [] and task.kind == work\n  then reject\n'
+    pack = build({"gen": src}, task_form=TASK_FORM)
+    assert "task.category" in pack.compiled.index_paths
+    ref = Reference(pack.checked)
+    for task in ({}, {"kind": "work"}, {"kind": "meeting"}, {"category": "c1", "kind": "work"}):
+        want = ref.decide(task, {"level": "community"}, {"assessments_this_year": 0}, "2024-03-01")
+        fast = pack.decide(task, {"level": "community"}, {"assessments_this_year": 0}, today="2024-03-01")
+        assert (fast.decision, fast.rule_ids, [u["rule"] for u in fast.unknown]) == want, task
+    missing = pack.decide({"kind": "work"}, {"level": "community"}, {"assessments_this_year": 0})
+    assert missing.decision == "conditional" and [u["rule"] for u in missing.unknown] == ["R"]
